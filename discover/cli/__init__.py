@@ -1,0 +1,31 @@
+"""The ``strassen`` command line. Each command lives in its own module of this package."""
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .catalog_cmd import catalog_group
+from .common import StrassenGroup
+from .compose_cmd import compose_command, transform_command
+from .verify_show import show_command, verify_command
+
+
+@click.group(cls=StrassenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strassen")
+def main() -> None:
+    """Discover, verify, catalog and run fast matrix-multiplication schemes.
+
+    Results go to stdout, messages and progress to stderr. Exit codes: 0 valid/found,
+    1 not valid/not found, 2 bad input, 130 interrupted.
+
+    \b
+    Examples:
+      strassen search 2x2x2 --rank 7 --seed 0
+      strassen verify algorithms/*.json
+      strassen show algorithms/2x2x2_r7_ZT.json
+      strassen catalog list
+    """
+
+
+for _command in (verify_command, show_command, catalog_group, transform_command, compose_command):
+    main.add_command(_command)

@@ -1,0 +1,74 @@
+"""``strassen verify`` and ``strassen show``."""
+from __future__ import annotations
+
+import click
+
+from ..errors import DiscoverError
+from ..formulas import scheme_formulas
+from ..jsonio import load_scheme
+from ..verify import verify
+from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, echo_json, fail
+
+
+@click.command("verify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with a result per file.")
+@click.option("--no-proof", is_flag=True, help="Skip the sympy proof; only the exact tensor check.")
+def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> None:
+    """Check scheme files against their declared ring.
+
+    Exit code 0 when every file is exact (a file labelled Z2 that holds mod 2 passes and
+    is reported "valid mod 2 only"), 1 when any is not (with a diagnosis of the wrong
+    entries of C), 2 when a file cannot be read or parsed.
+
+    \b
+    Examples:
+      strassen verify algorithms/2x2x2_r7_ZT.json
+      strassen verify --json my_scheme.json
+    """
+    results = []
+    any_invalid = False
+    unreadable = []
+    for path in files:
+        try:
+            scheme = load_scheme(path)
+        except DiscoverError as e:
+            unreadable.append(str(e))
+            results.append({"file": path, "error": str(e)})
+            continue
+        report = verify(scheme, proof=not no_proof)
+        any_invalid |= not report.valid
+        results.append({"file": path, **report.to_json()})
+        if not as_json:
+            click.echo(f"{path}: {report.summary()}")
+            for line in report.diagnosis():
+                click.echo(f"  {line}")
+    if as_json:
+        echo_json(results if len(results) > 1 else results[0])
+    if unreadable:
+        for message in unreadable:
+            click.echo(f"error: {message}", err=True)
+        raise SystemExit(EXIT_BAD_INPUT)
+    if any_invalid:
+        raise SystemExit(EXIT_NOT_FOUND)
+
+
+@click.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the formulas as a JSON list of lines.")
+def show_command(file: str, as_json: bool) -> None:
+    """Print a scheme as formulas: a header, one line per product, one per entry of C.
+
+    \b
+    Example:
+      strassen show algorithms/2x2x2_r7_ZT.json
+    """
+    try:
+        scheme = load_scheme(file)
+    except DiscoverError as e:
+        fail(str(e))
+    lines = scheme_formulas(scheme)
+    if as_json:
+        echo_json({"file": file, "lines": lines})
+    else:
+        click.echo("\n".join(lines))

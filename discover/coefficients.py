@@ -1,0 +1,101 @@
+"""Exact coefficients: Python ints, or Fractions where a value is not integral.
+
+Arrays of coefficients are numpy object arrays holding ``int`` (never numpy ints) or
+``fractions.Fraction`` with a denominator other than 1.
+"""
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any, Union
+
+import numpy as np
+
+Coefficient = Union[int, Fraction]
+
+_RATIONAL_RE = re.compile(r"^\s*([+-]?\d+)\s*(?:/\s*(\d+)\s*)?$")
+
+
+class CoefficientError(ValueError):
+    """A value is not an exact rational coefficient; the message says why."""
+
+
+def to_coefficient(value: Any) -> Coefficient:
+    """Convert one value to an exact coefficient.
+
+    Accepts ints, Fractions, integral floats, and strings ``"p"`` or ``"p/q"``.
+    Raises :class:`CoefficientError` for anything else (NaN, 0.5 as a float, "abc", bools).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise CoefficientError(f"{value!r} is a boolean, not a number")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else value
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise CoefficientError(f"{value!r} is not a finite number")
+        if float(value).is_integer():
+            return int(value)
+        raise CoefficientError(f"{value!r} is a float that is not an exact integer (write rationals as \"p/q\")")
+    if isinstance(value, str):
+        match = _RATIONAL_RE.match(value)
+        if not match:
+            raise CoefficientError(f"{value!r} is not an integer or a rational \"p/q\"")
+        num, den = int(match.group(1)), int(match.group(2) or 1)
+        if den == 0:
+            raise CoefficientError(f"{value!r} has a zero denominator")
+        return to_coefficient(Fraction(num, den))
+    raise CoefficientError(f"{value!r} (a {type(value).__name__}) is not a number")
+
+
+def exact_array(values: Any) -> np.ndarray:
+    """An object array of exact coefficients with the nesting of ``values``."""
+    arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.dtype == object:
+        flat = [to_coefficient(v) for v in arr.ravel()]
+    elif arr.dtype.kind in "iub":
+        if arr.dtype.kind == "b":
+            raise CoefficientError("boolean arrays are not coefficients")
+        flat = [int(v) for v in arr.ravel()]
+    elif arr.dtype.kind == "f":
+        flat = [to_coefficient(float(v)) for v in arr.ravel()]
+    else:
+        raise CoefficientError(f"arrays of dtype {arr.dtype} are not coefficients")
+    out = np.empty(arr.shape, dtype=object)
+    out.ravel()[:] = flat if flat else []
+    return out
+
+
+def coefficient_to_json(value: Coefficient) -> Union[int, str]:
+    """JSON form: an int, or the string ``"p/q"``."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    return int(value)
+
+
+def common_denominator(arr: np.ndarray) -> int:
+    """Least common multiple of the denominators in an exact array (1 for integers)."""
+    den = 1
+    for v in arr.ravel():
+        if isinstance(v, Fraction):
+            den = math.lcm(den, v.denominator)
+    return den
+
+
+def scaled_integers(arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """(numerators as an object array of ints, d) with arr == numerators / d."""
+    den = common_denominator(arr)
+    if den == 1:
+        return arr, 1
+    out = np.empty(arr.shape, dtype=object)
+    out.ravel()[:] = [int(v * den) for v in arr.ravel()]
+    return out, den
+
+
+def format_coefficient(value: Coefficient) -> str:
+    """Human form: ``-1``, ``3``, ``1/2``."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    return str(int(value))
