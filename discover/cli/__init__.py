@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .bench_cmd import bench_group
 from .catalog_cmd import catalog_group
 from .common import StrassenGroup
 from .compose_cmd import compose_command, transform_command
@@ -27,5 +28,5 @@ def main() -> None:
     """
 
 
-for _command in (verify_command, show_command, catalog_group, transform_command, compose_command):
+for _command in (verify_command, show_command, catalog_group, transform_command, compose_command, bench_group):
     main.add_command(_command)
