@@ -1,0 +1,112 @@
+"""The core commands: verify, show, compose, transform, catalog list."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from discover import Scheme
+from discover.cli import main
+from discover.jsonio import load_scheme, save_scheme
+from discover.known import strassen, winograd
+from discover.symmetry import cyclic, direct_sum, kron, transpose
+
+from .test_jsonio import MALFORMED
+
+
+@pytest.fixture
+def strassen_file(tmp_path):
+    return save_scheme(strassen(), tmp_path / "strassen.json")
+
+
+def test_verify_accepts_valid_schemes(runner, tmp_path):
+    schemes = [strassen(), winograd(), kron(strassen(), strassen()), transpose(Scheme.naive("2x3x4")),
+               cyclic(Scheme.naive("3x4x5")), direct_sum(strassen(), Scheme.naive("2x2x3"), "p")]
+    schemes += [Scheme.naive(f"{n}x{m}x{p}") for n in range(1, 6) for m in range(1, 6) for p in range(1, 6) if n <= m <= p]
+    files = [str(save_scheme(s, tmp_path / f"s{i}.json")) for i, s in enumerate(schemes)]
+    result = runner.invoke(main, ["verify", *files])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": valid: ") == len(files)
+
+
+def test_verify_rejects_a_changed_coefficient_with_a_diagnosis(runner, tmp_path):
+    V = np.array(strassen().V)
+    V[2, 1, 0] = 1
+    path = save_scheme(Scheme.from_arrays(strassen().U, V, strassen().W), tmp_path / "bad.json")
+    result = runner.invoke(main, ["verify", str(path)])
+    assert result.exit_code == 1
+    assert "NOT valid" in result.output
+    assert "c12: extra +a11*b21" in result.output and "c22: extra +a11*b21" in result.output
+
+
+def test_verify_json_output(runner, strassen_file):
+    result = runner.invoke(main, ["verify", "--json", str(strassen_file)])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is True and doc["ring"] == "ZT" and doc["rank"] == 7
+
+
+def test_verify_says_valid_mod_2_only(runner, tmp_path):
+    path = save_scheme(strassen().as_mod2(), tmp_path / "z2.json")
+    result = runner.invoke(main, ["verify", str(path)])
+    assert result.exit_code == 0 and "valid mod 2 only" in result.output
+
+
+@pytest.mark.parametrize("kind", sorted(MALFORMED))
+def test_verify_exits_2_with_one_line_for_malformed_files(runner, tmp_path, kind):
+    path = tmp_path / "bad.json"
+    path.write_text(MALFORMED[kind][0])
+    result = runner.invoke(main, ["verify", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and MALFORMED[kind][1] in lines[0]
+
+
+def test_show_prints_products_and_outputs(runner, strassen_file):
+    result = runner.invoke(main, ["show", str(strassen_file)])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert sum(line.startswith("m") for line in lines) == 7
+    assert sum(line.startswith("c") for line in lines) == 4
+    assert "m1 = (a11 + a22) * (b11 + b22)" in lines
+    assert "c11 = m1 + m4 - m5 + m7" in lines
+    assert "rank 7" in lines[0] and "18 additions" in lines[0]
+
+
+def test_compose_and_transform_write_verified_files(runner, tmp_path):
+    out = tmp_path / "k.json"
+    result = runner.invoke(main, ["compose", "strassen", "strassen", "--op", "kron", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    k = load_scheme(out)
+    assert k.rank == 49 and k.meta["verification"]["valid"] is True and k.meta["provenance"]["composed"] is True
+    out2 = tmp_path / "t.json"
+    result = runner.invoke(main, ["transform", "naive:2x3x4", "--op", "orient", "--to", "4x2x3", "-o", str(out2)])
+    assert result.exit_code == 0
+    assert load_scheme(out2).format.dims == (4, 2, 3)
+    out3 = tmp_path / "sum.json"
+    result = runner.invoke(main, ["compose", "strassen", "naive:2x2x1", "--op", "sum-p", "-o", str(out3)])
+    assert result.exit_code == 0 and load_scheme(out3).rank == 11
+
+
+def test_compose_rejects_incompatible_schemes(runner):
+    result = runner.invoke(main, ["compose", "strassen", "naive:3x3x3", "--op", "sum-p"])
+    assert result.exit_code == 2 and "equal other dimensions" in result.stderr
+
+
+def test_catalog_list_on_a_folder(runner, tmp_path):
+    save_scheme(strassen(), tmp_path / "2x2x2_r7_ZT.json")
+    save_scheme(Scheme.naive("2x2x3"), tmp_path / "2x2x3_r12_ZT.json")
+    result = runner.invoke(main, ["catalog", "list", "--dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)["schemes"]
+    assert [(r["format"], r["rank"], r["additions"]) for r in rows] == [("2x2x2", 7, 18), ("2x2x3", 12, 6)]
+
+
+def test_console_script_version_and_help():
+    out = subprocess.run([sys.executable, "-m", "discover.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "strassen" in out.stdout
+    helped = subprocess.run([sys.executable, "-m", "discover.cli", "verify", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "Examples" in helped.stdout
