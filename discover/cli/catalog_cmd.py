@@ -56,3 +56,165 @@ def list_command(directory: Optional[str], as_json: bool) -> None:
             f"{row['format']:<8} {row['rank']:>5} {row['naive_rank']:>6} {row['ring']:<4} {row['additions']:>9}  {row['file']}{mark}"
         )
     click.echo(f"{len(rows)} schemes in {root}", err=True)
+
+
+def _comparison_rows(directory: Optional[str]) -> list[dict]:
+    from ..best_known import TABLE
+    from ..catalog import quality_key
+    from ..invariants import count_inequivalent
+
+    entries = list_entries(directory)
+    rows = []
+    for record in TABLE:
+        fmt = record.format
+        ours = [e for e in entries if e.scheme.format.canonical() == fmt and not e.published]
+        real = [e.scheme for e in ours if not e.scheme.mod2]
+        mod2 = [e.scheme for e in ours if e.scheme.mod2]
+        published = [e.scheme for e in entries if e.scheme.format.canonical() == fmt and e.published]
+        best = min(real, key=quality_key) if real else None
+        best_entry = next((e for e in ours if e.scheme is best), None)
+        rows.append({
+            "format": str(fmt),
+            "our_rank": best.rank if best else None,
+            "our_ring": best.ring if best else None,
+            "composed": bool(best_entry and best_entry.composed),
+            "our_mod2_rank": min((s.rank for s in mod2), default=None),
+            "schemes": len(real),
+            "inequivalent": count_inequivalent(real) if real else 0,
+            "best_known_rank": record.rank,
+            "best_known_integer_rank": record.integer_rank,
+            "best_known_mod2_rank": record.mod2_rank,
+            "source": record.source,
+            "gap": (best.rank - record.integer_rank) if best else None,
+            "published_verified": min((s.rank for s in published), default=None),
+        })
+    return rows
+
+
+@catalog_group.command("compare")
+@DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def compare_command(directory: Optional[str], as_json: bool) -> None:
+    """Our best rank per format against the best known ranks (rational, integer and mod 2).
+
+    \b
+    Example:
+      strassen catalog compare
+    """
+    rows = _comparison_rows(directory)
+    at_best = sum(1 for r in rows if r["gap"] is not None and r["gap"] <= 0)
+    within2 = sum(1 for r in rows if r["gap"] is not None and r["gap"] <= 2)
+    summary = f"{at_best}/{len(rows)} formats at the best known integer rank ({within2}/{len(rows)} within 2)"
+    if as_json:
+        echo_json({"catalog": str(catalog_dir(directory)), "formats": rows, "at_best_known_integer_rank": at_best,
+                   "within_2": within2, "summary": summary})
+        return
+    click.echo(f"{'format':<7} {'ours':>5} {'ring':<4} {'known Q':>7} {'known Z':>7} {'mod 2':>5} {'gap':>4} {'classes':>7}  source")
+    for r in rows:
+        ours = "-" if r["our_rank"] is None else str(r["our_rank"])
+        gap = "-" if r["gap"] is None else f"{r['gap']:+d}" if r["gap"] else "0"
+        mark = "*" if r["composed"] else ""
+        click.echo(
+            f"{r['format']:<7} {ours + mark:>5} {r['our_ring'] or '-':<4} {r['best_known_rank']:>7} "
+            f"{r['best_known_integer_rank']:>7} {r['best_known_mod2_rank']:>5} {gap:>4} {r['inequivalent']:>7}  {r['source']}"
+        )
+    click.echo("(* composed from smaller catalog schemes; classes = distinct symmetry invariants)")
+    click.echo(summary)
+
+
+@catalog_group.command("get")
+@click.argument("fmt")
+@DIR_OPTION
+@click.option("-o", "--out", default=None, type=click.Path(dir_okay=False), help="Write the JSON here (default: stdout).")
+def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
+    """The best catalog scheme for FMT, reoriented and verified if stored in another orientation.
+
+    \b
+    Examples:
+      strassen catalog get 3x2x2
+      strassen catalog get 4x4x4 -o best444.json
+    """
+    from ..catalog import best
+    from ..jsonio import dumps_scheme, save_scheme, verification_record
+    from ..verify import verify
+    from .common import EXIT_NOT_FOUND, info
+
+    scheme = best(fmt, directory)
+    report = verify(scheme)
+    if not report.valid:
+        info(f"catalog scheme failed verification: {report.summary()}")
+        raise SystemExit(EXIT_NOT_FOUND)
+    scheme = scheme.with_meta(verification=verification_record(report))
+    if out:
+        save_scheme(scheme, out)
+        info(f"wrote {out}: {report.summary()}")
+    else:
+        click.echo(dumps_scheme(scheme), nl=False)
+
+
+@catalog_group.command("rebuild")
+@click.option("--format", "fmt", required=True, help="Rerun the recorded command of this format's best entry.")
+@DIR_OPTION
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Where the rerun writes (default: a temporary folder).")
+def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
+    """Rerun the recorded search (or composition) of a catalog entry and check the rank.
+
+    Exit 0 when the rerun finds a verified scheme of the same rank.
+
+    \b
+    Example:
+      strassen catalog rebuild --format 3x3x3
+    """
+    import shlex
+    import tempfile
+
+    from ..catalog import best
+    from ..jsonio import load_scheme
+    from .common import EXIT_NOT_FOUND, fail, info
+
+    target = best(fmt, directory)
+    prov = target.meta.get("provenance") or {}
+    command = prov.get("command") if isinstance(prov, dict) else None
+    if not command:
+        fail(f"the catalog entry for {fmt} records no command to rerun")
+    argv = shlex.split(command)
+    if argv[:1] != ["strassen"]:
+        fail(f"recorded command {command!r} is not a strassen command")
+    argv = _redirect_output(argv[1:], out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
+    info("rerunning: strassen " + " ".join(shlex.quote(a) for a in argv))
+    from . import main
+
+    try:
+        main.main(args=argv, prog_name="strassen", standalone_mode=False)
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise
+    written = _written_file(argv)
+    schemes = [load_scheme(p) for p in written]
+    ranks = sorted(s.rank for s in schemes)
+    if not ranks or ranks[0] > target.rank:
+        info(f"rerun did not reach rank {target.rank} (got {ranks or 'nothing'})")
+        raise SystemExit(EXIT_NOT_FOUND)
+    click.echo(f"rebuilt {fmt}: rank {ranks[0]} (catalog: {target.rank})")
+
+
+def _redirect_output(argv: list[str], out_dir: str) -> list[str]:
+    """Point the rerun's --out / -o at ``out_dir`` so the catalog itself is never overwritten."""
+    from pathlib import Path
+
+    result = list(argv)
+    for flag in ("--out", "-o"):
+        if flag in result:
+            i = result.index(flag)
+            old = Path(result[i + 1])
+            result[i + 1] = str(Path(out_dir) / old.name) if old.suffix == ".json" else out_dir
+            return result
+    return result + ["--out", out_dir]
+
+
+def _written_file(argv: list[str]) -> list[Path]:
+    for flag in ("--out", "-o"):
+        if flag in argv:
+            target = Path(argv[argv.index(flag) + 1])
+            return [target] if target.suffix == ".json" else sorted(target.glob("*.json"))
+    return []
