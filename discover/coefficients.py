@@ -54,13 +54,21 @@ def exact_array(values: Any) -> np.ndarray:
     """An object array of exact coefficients with the nesting of ``values``."""
     arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     if arr.dtype == object:
-        flat = [to_coefficient(v) for v in arr.ravel()]
+        values = arr.ravel().tolist()
+        if all(type(v) is int for v in values):
+            flat = values  # already exact Python ints: skip the per-entry checks
+        else:
+            flat = [to_coefficient(v) for v in values]
     elif arr.dtype.kind in "iub":
         if arr.dtype.kind == "b":
             raise CoefficientError("boolean arrays are not coefficients")
         flat = [int(v) for v in arr.ravel()]
     elif arr.dtype.kind == "f":
-        flat = [to_coefficient(float(v)) for v in arr.ravel()]
+        values = arr.ravel()
+        if np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53):
+            flat = values.astype(np.int64).tolist()  # vectorised: every entry is an exact integer
+        else:
+            flat = [to_coefficient(float(v)) for v in values]
     else:
         raise CoefficientError(f"arrays of dtype {arr.dtype} are not coefficients")
     out = np.empty(arr.shape, dtype=object)

@@ -1,0 +1,105 @@
+"""Benson–Ballard coefficient files (fast-matmul ``codegen/algorithms``), both ways.
+
+Three blocks separated by lines starting with ``#`` (a leading ``#`` line is a comment):
+U with M·K rows, V with K·N rows, W with M·N rows, one column per product, all row-major
+and **C not transposed** (unlike the other formats). Coefficients are integers, decimals
+(``0.5``) or fractions (``1/2``); the format M×K×N follows from the row counts.
+"""
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..coefficients import format_coefficient
+from ..errors import DiscoverError, LoadError, SchemeError
+from ..formats import Format
+from ..jsonio import atomic_write_text
+from ..scheme import Scheme
+from .common import ImportedScheme, item_meta
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?(/\d+)?$", re.IGNORECASE)
+
+
+def _coefficient(token: str, where: str) -> Fraction:
+    if not _NUMBER.match(token) or token.endswith("/0"):
+        raise SchemeError(f"{where}: {token!r} is not a number")
+    return Fraction(token)
+
+
+def parse_blocks(text: str) -> list[list[list[Fraction]]]:
+    """The numeric blocks of the file (comment and separator lines dropped)."""
+    blocks: list[list[list[Fraction]]] = [[]]
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line.startswith("#"):
+            if blocks[-1]:
+                blocks.append([])
+            continue
+        if line:
+            blocks[-1].append([_coefficient(t, f"line {number}") for t in line.split()])
+    return [b for b in blocks if b]
+
+
+def _dims(rows: tuple[int, int, int]) -> Format:
+    mk, kn, mn = rows
+    m2 = mk * mn
+    if m2 % kn:
+        raise SchemeError(f"blocks of {mk}, {kn}, {mn} rows fit no format M·K, K·N, M·N")
+    m = math.isqrt(m2 // kn)
+    if m == 0 or m * m * kn != m2 or mk % m or mn % m:
+        raise SchemeError(f"blocks of {mk}, {kn}, {mn} rows fit no format M·K, K·N, M·N")
+    return Format(m, mk // m, mn // m)
+
+
+def scheme_from_text(text: str, source: str = "") -> ImportedScheme:
+    """Import the text of one Benson–Ballard file."""
+    try:
+        blocks = parse_blocks(text)
+        if len(blocks) != 3:
+            raise SchemeError(f"expected 3 blocks separated by '#' lines, found {len(blocks)}")
+        widths = {len(row) for block in blocks for row in block}
+        if len(widths) != 1:
+            raise SchemeError(f"rows have different numbers of columns: {sorted(widths)}")
+        fmt = _dims(tuple(len(b) for b in blocks))  # type: ignore[arg-type]
+        n, m, p = fmt.dims
+        factors = []
+        for block, (rows, cols) in zip(blocks, fmt.shapes):
+            arr = np.empty((len(block), len(block[0])), dtype=object)
+            for i, row in enumerate(block):
+                arr[i, :] = [int(v) if v.denominator == 1 else v for v in row]
+            factors.append(arr.T.reshape(-1, rows, cols))
+        meta = item_meta(source, "", "benson-ballard", f"Benson-Ballard {fmt} rank {factors[0].shape[0]}")
+        scheme = Scheme.from_arrays(*factors, fmt, meta=meta)
+    except DiscoverError as e:
+        return ImportedScheme(source, "", "benson-ballard", error=str(e))
+    return ImportedScheme(source, "", "benson-ballard", scheme=scheme)
+
+
+def read_benson_ballard(path: Path) -> list[ImportedScheme]:
+    """Import a Benson–Ballard coefficient file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise LoadError(f"{path}: cannot read: {e}") from e
+    return [scheme_from_text(text, path.name)]
+
+
+def benson_ballard_text(scheme: Scheme) -> str:
+    """The file text: a comment line, then the U, V, W blocks."""
+    lines = [f"# {scheme.format} rank {scheme.rank} ring {scheme.ring} (written by strassen-discover)"]
+    for n, factor in enumerate(scheme.factors):
+        if n:
+            lines.append("#")
+        flat = factor.reshape(scheme.rank, -1).T
+        lines.extend(" ".join(format_coefficient(v) for v in row) for row in flat)
+    return "\n".join(lines) + "\n"
+
+
+def write_benson_ballard(scheme: Scheme, path: Path) -> None:
+    """Write a Benson–Ballard coefficient file atomically."""
+    atomic_write_text(path, benson_ballard_text(scheme))
