@@ -56,7 +56,9 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
 @click.command("show")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the formulas as a JSON list of lines.")
-def show_command(file: str, as_json: bool) -> None:
+@click.option("--additions", is_flag=True,
+              help="Also report additions before/after common-subexpression elimination and the error growth.")
+def show_command(file: str, as_json: bool, additions: bool) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
     \b
@@ -68,7 +70,32 @@ def show_command(file: str, as_json: bool) -> None:
     except DiscoverError as e:
         fail(str(e))
     lines = scheme_formulas(scheme)
+    extra: dict = {}
+    if additions:
+        extra = _cost_report(scheme)
+        lines = lines + extra.pop("lines")
     if as_json:
-        echo_json({"file": file, "lines": lines})
+        echo_json({"file": file, "lines": lines, **extra})
     else:
         click.echo("\n".join(lines))
+
+
+def _cost_report(scheme) -> dict:
+    """Additions before/after elimination and the measured error growth (exact schemes only)."""
+    from ..slp import compile_scheme
+    from ..stability import measure_stability
+
+    if scheme.mod2 or not verify(scheme, proof=False).valid:
+        return {"lines": ["additions/stability: not reported (the scheme is not exact over the integers)"]}
+    program = compile_scheme(scheme, eliminate=True)
+    stab = measure_stability(scheme, program=program)
+    return {
+        "lines": [
+            f"additions: {scheme.additions} written plainly, {program.additions} after common-subexpression elimination",
+            stab.summary(),
+            "program:",
+            *("  " + line for line in program.lines()),
+        ],
+        "additions": {"plain": scheme.additions, "program": program.additions},
+        "stability": stab.to_json(),
+    }

@@ -1,0 +1,96 @@
+"""Code generation: a scheme as numpy, torch or C code, or as LaTeX/Markdown formulas.
+
+Every generator takes a verified :class:`~discover.scheme.Scheme` and its compiled
+:class:`~discover.slp.Program` and returns the text of one file. :data:`TARGETS` maps a
+target name to its generator; :func:`generate` is the entry point.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from ..errors import DiscoverError
+from ..scheme import Scheme
+from ..slp import Program, compile_scheme
+
+Generator = Callable[[Scheme, Program, str], str]
+
+
+def _python(s: Scheme, p: Program, cmd: str) -> str:
+    from .python import generate_numpy
+
+    return generate_numpy(s, p, cmd)
+
+
+def _torch(s: Scheme, p: Program, cmd: str) -> str:
+    from .torch import generate_torch
+
+    return generate_torch(s, p, cmd)
+
+
+def _c(s: Scheme, p: Program, cmd: str) -> str:
+    from .c import generate_c
+
+    return generate_c(s, p, cmd)
+
+
+def _latex(s: Scheme, p: Program, cmd: str) -> str:
+    from .text import generate_latex
+
+    return generate_latex(s, p, cmd)
+
+
+def _markdown(s: Scheme, p: Program, cmd: str) -> str:
+    from .text import generate_markdown
+
+    return generate_markdown(s, p, cmd)
+
+
+#: Code targets and their generators.
+TARGETS: dict[str, Generator] = {
+    "python": _python,
+    "torch": _torch,
+    "c": _c,
+    "latex": _latex,
+    "markdown": _markdown,
+}
+
+#: File suffix of each target.
+SUFFIXES = {"python": ".py", "torch": ".py", "c": ".c", "latex": ".tex", "markdown": ".md"}
+
+
+def generate(scheme: Scheme, target: str, command: str = "", program: Optional[Program] = None) -> str:
+    """The text of one generated file for ``scheme``.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A scheme over Z or Q; the caller must have verified it (``discover.verify.verify``).
+    target : str
+        One of :data:`TARGETS`.
+    command : str
+        The command line that made the file, recorded in its header.
+    program : Program, optional
+        A compiled program (by default ``compile_scheme(scheme, eliminate=True)``).
+
+    Raises
+    ------
+    DiscoverError
+        For an unknown target; SchemeError for a mod-2 scheme.
+    """
+    if target not in TARGETS:
+        raise DiscoverError(f"unknown code target {target!r}; choose one of {', '.join(TARGETS)}")
+    program = program or compile_scheme(scheme, eliminate=True)
+    return TARGETS[target](scheme, program, command)
+
+
+def describe(scheme: Scheme) -> dict[str, str]:
+    """Name, ring and source of a scheme, for file headers."""
+    prov = scheme.meta.get("provenance") or {}
+    source = ""
+    if isinstance(prov, dict):
+        source = str(prov.get("source") or prov.get("method") or prov.get("command") or "")
+    return {
+        "name": str(scheme.meta.get("name") or f"{scheme.format} rank {scheme.rank}"),
+        "source": source or "unrecorded",
+        "ring": scheme.ring,
+    }
