@@ -1,0 +1,268 @@
+"""The GF(2) flip graph: bit-packed terms and a compiled random walk.
+
+A rank-r scheme over GF(2) is a ``(3, capacity)`` ``uint64`` array ``F``: ``F[0, k]``,
+``F[1, k]``, ``F[2, k]`` are the packed factors ``a_k`` (of A, n·m bits), ``b_k`` (of B, m·p
+bits) and ``c_k`` (of C, n·p bits, C not transposed), for ``k < r``. Columns past ``r`` are
+scratch space for plus transitions.
+
+Moves (all keep the tensor Σ a_k⊗b_k⊗c_k unchanged mod 2):
+
+* **flip**: terms i, j share slot s (``F[s,i] == F[s,j]``); with the other slots t, u,
+  ``x_t[i] += x_t[j]`` and ``x_u[j] += x_u[i]``.
+* **reduction**: a term with a zero factor is dropped; two terms equal in two slots are merged
+  by adding their third factors (both vanish when those are equal too).
+* **plus** (Arai et al.): ``a⊗b⊗c + a'⊗b'⊗c' = (a+a')⊗b⊗c + a'⊗b⊗c + a'⊗b'⊗c'`` raises the
+  rank by one so a walk can leave a dead end.
+
+The walk is numba-compiled (one core does several million flips per second; a pure-Python
+loop manages about 50,000). Its random numbers come from a xorshift64* state seeded by the
+caller, so a seed and a flip budget reproduce a walk exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..formats import Format
+
+_MULT = np.uint64(0x2545F4914F6CDD1D)
+_STACK = 32  # terms awaiting a reduction check after one move; cascades are short
+
+
+# ---------------------------------------------------------------------------- packing
+def pack(U: np.ndarray, V: np.ndarray, W: np.ndarray, capacity: int | None = None) -> np.ndarray:
+    """Pack integer factor arrays (reduced mod 2) into a ``(3, capacity)`` uint64 array.
+
+    Parameters
+    ----------
+    U, V, W : numpy.ndarray
+        Shapes (r, n, m), (r, m, p), (r, n, p); any integer values (taken mod 2).
+    capacity : int, optional
+        Number of columns (≥ r); defaults to r.
+    """
+    r = U.shape[0]
+    capacity = r if capacity is None else max(capacity, r)
+    F = np.zeros((3, capacity), dtype=np.uint64)
+    for s, X in enumerate((U, V, W)):
+        bits = (np.asarray(X, dtype=object).reshape(r, -1) % 2).astype(np.uint64)
+        if bits.shape[1] > 64:
+            raise ValueError(f"a factor with {bits.shape[1]} entries does not fit in 64 bits")
+        weights = np.uint64(1) << np.arange(bits.shape[1], dtype=np.uint64)
+        F[s, :r] = (bits * weights).sum(axis=1, dtype=np.uint64) if r else 0
+    return F
+
+
+def unpack(F: np.ndarray, r: int, fmt: Format) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 0/1 int64 arrays U (r,n,m), V (r,m,p), W (r,n,p) of the first r packed terms."""
+    out = []
+    for s, shape in enumerate(fmt.shapes):
+        size = shape[0] * shape[1]
+        bits = (F[s, :r, None] >> np.arange(size, dtype=np.uint64)) & np.uint64(1)
+        out.append(bits.astype(np.int64).reshape((r,) + shape))
+    return out[0], out[1], out[2]
+
+
+def tensor_mod2(F: np.ndarray, r: int, fmt: Format) -> np.ndarray:
+    """The matmul-tensor layout (nm, mp, np) of Σ a_k⊗b_k⊗c_k mod 2."""
+    U, V, W = unpack(F, r, fmt)
+    if r == 0:
+        return np.zeros((U.shape[1] * U.shape[2], V.shape[1] * V.shape[2], W.shape[1] * W.shape[2]), np.int64)
+    return np.einsum("ka,kb,kc->abc", U.reshape(r, -1), V.reshape(r, -1), W.reshape(r, -1)) % 2
+
+
+def seed_state(seed: np.random.SeedSequence | int) -> np.ndarray:
+    """A nonzero xorshift64* state drawn from a SeedSequence (or an int)."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    state = ss.generate_state(1, dtype=np.uint64)
+    if state[0] == 0:
+        state[0] = np.uint64(0x9E3779B97F4A7C15)
+    return state
+
+
+# ---------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _next(state):
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return x * _MULT
+
+
+@njit(cache=True)
+def _below(state, n):
+    # Multiply-shift instead of a 64-bit modulo (much cheaper; bias below 2^-32 · n).
+    return np.int64(((_next(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(cache=True)
+def _remove(F, r, k, stack, nstack):
+    """Drop term k (the last term moves into its place); keep the pending stack consistent."""
+    last = r - 1
+    for s in range(3):
+        F[s, k] = F[s, last]
+    for q in range(nstack):
+        if stack[q] == k:
+            stack[q] = -1
+        elif stack[q] == last:
+            stack[q] = k
+    return last
+
+
+@njit(cache=True)
+def _settle(F, r, stack, nstack):
+    """Apply every reduction that the pending (changed) terms allow. Returns (r, removed)."""
+    removed = 0
+    while nstack > 0:
+        nstack -= 1
+        i = stack[nstack]
+        if i < 0:
+            continue
+        if F[0, i] == 0 or F[1, i] == 0 or F[2, i] == 0:
+            r = _remove(F, r, i, stack, nstack)
+            removed += 1
+            continue
+        for k in range(r):
+            if k == i:
+                continue
+            e0 = F[0, k] == F[0, i]
+            e1 = F[1, k] == F[1, i]
+            e2 = F[2, k] == F[2, i]
+            if e0 + e1 + e2 >= 2:
+                w = 2
+                if not e0:
+                    w = 0
+                elif not e1:
+                    w = 1
+                F[w, k] ^= F[w, i]
+                last = r - 1
+                r = _remove(F, r, i, stack, nstack)
+                removed += 1
+                if k == last:
+                    k = i
+                if nstack < stack.shape[0]:
+                    stack[nstack] = k
+                    nstack += 1
+                break
+    return r, removed
+
+
+@njit(cache=True)
+def _flip(F, r, state, stack):
+    """One random flip followed by its reductions. Returns (r, ok, removed).
+
+    A random term i is compared with every other term in one pass; the partner (j, shared
+    slot) is drawn uniformly among all matches by reservoir sampling, so a pick fails only when
+    i shares no factor with any term.
+    """
+    i = _below(state, r)
+    a, b, c = F[0, i], F[1, i], F[2, i]
+    j = -1
+    s = -1
+    seen = 0
+    for q in range(r):
+        if q == i:
+            continue
+        m0 = F[0, q] == a
+        m1 = F[1, q] == b
+        m2 = F[2, q] == c
+        if m0 or m1 or m2:
+            for slot, hit in ((0, m0), (1, m1), (2, m2)):
+                if hit:
+                    seen += 1
+                    if seen == 1 or _below(state, seen) == 0:
+                        j = q
+                        s = slot
+    if j < 0:
+        return r, False, 0
+    t = (s + 1) % 3
+    u = (s + 2) % 3
+    if _next(state) & np.uint64(1 << 40):
+        t, u = u, t
+    F[t, i] ^= F[t, j]
+    F[u, j] ^= F[u, i]
+    stack[0] = i
+    stack[1] = j
+    r, removed = _settle(F, r, stack, 2)
+    return r, True, removed
+
+
+@njit(cache=True)
+def _plus(F, r, state):
+    """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
+    if r < 2 or r >= F.shape[1]:
+        return r
+    for _ in range(16):
+        i = _below(state, r)
+        j = _below(state, r)
+        s = _below(state, 3)
+        if i == j or F[s, i] == F[s, j]:
+            continue
+        t = (s + 1) % 3
+        u = (s + 2) % 3
+        F[s, r] = F[s, j]
+        F[t, r] = F[t, i]
+        F[u, r] = F[u, i]
+        F[s, i] ^= F[s, j]
+        return r + 1
+    return r
+
+
+@njit(cache=True)
+def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats):
+    """Random walk until rank ≤ target or ``max_flips`` flips.
+
+    ``best`` receives the lowest-rank scheme seen (rank ``best_r`` on entry and return).
+    After ``plateau`` flips without a new best, a plus transition is taken while the rank is
+    below ``best_r + max_plus``; otherwise the walk restarts from ``best`` and the plateau
+    length doubles (up to 16×, reset on progress): adaptive path lengths.
+    ``stats`` accumulates [flips, plus transitions, restarts, reductions, failed picks].
+    Returns (r, best_r).
+    """
+    stack = np.empty(_STACK, dtype=np.int64)
+    flips = 0
+    stall = 0
+    limit = plateau
+    fails = 0
+    attempts = 0
+    while flips < max_flips and r > target:
+        attempts += 1
+        if attempts > 64 * max_flips + 4096:
+            break  # a dead end that neither plus transitions nor restarts can leave
+        r, ok, removed = _flip(F, r, state, stack)
+        if ok:
+            flips += 1
+            stall += 1
+            fails = 0
+            stats[3] += removed
+        else:
+            fails += 1
+            stats[4] += 1
+            if fails > 64 * r + 64:  # no two terms share a factor: a dead end
+                stall = limit
+                fails = 0
+        if r < best_r:
+            best_r = r
+            for s in range(3):
+                for k in range(r):
+                    best[s, k] = F[s, k]
+            stall = 0
+            limit = plateau
+        elif stall >= limit:
+            stall = 0
+            if r < best_r + max_plus and r + 1 < F.shape[1]:
+                r2 = _plus(F, r, state)
+                if r2 > r:
+                    stats[1] += 1
+                r = r2
+            else:
+                r = best_r
+                for s in range(3):
+                    for k in range(r):
+                        F[s, k] = best[s, k]
+                stats[2] += 1
+                if limit < 16 * plateau:
+                    limit *= 2
+    stats[0] += flips
+    return r, best_r

@@ -1,0 +1,223 @@
+"""Lifting a scheme that is valid mod 2 to characteristic 0.
+
+Two ways, tried in this order by :func:`lift`:
+
+* :func:`sign_lift`: keep the GF(2) support and choose a sign per nonzero coefficient. Writing
+  ``-1 = 1 + 2·1`` and ``+1 = 1 + 2·0``, a product of three signs is ``1 + 2(x+y+z) mod 4``, so the
+  Brent equations mod 4 are a linear system over GF(2) in the sign bits. An inconsistent system
+  *proves* that no ±1 lift on this support exists; a consistent one gives candidates that are
+  then checked exactly over Z.
+* :func:`hensel_lift`: every coefficient is an unknown. A solution mod 2^k is corrected to one
+  mod 2^(k+1) by solving ``J·Δ = (T − F(X))/2^k`` over GF(2), where the Jacobian ``J`` mod 2
+  depends only on the GF(2) scheme (factored once). After ``bits`` steps each coefficient is
+  rationally reconstructed (odd denominators) and the result checked exactly.
+
+The ring of a lifted scheme is read from its coefficients (ZT, Z or Q), never assumed.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+import numpy as np
+
+from ..formats import Format
+from ..scheme import Scheme
+from ..tensor import matmul_tensor, reconstruct
+from .linalg2 import GF2System
+
+
+def _flat(U, V, W):
+    r = U.shape[0]
+    return U.reshape(r, -1), V.reshape(r, -1), W.reshape(r, -1)
+
+
+def is_exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
+    """Exact check over Q (object arrays of ints/Fractions allowed)."""
+    try:
+        scheme = Scheme.from_arrays(U, V, W, fmt)
+    except Exception:
+        return False
+    T, d = reconstruct(scheme)
+    return bool((T == matmul_tensor(fmt) * d).all())
+
+
+def is_exact_mod2(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
+    """Check Σ u⊗v⊗w ≡ T (mod 2) for integer arrays."""
+    A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
+    return bool(((np.einsum("ka,kb,kc->abc", A, B, C) - matmul_tensor(fmt)) % 2 == 0).all())
+
+
+# ---------------------------------------------------------------------------- sign lift
+def sign_system(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format):
+    """The mod-4 sign system of a GF(2) scheme: (matrix, right side, unknown positions)."""
+    A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
+    r, na = A.shape
+    nb, nc = B.shape[1], C.shape[1]
+    ia, ib, ic = np.nonzero(A), np.nonzero(B), np.nonzero(C)
+    var_a = -np.ones((r, na), np.int64)
+    var_b = -np.ones((r, nb), np.int64)
+    var_c = -np.ones((r, nc), np.int64)
+    var_a[ia] = np.arange(len(ia[0]))
+    var_b[ib] = len(ia[0]) + np.arange(len(ib[0]))
+    var_c[ic] = len(ia[0]) + len(ib[0]) + np.arange(len(ic[0]))
+    nvars = len(ia[0]) + len(ib[0]) + len(ic[0])
+    T = matmul_tensor(fmt).reshape(-1)
+    M = np.zeros((T.size, nvars), dtype=np.int64)
+    count = np.zeros(T.size, dtype=np.int64)
+    for k in range(r):
+        a, b, c = np.flatnonzero(A[k]), np.flatnonzero(B[k]), np.flatnonzero(C[k])
+        if not (len(a) and len(b) and len(c)):
+            continue
+        ga, gb, gc = np.meshgrid(a, b, c, indexing="ij")
+        eq = ((ga * nb + gb) * nc + gc).ravel()
+        np.add.at(count, eq, 1)
+        for var in (var_a[k][ga.ravel()], var_b[k][gb.ravel()], var_c[k][gc.ravel()]):
+            np.add.at(M, (eq, var), 1)
+    rhs = ((T - count) // 2) % 2
+    used = (count > 0) | (T > 0)
+    return M[used] % 2, rhs[used], (var_a, var_b, var_c)
+
+
+def sign_lift(
+    U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format, rng: np.random.Generator, tries: int = 16
+) -> tuple[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]], str]:
+    """Try to lift a GF(2) scheme to {-1,0,1} on the same support.
+
+    Returns ``(arrays, reason)``: the int64 arrays U, V, W of an exact ternary scheme, or None with
+    ``reason`` "inconsistent" (no sign lift exists on this support: proven mod 4) or "unlucky"
+    (the mod-4 solutions tried were not exact over Z).
+    """
+    M, rhs, (var_a, var_b, var_c) = sign_system(U, V, W, fmt)
+    system = GF2System(M)
+    for attempt in range(max(1, tries)):
+        free = None if attempt == 0 else rng.integers(0, 2, size=len(system.free))
+        x = system.solve(rhs, free)
+        if x is None:
+            return None, "inconsistent"
+        out = []
+        for var, X in zip((var_a, var_b, var_c), (U, V, W)):
+            signs = np.where(var >= 0, 1 - 2 * x[np.maximum(var, 0)], 0)
+            out.append(signs.reshape(X.shape).astype(np.int64))
+        if is_exact(*out, fmt):
+            return (out[0], out[1], out[2]), "ok"
+    return None, "unlucky"
+
+
+# ---------------------------------------------------------------------------- Hensel lift
+def _rational(x: int, modulus: int) -> Optional[Fraction]:
+    """Rational reconstruction: a/b ≡ x mod modulus with |a|, b ≤ sqrt(modulus/2), b odd."""
+    bound = int((modulus // 2) ** 0.5)
+    r0, r1, s0, s1 = modulus, x % modulus, 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1, s0, s1 = r1, r0 - q * r1, s1, s0 - q * s1
+    if s1 == 0 or abs(s1) > bound:
+        return None
+    value = Fraction(r1, s1)
+    return value if value.denominator % 2 == 1 else None
+
+
+def _jacobian_mod2(A: np.ndarray, B: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """∂(Σ_k a_k⊗b_k⊗c_k)/∂(a, b, c) mod 2, rows in tensor order, columns a-, b-, then c-unknowns."""
+    r, na = A.shape
+    nb, nc = B.shape[1], C.shape[1]
+    ea, eb, ec = np.eye(na, dtype=np.uint8), np.eye(nb, dtype=np.uint8), np.eye(nc, dtype=np.uint8)
+    JA = np.einsum("xa,kb,kc->abckx", ea, B, C, optimize=True).reshape(na * nb * nc, r * na)
+    JB = np.einsum("ka,yb,kc->abcky", A, eb, C, optimize=True).reshape(na * nb * nc, r * nb)
+    JC = np.einsum("ka,kb,zc->abckz", A, B, ec, optimize=True).reshape(na * nb * nc, r * nc)
+    return (np.concatenate([JA, JB, JC], axis=1) & 1).astype(np.uint8)
+
+
+def hensel_lift(
+    U: np.ndarray,
+    V: np.ndarray,
+    W: np.ndarray,
+    fmt: Format,
+    bits: int = 20,
+    start: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None,
+    rng: Optional[np.random.Generator] = None,
+) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Hensel-lift a GF(2) scheme to 2-adic precision ``bits`` and reconstruct rationals.
+
+    Parameters
+    ----------
+    start
+        Optional integer arrays congruent to (U, V, W) mod 2 to lift from (e.g. signs that
+        already solve the system mod 4); defaults to the 0/1 scheme.
+    rng
+        When given, free unknowns of each step are chosen at random (another solution);
+        otherwise they are 0 (the correction stays on the pivots).
+
+    Returns
+    -------
+    The object arrays U, V, W of an exact scheme over Q (odd denominators), or None.
+    """
+    A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
+    r, na = A.shape
+    nb, nc = B.shape[1], C.shape[1]
+    if bits > 28:
+        raise ValueError("bits must be ≤ 28 (int64 arithmetic)")
+    system = GF2System(_jacobian_mod2(A.astype(np.uint8), B.astype(np.uint8), C.astype(np.uint8)))
+    T = matmul_tensor(fmt).reshape(na, nb, nc).astype(np.int64)
+    X = [np.asarray(S, dtype=np.int64).reshape(r, -1).copy() for S in (start if start is not None else (A, B, C))]
+    sizes = np.cumsum([0, r * na, r * nb, r * nc])
+    for k in range(bits):
+        mod = 1 << (k + 1)
+        Xa, Xb, Xc = (x % mod for x in X)
+        AB = (Xa[:, :, None] * Xb[:, None, :]) % mod
+        F = np.einsum("kab,kc->abc", AB, Xc) % mod
+        R = (T - F) % mod
+        if (R % (1 << k)).any():
+            return None  # start was not a solution mod 2^k
+        rhs = (R >> k).reshape(-1) & 1
+        free = None if rng is None else rng.integers(0, 2, size=len(system.free))
+        delta = system.solve(rhs, free)
+        if delta is None:
+            return None
+        for s in range(3):
+            X[s] = X[s] + (delta[sizes[s] : sizes[s + 1]].reshape(r, -1) << k)
+    modulus = 1 << bits
+    out = []
+    for x, shape in zip(X, fmt.shapes):
+        values = {}
+        flat = np.empty(x.size, dtype=object)
+        for idx, v in enumerate((x % modulus).ravel().tolist()):
+            if v not in values:
+                values[v] = _rational(v, modulus)
+            q = values[v]
+            if q is None:
+                return None
+            flat[idx] = int(q) if q.denominator == 1 else q
+        out.append(flat.reshape((r,) + shape))
+    return (out[0], out[1], out[2]) if is_exact(*out, fmt) else None
+
+
+# ---------------------------------------------------------------------------- front door
+def lift(
+    U: np.ndarray,
+    V: np.ndarray,
+    W: np.ndarray,
+    fmt: Format,
+    rng: np.random.Generator,
+    hensel: bool = True,
+    sign_tries: int = 16,
+    bits: int = 20,
+) -> tuple[Optional[Scheme], str]:
+    """Lift a GF(2) scheme to an exact scheme over Q; its ring label comes from its values.
+
+    Returns ``(scheme, how)`` with ``how`` in {"sign", "hensel"}, or ``(None, reason)``.
+    """
+    if not is_exact_mod2(U, V, W, fmt):
+        return None, "not valid mod 2"
+    arrays, reason = sign_lift(U, V, W, fmt, rng, tries=sign_tries)
+    if arrays is not None:
+        return Scheme.from_arrays(*arrays, fmt), "sign"
+    if not hensel:
+        return None, f"sign lift {reason}"
+    result = hensel_lift(U, V, W, fmt, bits=bits)
+    if result is None:
+        result = hensel_lift(U, V, W, fmt, bits=bits, rng=rng)
+    if result is None:
+        return None, f"sign lift {reason}, Hensel lift failed"
+    return Scheme.from_arrays(*result, fmt), "hensel"

@@ -1,0 +1,142 @@
+"""``flip``: flip-graph random walks over GF(2) with plus transitions, then lifting to Z/Q.
+
+Starts from ``problem.start`` (any exact scheme, e.g. a Kronecker product) or the naive
+scheme, walks the GF(2) flip graph (rank-preserving flips, every reduction taken, plus
+transitions out of plateaus, restarts from the best scheme with adaptive path lengths) until
+the rank is at most the target, then lifts the scheme (sign lift mod 4, then Hensel lifting);
+a failed lift is counted and the walk moves on along the plateau. Ring Z2 returns the mod-2
+scheme itself, labelled mod 2.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ...flip.walk import WalkSettings, flip_search
+from ...scheme import Scheme
+from ..base import Candidate, Problem, SearchError, SearchTask, TaskResult, register
+
+
+@dataclass(frozen=True)
+class FlipOptions:
+    """Options of the ``flip`` method.
+
+    Attributes
+    ----------
+    field : str
+        Field the walk runs in; only "gf2" (bit-packed, compiled, then lifted) is available.
+    plateau : int
+        Flips without a new best rank before a plus transition (or a restart from the best).
+    max_plus : int
+        Plus transitions allowed above the best rank before restarting from the best scheme.
+    chunk : int
+        Flips per compiled call (between checks of the stop flag and the time limit).
+    lift_interval : int
+        Flips along a plateau between two lifting attempts.
+    lift_tries : int
+        Failed lifts at one rank before the walk starts over from the start scheme.
+    hensel : bool
+        Try Hensel lifting (rationals, larger integers) when the sign lift fails (rings Z and Q).
+    max_flips : int
+        Flip budget per task (0: unlimited). With a budget and no time limit a seed
+        reproduces the walk exactly.
+    start : str
+        Start scheme when the problem has none: "naive" or "catalog" (the catalog's best).
+    """
+
+    field: str = "gf2"
+    plateau: int = 20000
+    max_plus: int = 2
+    chunk: int = 200_000
+    lift_interval: int = 2000
+    lift_tries: int = 10
+    hensel: bool = True
+    max_flips: int = 0
+    start: str = "naive"
+
+
+class FlipMethod:
+    """The ``flip`` search method (see the module docstring)."""
+
+    name = "flip"
+    options_type = FlipOptions
+    description = "flip-graph walk over GF(2) (flips, reductions, plus transitions) with sign/Hensel lifting"
+
+    def check(self, problem: Problem, options: FlipOptions) -> None:
+        """Reject problems the walk cannot handle."""
+        if options.field != "gf2":
+            raise SearchError(f"flip: field={options.field!r} is not available; use field=gf2")
+        if options.start not in ("naive", "catalog"):
+            raise SearchError(f"flip: start={options.start!r}: choose naive or catalog")
+        if options.plateau < 1 or options.chunk < 1 or options.lift_interval < 1 or options.lift_tries < 1:
+            raise SearchError("flip: plateau, chunk, lift_interval and lift_tries must be positive")
+        if options.max_plus < 0 or options.max_flips < 0:
+            raise SearchError("flip: max_plus and max_flips must be ≥ 0")
+        if max(a * b for a, b in problem.format.shapes) > 64:
+            raise SearchError(f"flip: format {problem.format} has a factor with more than 64 entries")
+        start = problem.start
+        if start is not None:
+            if start.format != problem.format:
+                raise SearchError(f"flip: the start scheme is for {start.format}, not {problem.format}")
+            if start.denominator % 2 == 0:
+                raise SearchError("flip: the start scheme has even denominators, so it has no reduction mod 2")
+        if problem.rank < 1:
+            raise SearchError("flip: the target rank must be positive")
+
+    def _start(self, problem: Problem, options: FlipOptions) -> Scheme:
+        if problem.start is not None:
+            return problem.start
+        if options.start == "catalog":
+            from ...catalog import best
+
+            try:
+                found = best(problem.format)
+            except Exception:
+                found = None
+            if found is not None and found.denominator % 2 == 1:
+                return found
+        return Scheme.naive(problem.format)
+
+    def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
+        """Walk from the start scheme until an exact scheme of the target rank is found."""
+        t0 = time.perf_counter()
+        problem, options = task.problem, task.options
+        self.check(problem, options)
+        settings = WalkSettings(
+            plateau=options.plateau,
+            max_plus=options.max_plus,
+            chunk=options.chunk,
+            lift_interval=options.lift_interval,
+            lift_tries=options.lift_tries,
+            hensel=options.hensel,
+            max_flips=options.max_flips,
+        )
+        outcome = flip_search(
+            problem.format,
+            problem.rank,
+            problem.ring,
+            self._start(problem, options),
+            task.seed,
+            settings,
+            should_stop,
+            task.time_limit,
+            problem.coefficient_bound,
+        )
+        candidates = []
+        if outcome.scheme is not None:
+            s = outcome.scheme
+            candidates.append(Candidate(np.array(s.U), np.array(s.V), np.array(s.W), mod2=s.mod2, info=dict(outcome.stats)))
+        return TaskResult(
+            task_index=task.task_index,
+            restarts=1,
+            candidates=candidates,
+            best_residual=0.0 if candidates else float(outcome.rank_mod2 - problem.rank),
+            seconds=time.perf_counter() - t0,
+            stats=outcome.stats,
+        )
+
+
+register(FlipMethod())

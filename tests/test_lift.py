@@ -1,0 +1,112 @@
+"""Lifting GF(2) schemes to characteristic 0: sign lift (mod 4) and Hensel lifting."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from discover.flip import gf2
+from discover.flip.lift import hensel_lift, is_exact, lift, sign_lift, sign_system
+from discover.flip.linalg2 import GF2System
+from discover.flip.walk import WalkSettings, flip_search
+from discover.formats import Format
+from discover.known import strassen
+from discover.scheme import Scheme
+from discover.verify import verify_exact
+
+
+def _mod2(scheme: Scheme):
+    return tuple(np.asarray(X, dtype=np.int64) % 2 for X in scheme.int_arrays()[:3])
+
+
+def _ring_matches(scheme: Scheme) -> bool:
+    values = [v for X in scheme.factors for v in X.ravel()]
+    if any(isinstance(v, Fraction) and v.denominator != 1 for v in values):
+        return scheme.ring == "Q"
+    return scheme.ring == ("ZT" if max(abs(int(v)) for v in values) <= 1 else "Z")
+
+
+def test_gf2_system_solves_and_detects_inconsistency():
+    rng = np.random.default_rng(0)
+    M = rng.integers(0, 2, size=(30, 20))
+    x = rng.integers(0, 2, size=20)
+    system = GF2System(M)
+    y = system.solve(M @ x % 2, rng.integers(0, 2, size=len(system.free)))
+    assert y is not None and np.array_equal(M @ y % 2, M @ x % 2)
+    b = M @ x % 2
+    b_bad = b.copy()
+    # A right side outside the column space (exists since rank ≤ 20 < 30).
+    for i in range(30):
+        b_bad = b.copy()
+        b_bad[i] ^= 1
+        if system.solve(b_bad) is None:
+            break
+    assert system.solve(b_bad) is None
+
+
+def test_sign_lift_of_strassen_mod_2():
+    U, V, W = _mod2(strassen())
+    arrays, reason = sign_lift(U, V, W, Format.parse("2x2x2"), np.random.default_rng(0))
+    assert reason == "ok"
+    scheme = Scheme.from_arrays(*arrays, "2x2x2")
+    assert scheme.ring == "ZT" and verify_exact(scheme).valid
+    assert np.array_equal(np.asarray(scheme.U, dtype=np.int64) % 2, U)  # same support
+
+
+def test_sign_system_is_consistent_for_a_real_scheme():
+    M, rhs, _ = sign_system(*_mod2(strassen()), Format.parse("2x2x2"))
+    assert GF2System(M).solve(rhs) is not None
+
+
+def _walk_r23(seed: int):
+    fmt = Format.parse("3x3x3")
+    out = flip_search(fmt, 23, "Z2", Scheme.naive(fmt), np.random.SeedSequence(seed), WalkSettings())
+    return _mod2(out.scheme)
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_lift_of_walk_found_3x3x3_rank_23(seed):
+    fmt = Format.parse("3x3x3")
+    U, V, W = _walk_r23(seed)
+    scheme, how = lift(U, V, W, fmt, np.random.default_rng(seed))
+    assert scheme is not None, how
+    assert scheme.rank == 23 and not scheme.mod2
+    assert verify_exact(scheme).valid
+    assert _ring_matches(scheme)
+
+
+def test_hensel_lift_is_exact_and_labelled_from_its_values():
+    fmt = Format.parse("2x2x2")
+    result = hensel_lift(*_mod2(strassen()), fmt, bits=16)
+    assert result is not None
+    scheme = Scheme.from_arrays(*result, fmt)
+    assert verify_exact(scheme).valid and _ring_matches(scheme)
+    assert is_exact(*result, fmt)
+
+
+def test_hensel_lifts_many_walk_schemes():
+    fmt = Format.parse("3x3x3")
+    lifted = 0
+    for seed in range(4):
+        U, V, W = _walk_r23(seed)
+        result = hensel_lift(U, V, W, fmt)
+        if result is not None:
+            scheme = Scheme.from_arrays(*result, fmt)
+            assert verify_exact(scheme).valid and _ring_matches(scheme)
+            lifted += 1
+    assert lifted >= 2
+
+
+def test_lift_refuses_a_scheme_not_valid_mod_2():
+    U, V, W = _mod2(strassen())
+    U = U.copy()
+    U[0, 0, 0] ^= 1
+    scheme, reason = lift(U, V, W, Format.parse("2x2x2"), np.random.default_rng(0))
+    assert scheme is None and reason == "not valid mod 2"
+
+
+def test_unpacked_walk_scheme_is_binary():
+    U, V, W = _walk_r23(2)
+    assert set(np.unique(np.concatenate([U.ravel(), V.ravel(), W.ravel()]))) <= {0, 1}
+    assert gf2.pack(U, V, W).shape == (3, 23)
