@@ -5,9 +5,16 @@ import click
 
 from .. import __version__
 from .bench_cmd import bench_group
+from . import bench_flip  # noqa: F401  (registers `strassen bench flip`)
+from . import bench_search  # noqa: F401  (registers `strassen bench search`)
+from .bench_matmul import bench_matmul_command  # noqa: F401  (registers `bench matmul`)
 from .catalog_cmd import catalog_group
 from .common import StrassenGroup
 from .compose_cmd import compose_command, transform_command
+from .export_cmd import export_command
+from .import_cmd import import_command
+from .nn_cmd import nn_demo_command
+from .search_cmd import search_command
 from .verify_show import show_command, verify_command
 
 
@@ -28,5 +35,5 @@ def main() -> None:
     """
 
 
-for _command in (verify_command, show_command, catalog_group, transform_command, compose_command, bench_group):
+for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command):
     main.add_command(_command)

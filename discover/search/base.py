@@ -77,6 +77,9 @@ class SearchTask:
     seed: np.random.SeedSequence
     task_index: int
     time_limit: Optional[float] = None  # seconds this task may run
+    # True when the driver wants one scheme only: a batched method may then return as soon as
+    # one member is exact (the first to become exact, lowest index among simultaneous ones).
+    first_hit: bool = False
 
 
 class Method(Protocol):

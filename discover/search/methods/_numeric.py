@@ -1,0 +1,220 @@
+"""Batched continuous machinery shared by the numerical methods (torch, float64, CPU).
+
+Every restart of a batch is one slice of the leading dimension: factors have shapes
+``U (B, r, a)``, ``V (B, r, b)``, ``W (B, r, c)`` with a = n·m, b = m·p, c = n·p, laid out
+like :func:`discover.tensor.matmul_tensor`. The helpers here turn the problem's ring into a
+rounding rule and a penalty that vanishes on the allowed values, check a whole batch of
+rounded candidates exactly (small integers are exact in float64), and hand the hits to the
+driver as :class:`~discover.search.base.Candidate` objects.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+import torch
+
+from ...tensor import matmul_tensor
+from ..base import Candidate, Problem, SearchError, SearchTask
+
+
+@dataclass(frozen=True)
+class Target:
+    """The tensor to decompose and the coefficient set, in torch form."""
+
+    T: torch.Tensor  # (a, b, c) float64
+    rank: int
+    ring: str
+    bound: int
+    shapes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> "Target":
+        T = torch.from_numpy(matmul_tensor(problem.format).astype(np.float64))
+        return cls(T, problem.rank, problem.ring, max(1, int(problem.coefficient_bound)), problem.format.shapes)
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return tuple(self.T.shape)  # type: ignore[return-value]
+
+    @property
+    def step(self) -> float:
+        """Spacing of the allowed values: 1/2 for Q (halves), else 1."""
+        return 0.5 if self.ring == "Q" else 1.0
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The allowed positive values: {1} ternary, {1..bound} integers, {1/2, 1..bound} halves."""
+        if self.ring in ("ZT", "Z2"):
+            return (1.0,)
+        ints = tuple(float(v) for v in range(1, self.bound + 1))
+        return ((0.5,) + ints) if self.ring == "Q" else ints
+
+    def snap(self, x: torch.Tensor, levels: "tuple[float, ...] | None" = None) -> torch.Tensor:
+        """Nearest allowed value of every entry (among ``levels`` when given)."""
+        pos = torch.tensor((0.0,) + (levels or self.levels), dtype=x.dtype)
+        mag = pos[torch.argmin((x.abs().unsqueeze(-1) - pos).abs(), dim=-1)]
+        return torch.sign(x) * mag
+
+    def penalty(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Residual φ(x) that is zero exactly on the allowed values, and φ'(x).
+
+        φ(x) = x·Π_v (x² − v²) / Π_v v² over the allowed positive values v: for ternary
+        coefficients this is x³ − x (the x(x²−1) penalty of the reference prototype).
+        """
+        scale = math.prod(v * v for v in self.levels)
+        factors = [x * x - v * v for v in self.levels]
+        prod = torch.ones_like(x)
+        for g in factors:
+            prod = prod * g
+        deriv = prod.clone()
+        for i in range(len(factors)):
+            others = torch.ones_like(x)
+            for j, g in enumerate(factors):
+                if j != i:
+                    others = others * g
+            deriv = deriv + 2.0 * x * x * others
+        return x * prod / scale, deriv / scale
+
+
+def reconstruct(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """Σ_k U_k ⊗ V_k ⊗ W_k for every batch member: shape (B, a, b, c)."""
+    return torch.einsum("bri,brj,brk->bijk", U, V, W)
+
+
+def exact_mask(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """Which batch members' (already snapped) factors reproduce T exactly (mod 2 for Z2).
+
+    Values are multiples of 1/2 at most 2 in size, so every product and sum is exact in float64.
+    """
+    diff = reconstruct(U, V, W) - target.T
+    if target.ring == "Z2":
+        diff = torch.remainder(diff, 2.0)
+    return (diff == 0).flatten(1).all(dim=1)
+
+
+def residual_norms(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """||T − Σ U⊗V⊗W||² per batch member."""
+    return (reconstruct(U, V, W) - target.T).pow(2).flatten(1).sum(dim=1)
+
+
+def _exact_values(arr: np.ndarray, step: float) -> np.ndarray:
+    if step == 1.0:
+        return np.vectorize(int, otypes=[object])(np.rint(arr))
+    return np.vectorize(lambda v: Fraction(int(round(v * 2)), 2), otypes=[object])(arr)
+
+
+def _lead_sign(x: np.ndarray) -> np.ndarray:
+    """Sign of the first nonzero entry of each row (1 for an all-zero row)."""
+    nz = x != 0
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
+    sign = np.sign(x[np.arange(len(x)), first])
+    return np.where(sign == 0, 1.0, sign)
+
+
+def _positive_leads(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flip term signs so the first nonzero of U_k and V_k is positive (W_k absorbs them).
+
+    The terms are unchanged; the formulas just read better (``(a11 + a22)`` not ``(-a11 - a22)``).
+    """
+    su, sv = _lead_sign(u), _lead_sign(v)
+    return u * su[:, None], v * sv[:, None], w * (su * sv)[:, None]
+
+
+def make_candidates(
+    target: Target,
+    U: torch.Tensor,
+    V: torch.Tensor,
+    W: torch.Tensor,
+    indices: list[int],
+    info: Optional[dict] = None,
+) -> list[Candidate]:
+    """Candidates (exact object arrays in the scheme's layout) for the given batch members."""
+    (n, m), (_, p), _ = target.shapes
+    r = target.rank
+    out = []
+    for i in indices:
+        uf, vf, wf = _positive_leads(U[i].numpy(), V[i].numpy(), W[i].numpy())
+        u = _exact_values(uf, target.step).reshape(r, n, m)
+        v = _exact_values(vf, target.step).reshape(r, m, p)
+        w = _exact_values(wf, target.step).reshape(r, n, p)
+        mod2 = False
+        if target.ring == "Z2":
+            # Label mod 2 only when the same coefficients fail over the integers.
+            mod2 = not bool(exact_mask(target_over_z(target), U[i : i + 1], V[i : i + 1], W[i : i + 1])[0])
+        out.append(Candidate(u, v, w, mod2=mod2, sub_index=int(i), info=dict(info or {})))
+    return out
+
+
+def target_over_z(target: Target) -> Target:
+    """The same target checked over the integers (for labelling Z2 hits)."""
+    return Target(target.T, target.rank, "ZT", target.bound, target.shapes)
+
+
+def random_factors(target: Target, batch: int, gen: torch.Generator, scale: float) -> list[torch.Tensor]:
+    """Gaussian starting points U, V, W with entries of standard deviation ``scale``."""
+    a, b, c = target.sizes
+    r = target.rank
+    return [torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale for d in (a, b, c)]
+
+
+def torch_generator(seed: np.random.SeedSequence) -> torch.Generator:
+    """A torch generator seeded from the task's SeedSequence (deterministic per task)."""
+    gen = torch.Generator()
+    gen.manual_seed(int(seed.generate_state(1, dtype=np.uint64)[0] % (2**63)))
+    return gen
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread: results must not depend on the machine's thread count."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def stopper(task: SearchTask, should_stop: Callable[[], bool]) -> Callable[[], bool]:
+    """``should_stop`` extended with the task's own time limit."""
+    start = time.monotonic()
+    limit = task.time_limit
+
+    def stop() -> bool:
+        if limit is not None and time.monotonic() - start > limit:
+            return True
+        return should_stop()
+
+    return stop
+
+
+def check_numeric_problem(problem: Problem) -> None:
+    """Rings the numerical methods can target."""
+    if problem.ring not in ("ZT", "Z", "Q", "Z2"):
+        raise SearchError(f"ring {problem.ring!r} is not supported by the numerical methods")
+
+
+def balanced(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Rescale every term so that max|U_k| = max|V_k| = 1, moving the scales into W_k.
+
+    The terms are unchanged, but a near-solution like (2u, v/2, w) rounds correctly after this.
+    """
+    su = U.abs().amax(dim=2, keepdim=True).clamp(min=1e-6)
+    sv = V.abs().amax(dim=2, keepdim=True).clamp(min=1e-6)
+    return U / su, V / sv, W * su * sv
+
+
+def snapped_hits(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Round the batch two ways (as is, and balanced first); return the rounded factors and the exact mask."""
+    S = [target.snap(f) for f in (U, V, W)]
+    hit = exact_mask(target, *S)
+    B = [target.snap(f) for f in balanced(U, V, W)]
+    hit_b = exact_mask(target, *B) & ~hit
+    S = [torch.where(hit_b[:, None, None], b, a) for a, b in zip(S, B)]
+    return S, hit | hit_b

@@ -1,0 +1,50 @@
+"""The search progress display on stderr (one self-updating line on a terminal)."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .driver import Progress
+
+
+def format_progress(p: Progress) -> str:
+    """``restarts 48 | best residual 0 | exact 1 | 3.2 s``."""
+    best = "-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}"
+    extra = f" | rejected {p.rejected}" if p.rejected else ""
+    return f"restarts {p.restarts_done} | best residual {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
+
+
+class ProgressLine:
+    """Callable for :func:`discover.search.driver.search`'s ``progress`` argument.
+
+    On a terminal the line is redrawn at most ``hz`` times a second; otherwise a line is
+    written every ``every`` seconds, so logs stay short.
+    """
+
+    def __init__(self, stream: TextIO | None = None, hz: float = 5.0, every: float = 10.0) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = 1.0 / hz if self.tty else every
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return
+        self.last = now
+        text = format_progress(p)
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.drawn = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the self-updating line so later messages start on a fresh line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False

@@ -1,0 +1,86 @@
+"""``strassen search``: acceptance behaviour, exit codes, files written."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from discover.cli import main
+from discover.jsonio import load_scheme
+
+
+def test_search_finds_saves_and_is_reproducible(runner, tmp_path):
+    out1, out2 = tmp_path / "a", tmp_path / "b"
+    r1 = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--seed", "0", "--out", str(out1), "-q"])
+    assert r1.exit_code == 0, r1.output
+    files = list(out1.glob("*.json"))
+    assert [f.name for f in files] == ["2x2x2_r7_ZT.json"]
+    assert "m7 =" in r1.stdout and "c22 =" in r1.stdout
+    verified = runner.invoke(main, ["verify", str(files[0])])
+    assert verified.exit_code == 0 and "valid" in verified.stdout
+    r2 = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--seed", "0", "--out", str(out2), "-q", "--workers", "1"])
+    assert r2.exit_code == 0
+    a, b = load_scheme(files[0]), load_scheme(out2 / "2x2x2_r7_ZT.json")
+    assert a.same_coefficients(b)
+    prov = a.meta["provenance"]
+    assert prov["method"] == "lm" and prov["seed"] == 0 and "version" in prov and "date" in prov
+    assert a.meta["verification"]["valid"] is True
+
+
+def test_search_json_output(runner):
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--seed", "1", "--json", "-q", "-j", "1"])
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)
+    assert doc["found"][0]["rank"] == 7 and doc["found"][0]["ring"] == "ZT"
+    assert doc["interrupted"] is False
+
+
+def test_impossible_rank_is_not_found_and_writes_nothing(runner, tmp_path):
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "6", "--time-limit", "2", "--out", str(tmp_path / "o"), "-j", "1"])
+    assert r.exit_code == 1
+    assert "no exact scheme found" in r.stderr
+    assert not (tmp_path / "o").exists()
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["2x2", "--rank", "7"], "NxMxP"),
+        (["2x2x2", "--rank", "0"], "positive"),
+        (["2x2x2", "--rank", "-1"], "positive"),
+        (["2x2x2", "--rank", "3"], "flattening bound"),
+        (["2x2x2", "--rank", "7", "--method", "nope"], "unknown method"),
+        (["2x2x2", "--rank", "7", "-o", "nonsense=1"], "unknown option"),
+        (["2x2x2", "--rank", "7", "-o", "batch"], "KEY=VALUE"),
+        (["2x2x2", "--rank", "7", "--workers", "0"], "--workers"),
+        (["2x2x2", "--rank", "7", "--time-limit", "-1"], "--time-limit"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(runner, args, message):
+    r = runner.invoke(main, ["search", *args])
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+
+
+@pytest.mark.parametrize("rank", [8, 9])
+def test_rank_at_or_above_naive_returns_naive(runner, rank, tmp_path):
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", str(rank), "--out", str(tmp_path)])
+    assert r.exit_code == 0
+    assert "naive rank 8" in r.stderr
+    scheme = load_scheme(tmp_path / "2x2x2_r8_ZT.json")
+    assert scheme.rank == 8
+
+
+def test_bench_search_prints_machine_and_table(runner):
+    r = runner.invoke(main, ["bench", "search", "--methods", "lm", "--targets", "2x2x2:7", "--budget", "2", "--searches", "1"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("machine: ") and "cores" in r.stdout
+    row = [line for line in r.stdout.splitlines() if line.startswith("lm ")]
+    assert len(row) == 1 and "2x2x2 r7" in row[0]
+
+
+def test_bench_search_bad_input(runner):
+    assert runner.invoke(main, ["bench", "search", "--methods", "nope"]).exit_code == 2
+    assert runner.invoke(main, ["bench", "search", "--targets", "2x2x2"]).exit_code == 2

@@ -1,0 +1,128 @@
+"""The search driver: determinism across workers, verification gate, canonical keys, limits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from discover.formats import Format
+from discover.known import strassen
+from discover.scheme import Scheme
+from discover.search import driver
+from discover.search.base import Candidate, Problem, SearchError, TaskResult, register
+from discover.search.canonical import canonical_key
+from discover.verify import verify
+
+P222 = Problem(Format.parse("2x2x2"), 7)
+
+
+@dataclass(frozen=True)
+class BogusOptions:
+    batch: int = 2
+
+
+class BogusMethod:
+    """Proposes Strassen with one coefficient changed: a near miss that must never be reported."""
+
+    name = "bogus-near-miss"
+    options_type = BogusOptions
+    description = "test stub"
+
+    def check(self, problem, options) -> None:
+        pass
+
+    def run_task(self, task, should_stop) -> TaskResult:
+        s = strassen()
+        U = np.array(s.U, dtype=object)
+        U[0, 0, 0] = 0
+        cand = Candidate(U, np.array(s.V, dtype=object), np.array(s.W, dtype=object))
+        return TaskResult(task.task_index, restarts=options_batch(task), candidates=[cand], best_residual=1.0)
+
+
+def options_batch(task) -> int:
+    return task.options.batch
+
+
+register(BogusMethod())
+
+
+def test_task_seed_is_the_spawned_child():
+    child = np.random.SeedSequence(5).spawn(4)[3]
+    assert driver.task_seed(5, 3).generate_state(4).tolist() == child.generate_state(4).tolist()
+
+
+def test_same_result_with_one_and_two_workers():
+    opts = {"batch": 2}
+    one = driver.search(P222, "lm", opts, seed=3, restarts=12, workers=1)
+    two = driver.search(P222, "lm", opts, seed=3, restarts=12, workers=2)
+    assert len(one.found) == len(two.found) == 1
+    assert one.found[0].same_coefficients(two.found[0])
+    assert one.found[0].meta["provenance"]["restart"] == two.found[0].meta["provenance"]["restart"]
+    assert verify(one.found[0]).valid
+
+
+def test_near_miss_is_never_reported_or_saved(tmp_path):
+    result = driver.search(P222, "bogus-near-miss", seed=0, restarts=4, workers=1, out_dir=tmp_path)
+    assert result.found == []
+    assert result.rejected == 2
+    assert result.restarts_done == 4
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_found_scheme_carries_provenance_and_is_saved(tmp_path):
+    result = driver.search(P222, "lm", {"batch": 2}, seed=1, restarts=4, workers=1, out_dir=tmp_path)
+    assert len(result.found) == 1 and len(result.saved) == 1
+    prov = result.found[0].meta["provenance"]
+    assert prov["method"] == "lm" and prov["seed"] == 1 and prov["options"]["batch"] == 2
+    assert result.found[0].meta["verification"]["method"] == "sympy"
+    assert result.saved[0].name == "2x2x2_r7_ZT.json"
+
+
+def test_find_all_collects_distinct_schemes(tmp_path):
+    result = driver.search(P222, "lm", {"batch": 4}, seed=0, restarts=8, workers=1, find_all=True, out_dir=tmp_path)
+    keys = {canonical_key(s) for s in result.found}
+    assert len(keys) == len(result.found) >= 2
+    assert len(list(tmp_path.glob("*.json"))) == len(result.found)
+
+
+def test_canonical_key_ignores_term_order_and_signs():
+    s = strassen()
+    order = [3, 1, 0, 6, 5, 2, 4]
+    sign = np.array([1, -1, 1, -1, 1, 1, -1], dtype=object)[:, None, None]
+    t = Scheme.from_arrays(s.U[order] * sign, s.V[order] * sign, s.W[order], s.format)
+    assert canonical_key(s) == canonical_key(t)
+    assert canonical_key(s) != canonical_key(Scheme.naive("2x2x2"))
+
+
+@pytest.mark.parametrize("rank, message", [(0, "positive"), (3, "flattening bound")])
+def test_impossible_problems_are_rejected(rank, message):
+    with pytest.raises(SearchError, match=message):
+        driver.search(Problem(Format.parse("2x2x2"), rank), "lm", restarts=1, workers=1)
+
+
+def test_unknown_option_is_an_error():
+    with pytest.raises(SearchError, match="unknown option"):
+        driver.search(P222, "lm", {"nonsense": 1}, restarts=1, workers=1)
+
+
+def test_time_limit_and_stop_callback_end_a_hopeless_search():
+    result = driver.search(Problem(Format.parse("2x2x2"), 6), "lm", {"batch": 2}, seed=0, time_limit=1.0, workers=1)
+    assert result.found == [] and result.elapsed < 10
+    stopped = driver.search(Problem(Format.parse("2x2x2"), 6), "lm", seed=0, workers=1, should_stop=lambda: True)
+    assert stopped.found == [] and stopped.restarts_done == 0
+
+
+def test_ctrl_c_keeps_what_was_found(tmp_path):
+    calls = []
+
+    def progress(p):
+        calls.append(p)
+        if p.tasks_done >= 1 and len(calls) == 1:
+            raise KeyboardInterrupt  # once, like a user pressing Ctrl-C
+
+    result = driver.search(P222, "lm", {"batch": 2}, seed=0, restarts=8, workers=1, find_all=True,
+                           out_dir=tmp_path, progress=progress)
+    assert result.interrupted
+    assert result.restarts_done == 2
+    assert len(list(tmp_path.glob("*.json"))) == len(result.found) >= 1
