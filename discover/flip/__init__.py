@@ -7,10 +7,10 @@ Modules
 -------
 gf2
     Packing and the compiled GF(2) walk (flips, reductions, plus transitions).
-integer
-    The same walk over Z with a coefficient bound (ternary by default).
+zt
+    The same walk over Z with ternary coefficients (signed bit packing, no lifting needed).
 lift
     Sign lifting (mod 4) and Hensel lifting (mod 2^k + rational reconstruction).
 walk
-    The driver loop: walk to a target rank, lift, keep walking after a failed lift.
+    The driver loop: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
 """

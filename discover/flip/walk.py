@@ -1,7 +1,10 @@
-"""The flip-graph search loop: walk to the target rank over GF(2), lift, keep walking.
+"""The flip-graph search loop: walk to the target rank (over GF(2) or ternary over Z), lift, keep walking.
 
 :func:`flip_search` is what the ``flip`` search method runs. It never reports a scheme it has
-not checked exactly itself (mod 2 for ring Z2, over Q otherwise).
+not checked exactly itself (mod 2 for ring Z2, over Z/Q otherwise). Over GF(2) a scheme at the
+target rank must still be lifted; when lifts keep failing the walk leaves that region with plus
+transitions from where it is (never back to the start), so progress is kept. The ternary walk
+(:mod:`discover.flip.zt`) needs no lift: every scheme it visits is exact over Z.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ import numpy as np
 
 from ..formats import Format
 from ..scheme import Scheme
-from . import gf2
+from ..tensor import integer_reconstruction, matmul_tensor
+from . import gf2, zt
 from .lift import is_exact_mod2, lift
 
 
@@ -28,6 +32,8 @@ class WalkSettings:
     lift_tries: int = 10
     hensel: bool = True
     max_flips: int = 0  # 0: unlimited (then a time limit or should_stop ends the walk)
+    field: str = "gf2"  # "gf2" (walk mod 2, then lift) or "zt" (ternary walk over Z)
+    escape_plus: int = 2  # plus transitions taken from a target-rank scheme whose lifts keep failing
 
 
 @dataclass
@@ -48,6 +54,22 @@ def _accepts(scheme: Scheme, ring: str, bound: int) -> bool:
     return True  # Q: any exact rational scheme
 
 
+def _start_arrays(start: Scheme, field: str):
+    """The start scheme's factors for the walk: 0/1 mod 2 (gf2) or int64 ternary (zt), zero terms dropped."""
+    if field == "zt":
+        if start.denominator != 1 or not zt.is_ternary(start.U, start.V, start.W):
+            raise ValueError("the ternary walk needs a start scheme with coefficients in {-1, 0, 1}")
+        U0, V0, W0 = start.int64_arrays()
+    else:
+        d = start.denominator
+        if d % 2 == 0:
+            raise ValueError("the start scheme has even denominators: it has no reduction mod 2")
+        # a/b ≡ a·(d/b) (mod 2) for odd b, so scaling by the odd d keeps the scheme mod 2.
+        U0, V0, W0 = (np.vectorize(lambda v: int(v * d) % 2, otypes=[object])(X) for X in (start.U, start.V, start.W))
+    keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
+    return U0[keep], V0[keep], W0[keep]
+
+
 def flip_search(
     fmt: Format,
     target: int,
@@ -59,13 +81,17 @@ def flip_search(
     time_limit: Optional[float] = None,
     coefficient_bound: int = 2,
 ) -> WalkOutcome:
-    """Walk the GF(2) flip graph from ``start`` until an exact scheme of rank ≤ target is found.
+    """Walk a flip graph from ``start`` until an exact scheme of rank ≤ target is found.
 
     Parameters
     ----------
     ring
-        "Z2": return the GF(2) scheme (labelled mod 2). "ZT", "Z", "Q": lift it; a failed
-        lift is counted and the walk goes on from the same scheme (rank-preserving flips).
+        With ``settings.field == "gf2"``: "Z2" returns the GF(2) scheme (labelled mod 2);
+        "ZT", "Z", "Q" lift it, and a failed lift is counted and the walk goes on along the
+        plateau; after ``lift_tries`` failures at one rank it takes ``escape_plus`` plus
+        transitions from the current scheme and walks down again (progress is never thrown
+        away). With ``field == "zt"`` every scheme reached is ternary and exact over Z, so it
+        is returned as it is (for any ring).
 
     Returns
     -------
@@ -76,20 +102,16 @@ def flip_search(
     walk_seed, lift_seed = seed.spawn(2)
     state = gf2.seed_state(walk_seed)
     rng = np.random.default_rng(lift_seed)
-    d = start.denominator
-    if d % 2 == 0:
-        raise ValueError("the start scheme has even denominators: it has no reduction mod 2")
-    # a/b ≡ a·(d/b) (mod 2) for odd b, so scaling by the odd d keeps the scheme mod 2.
-    U0, V0, W0 = (np.vectorize(lambda v: int(v * d) % 2, otypes=[object])(X) for X in (start.U, start.V, start.W))
-    keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
-    r0 = len(keep)
-    capacity = r0 + settings.max_plus + 2
-    F = gf2.pack(U0[keep], V0[keep], W0[keep], capacity)
-    origin = F.copy()
+    ternary = settings.field == "zt"
+    kernel = zt if ternary else gf2
+    U0, V0, W0 = _start_arrays(start, settings.field)
+    r0 = U0.shape[0]
+    capacity = r0 + max(settings.max_plus, settings.escape_plus) + 2
+    F = kernel.pack(U0, V0, W0, capacity)
     best = F.copy()
     r = best_r = r0
     stats = np.zeros(5, dtype=np.int64)
-    counters = {"lift_attempts": 0, "lift_failures": 0, "lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0}
+    counters = {"lift_attempts": 0, "lift_failures": 0, "lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0, "escapes": 0}
 
     def out_of_budget() -> bool:
         if should_stop():
@@ -103,12 +125,21 @@ def flip_search(
 
     found: Optional[Scheme] = None
     failed_here = 0
+    lowest = r0
     while found is None and not out_of_budget():
         if r > target:
-            r, best_r = gf2.walk_kernel(
+            r, best_r = kernel.walk_kernel(
                 F, r, best, best_r, target, budget(settings.chunk), settings.plateau, settings.max_plus, state, stats
             )
+            lowest = min(lowest, best_r, r)
             continue
+        if ternary:
+            U, V, W = zt.unpack(F, r, fmt)
+            # The moves keep the tensor by construction; check anyway before proposing anything.
+            if not (integer_reconstruction(U, V, W) == matmul_tensor(fmt)).all():
+                raise RuntimeError("internal error: the ternary walk lost exactness")
+            found = Scheme.from_arrays(U, V, W, fmt)
+            break
         U, V, W = gf2.unpack(F, r, fmt)
         if not is_exact_mod2(U, V, W, fmt):  # cannot happen: the moves keep the tensor
             raise RuntimeError("internal error: the GF(2) walk lost exactness")
@@ -125,27 +156,37 @@ def flip_search(
         counters["lift_failures" if lifted is None else "out_of_ring"] += 1
         failed_here += 1
         if failed_here >= settings.lift_tries:
-            # This region of the rank-r plateau does not lift: start over.
-            F[:] = origin
-            best[:] = origin
-            r = best_r = r0
+            # This region of the plateau does not lift: leave it with plus transitions from
+            # here and walk down again (the best scheme becomes the raised one, so restarts
+            # inside the walk return here, not to this unliftable region or to the start).
             failed_here = 0
+            counters["escapes"] += 1
+            for _ in range(settings.escape_plus):
+                r2 = gf2._plus(F, r, state)
+                stats[1] += r2 > r
+                r = r2
+            best[:, :r] = F[:, :r]
+            best_r = r
             continue
         # Move along the plateau (no plus transitions, no restarts) and try again.
         r, _ = gf2.walk_kernel(F, r, best.copy(), r, r - 1, budget(settings.lift_interval), 1 << 60, 0, state, stats)
         if r < best_r:
             best_r = r
             best[:, :r] = F[:, :r]
+        lowest = min(lowest, r)
     seconds = time.perf_counter() - t0
     out = {
+        "field": settings.field,
         "flips": int(stats[0]),
         "plus_transitions": int(stats[1]),
         "restarts": int(stats[2]),
         "reductions": int(stats[3]),
+        "failed_picks": int(stats[4]),
         "seconds": round(seconds, 4),
-        "best_rank_mod2": int(min(best_r, r)),
+        "best_rank": int(lowest),
+        "best_rank_mod2": int(lowest),
         **counters,
     }
     if found is not None:
         found = found.with_meta(name=f"flip-graph {fmt} rank {found.rank}")
-    return WalkOutcome(found, int(min(best_r, r)), out)
+    return WalkOutcome(found, int(lowest), out)

@@ -1,0 +1,312 @@
+"""The ternary flip graph over Z: signed bit-packed terms and a compiled random walk.
+
+A rank-r scheme with coefficients in {-1, 0, 1} is a ``(6, capacity)`` ``uint64`` array ``F``:
+rows ``2s`` and ``2s+1`` hold the positive and negative bits of slot ``s`` (0: a, of A; 1: b,
+of B; 2: c, of C, not transposed), so a factor is ``x = pos − neg`` with bit ``i*cols + j``
+for entry ``[i, j]``. Columns past ``r`` are scratch space for plus transitions. The walk
+stays ternary: a move whose result would leave {-1, 0, 1} is not taken.
+
+Moves (all keep Σ a_k⊗b_k⊗c_k unchanged over Z):
+
+* **flip**: terms i, j share slot s up to a sign (``x_s[i] = σ x_s[j]``); with the other slots
+  t, u and λ = ±1, ``x_t[i] += λ x_t[j]`` and ``x_u[j] −= λσ x_u[i]``.
+* **reduction**: a term with a zero factor is dropped; two terms equal up to sign in two slots
+  merge (third factors combined with the product of the two signs) when the result is ternary.
+* **plus**: ``a⊗b⊗c + a'⊗b'⊗c' = (a − εa')⊗b⊗c + εa'⊗b⊗c + a'⊗b'⊗c'`` (ε = ±1) raises the
+  rank by one so that a walk can leave a dead end.
+
+Random numbers come from the xorshift64* generator of :mod:`discover.flip.gf2`, so a seed and a
+flip budget reproduce a walk exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..formats import Format
+from .gf2 import _below, _next
+
+_STACK = 32  # terms awaiting a reduction check after one move
+
+
+# ---------------------------------------------------------------------------- packing
+def is_ternary(*arrays: np.ndarray) -> bool:
+    """Whether every entry of the given integer arrays is in {-1, 0, 1}."""
+    return all(bool(np.isin(np.asarray(X, dtype=object), (-1, 0, 1)).all()) for X in arrays)
+
+
+def pack(U: np.ndarray, V: np.ndarray, W: np.ndarray, capacity: int | None = None) -> np.ndarray:
+    """Pack ternary factor arrays into a ``(6, capacity)`` uint64 array (pos, neg per slot).
+
+    Parameters
+    ----------
+    U, V, W : numpy.ndarray
+        Shapes (r, n, m), (r, m, p), (r, n, p) with entries in {-1, 0, 1}.
+    capacity : int, optional
+        Number of columns (≥ r); defaults to r.
+
+    Raises
+    ------
+    ValueError
+        If a coefficient is not ternary or a factor has more than 64 entries.
+    """
+    if not is_ternary(U, V, W):
+        raise ValueError("the scheme has coefficients outside {-1, 0, 1}")
+    r = U.shape[0]
+    capacity = r if capacity is None else max(capacity, r)
+    F = np.zeros((6, capacity), dtype=np.uint64)
+    for s, X in enumerate((U, V, W)):
+        x = np.asarray(X, dtype=np.int64).reshape(r, -1)
+        if x.shape[1] > 64:
+            raise ValueError(f"a factor with {x.shape[1]} entries does not fit in 64 bits")
+        weights = np.uint64(1) << np.arange(x.shape[1], dtype=np.uint64)
+        if r:
+            F[2 * s, :r] = ((x == 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+            F[2 * s + 1, :r] = ((x == -1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return F
+
+
+def unpack(F: np.ndarray, r: int, fmt: Format) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The int64 arrays U (r,n,m), V (r,m,p), W (r,n,p) of the first r packed terms."""
+    out = []
+    for s, shape in enumerate(fmt.shapes):
+        shifts = np.arange(shape[0] * shape[1], dtype=np.uint64)
+        pos = (F[2 * s, :r, None] >> shifts) & np.uint64(1)
+        neg = (F[2 * s + 1, :r, None] >> shifts) & np.uint64(1)
+        out.append((pos.astype(np.int64) - neg.astype(np.int64)).reshape((r,) + shape))
+    return out[0], out[1], out[2]
+
+
+# ---------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _sign(F, s, i, j):
+    """+1 if x_s[i] == x_s[j], −1 if x_s[i] == −x_s[j], 0 otherwise."""
+    pi, ni, pj, nj = F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j]
+    if pi == pj and ni == nj:
+        return 1
+    if pi == nj and ni == pj:
+        return -1
+    return 0
+
+
+@njit(cache=True)
+def _sum(xp, xn, yp, yn, sign):
+    """x + sign·y as (pos, neg, ok); ok is False when an entry would leave {-1, 0, 1}."""
+    if sign < 0:
+        yp, yn = yn, yp
+    if (xp & yp) | (xn & yn):
+        return xp, xn, False
+    # With no (1,1) or (-1,-1) pair, x=1 & y≠-1 means y=0, and a 1/-1 pair cancels.
+    return (xp & ~yn) | (yp & ~xn), (xn & ~yp) | (yn & ~xp), True
+
+
+@njit(cache=True)
+def _remove(F, r, k, stack, nstack):
+    """Drop term k (the last term moves into its place); keep the pending stack consistent."""
+    last = r - 1
+    for s in range(6):
+        F[s, k] = F[s, last]
+    for q in range(nstack):
+        if stack[q] == k:
+            stack[q] = -1
+        elif stack[q] == last:
+            stack[q] = k
+    return last
+
+
+@njit(cache=True)
+def _settle(F, r, stack, nstack):
+    """Apply every reduction that the pending (changed) terms allow. Returns (r, removed)."""
+    removed = 0
+    while nstack > 0:
+        nstack -= 1
+        i = stack[nstack]
+        if i < 0:
+            continue
+        if (F[0, i] | F[1, i]) == 0 or (F[2, i] | F[3, i]) == 0 or (F[4, i] | F[5, i]) == 0:
+            r = _remove(F, r, i, stack, nstack)
+            removed += 1
+            continue
+        for k in range(r):
+            if k == i:
+                continue
+            e0 = _sign(F, 0, k, i)
+            e1 = _sign(F, 1, k, i)
+            e2 = _sign(F, 2, k, i)
+            n = (e0 != 0) + (e1 != 0) + (e2 != 0)
+            if n < 2:
+                continue
+            if n == 3:
+                if e0 * e1 * e2 > 0:
+                    continue  # term k equals term i: their sum 2·term is not ternary
+                # term i = −term k: both vanish
+                last = r - 1
+                r = _remove(F, r, i, stack, nstack)
+                if k == last:
+                    k = i
+                r = _remove(F, r, k, stack, nstack)
+                removed += 2
+                break
+            if e0 == 0:
+                w, sg = 0, e1 * e2
+            elif e1 == 0:
+                w, sg = 1, e0 * e2
+            else:
+                w, sg = 2, e0 * e1
+            # term i = sg · (x_k in the two shared slots) ⊗ x_w[i]: fold it into term k.
+            p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg)
+            if not ok:
+                continue
+            F[2 * w, k] = p
+            F[2 * w + 1, k] = q
+            last = r - 1
+            r = _remove(F, r, i, stack, nstack)
+            removed += 1
+            if k == last:
+                k = i
+            if nstack < stack.shape[0]:
+                stack[nstack] = k
+                nstack += 1
+            break
+    return r, removed
+
+
+@njit(cache=True)
+def _flip(F, r, state, stack):
+    """One random flip followed by its reductions. Returns (r, ok, removed).
+
+    A random term i is compared with every other term; the partner (j, shared slot, sign) is
+    drawn uniformly among all matches by reservoir sampling. Of the four flips (which slot
+    gets +λ, λ = ±1) a random one is tried first, then the others; the pick fails when none
+    stays ternary or i shares no factor with any term.
+    """
+    i = _below(state, r)
+    j = -1
+    s = -1
+    sigma = 0
+    seen = 0
+    for q in range(r):
+        if q == i:
+            continue
+        for slot in range(3):
+            e = _sign(F, slot, i, q)
+            if e != 0:
+                seen += 1
+                if seen == 1 or _below(state, seen) == 0:
+                    j = q
+                    s = slot
+                    sigma = e
+    if j < 0:
+        return r, False, 0
+    bits = _next(state) >> np.uint64(40)
+    for attempt in range(4):
+        code = (np.int64(bits) + attempt) & 3
+        t = (s + 1) % 3
+        u = (s + 2) % 3
+        if code & 1:
+            t, u = u, t
+        lam = 1 if code & 2 else -1
+        # x_i = σ x_j in slot s:  x_t[i] += λ x_t[j],  x_u[j] −= λσ x_u[i]
+        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam)
+        if not ok1:
+            continue
+        up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma)
+        if not ok2:
+            continue
+        F[2 * t, i] = tp
+        F[2 * t + 1, i] = tn
+        F[2 * u, j] = up
+        F[2 * u + 1, j] = un
+        stack[0] = i
+        stack[1] = j
+        r, removed = _settle(F, r, stack, 2)
+        return r, True, removed
+    return r, False, 0
+
+
+@njit(cache=True)
+def _plus(F, r, state):
+    """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
+    if r < 2 or r >= F.shape[1]:
+        return r
+    for _ in range(32):
+        i = _below(state, r)
+        j = _below(state, r)
+        s = _below(state, 3)
+        if i == j or _sign(F, s, i, j) != 0:
+            continue
+        eps = 1 if _next(state) & np.uint64(1 << 40) else -1
+        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps)
+        if not ok:
+            continue
+        for row in range(6):
+            F[row, r] = F[row, i]
+        if eps > 0:
+            F[2 * s, r] = F[2 * s, j]
+            F[2 * s + 1, r] = F[2 * s + 1, j]
+        else:
+            F[2 * s, r] = F[2 * s + 1, j]
+            F[2 * s + 1, r] = F[2 * s, j]
+        F[2 * s, i] = p
+        F[2 * s + 1, i] = q
+        return r + 1
+    return r
+
+
+@njit(cache=True)
+def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats):
+    """Random walk until rank ≤ target or ``max_flips`` flips (same policy as the GF(2) walk).
+
+    ``best`` receives the lowest-rank scheme seen (rank ``best_r`` on entry and return).
+    After ``plateau`` flips without a new best, a plus transition is taken while the rank is
+    below ``best_r + max_plus``; otherwise the walk restarts from ``best`` and the plateau
+    length doubles (up to 16×, reset on progress).
+    ``stats`` accumulates [flips, plus transitions, restarts, reductions, failed picks].
+    Returns (r, best_r).
+    """
+    stack = np.empty(_STACK, dtype=np.int64)
+    flips = 0
+    stall = 0
+    limit = plateau
+    fails = 0
+    attempts = 0
+    while flips < max_flips and r > target:
+        attempts += 1
+        if attempts > 64 * max_flips + 4096:
+            break  # a dead end that neither plus transitions nor restarts can leave
+        r, ok, removed = _flip(F, r, state, stack)
+        if ok:
+            flips += 1
+            stall += 1
+            fails = 0
+            stats[3] += removed
+        else:
+            fails += 1
+            stats[4] += 1
+            if fails > 64 * r + 64:  # no flip applies: a dead end
+                stall = limit
+                fails = 0
+        if r < best_r:
+            best_r = r
+            for s in range(6):
+                for k in range(r):
+                    best[s, k] = F[s, k]
+            stall = 0
+            limit = plateau
+        elif stall >= limit:
+            stall = 0
+            if r < best_r + max_plus and r + 1 < F.shape[1]:
+                r2 = _plus(F, r, state)
+                if r2 > r:
+                    stats[1] += 1
+                r = r2
+            else:
+                r = best_r
+                for s in range(6):
+                    for k in range(r):
+                        F[s, k] = best[s, k]
+                stats[2] += 1
+                if limit < 16 * plateau:
+                    limit *= 2
+    stats[0] += flips
+    return r, best_r
