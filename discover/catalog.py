@@ -67,9 +67,19 @@ def list_entries(directory: Optional[os.PathLike | str] = None) -> list[CatalogE
     return entries
 
 
+def eliminated_additions(scheme: Scheme) -> int:
+    """Additions of the scheme's straight-line program after common-subexpression elimination."""
+    if scheme.mod2:
+        return scheme.additions  # no program over Q for a mod-2 scheme
+    from .slp import compile_scheme
+
+    return compile_scheme(scheme, eliminate=True, check=False).additions
+
+
 def quality_key(scheme: Scheme) -> tuple[Any, ...]:
-    """Order of preference: lower rank, then a ring that is a real algorithm and small, fewer additions, smaller coefficients."""
-    return (scheme.rank, scheme.mod2, scheme.additions, scheme.max_abs_coefficient, _RING_RANK[scheme.ring])
+    """Order of preference: lower rank, a real algorithm before a mod-2 one, fewer additions after
+    elimination, smaller coefficients, then the smaller ring."""
+    return (scheme.rank, scheme.mod2, eliminated_additions(scheme), scheme.max_abs_coefficient, _RING_RANK[scheme.ring])
 
 
 def load(fmt: Any, directory: Optional[os.PathLike | str] = None, *, include_mod2: bool = False) -> list[Scheme]:
@@ -98,3 +108,59 @@ def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
         raise LoadError(f"the catalog has no scheme for {fmt} (nor any orientation of it)")
     chosen = min(candidates, key=quality_key)
     return chosen if chosen.format == fmt else to_format(chosen, fmt)
+
+
+def _best_or_naive(fmt: Format, directory: Optional[os.PathLike | str]) -> Optional[Scheme]:
+    """Best catalog scheme for ``fmt``; the naive one when a dimension is 1 (it is optimal there)."""
+    if 1 in fmt.dims:
+        return Scheme.naive(fmt)
+    try:
+        return best(fmt, directory)
+    except LoadError:
+        return None
+
+
+def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Optional[Scheme]:
+    """The lowest-rank scheme for ``fmt`` built in one step from catalog schemes.
+
+    Tries every direct sum along n, m or p of two smaller formats (each served by the catalog,
+    reoriented as needed, or naive when a dimension is 1) and every Kronecker product of two
+    catalog formats whose dimensions multiply to ``fmt``. Ties go to fewer additions. Returns
+    None when nothing can be composed.
+    """
+    from .symmetry import direct_sum, kron
+
+    fmt = Format.parse(fmt)
+    cache: dict[Format, Optional[Scheme]] = {}
+
+    def get(f: Format) -> Optional[Scheme]:
+        if f not in cache:
+            cache[f] = _best_or_naive(f, directory)
+        return cache[f]
+
+    options: list[tuple[int, int, Any]] = []
+    for axis, index in (("n", 0), ("m", 1), ("p", 2)):
+        size = fmt.dims[index]
+        for first in range(1, size // 2 + 1):
+            dims1, dims2 = list(fmt.dims), list(fmt.dims)
+            dims1[index], dims2[index] = first, size - first
+            a, b = get(Format(*dims1)), get(Format(*dims2))
+            if a is not None and b is not None:
+                options.append((a.rank + b.rank, a.additions + b.additions, (direct_sum, a, b, axis)))
+    for n1 in _divisors(fmt.n):
+        for m1 in _divisors(fmt.m):
+            for p1 in _divisors(fmt.p):
+                outer, inner = Format(n1, m1, p1), Format(fmt.n // n1, fmt.m // m1, fmt.p // p1)
+                if outer.naive_rank == 1 or inner.naive_rank == 1:
+                    continue
+                a, b = get(outer), get(inner)
+                if a is not None and b is not None:
+                    options.append((a.rank * b.rank, a.additions * b.rank, (kron, a, b, None)))
+    if not options:
+        return None
+    _, _, (op, a, b, axis) = min(options, key=lambda o: (o[0], o[1]))
+    return op(a, b, axis) if axis else op(a, b)
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]

@@ -91,7 +91,8 @@ def test_show_additions(runner, winograd_file):
     assert "error growth vs plain product" in result.stdout
 
 
-def test_bench_matmul_tiny_run(runner):
+def test_bench_matmul_tiny_run(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("STRASSEN_CATALOG", str(tmp_path))  # an empty catalog: the Winograd fallback
     result = runner.invoke(main, ["bench", "matmul", "--sizes", "96", "--formats", "2x2x2,3x3x3", "--levels", "1",
                                   "--repeats", "1", "--no-c", "--json"])
     assert result.exit_code == 0, result.output

@@ -218,3 +218,44 @@ def _written_file(argv: list[str]) -> list[Path]:
             target = Path(argv[argv.index(flag) + 1])
             return [target] if target.suffix == ".json" else sorted(target.glob("*.json"))
     return []
+
+
+@catalog_group.command("compose")
+@click.argument("fmt")
+@DIR_OPTION
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder to write the verified scheme to (default: print it).")
+def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
+    """Build FMT from the catalog's schemes: the best direct sum or Kronecker product.
+
+    The result is verified and marked as composed.
+
+    \b
+    Example:
+      strassen catalog compose 3x4x5 --out algorithms
+    """
+    from ..catalog import best_composition
+    from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme, verification_record
+    from ..verify import verify
+    from .common import EXIT_NOT_FOUND, command_line, info
+
+    scheme = best_composition(fmt, directory)
+    if scheme is None:
+        info(f"nothing in the catalog composes to {fmt}")
+        raise SystemExit(EXIT_NOT_FOUND)
+    report = verify(scheme)
+    if not report.valid:
+        info(f"composition failed verification: {report.summary()}")
+        raise SystemExit(EXIT_NOT_FOUND)
+    prov = dict(scheme.meta.get("provenance") or {})
+    prov.update(command=command_line(), date=now_iso(), composed=True, recipe=scheme.meta.get("name"))
+    from .. import __version__
+
+    prov["version"] = __version__
+    scheme = scheme.with_meta(provenance=prov, verification=verification_record(report))
+    if out_dir:
+        path = Path(out_dir) / default_file_name(scheme, suffix="composed")
+        save_scheme(scheme, path)
+        info(f"wrote {path}: {report.summary()} ({scheme.meta.get('name')})")
+    else:
+        click.echo(dumps_scheme(scheme), nl=False)
