@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, BinaryIO, Callable, Mapping, Union
 
 import numpy as np
 
@@ -176,14 +176,18 @@ def dumps_scheme(scheme: Scheme, **extra_meta: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file through a temporary file and a rename: never half-written.
+
+    ``write`` receives the open binary temporary file; on any error the temporary file is
+    removed and an existing file at ``path`` is left as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -194,6 +198,11 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
             pass
         raise
     return path
+
+
+def atomic_write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) atomically, see :func:`atomic_write`."""
+    return atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def save_scheme(scheme: Scheme, path: PathLike, **extra_meta: Any) -> Path:

@@ -4,9 +4,7 @@ from __future__ import annotations
 import json
 import os
 from fractions import Fraction
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from discover import LoadError, Scheme

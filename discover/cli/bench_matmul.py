@@ -223,8 +223,8 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                 ref, C = np.empty((n, n)), np.empty((n, n))
                 reps = repeats if n < LARGE else 1
                 for k, lv in enumerate(level_list):
-                    t_np = best_time(lambda: np.matmul(A, B, out=ref), reps, warmup=k == 0)
-                    t_s = best_time(lambda: module.matmul(A, B, levels=lv, out=C), reps)
+                    t_np = best_time(lambda A=A, B=B, ref=ref: np.matmul(A, B, out=ref), reps, warmup=k == 0)
+                    t_s = best_time(lambda A=A, B=B, C=C, lv=lv: module.matmul(A, B, levels=lv, out=C), reps)
                     err = float(np.abs(C - ref).max() / (np.abs(A).max() * np.abs(B).max()))
                     row = {"size": n, "levels": lv, "numpy_s": t_np, "scheme_s": t_s, "ratio": t_np / t_s, "error": err}
                     rows.append(row)

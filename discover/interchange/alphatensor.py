@@ -9,9 +9,7 @@ the same shapes. Both store Cᵀ. Floats hold dyadic values (±0.5, ±0.125): co
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 
 from ..errors import DiscoverError, LoadError, SchemeError
+from ..jsonio import atomic_write
 from ..scheme import Scheme
 from .common import ImportedScheme, ct_factors, exact_matrix, item_meta, scheme_from_ct
 from .safe_pickle import UnsafePickleError, read_npy
@@ -170,17 +169,4 @@ def write_alphatensor(scheme: Scheme, path: Path) -> None:
 
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
