@@ -9,6 +9,7 @@ its arrays are copies marked read-only.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping, Optional
@@ -173,7 +174,7 @@ class Scheme:
     @property
     def denominator(self) -> int:
         """Least common denominator of all coefficients (1 for integer schemes)."""
-        return int(np.lcm.reduce([common_denominator(a) for a in self.factors]))
+        return math.lcm(*(common_denominator(a) for a in self.factors))
 
     @property
     def additions(self) -> int:

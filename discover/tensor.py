@@ -63,13 +63,19 @@ def reconstruct(scheme: Scheme) -> tuple[np.ndarray, int]:
     return integer_reconstruction(U, V, W), d**3
 
 
+def scaled_tensor(fmt: Any, scale: int) -> np.ndarray:
+    """``scale · T`` exactly: int64 while it fits, Python integers beyond."""
+    T = matmul_tensor(fmt)
+    return T * scale if abs(scale) < INT64_SAFE else T.astype(object) * scale
+
+
 def residual(scheme: Scheme) -> np.ndarray:
     """Scaled residual ``numerator − d³·T`` (zero exactly when the scheme is exact over Q).
 
     For mod-2 schemes the residual is reduced mod 2.
     """
     num, den = reconstruct(scheme)
-    res = num - den * matmul_tensor(scheme.format)
+    res = num - scaled_tensor(scheme.format, den)
     if scheme.mod2:
         res = res % 2
     return res

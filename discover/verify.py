@@ -19,7 +19,7 @@ import numpy as np
 from .formats import Format
 from .names import entry_name
 from .scheme import Scheme
-from .tensor import matmul_tensor, reconstruct
+from .tensor import matmul_tensor, reconstruct, scaled_tensor
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def verify_exact(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
     fmt = scheme.format
     T = matmul_tensor(fmt)
     num, den = reconstruct(scheme)
-    res = num - den * T
+    res = num - scaled_tensor(fmt, den)
     valid_over_z = None
     if mod2:
         valid_over_z = not bool(np.any(res != 0))

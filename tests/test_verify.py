@@ -83,3 +83,15 @@ def test_kronecker_square_of_strassen_verifies():
 
 def test_large_naive_scheme_verifies_with_both_engines():
     assert verify(Scheme.naive("5x5x5")).valid
+
+
+def test_huge_denominators_do_not_overflow():
+    # d³ far beyond int64: the exact engine must switch to Python integers
+    s = strassen()
+    U, W = np.array(s.U), np.array(s.W)
+    U[0] = U[0] * Fraction(1, 3**40)
+    W[0] = W[0] * 3**40
+    assert verify(Scheme.from_arrays(U, s.V, W)).valid
+    U[0] = U[0] * 2
+    report = verify(Scheme.from_arrays(U, s.V, W))
+    assert not report.valid and report.wrong_entries == ["c11", "c22"]

@@ -23,7 +23,9 @@ import numpy as np
 
 from ..formats import Format
 from ..scheme import Scheme
-from ..tensor import matmul_tensor, reconstruct
+from ..errors import SchemeError
+from ..tensor import matmul_tensor
+from ..verify import verify_exact
 from .linalg2 import GF2System
 
 
@@ -36,10 +38,9 @@ def is_exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
     """Exact check over Q (object arrays of ints/Fractions allowed)."""
     try:
         scheme = Scheme.from_arrays(U, V, W, fmt)
-    except Exception:
+    except SchemeError:
         return False
-    T, d = reconstruct(scheme)
-    return bool((T == matmul_tensor(fmt) * d).all())
+    return verify_exact(scheme).valid
 
 
 def is_exact_mod2(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
