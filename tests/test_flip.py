@@ -152,3 +152,13 @@ def test_bad_options_are_search_errors(opts):
     method, task = _task("2x2x2", 7, "ZT", 0, **opts)
     with pytest.raises(SearchError):
         method.check(task.problem, task.options)
+
+
+def test_bench_flip_quick_prints_machine_and_table(runner):
+    from discover.cli import main
+
+    result = runner.invoke(main, ["bench", "flip", "--quick", "--budget", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine: ") and "cores" in lines[0] and "field zt" in lines[0]
+    assert any(line.startswith("3x3x3") for line in lines)

@@ -1,8 +1,6 @@
 """``strassen bench flip``: flip-graph walk throughput and time to a verified scheme per format."""
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import sys
 import time
@@ -17,6 +15,7 @@ from ..known import strassen
 from ..scheme import Scheme
 from ..symmetry import kron
 from ..verify import verify_exact
+from ..machine import describe_machine
 from .bench_cmd import bench_group
 
 #: (format, target rank, best known rank in characteristic 0) of the issue's benchmark rows.
@@ -55,12 +54,17 @@ def _throughput(seconds: float = 1.0) -> int:
 @click.option("--quick", is_flag=True, help="Three small formats, one seed each.")
 @click.option("--budget", type=float, default=60.0, show_default=True, help="Seconds per run.")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Runs per format (ignored with --quick).")
-def bench_flip_command(quick: bool, budget: float, seeds: int) -> None:
-    """Time to the first verified ternary scheme of each benchmark format (flip graph + sign lift).
+@click.option("--field", type=click.Choice(["zt", "gf2"]), default="zt", show_default=True,
+              help="zt: walk over Z with ternary coefficients; gf2: walk mod 2, then lift.")
+@click.option("--ring", type=click.Choice(["ZT", "Z"], case_sensitive=False), default="ZT", show_default=True,
+              help="Ring of the verified scheme counted as found (Z allows Hensel lifts with larger integers).")
+def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring: str) -> None:
+    """Time to the first verified ternary (or integer) scheme of each benchmark format.
 
-    Each run walks the GF(2) flip graph from the naive scheme (4x4x4: Strassen⊗Strassen), lifts
-    at the target rank and verifies the result exactly; a run out of budget reports the lowest
-    rank it reached mod 2. Prints a table with the machine.
+    Each run walks the flip graph from the naive scheme (4x4x4: Strassen⊗Strassen), over Z with
+    ternary coefficients (--field zt) or mod 2 with lifting at the target rank (--field gf2), and
+    verifies the result exactly; a run out of budget reports the lowest rank it reached. Prints a
+    table with the machine.
 
     \b
     Examples:
@@ -71,25 +75,26 @@ def bench_flip_command(quick: bool, budget: float, seeds: int) -> None:
         raise click.BadParameter("--budget and --seeds must be positive")
     rows = QUICK_ROWS if quick else ROWS
     n_seeds = 1 if quick else seeds
-    click.echo(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}, budget {budget:g} s per run, {n_seeds} seed(s)")
+    click.echo(f"machine: {describe_machine()}; budget {budget:g} s per run, {n_seeds} seed(s), "
+               f"field {field}, ring {ring.upper()}")
     click.echo(f"GF(2) flips/s on one core (3x3x3 at rank 23): {_throughput():,}")
-    click.echo(f"{'format':<7} {'target':>6} {'best':>5} {'found':>6} {'median s':>9} {'rank mod 2':>10} {'lifts tried':>11}")
+    click.echo(f"{'format':<7} {'target':>6} {'best':>5} {'found':>6} {'median s':>9} {'best rank':>10} {'lifts tried':>11}")
     for name, target, best_known in rows:
         fmt = Format.parse(name)
         times, reached, lifts = [], [], 0
         for seed in range(n_seeds):
             click.echo(f"  {name} seed {seed} ...", err=True)
             t0 = time.perf_counter()
-            out = flip_search(fmt, target, "ZT", _start(fmt), np.random.SeedSequence(seed), WalkSettings(),
-                              time_limit=budget)
+            out = flip_search(fmt, target, ring.upper(), _start(fmt), np.random.SeedSequence(seed),
+                              WalkSettings(field=field), time_limit=budget)
             dt = time.perf_counter() - t0
             lifts += out.stats["lift_attempts"]
-            if out.scheme is not None and verify_exact(out.scheme).valid and out.scheme.ring == "ZT":
+            wanted = ("ZT",) if ring.upper() == "ZT" else ("ZT", "Z")
+            if out.scheme is not None and verify_exact(out.scheme).valid and out.scheme.ring in wanted:
                 times.append(dt)
                 reached.append(out.scheme.rank)
             else:
-                reached.append(out.rank_mod2)
+                reached.append(out.stats.get("best_rank", out.rank_mod2))
         median = f"{statistics.median(times):.2f}" if len(times) * 2 > n_seeds else f">{budget:g}"
         click.echo(f"{name:<7} {target:>6} {best_known:>5} {len(times):>3}/{n_seeds:<2} {median:>9} "
                    f"{min(reached):>10} {lifts:>11}")

@@ -6,8 +6,6 @@ on the same inputs in the same run, so the ratio of each row compares like with 
 from __future__ import annotations
 
 import importlib.util
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from typing import Any, Callable, Optional
 import click
 import numpy as np
 
+from ..machine import describe_machine
 from ..errors import DiscoverError
 from ..scheme import Scheme
 from .bench_cmd import bench_group
@@ -31,26 +30,14 @@ LARGE = 8192
 
 
 def machine_description() -> str:
-    """CPU model, cores, numpy version and BLAS, for the table's header."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """The machine line, with numpy's version and BLAS."""
     blas = ""
     try:
         cfg = np.show_config(mode="dicts")  # type: ignore[call-arg]
         blas = cfg.get("Build Dependencies", {}).get("blas", {}).get("name", "")
     except Exception:  # older numpy: no dict mode
         blas = ""
-    try:
-        load = "load %.1f" % os.getloadavg()[0]
-    except OSError:
-        load = ""
-    return f"{cpu}, {os.cpu_count()} cores, numpy {np.__version__}{' (' + blas + ')' if blas else ''}, {load}"
+    return describe_machine(f"numpy {np.__version__}{' (' + blas + ')' if blas else ''}")
 
 
 def bench_scheme(fmt: str) -> tuple[Optional[Scheme], str]:

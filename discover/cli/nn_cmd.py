@@ -103,12 +103,11 @@ def bench_nn_command(scheme_spec: str, sizes: tuple[int, ...], levels_list: tupl
       strassen bench nn
       strassen bench nn --size 1024 --size 2048 --levels 2 --scheme winograd
     """
-    import os
-    import platform
     import statistics
 
     import torch
 
+    from ..machine import describe_machine
     from ..nn.scheme_layers import SchemeLinear
 
     scheme = _bench_scheme(scheme_spec)
@@ -117,12 +116,8 @@ def bench_nn_command(scheme_spec: str, sizes: tuple[int, ...], levels_list: tupl
     repeats = 2 if quick else repeats
     if threads is not None:
         torch.set_num_threads(threads)
-    try:
-        load = f", load {os.getloadavg()[0]:.1f}"
-    except OSError:
-        load = ""
-    click.echo(f"# {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-               f"{torch.get_num_threads()} threads{load}; scheme {scheme.format} rank {scheme.rank} "
+    machine = describe_machine(f"torch {torch.__version__}", f"{torch.get_num_threads()} threads")
+    click.echo(f"# {machine}; scheme {scheme.format} rank {scheme.rank} "
                f"({scheme.meta.get('name', scheme_spec)}), float32, median of {repeats}")
     head = ("N", "levels", "torch ms", "scheme ms", "ratio", "max rel err")
     click.echo("  ".join(f"{h:>11}" for h in head))

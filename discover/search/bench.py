@@ -11,13 +11,12 @@ For each (method, target) cell, within a wall-time budget:
 """
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
+from ..machine import describe_machine
 from ..formats import Format
 from ..scheme import Scheme
 from ..verify import verify_exact
@@ -57,26 +56,11 @@ class Cell:
 
 
 def machine_description() -> str:
-    """CPU model, cores, torch threads and GPU (when present)."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    text = f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    try:
-        import torch
+    """The machine line, with torch's version and the GPU when present."""
+    import torch
 
-        text += f", torch {torch.__version__}"
-        if torch.cuda.is_available():
-            text += f", GPU {torch.cuda.get_device_name(0)}"
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    return text
+    gpu = f"GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return describe_machine(f"torch {torch.__version__}", gpu)
 
 
 def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, searches: int = 3,
