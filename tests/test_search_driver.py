@@ -126,3 +126,10 @@ def test_ctrl_c_keeps_what_was_found(tmp_path):
     assert result.interrupted
     assert result.restarts_done == 2
     assert len(list(tmp_path.glob("*.json"))) == len(result.found) >= 1
+
+
+def test_max_found_is_never_exceeded_even_inside_one_batch(tmp_path):
+    result = driver.search(P222, "lm", {"batch": 8}, seed=0, restarts=16, workers=1, find_all=True,
+                           out_dir=tmp_path, max_found=2)
+    assert len(result.found) == 2
+    assert len(list(tmp_path.glob("*.json"))) == 2

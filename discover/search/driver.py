@@ -137,9 +137,9 @@ class _Collector:
     """Verifies candidates, keeps the distinct verified schemes and saves them."""
 
     def __init__(self, problem: Problem, method: Method, options: Any, seed: int, batch: int,
-                 find_all: bool, out_dir: Optional[Path], start: float) -> None:
+                 find_all: bool, out_dir: Optional[Path], start: float, max_found: Optional[int] = None) -> None:
         self.problem, self.method, self.options, self.seed, self.batch = problem, method, options, seed, batch
-        self.find_all, self.out_dir, self.start = find_all, out_dir, start
+        self.find_all, self.out_dir, self.start, self.max_found = find_all, out_dir, start, max_found
         self.result = SearchResult()
         self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
         self.keys: set = set()
@@ -152,6 +152,8 @@ class _Collector:
         r.best_residual = min(r.best_residual, res.best_residual)
         success = False
         for cand in sorted(res.candidates, key=lambda c: c.sub_index):
+            if self.find_all and self.max_found is not None and len(r.found) >= self.max_found:
+                break  # a batch may hold more hits than were asked for
             scheme = self._verified(cand, task)
             if scheme is None:
                 continue
@@ -301,7 +303,7 @@ def search(
     n_tasks = None if restarts is None else -(-restarts // batch)
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
-    collector = _Collector(problem, method, options, seed, batch, find_all, out, start)
+    collector = _Collector(problem, method, options, seed, batch, find_all, out, start, max_found)
     user_stop = should_stop or (lambda: False)
 
     def make_task(i: int) -> SearchTask:
