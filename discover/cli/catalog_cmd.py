@@ -180,7 +180,8 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) 
     argv = shlex.split(command)
     if argv[:1] != ["strassen"]:
         fail(f"recorded command {command!r} is not a strassen command")
-    argv = _redirect_output(argv[1:], out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
+    argv = _resolve_catalog_paths(argv[1:], catalog_dir(directory))
+    argv = _redirect_output(argv, out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
     info("rerunning: strassen " + " ".join(shlex.quote(a) for a in argv))
     from . import main
 
@@ -196,6 +197,17 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) 
         info(f"rerun did not reach rank {target.rank} (got {ranks or 'nothing'})")
         raise SystemExit(EXIT_NOT_FOUND)
     click.echo(f"rebuilt {fmt}: rank {ranks[0]} (catalog: {target.rank})")
+
+
+def _resolve_catalog_paths(argv: list[str], root: Path) -> list[str]:
+    """Recorded commands name catalog files as ``algorithms/...`` (relative to the repository):
+    point those at the catalog actually in use, so a rebuild works from any folder."""
+    result = []
+    for arg in argv:
+        if (arg == "algorithms" or arg.startswith("algorithms/")) and not Path(arg).exists():
+            arg = str(root / arg[len("algorithms"):].lstrip("/")) if arg != "algorithms" else str(root)
+        result.append(arg)
+    return result
 
 
 def _redirect_output(argv: list[str], out_dir: str) -> list[str]:

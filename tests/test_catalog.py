@@ -1,0 +1,137 @@
+"""The shipped catalog: every file verified, names agree, compare/get/best/rebuild work."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from discover import Format, Scheme, verify_exact, verify_sympy
+from discover.best_known import TABLE, best_known
+from discover.catalog import best, best_composition, catalog_dir, list_entries, load
+from discover.cli import main
+from discover.jsonio import load_scheme, save_scheme
+from discover.known import strassen
+
+CATALOG = Path(__file__).resolve().parents[1] / "algorithms"
+FILES = sorted(CATALOG.glob("*.json"))
+NAME = re.compile(r"^(\d+)x(\d+)x(\d+)_r(\d+)_(ZT|Z|Q|Z2)(-[\w.-]+)?\.json$")
+
+
+def test_the_catalog_is_not_empty_and_is_the_default():
+    assert len(FILES) >= 20
+    assert catalog_dir().resolve() == CATALOG.resolve()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_every_catalog_file_is_exact_and_named_after_its_content(path):
+    scheme = load_scheme(path)
+    match = NAME.match(path.name)
+    assert match, f"{path.name} does not follow NxMxP_rR_RING[-suffix].json"
+    n, m, p, r, ring = match.groups()[:5]
+    assert scheme.format == Format(int(n), int(m), int(p))
+    assert scheme.rank == int(r) and scheme.ring == ring
+    report = verify_exact(scheme)
+    assert report.valid, report.diagnosis()
+    if scheme.rank <= 30:  # the sympy proof of the large ones runs in the slow test below
+        assert verify_sympy(scheme).valid
+    prov = scheme.meta["provenance"]
+    assert prov["command"].startswith("strassen ")
+    assert "date" in prov and "version" in prov
+    assert scheme.meta["verification"]["valid"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [p for p in FILES if load_scheme(p).rank > 30], ids=lambda p: p.name)
+def test_large_catalog_files_pass_the_sympy_proof(path):
+    assert verify_sympy(load_scheme(path)).valid
+
+
+def test_every_format_up_to_5_is_served():
+    for record in TABLE:
+        scheme = best(record.format)
+        assert scheme.format == record.format and scheme.rank <= record.format.naive_rank
+        assert scheme.rank >= record.rank  # nobody beats the records by accident
+
+
+def test_best_reorients_and_load_lists_exact_formats():
+    s = best("3x2x2")
+    assert s.format == Format(3, 2, 2) and verify_exact(s).valid
+    assert all(x.format == Format(2, 2, 3) for x in load("2x2x3"))
+    assert best("2x2x2").rank == 7
+
+
+def test_catalog_get_writes_a_verified_transformed_scheme(runner, tmp_path):
+    out = tmp_path / "322.json"
+    result = runner.invoke(main, ["catalog", "get", "3x2x2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    scheme = load_scheme(out)
+    assert scheme.format.dims == (3, 2, 2) and scheme.rank == best("2x2x3").rank
+
+
+def test_catalog_get_unknown_format_is_a_clean_error(runner, tmp_path):
+    result = runner.invoke(main, ["catalog", "get", "7x7x7", "--dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no scheme for 7x7x7" in result.stderr
+
+
+def test_compare_prints_every_format_and_the_summary(runner):
+    result = runner.invoke(main, ["catalog", "compare"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert re.match(r"^\d+/20 formats at the best known integer rank", lines[-1])
+    for record in TABLE:
+        assert any(line.startswith(str(record.format)) for line in lines)
+    doc = json.loads(runner.invoke(main, ["catalog", "compare", "--json"]).stdout)
+    assert len(doc["formats"]) == 20
+    row = next(r for r in doc["formats"] if r["format"] == "4x4x4")
+    assert (row["best_known_rank"], row["best_known_integer_rank"], row["best_known_mod2_rank"]) == (48, 49, 47)
+    assert row["gap"] == row["our_rank"] - 49
+
+
+def test_best_known_table_is_consistent():
+    assert best_known("5x4x4").format == Format(4, 4, 5)
+    for record in TABLE:
+        assert record.rank <= record.integer_rank and record.mod2_rank <= record.integer_rank
+        assert record.format.flattening_bound <= record.rank <= record.format.naive_rank
+
+
+def test_catalog_list_shows_every_file(runner):
+    result = runner.invoke(main, ["catalog", "list", "--json"])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["schemes"]) == len(FILES)
+
+
+def test_environment_variable_points_to_another_catalog(runner, tmp_path, monkeypatch):
+    save_scheme(strassen(), tmp_path / "2x2x2_r7_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(tmp_path))
+    assert [e.path.name for e in list_entries()] == ["2x2x2_r7_ZT.json"]
+    assert best("2x2x2").same_coefficients(strassen())
+
+
+def test_best_composition_builds_from_catalog_blocks(tmp_path):
+    save_scheme(strassen(), tmp_path / "2x2x2_r7_ZT.json")
+    composed = best_composition("2x2x3", tmp_path)
+    assert composed.rank == 7 + 4 and verify_exact(composed).valid  # Strassen ⊕ naive 2x2x1
+    k = best_composition("4x4x4", tmp_path)
+    assert k.rank == 49 and verify_exact(k).valid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["2x2x3", "2x2x4", "2x3x3"])
+def test_rebuild_reruns_the_recorded_command(runner, tmp_path, fmt):
+    result = runner.invoke(main, ["catalog", "rebuild", "--format", fmt, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt {fmt}: rank {best(fmt).rank}" in result.stdout
+    assert all(isinstance(load_scheme(p), Scheme) for p in tmp_path.glob("*.json"))
+
+
+def test_rebuild_of_a_composed_entry_works_from_any_folder(runner, tmp_path, monkeypatch):
+    composed = [e for e in list_entries() if e.composed and best(e.scheme.format).rank == e.scheme.rank]
+    if not composed:
+        pytest.skip("every catalog format is served by a search result")
+    fmt = str(composed[0].scheme.format)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["catalog", "rebuild", "--format", fmt, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt {fmt}: rank {composed[0].scheme.rank}" in result.stdout
