@@ -120,13 +120,17 @@ def _best_or_naive(fmt: Format, directory: Optional[os.PathLike | str]) -> Optio
         return None
 
 
-def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Optional[Scheme]:
+def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None, *, peel: bool = False) -> Optional[Scheme]:
     """The lowest-rank scheme for ``fmt`` built in one step from catalog schemes.
 
     Tries every direct sum along n, m or p of two smaller formats (each served by the catalog,
     reoriented as needed, or naive when a dimension is 1) and every Kronecker product of two
     catalog formats whose dimensions multiply to ``fmt``. Ties go to fewer additions. Returns
     None when nothing can be composed.
+
+    With ``peel`` only direct sums that split off a slice of width 1 (a naive block) are tried:
+    such starts carry many loose rank-one terms, and flip-graph walks descend from them much
+    more easily than from two tight blocks.
     """
     from .symmetry import direct_sum, kron
 
@@ -141,13 +145,13 @@ def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None) ->
     options: list[tuple[int, int, Any]] = []
     for axis, index in (("n", 0), ("m", 1), ("p", 2)):
         size = fmt.dims[index]
-        for first in range(1, size // 2 + 1):
+        for first in ([1] if peel else range(1, size // 2 + 1)):
             dims1, dims2 = list(fmt.dims), list(fmt.dims)
             dims1[index], dims2[index] = first, size - first
             a, b = get(Format(*dims1)), get(Format(*dims2))
             if a is not None and b is not None:
                 options.append((a.rank + b.rank, a.additions + b.additions, (direct_sum, a, b, axis)))
-    for n1 in _divisors(fmt.n):
+    for n1 in ([] if peel else _divisors(fmt.n)):
         for m1 in _divisors(fmt.m):
             for p1 in _divisors(fmt.p):
                 outer, inner = Format(n1, m1, p1), Format(fmt.n // n1, fmt.m // m1, fmt.p // p1)

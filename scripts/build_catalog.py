@@ -45,32 +45,60 @@ def lowest_rank(out: Path, fmt: str) -> int | None:
 NAIVE_FIRST = {"2x2x3", "2x2x4", "2x2x5", "2x3x3", "2x3x4", "2x3x5", "2x4x4", "3x3x3", "3x3x4"}
 
 
-def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> None:
-    search = ["strassen", "search", fmt, "--method", "flip", "--seed", str(seed), "--out", str(out), "-q"]
-    if fmt == "2x2x2":
-        run(["strassen", "search", fmt, "--rank", str(target), "--seed", str(seed), "--out", str(out), "-q"], log)
-        return
-    if fmt in NAIVE_FIRST:
-        ladder = [(target, "ZT", "zt"), (target, "Z", "gf2"), (target + 1, "ZT", "zt"), (target + 1, "Z", "gf2")]
-        for rank, ring, field in ladder:
-            if (lowest_rank(out, fmt) or 10**9) <= rank:
-                return
-            if run(search + ["--rank", str(rank), "--ring", ring, "-o", f"field={field}", "--time-limit", str(budget)], log) == 0:
-                return
-    # Compose from smaller catalog schemes, then walk down one rank at a time from the last result.
-    if run(["strassen", "catalog", "compose", fmt, "--dir", str(out), "--out", str(out)], log) != 0:
-        return
-    while True:
-        current = lowest_rank(out, fmt)
-        if current is None or current <= target:
-            return
-        start = min(((ROOT / out).glob(f"{fmt}_r{current}_*.json")), key=lambda p: p.name)
-        step = search + ["--rank", str(current - 1), "--start", str(start.relative_to(ROOT))]
+def files(out: Path, fmt: str) -> set[Path]:
+    return set((ROOT / out).glob(f"{fmt}_r*.json"))
+
+
+def rank_of(path: Path) -> int:
+    return json.loads(path.read_text())["rank"]
+
+
+def descend(fmt: str, start: Path, target: int, out: Path, budget: float, seed: int, log) -> None:
+    """Walk down one rank at a time, each step a flip search from the previous result."""
+    while rank_of(start) > target:
+        step = ["strassen", "search", fmt, "--method", "flip", "--seed", str(seed), "--out", str(out), "-q",
+                "--rank", str(rank_of(start) - 1), "--start", str(start.relative_to(ROOT))]
         ring = json.loads(start.read_text())["ring"]
         tries = ([("ZT", "zt")] if ring == "ZT" else []) + [("Z", "gf2")]
+        before = files(out, fmt)
         if not any(run(step + ["--ring", r, "-o", f"field={f}", "--time-limit", str(budget / len(tries))], log) == 0
                    for r, f in tries):
             return
+        start = min(files(out, fmt) - before, key=rank_of)
+
+
+def compose_and_descend(fmt: str, target: int, out: Path, budget: float, seed: int, log, peel: bool) -> None:
+    before = files(out, fmt)
+    argv = ["strassen", "catalog", "compose", fmt, "--dir", str(out), "--out", str(out)] + (["--peel"] if peel else [])
+    if run(argv, log) != 0:
+        return
+    new = files(out, fmt) - before
+    if new:
+        descend(fmt, min(new, key=rank_of), target, out, budget, seed, log)
+
+
+def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> None:
+    """Bring ``fmt`` to ``target`` if the tool can; every step is skipped when already done."""
+    def done() -> bool:
+        return (lowest_rank(out, fmt) or 10**9) <= target
+
+    search = ["strassen", "search", fmt, "--method", "flip", "--seed", str(seed), "--out", str(out), "-q"]
+    if done():
+        return
+    if fmt == "2x2x2":
+        run(["strassen", "search", fmt, "--rank", str(target), "--seed", str(seed), "--out", str(out), "-q"], log)
+        return
+    if fmt in NAIVE_FIRST and not files(out, fmt):
+        for rank, ring, field in [(target, "ZT", "zt"), (target, "Z", "gf2"), (target + 1, "ZT", "zt"), (target + 1, "Z", "gf2")]:
+            if (lowest_rank(out, fmt) or 10**9) <= rank:
+                break
+            if run(search + ["--rank", str(rank), "--ring", ring, "-o", f"field={field}", "--time-limit", str(budget)], log) == 0:
+                break
+    # Compose from smaller catalog schemes (two tight blocks; then a naive slice peeled off, which
+    # walks descend from more easily), walking down from each composition.
+    for peel, suffix in ((False, "composed"), (True, "peeled")):
+        if not done() and not any(suffix in p.name for p in files(out, fmt)):
+            compose_and_descend(fmt, target, out, budget, seed, log, peel)
 
 
 def main() -> None:

@@ -135,3 +135,10 @@ def test_rebuild_of_a_composed_entry_works_from_any_folder(runner, tmp_path, mon
     result = runner.invoke(main, ["catalog", "rebuild", "--format", fmt, "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert f"rebuilt {fmt}: rank {composed[0].scheme.rank}" in result.stdout
+
+
+def test_peeled_composition_splits_off_a_naive_slice(tmp_path):
+    save_scheme(strassen(), tmp_path / "2x2x2_r7_ZT.json")
+    peeled = best_composition("2x2x3", tmp_path, peel=True)
+    assert peeled.rank == 11 and verify_exact(peeled).valid
+    assert "naive" in peeled.meta["name"]

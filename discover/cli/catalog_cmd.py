@@ -237,7 +237,8 @@ def _written_file(argv: list[str]) -> list[Path]:
 @DIR_OPTION
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Folder to write the verified scheme to (default: print it).")
-def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
+@click.option("--peel", is_flag=True, help="Only split off a width-1 naive slice (a start that flip walks descend from easily).")
+def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str], peel: bool) -> None:
     """Build FMT from the catalog's schemes: the best direct sum or Kronecker product.
 
     The result is verified and marked as composed.
@@ -251,7 +252,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
     from ..verify import verify
     from .common import EXIT_NOT_FOUND, command_line, info
 
-    scheme = best_composition(fmt, directory)
+    scheme = best_composition(fmt, directory, peel=peel)
     if scheme is None:
         info(f"nothing in the catalog composes to {fmt}")
         raise SystemExit(EXIT_NOT_FOUND)
@@ -266,7 +267,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
     prov["version"] = __version__
     scheme = scheme.with_meta(provenance=prov, verification=verification_record(report))
     if out_dir:
-        path = Path(out_dir) / default_file_name(scheme, suffix="composed")
+        path = Path(out_dir) / default_file_name(scheme, suffix="peeled" if peel else "composed")
         save_scheme(scheme, path)
         info(f"wrote {path}: {report.summary()} ({scheme.meta.get('name')})")
     else:
