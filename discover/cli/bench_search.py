@@ -22,7 +22,9 @@ def _parse_targets(text: str) -> list[tuple[str, int]]:
 
 @bench_group.command("search")
 @click.option("--quick", is_flag=True, help="2x2x2 r7 and 2x2x3 r11 only, 20 s per cell.")
-@click.option("--methods", default=None, help="Comma-separated methods (default: lm, adam, sgd and flip when registered).")
+@click.option("--methods", default=None,
+              help="Comma-separated methods, each optionally with options: sgd:quantizer=ste;batch=64 "
+                   "(default: lm, adam, sgd and flip when registered).")
 @click.option("--targets", default=None, help="Comma-separated FORMAT:RANK (default: the six targets below).")
 @click.option("--budget", type=float, default=None, help="Seconds per (method, target) cell (default 300, quick 20).")
 @click.option("--searches", type=int, default=None, help="Timed first-hit searches per cell (default 5, quick 3).")
@@ -39,6 +41,7 @@ def bench_search_command(quick: bool, methods: Optional[str], targets: Optional[
     Examples:
       strassen bench search --quick
       strassen bench search --methods lm --targets 3x3x3:23 --budget 600
+      strassen bench search --methods sgd,sgd:quantizer=ste --targets 2x2x2:7 --budget 60
     """
     from ..search.base import method_names
     from ..search.bench import DEFAULT_METHODS, QUICK_TARGETS, TARGETS, format_table, machine_description, run_bench
@@ -46,7 +49,7 @@ def bench_search_command(quick: bool, methods: Optional[str], targets: Optional[
     known = method_names()
     if methods:
         chosen = [m.strip() for m in methods.split(",") if m.strip()]
-        unknown = [m for m in chosen if m not in known]
+        unknown = [m for m in chosen if m.partition(":")[0] not in known]
         if unknown:
             fail(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     else:

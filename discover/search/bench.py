@@ -20,7 +20,7 @@ from ..machine import describe_machine
 from ..formats import Format
 from ..scheme import Scheme
 from ..verify import verify_exact
-from .base import Problem, SearchTask, get_method, method_names
+from .base import Problem, SearchTask, build_options, get_method, method_names
 from .driver import search, task_seed
 
 #: (format, rank) targets of the full benchmark.
@@ -69,7 +69,7 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
     cell = Cell(method, f"{fmt} r{rank}")
     m = get_method(method)
     problem = Problem(Format.parse(fmt), rank)
-    opts = m.options_type(**(options or {}))
+    opts = build_options(m.options_type, options or {})
     try:
         m.check(problem, opts)
     except Exception as e:  # a method that cannot handle the target gets a note, not a crash
@@ -114,11 +114,16 @@ def run_bench(methods: list[str], targets: list[tuple[str, int]], budget: float,
     """Every (method, target) cell; ``on_cell`` is called as each one finishes."""
     known = method_names()
     cells = []
-    for method in methods:
+    for spec in methods:
+        # "sgd:quantizer=ste" benchmarks a method with options; the spec labels its rows
+        method, _, opts = spec.partition(":")
         if method not in known:
             continue
+        options = dict((method_options or {}).get(method) or {})
+        options.update(dict(pair.split("=", 1) for pair in opts.split(";") if pair))
         for fmt, rank in targets:
-            cell = bench_cell(method, fmt, rank, budget, seed, searches, (method_options or {}).get(method))
+            cell = bench_cell(method, fmt, rank, budget, seed, searches, options or None)
+            cell.method = spec
             cells.append(cell)
             if on_cell is not None:
                 on_cell(cell)
@@ -127,16 +132,16 @@ def run_bench(methods: list[str], targets: list[tuple[str, int]], budget: float,
 
 def format_table(cells: list[Cell]) -> list[str]:
     """A fixed-width table: method, target, restarts, successes, rate, s/restart, median/max first."""
-    header = f"{'method':<7} {'target':<9} {'restarts':>8} {'exact':>6} {'rate':>7} {'s/restart':>9} {'searches':>8} {'median 1st':>10} {'max 1st':>8}"
+    header = f"{'method':<18} {'target':<9} {'restarts':>8} {'exact':>6} {'rate':>7} {'s/restart':>9} {'searches':>8} {'median 1st':>10} {'max 1st':>8}"
     lines = [header, "-" * len(header)]
     for c in cells:
         if c.note:
-            lines.append(f"{c.method:<7} {c.target:<9} {c.note}")
+            lines.append(f"{c.method:<18} {c.target:<9} {c.note}")
             continue
         rate = f"{100 * c.rate:.1f}%" if c.rate is not None else "-"
         per = f"{c.rate_seconds / c.restarts:.3f}" if c.restarts else "-"
         med = f"{statistics.median(c.found_times):.2f}s" if c.found_times else "-"
         mx = f"{max(c.found_times):.2f}s" if c.found_times else "-"
         found = f"{len(c.found_times)}/{c.searches}"
-        lines.append(f"{c.method:<7} {c.target:<9} {c.restarts:>8} {c.successes:>6} {rate:>7} {per:>9} {found:>8} {med:>10} {mx:>8}")
+        lines.append(f"{c.method:<18} {c.target:<9} {c.restarts:>8} {c.successes:>6} {rate:>7} {per:>9} {found:>8} {med:>10} {mx:>8}")
     return lines
