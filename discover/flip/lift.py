@@ -45,8 +45,7 @@ def is_exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
 
 def is_exact_mod2(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
     """Check Σ u⊗v⊗w ≡ T (mod 2) for integer arrays."""
-    A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
-    return bool(((np.einsum("ka,kb,kc->abc", A, B, C) - matmul_tensor(fmt)) % 2 == 0).all())
+    return verify_exact(Scheme.from_arrays(U, V, W, fmt, mod2=True)).valid
 
 
 # ---------------------------------------------------------------------------- sign lift

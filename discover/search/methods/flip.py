@@ -15,13 +15,14 @@ the rank is at most the target.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
 
 from ...flip.walk import WalkSettings, flip_search
 from ...flip.zt import is_ternary
+from ...errors import DiscoverError
 from ...scheme import Scheme
 from ..base import Candidate, Problem, SearchError, SearchTask, TaskResult, register
 
@@ -117,7 +118,7 @@ class FlipMethod:
 
             try:
                 found = best(problem.format)
-            except Exception:
+            except DiscoverError:  # no catalog, or no scheme of this format in it
                 found = None
             usable = _is_ternary(found) if found is not None and options.field == "zt" else (
                 found is not None and found.denominator % 2 == 1
@@ -132,17 +133,9 @@ class FlipMethod:
         problem, options = task.problem, task.options
         self.check(problem, options)
         start = self._start(problem, options)
-        settings = WalkSettings(
-            field=choose_field(options.field, problem.ring, start),
-            plateau=options.plateau,
-            max_plus=options.max_plus,
-            chunk=options.chunk,
-            lift_interval=options.lift_interval,
-            lift_tries=options.lift_tries,
-            escape_plus=options.escape_plus,
-            hensel=options.hensel,
-            max_flips=options.max_flips,
-        )
+        # The walk's knobs are the method's options of the same names (field resolved first).
+        shared = {f.name: getattr(options, f.name) for f in fields(WalkSettings) if f.name != "field"}
+        settings = WalkSettings(field=choose_field(options.field, problem.ring, start), **shared)
         outcome = flip_search(
             problem.format,
             problem.rank,
