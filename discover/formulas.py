@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .coefficients import Coefficient, format_coefficient
+from .coefficients import format_coefficient
 from .errors import SchemeError
 from .formats import Format
 from .names import entry_name
@@ -84,49 +84,62 @@ _TERM_RE = re.compile(
 )
 
 
-def parse_linear_form(text: str, letter: str, fmt: Format, rows: int, cols: int) -> np.ndarray:
-    """Parse ``a11 - 2*a22 + 1/2*a12`` (1-based indices) into a (rows, cols) exact array.
+def linear_form_terms(text: str) -> list[tuple[str, int, int, Fraction]]:
+    """Tokenize a linear form such as ``a11 - 2*a22 + 1/2*a12`` into (letter, i, j, coefficient) terms.
 
-    Index pairs are two digits (``a12``) or ``a1_12`` for larger matrices; a coefficient
-    may lead (``2*a11``, ``2 a11``, ``1/2*a11``) or a divisor trail (``a11/3``).
+    Indices are 1-based in the text and 0-based in the result: two digits (``a12``) or
+    ``a1_12`` for larger matrices; a coefficient may lead (``2*a11``, ``2 a11``, ``1/2*a11``) or a
+    divisor trail (``a11/3``). Used by :func:`parse_linear_form` and the ``.exp`` importer.
 
     Raises
     ------
     SchemeError
-        On any text that is not such a linear form.
+        On any text that is not such a linear form (also a zero denominator).
     """
-    out = np.zeros((rows, cols), dtype=object)
+    terms: list[tuple[str, int, int, Fraction]] = []
     pos = 0
-    text = text.strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1]
-    first = True
     while pos < len(text):
         match = _TERM_RE.match(text, pos)
         if not match or match.end() == pos:
             raise SchemeError(f"cannot read linear form {text!r} near {text[pos:pos + 12]!r}")
         sign, num, den, let, idx, idx2, trail = match.groups()
-        if sign is None and not first:
+        if not sign and terms:
             raise SchemeError(f"missing + or - in {text!r} near {text[pos:pos + 12]!r}")
-        if let != letter:
-            raise SchemeError(f"unexpected variable {let}{idx} in a linear form of {letter!r} entries: {text!r}")
+        if den == "0" or trail == "0":
+            raise SchemeError(f"zero denominator in {text!r}")
         if idx2 is not None:
             i, j = int(idx) - 1, int(idx2) - 1
+        elif len(idx) != 2:
+            raise SchemeError(f"index {let}{idx} is ambiguous: write {let}i_j for dimensions above 9")
         else:
-            if len(idx) != 2:
-                raise SchemeError(f"index {let}{idx} is ambiguous: write {let}i_j for dimensions above 9")
             i, j = int(idx[0]) - 1, int(idx[1]) - 1
-        if not (0 <= i < rows and 0 <= j < cols):
-            raise SchemeError(f"{let}{idx} is outside a {rows}x{cols} matrix (format {fmt})")
-        coef: Coefficient = Fraction(int(num), int(den or 1)) if num else Fraction(1)
-        if trail:
-            coef = Fraction(coef) / int(trail)
-        if sign == "-":
-            coef = -coef
-        value = out[i, j] + coef
-        out[i, j] = int(value) if Fraction(value).denominator == 1 else Fraction(value)
+        coef = Fraction(int(num or 1), int(den or 1)) / int(trail or 1)
+        terms.append((let, i, j, -coef if sign == "-" else coef))
         pos = match.end()
-        first = False
+    return terms
+
+
+def parse_linear_form(text: str, letter: str, fmt: Format, rows: int, cols: int) -> np.ndarray:
+    """Parse ``a11 - 2*a22 + 1/2*a12`` (1-based indices) into a (rows, cols) exact array.
+
+    The syntax is that of :func:`linear_form_terms`; a surrounding pair of parentheses is allowed.
+
+    Raises
+    ------
+    SchemeError
+        On any text that is not such a linear form in ``letter`` entries of a rows×cols matrix.
+    """
+    out = np.zeros((rows, cols), dtype=object)
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    for let, i, j, coef in linear_form_terms(text):
+        if let != letter:
+            raise SchemeError(f"unexpected variable {let}{i + 1}{j + 1} in a linear form of {letter!r} entries: {text!r}")
+        if not (0 <= i < rows and 0 <= j < cols):
+            raise SchemeError(f"{let}{i + 1}{j + 1} is outside a {rows}x{cols} matrix (format {fmt})")
+        value = Fraction(out[i, j]) + coef
+        out[i, j] = int(value) if value.denominator == 1 else value
     return out
 
 

@@ -98,3 +98,19 @@ def test_scheme_is_immutable_and_does_not_alias_inputs():
     assert s.U[0, 0, 0] == 1
     with pytest.raises(ValueError):
         s.U[0, 0, 0] = 3
+
+
+@pytest.mark.parametrize("text", ["a11/0", "1/0*a11", "a11 a12", "a1", "b11"])
+def test_linear_forms_reject_bad_text_with_a_scheme_error(text):
+    from discover.formulas import parse_linear_form
+
+    with pytest.raises(SchemeError):
+        parse_linear_form(text, "a", Format(2, 2, 2), 2, 2)
+
+
+def test_linear_form_terms_are_shared_with_the_exp_importer():
+    from discover.formulas import linear_form_terms
+    from discover.interchange.kauers import parse_form
+
+    assert linear_form_terms("-a11+2*a12") == [("a", 0, 0, -1), ("a", 0, 1, 2)]
+    assert parse_form("-a11+2*a12") == ("a", [(0, 0, -1), (0, 1, 2)])

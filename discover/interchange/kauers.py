@@ -22,11 +22,12 @@ from ..coefficients import Coefficient, format_coefficient
 from ..errors import DiscoverError, LoadError, SchemeError
 from ..formats import Format
 from ..jsonio import atomic_write_text
+from ..formulas import linear_form_terms
 from ..names import entry_name
 from ..scheme import Scheme
 from .common import ImportedScheme, item_meta
 
-#: One term of a linear form, whitespace already removed: sign, coefficient, variable, divisor.
+#: One term at the top level of a product (whitespace removed), e.g. the factor ``a11`` of ``a11*(b11+b22)*c11``.
 _TERM = re.compile(r"([+-]?)(?:(\d+)(?:/(\d+))?\*?)?([abc])(\d+)(?:_(\d+))?(?:/(\d+))?")
 #: A scalar factor at the top level of a product: ``2*``, ``1/2*``.
 _SCALAR = re.compile(r"(\d+)(?:/(\d+))?\*")
@@ -36,36 +37,17 @@ _NAME = re.compile(r"(?:^|[-_])(\d)(\d)(\d)[-_rm](\d+)(?:\D|$)")
 Entry = tuple[str, int, int, Coefficient]
 
 
-def _index(letter: str, idx: str, idx2: Optional[str], text: str) -> tuple[int, int]:
-    if idx2 is not None:
-        return int(idx) - 1, int(idx2) - 1
-    if len(idx) != 2:
-        raise SchemeError(f"index {letter}{idx} in {text!r} is ambiguous: write {letter}i_j for dimensions above 9")
-    return int(idx[0]) - 1, int(idx[1]) - 1
-
-
 def parse_form(text: str) -> tuple[Optional[str], list[tuple[int, int, Fraction]]]:
     """Parse one linear form without whitespace (``-a11+2*a12``) into (letter, terms)."""
     if text == "0":
         return None, []
-    terms = []
-    letters = set()
-    pos = 0
-    while pos < len(text):
-        match = _TERM.match(text, pos)
-        if not match or match.end() == pos or (pos > 0 and not match.group(1)):
-            raise SchemeError(f"cannot read the linear form {text!r} near {text[pos:pos + 12]!r}")
-        sign, num, den, letter, idx, idx2, trail = match.groups()
-        coef = Fraction(int(num or 1), int(den or 1)) / int(trail or 1)
-        if coef == 0 and (den == "0" or trail == "0"):
-            raise SchemeError(f"zero denominator in {text!r}")
-        i, j = _index(letter, idx, idx2, text)
-        letters.add(letter)
-        terms.append((i, j, -coef if sign == "-" else coef))
-        pos = match.end()
+    terms = linear_form_terms(text)
+    letters = {letter for letter, _, _, _ in terms}
+    if not letters <= set("abc"):
+        raise SchemeError(f"cannot read the linear form {text!r}: only a, b and c entries are allowed")
     if len(letters) != 1:
         raise SchemeError(f"the factor {text!r} mixes the variables {', '.join(sorted(letters))}")
-    return letters.pop(), terms
+    return letters.pop(), [(i, j, coef) for _, i, j, coef in terms]
 
 
 def _close(text: str, start: int) -> int:
