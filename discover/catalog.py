@@ -17,7 +17,6 @@ from .jsonio import load_scheme
 from .scheme import Scheme
 
 ENV_VAR = "STRASSEN_CATALOG"
-_RING_RANK = {"ZT": 0, "Z": 1, "Q": 2, "Z2": 3}
 
 
 def catalog_dir(directory: Optional[os.PathLike | str] = None) -> Path:
@@ -79,7 +78,7 @@ def eliminated_additions(scheme: Scheme) -> int:
 def quality_key(scheme: Scheme) -> tuple[Any, ...]:
     """Order of preference: lower rank, a real algorithm before a mod-2 one, fewer additions after
     elimination, smaller coefficients, then the smaller ring."""
-    return (scheme.rank, scheme.mod2, eliminated_additions(scheme), scheme.max_abs_coefficient, _RING_RANK[scheme.ring])
+    return (scheme.rank, scheme.mod2, eliminated_additions(scheme), scheme.max_abs_coefficient, scheme.ring.order)
 
 
 def load(fmt: Any, directory: Optional[os.PathLike | str] = None, *, include_mod2: bool = False) -> list[Scheme]:

@@ -12,13 +12,11 @@ from typing import Any, Union
 
 import numpy as np
 
+from .errors import CoefficientError
+
 Coefficient = Union[int, Fraction]
 
 _RATIONAL_RE = re.compile(r"^\s*([+-]?\d+)\s*(?:/\s*(\d+)\s*)?$")
-
-
-class CoefficientError(ValueError):
-    """A value is not an exact rational coefficient; the message says why."""
 
 
 def to_coefficient(value: Any) -> Coefficient:

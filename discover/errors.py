@@ -1,7 +1,7 @@
-"""Exception types of the package.
+"""Every exception the package raises on purpose, in one place.
 
-Every error meant for a user carries a one-line message that quotes the bad value;
-the CLI prints it and exits with code 2.
+Every error meant for a user derives from :class:`DiscoverError` and carries a one-line
+message that quotes the bad value; the CLI prints it as ``error: ...`` and exits with code 2.
 """
 from __future__ import annotations
 
@@ -14,9 +14,33 @@ class FormatError(DiscoverError, ValueError):
     """A matrix-multiplication format such as ``2x3x4`` is malformed."""
 
 
+class CoefficientError(DiscoverError, ValueError):
+    """A value is not an exact rational coefficient; the message says why."""
+
+
 class SchemeError(DiscoverError, ValueError):
     """Coefficient arrays do not form a well-shaped scheme."""
 
 
+class ComplexCoefficientError(SchemeError):
+    """A published scheme uses complex coefficients, which the package does not support."""
+
+
 class LoadError(DiscoverError):
     """A scheme file cannot be read, parsed or validated."""
+
+
+class UnsafePickleError(LoadError):
+    """A pickled array would run code or build an object a plain array does not need."""
+
+
+class SearchError(DiscoverError, ValueError):
+    """Bad search input (unknown method or option, impossible rank, ...): exit code 2."""
+
+
+class NotExactError(DiscoverError):
+    """A scheme that was to be certified (saved, exported, used) is not exact."""
+
+
+class RingError(DiscoverError, ValueError):
+    """An unknown ring name."""

@@ -64,13 +64,12 @@ def output_lines(scheme: Scheme) -> list[str]:
 
 def header_line(scheme: Scheme) -> str:
     """``2x2x2 rank 7 (naive 8), ring ZT: ternary coefficients {-1, 0, 1}, 18 additions``."""
-    from .scheme import RING_DESCRIPTIONS
 
     name = scheme.meta.get("name")
     prefix = f"{name}: " if name else ""
     return (
         f"{prefix}{scheme.format} rank {scheme.rank} (naive {scheme.format.naive_rank}), "
-        f"ring {scheme.ring}: {RING_DESCRIPTIONS[scheme.ring]}, {scheme.additions} additions"
+        f"ring {scheme.ring}: {scheme.ring.description}, {scheme.additions} additions"
     )
 
 

@@ -14,7 +14,6 @@ the field.
 from __future__ import annotations
 
 import datetime as _dt
-from fractions import Fraction
 import json
 import os
 import tempfile
@@ -23,14 +22,14 @@ from typing import Any, BinaryIO, Callable, Mapping, Union
 
 import numpy as np
 
-from .coefficients import CoefficientError, coefficient_to_json, to_coefficient
-from .errors import FormatError, LoadError, SchemeError
+from .coefficients import coefficient_to_json, to_coefficient
+from .errors import CoefficientError, FormatError, LoadError, SchemeError
 from .formats import Format
-from .scheme import RINGS, Scheme
+from .rings import RING_NAMES, Ring
+from .scheme import Scheme
 
 PathLike = Union[str, "os.PathLike[str]"]
 REQUIRED = ("format", "rank", "ring", "U", "V", "W")
-_RING_ORDER = {"ZT": 0, "Z": 1, "Q": 2}
 
 
 def _reject_constant(name: str) -> Any:
@@ -75,8 +74,9 @@ def scheme_from_dict(doc: Any) -> Scheme:
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
         raise LoadError(f"field rank: {rank!r} is not a non-negative integer")
     ring = doc["ring"]
-    if ring not in RINGS:
-        raise LoadError(f"field ring: {ring!r} is not one of {', '.join(RINGS)}")
+    if not isinstance(ring, str) or ring not in RING_NAMES:
+        raise LoadError(f"field ring: {ring!r} is not one of {', '.join(RING_NAMES)}")
+    ring = Ring(ring)
     arrays = {}
     for name, (rows, cols) in zip("UVW", fmt.shapes):
         value = doc[name]
@@ -88,20 +88,20 @@ def scheme_from_dict(doc: Any) -> Scheme:
     _check_ring_label(ring, arrays)
     meta = {k: v for k, v in doc.items() if k not in REQUIRED}
     try:
-        return Scheme.from_arrays(arrays["U"], arrays["V"], arrays["W"], fmt, mod2=ring == "Z2", meta=meta)
+        return Scheme.from_arrays(arrays["U"], arrays["V"], arrays["W"], fmt, mod2=ring is Ring.Z2, meta=meta)
     except SchemeError as e:
         raise LoadError(str(e)) from e
 
 
-def _check_ring_label(ring: str, arrays: Mapping[str, np.ndarray]) -> None:
+def _check_ring_label(ring: Ring, arrays: Mapping[str, np.ndarray]) -> None:
     for name, arr in arrays.items():
         for index, v in np.ndenumerate(arr):
-            actual = "Q" if isinstance(v, Fraction) else ("ZT" if v in (-1, 0, 1) else "Z")
+            actual = Ring.of(v)
             label = "".join(f"[{i}]" for i in index)
-            if ring == "Z2":
-                if actual == "Q":
+            if ring is Ring.Z2:
+                if actual is Ring.Q:
                     raise LoadError(f"field ring: Z2 contradicts the fraction {v} at {name}{label}")
-            elif _RING_ORDER[actual] > _RING_ORDER[ring]:
+            elif actual > ring:
                 raise LoadError(f"field ring: {ring} contradicts coefficient {coefficient_to_json(v)} at {name}{label}")
 
 
@@ -138,7 +138,7 @@ def scheme_to_dict(scheme: Scheme, **extra_meta: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": list(scheme.format.dims),
         "rank": scheme.rank,
-        "ring": scheme.ring,
+        "ring": scheme.ring.value,
         "U": _factor_json(scheme.U),
         "V": _factor_json(scheme.V),
         "W": _factor_json(scheme.W),

@@ -16,18 +16,13 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from .coefficients import CoefficientError, common_denominator, exact_array
-from .errors import SchemeError
+from .coefficients import common_denominator, exact_array
+from .errors import CoefficientError, SchemeError
 from .formats import Format
+from .rings import RING_NAMES, Ring
 
-#: Ring labels, from most to least restrictive. ``Z2`` marks a scheme valid only mod 2.
-RINGS = ("ZT", "Z", "Q", "Z2")
-RING_DESCRIPTIONS = {
-    "ZT": "ternary coefficients {-1, 0, 1}",
-    "Z": "integer coefficients",
-    "Q": "rational coefficients",
-    "Z2": "valid mod 2 only (not an algorithm over the integers)",
-}
+#: Ring labels, from most to least restrictive (kept for callers of the 0.1 API).
+RINGS = RING_NAMES
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -151,20 +146,20 @@ class Scheme:
             yield from arr.ravel()
 
     @property
-    def coefficient_ring(self) -> str:
+    def coefficient_ring(self) -> Ring:
         """``ZT``, ``Z`` or ``Q``: the smallest ring that holds every coefficient."""
-        ring = "ZT"
+        ring = Ring.ZT
         for v in self._all_values():
             if isinstance(v, Fraction):
-                return "Q"
+                return Ring.Q
             if v not in (-1, 0, 1):
-                ring = "Z"
+                ring = Ring.Z
         return ring
 
     @property
-    def ring(self) -> str:
+    def ring(self) -> Ring:
         """The ring label: ``Z2`` for mod-2 schemes, else :attr:`coefficient_ring`."""
-        return "Z2" if self.mod2 else self.coefficient_ring
+        return Ring.Z2 if self.mod2 else self.coefficient_ring
 
     @property
     def max_abs_coefficient(self) -> Fraction | int:

@@ -61,7 +61,7 @@ def descend(fmt: str, start: Path, target: int, out: Path, budget: float, seed: 
         ring = json.loads(start.read_text())["ring"]
         tries = ([("ZT", "zt")] if ring == "ZT" else []) + [("Z", "gf2")]
         before = files(out, fmt)
-        if not any(run(step + ["--ring", r, "-o", f"field={f}", "--time-limit", str(budget / len(tries))], log) == 0
+        if not any(run(step + ["--ring", r, "-O", f"field={f}", "--time-limit", str(budget / len(tries))], log) == 0
                    for r, f in tries):
             return
         start = min(files(out, fmt) - before, key=rank_of)
@@ -92,7 +92,7 @@ def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> No
         for rank, ring, field in [(target, "ZT", "zt"), (target, "Z", "gf2"), (target + 1, "ZT", "zt"), (target + 1, "Z", "gf2")]:
             if (lowest_rank(out, fmt) or 10**9) <= rank:
                 break
-            if run(search + ["--rank", str(rank), "--ring", ring, "-o", f"field={field}", "--time-limit", str(budget)], log) == 0:
+            if run(search + ["--rank", str(rank), "--ring", ring, "-O", f"field={field}", "--time-limit", str(budget)], log) == 0:
                 break
     # Compose from smaller catalog schemes (two tight blocks; then a naive slice peeled off, which
     # walks descend from more easily), walking down from each composition.

@@ -4,12 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from discover.flip import gf2
-from discover.flip.walk import WalkSettings, flip_search
+from discover.flip import gf2, policy
+from discover.flip.rng import seed_state
+from discover.flip.settings import FlipSettings
+from discover.flip.walk import flip_search
+from discover.problem import Problem
 from discover.formats import Format
 from discover.known import strassen
 from discover.scheme import Scheme
-from discover.search.base import Problem, SearchError, SearchTask, build_options, get_method
+from discover.errors import SearchError
+from discover.search.contract import SearchTask, build_options
+from discover.search.registry import get_method
 from discover.symmetry import kron
 from discover.tensor import matmul_tensor
 from discover.verify import verify_exact
@@ -37,10 +42,10 @@ def test_many_random_flips_keep_the_tensor(fmt):
     fmt = Format.parse(fmt)
     F, r = _packed(Scheme.naive(fmt), 4)
     best = F.copy()
-    state = gf2.seed_state(7)
+    state = seed_state(7)
     stats = np.zeros(5, dtype=np.int64)
     for _ in range(300):  # 300 segments of 20 flips, each checked exactly mod 2
-        r, _best_r = gf2.walk_kernel(F, r, best, r, 0, 20, 10**9, 0, state, stats)
+        r, _best_r = policy.walk_kernel(F, r, best, r, 0, 20, 10**9, 0, state, stats, False)
         assert _exact_mod2(F, r, fmt)
     assert stats[0] == 6000
 
@@ -49,11 +54,11 @@ def test_plus_transitions_keep_the_tensor():
     fmt = Format.parse("2x2x3")
     F, r = _packed(Scheme.naive(fmt), 8)
     best = F.copy()
-    state = gf2.seed_state(3)
+    state = seed_state(3)
     stats = np.zeros(5, dtype=np.int64)
     best_r = r
     for _ in range(100):
-        r, best_r = gf2.walk_kernel(F, r, best, best_r, 0, 50, 5, 3, state, stats)
+        r, best_r = policy.walk_kernel(F, r, best, best_r, 0, 50, 5, 3, state, stats, False)
         assert _exact_mod2(F, r, fmt)
         assert _exact_mod2(best, best_r, fmt)
     assert stats[1] > 0  # plus transitions were taken
@@ -71,7 +76,7 @@ def test_reductions_lower_the_rank_and_keep_the_tensor():
     r += 2
     assert _exact_mod2(F, r, fmt)
     stack = np.array([r - 1] + [0] * 31, dtype=np.int64)
-    r, removed = gf2._settle(F, r, stack, 1)
+    r, removed = gf2.settle(F, r, stack, 1)
     assert (r, removed) == (7, 2)
     assert _exact_mod2(F, r, fmt)
     c1 = np.uint64(0b0101) if c != 0b0101 else np.uint64(0b1010)
@@ -80,34 +85,34 @@ def test_reductions_lower_the_rank_and_keep_the_tensor():
     r += 1
     assert _exact_mod2(F, r, fmt)
     stack[0] = r - 1
-    r, removed = gf2._settle(F, r, stack, 1)
+    r, removed = gf2.settle(F, r, stack, 1)
     assert (r, removed) == (7, 1)
     assert _exact_mod2(F, r, fmt)
     # A zero factor drops the term.
     F[:, r] = (a, np.uint64(0), c)
     stack[0] = r
-    r, removed = gf2._settle(F, r + 1, stack, 1)
+    r, removed = gf2.settle(F, r + 1, stack, 1)
     assert (r, removed) == (7, 1)
 
 
 def test_a_seed_reproduces_a_walk():
     fmt = Format.parse("3x3x3")
-    settings = WalkSettings(max_flips=30000, plateau=5000)
+    settings = FlipSettings(max_flips=30000, plateau=5000)
     runs = [
-        flip_search(fmt, 10, "Z2", Scheme.naive(fmt), np.random.SeedSequence(42), settings) for _ in range(2)
+        flip_search(Problem(fmt, 10, "Z2", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(42)) for _ in range(2)
     ]
     assert runs[0].stats["flips"] == runs[1].stats["flips"] == 30000
     assert runs[0].rank_mod2 == runs[1].rank_mod2
-    other = flip_search(fmt, 10, "Z2", Scheme.naive(fmt), np.random.SeedSequence(43), settings)
+    other = flip_search(Problem(fmt, 10, "Z2", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(43))
     assert (other.stats["reductions"], other.stats["plus_transitions"]) != (
         runs[0].stats["reductions"],
         runs[0].stats["plus_transitions"],
     ) or other.rank_mod2 != runs[0].rank_mod2
 
 
-def _task(fmt, rank, ring, seed, start=None, **opts):
+def _task(fmt, rank, ring, seed, start_scheme=None, **opts):
     method = get_method("flip")
-    problem = Problem(Format.parse(fmt), rank, ring, start=start)
+    problem = Problem(Format.parse(fmt), rank, ring, start=start_scheme)
     return method, SearchTask("flip", problem, build_options(method.options_type, opts), np.random.SeedSequence(seed), 0)
 
 
@@ -117,7 +122,7 @@ def test_method_finds_3x3x3_rank_23(ring):
     result = method.run_task(task, lambda: False)
     assert len(result.candidates) == 1
     cand = result.candidates[0]
-    scheme = Scheme.from_arrays(cand.U, cand.V, cand.W, "3x3x3")
+    scheme = cand.scheme  # the flip method proposes whole schemes (metadata kept)
     assert scheme.rank == 23 and not cand.mod2
     assert verify_exact(scheme).valid
     if ring == "ZT":
@@ -128,14 +133,15 @@ def test_method_ring_z2_gives_a_mod2_candidate():
     method, task = _task("2x2x3", 11, "Z2", 5)
     cand = method.run_task(task, lambda: False).candidates[0]
     assert cand.mod2
-    scheme = Scheme.from_arrays(cand.U, cand.V, cand.W, "2x2x3", mod2=True)
+    scheme = cand.scheme
+    assert scheme.mod2
     assert scheme.ring == "Z2" and scheme.rank <= 11
     assert verify_exact(scheme, modulus=2).valid
 
 
 def test_method_starts_from_a_kronecker_product():
     start = kron(strassen(), strassen())
-    method, task = _task("4x4x4", 48, "Z2", 0, start=start, max_flips=200_000)
+    method, task = _task("4x4x4", 48, "Z2", 0, start_scheme=start, max_flips=200_000)
     result = method.run_task(task, lambda: False)
     assert result.stats["flips"] == 200_000
     assert result.stats["best_rank_mod2"] <= 49

@@ -6,12 +6,17 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from discover.flip import gf2, zt
-from discover.flip.walk import WalkSettings, flip_search
+from discover.flip import gf2, policy, zt
+from discover.flip.rng import seed_state
+from discover.flip.settings import FlipSettings
+from discover.flip.walk import flip_search
+from discover.problem import Problem
 from discover.formats import Format
 from discover.known import strassen, winograd
 from discover.scheme import Scheme
-from discover.search.base import Problem, SearchError, SearchTask, build_options, get_method
+from discover.errors import SearchError
+from discover.search.contract import SearchTask, build_options
+from discover.search.registry import get_method
 from discover.symmetry import direct_sum
 from discover.tensor import integer_reconstruction, matmul_tensor
 from discover.verify import verify_exact
@@ -59,10 +64,10 @@ def test_many_random_flips_keep_the_tensor_exactly(fmt, start):
     fmt = Format.parse(fmt)
     F, r = _packed(start if start is not None else Scheme.naive(fmt), 4)
     best = F.copy()
-    state = gf2.seed_state(7)
+    state = seed_state(7)
     stats = np.zeros(5, dtype=np.int64)
     for _ in range(300):  # 300 segments of 20 flips, each checked exactly over Z
-        r, _best_r = zt.walk_kernel(F, r, best, r, 0, 20, 10**9, 0, state, stats)
+        r, _best_r = policy.walk_kernel(F, r, best, r, 0, 20, 10**9, 0, state, stats, True)
         assert _exact(F, r, fmt)
         assert zt.is_ternary(*zt.unpack(F, r, fmt))
     assert stats[0] == 6000
@@ -72,11 +77,11 @@ def test_plus_transitions_keep_the_tensor_exactly():
     fmt = Format.parse("2x3x3")
     F, r = _packed(Scheme.naive(fmt), 8)
     best = F.copy()
-    state = gf2.seed_state(3)
+    state = seed_state(3)
     stats = np.zeros(5, dtype=np.int64)
     best_r = r
     for _ in range(100):
-        r, best_r = zt.walk_kernel(F, r, best, best_r, 0, 50, 5, 3, state, stats)
+        r, best_r = policy.walk_kernel(F, r, best, best_r, 0, 50, 5, 3, state, stats, True)
         assert _exact(F, r, fmt)
         assert _exact(best, best_r, fmt)
     assert stats[1] > 0
@@ -94,7 +99,7 @@ def test_reductions_lower_the_rank_and_stay_exact():
     r += 2
     assert _exact(F, r, fmt)
     stack[0] = r - 1
-    r, removed = zt._settle(F, r, stack, 1)
+    r, removed = zt.settle(F, r, stack, 1)
     assert (r, removed) == (7, 2) and _exact(F, r, fmt)
     # ... a term split into a⊗(−b)⊗c1 + a⊗b⊗(c1 + c) merges back into a⊗b⊗c (rank − 1) ...
     a, b, c = strassen().int64_arrays()
@@ -106,12 +111,12 @@ def test_reductions_lower_the_rank_and_stay_exact():
     r += 1
     assert _exact(F, r, fmt)
     stack[0] = r - 1
-    r, removed = zt._settle(F, r, stack, 1)
+    r, removed = zt.settle(F, r, stack, 1)
     assert (r, removed) == (7, 1) and _exact(F, r, fmt)
     # ... and a zero factor drops the term.
     F[:, r] = (x[0], x[1], 0, 0, x[4], x[5])
     stack[0] = r
-    r, removed = zt._settle(F, r + 1, stack, 1)
+    r, removed = zt.settle(F, r + 1, stack, 1)
     assert (r, removed) == (7, 1) and _exact(F, r, fmt)
 
 
@@ -120,25 +125,25 @@ def test_a_walk_from_the_naive_scheme_reduces_the_rank_exactly():
     F, r = _packed(Scheme.naive(fmt), 4)
     best = F.copy()
     stats = np.zeros(5, dtype=np.int64)
-    r, best_r = zt.walk_kernel(F, r, best, r, 11, 200_000, 2000, 2, gf2.seed_state(1), stats)
+    r, best_r = policy.walk_kernel(F, r, best, r, 11, 200_000, 2000, 2, seed_state(1), stats, True)
     assert best_r <= 11 and stats[3] > 0
     assert _exact(best, best_r, fmt)
 
 
 def test_a_seed_reproduces_a_walk():
     fmt = Format.parse("3x3x3")
-    settings = WalkSettings(max_flips=30000, plateau=5000, field="zt")
-    runs = [flip_search(fmt, 10, "ZT", Scheme.naive(fmt), np.random.SeedSequence(42), settings) for _ in range(2)]
+    settings = FlipSettings(max_flips=30000, plateau=5000, field="zt")
+    runs = [flip_search(Problem(fmt, 19, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(42)) for _ in range(2)]
     assert runs[0].stats["flips"] == runs[1].stats["flips"] == 30000
     assert runs[0].stats == {**runs[1].stats, "seconds": runs[0].stats["seconds"]}
-    other = flip_search(fmt, 10, "ZT", Scheme.naive(fmt), np.random.SeedSequence(43), settings)
+    other = flip_search(Problem(fmt, 19, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(43))
     keys = ("reductions", "plus_transitions", "failed_picks")
     assert [other.stats[k] for k in keys] != [runs[0].stats[k] for k in keys]
 
 
-def _task(fmt, rank, ring, seed, start=None, **opts):
+def _task(fmt, rank, ring, seed, start_scheme=None, **opts):
     method = get_method("flip")
-    problem = Problem(Format.parse(fmt), rank, ring, start=start)
+    problem = Problem(Format.parse(fmt), rank, ring, start=start_scheme)
     return method, SearchTask("flip", problem, build_options(method.options_type, opts), np.random.SeedSequence(seed), 0)
 
 
@@ -147,16 +152,16 @@ def test_field_zt_finds_3x3x3_rank_23_from_the_naive_scheme():
     result = method.run_task(task, lambda: False)
     assert len(result.candidates) == 1 and result.stats["field"] == "zt"
     cand = result.candidates[0]
-    scheme = Scheme.from_arrays(cand.U, cand.V, cand.W, "3x3x3")
+    scheme = cand.scheme  # the flip method proposes whole schemes (metadata kept)
     assert scheme.rank == 23 and scheme.ring == "ZT" and not cand.mod2
     assert verify_exact(scheme).valid
 
 
 def test_field_zt_walks_from_a_direct_sum():
     start = direct_sum(strassen(), Scheme.naive(Format.parse("2x2x1")), axis="p")  # 2x2x3, rank 11
-    method, task = _task("2x2x3", 11, "Z", 0, start=start, field="zt")
+    method, task = _task("2x2x3", 11, "Z", 0, start_scheme=start, field="zt")
     cand = method.run_task(task, lambda: False).candidates[0]
-    assert verify_exact(Scheme.from_arrays(cand.U, cand.V, cand.W, "2x2x3")).valid
+    assert verify_exact(cand.scheme).valid
 
 
 def test_auto_field_picks_zt_for_integer_rings_and_gf2_for_z2():
@@ -173,16 +178,16 @@ def test_gf2_lift_failures_keep_progress(monkeypatch):
 
     monkeypatch.setattr(walk_module, "lift", lambda *args, **kw: (None, "forced failure"))
     seen = []
-    kernel = gf2.walk_kernel
+    kernel = walk_module.walk_kernel
 
     def recording(F, r, *args):
         seen.append(r)
         return kernel(F, r, *args)
 
-    monkeypatch.setattr(gf2, "walk_kernel", recording)
+    monkeypatch.setattr(walk_module, "walk_kernel", recording)
     fmt = Format.parse("2x2x3")
-    settings = WalkSettings(max_flips=300_000, plateau=2000, chunk=20_000, field="gf2", lift_tries=2, lift_interval=100)
-    out = flip_search(fmt, 11, "ZT", Scheme.naive(fmt), np.random.SeedSequence(4), settings)
+    settings = FlipSettings(max_flips=300_000, plateau=2000, chunk=20_000, field="gf2", lift_tries=2, lift_interval=100)
+    out = flip_search(Problem(fmt, 11, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(4))
     assert out.scheme is None and out.stats["escapes"] >= 2
     first = out.stats["lift_attempts"] and next(k for k, r in enumerate(seen) if r <= 11)
     assert max(seen[first:]) <= 11 + settings.escape_plus
@@ -191,6 +196,6 @@ def test_gf2_lift_failures_keep_progress(monkeypatch):
 def test_zt_rejects_a_non_ternary_start():
     one = np.ones((1, 1, 1), dtype=object)
     start = Scheme.from_arrays(one * 2, one, one * Fraction(1, 2), "1x1x1")
-    method, task = _task("1x1x1", 1, "Q", 0, start=start, field="zt")
+    method, task = _task("1x1x1", 1, "Q", 0, start_scheme=start, field="zt")
     with pytest.raises(SearchError):
         method.check(task.problem, task.options)

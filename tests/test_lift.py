@@ -6,10 +6,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from discover.flip import gf2
+from discover.flip import gf2, policy
+from discover.flip.rng import seed_state
 from discover.flip.lift import hensel_lift, is_exact, lift, sign_lift, sign_system
 from discover.flip.linalg2 import GF2System
-from discover.flip.walk import WalkSettings, flip_search
+from discover.flip.settings import FlipSettings
+from discover.flip.walk import flip_search
+from discover.problem import Problem
 from discover.formats import Format
 from discover.known import strassen
 from discover.scheme import Scheme
@@ -61,7 +64,7 @@ def test_sign_system_is_consistent_for_a_real_scheme():
 
 def _walk_r23(seed: int):
     fmt = Format.parse("3x3x3")
-    out = flip_search(fmt, 23, "Z2", Scheme.naive(fmt), np.random.SeedSequence(seed), WalkSettings())
+    out = flip_search(Problem(fmt, 23, "Z2", start=Scheme.naive(fmt)), FlipSettings(), np.random.SeedSequence(seed))
     return _mod2(out.scheme)
 
 

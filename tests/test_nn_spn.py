@@ -188,7 +188,7 @@ def test_rediscovery_through_the_network(tmp_path):
     runner = CliRunner()
     found = runner.invoke(main, [
         "search", "2x2x2", "--rank", "7", "--method", "sgd", "--seed", "0", "-j", "1", "--restarts", "1",
-        "-o", "batch=32", "--out", str(tmp_path), "--quiet",
+        "-O", "batch=32", "--out", str(tmp_path), "--quiet",
     ])
     assert found.exit_code == 0, found.output
     files = sorted(tmp_path.glob("*.json"))

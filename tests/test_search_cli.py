@@ -35,12 +35,26 @@ def test_search_json_output(runner):
     assert doc["interrupted"] is False
 
 
-def test_impossible_rank_is_not_found_and_writes_nothing(runner, tmp_path):
-    r = runner.invoke(main, ["search", "2x2x2", "--rank", "6", "--time-limit", "2", "--out", str(tmp_path / "o"), "-j", "1"])
+def test_unreached_rank_is_not_found_and_writes_nothing(runner, tmp_path):
+    # 3x3x3 rank 20 is an open problem: a 2-second walk finds nothing, reports its best rank, saves nothing.
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "20", "--time-limit", "2", "-o", str(tmp_path / "o"), "-j", "1"])
     assert r.exit_code == 1
-    assert "no exact scheme found" in r.stderr
-    assert not (tmp_path / "o").exists()
+    assert "no exact scheme found" in r.stderr and "best rank reached" in r.stderr
+    assert list((tmp_path / "o").iterdir()) == []
     assert r.stdout == ""
+
+
+def test_proven_impossible_rank_is_refused_at_once_with_the_reference(runner):
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "6"])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: rank 6 is impossible for 2x2x2: Winograd 1971, Hopcroft–Kerr 1971: rank 7 is optimal for 2x2x2"
+
+
+def test_unwritable_out_is_refused_before_searching(runner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "-o", str(blocker / "sub")])
+    assert r.exit_code == 2 and "cannot write to the output folder" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -49,12 +63,18 @@ def test_impossible_rank_is_not_found_and_writes_nothing(runner, tmp_path):
         (["2x2", "--rank", "7"], "NxMxP"),
         (["2x2x2", "--rank", "0"], "positive"),
         (["2x2x2", "--rank", "-1"], "positive"),
-        (["2x2x2", "--rank", "3"], "flattening bound"),
+        (["2x3x4", "--rank", "5"], "flattening bound"),
         (["2x2x2", "--rank", "7", "--method", "nope"], "unknown method"),
-        (["2x2x2", "--rank", "7", "-o", "nonsense=1"], "unknown option"),
-        (["2x2x2", "--rank", "7", "-o", "batch"], "KEY=VALUE"),
-        (["2x2x2", "--rank", "7", "--workers", "0"], "--workers"),
-        (["2x2x2", "--rank", "7", "--time-limit", "-1"], "--time-limit"),
+        (["2x2x2", "--rank", "7", "-O", "nonsense=1"], "unknown option"),
+        (["2x2x2", "--rank", "7", "-O", "batch"], "KEY=VALUE"),
+        (["2x2x2", "--rank", "7", "--workers", "0"], "workers"),
+        (["2x2x2", "--rank", "7", "--workers", "100000"], "workers must be at most"),
+        (["2x2x2", "--rank", "7", "--time-limit", "-1"], "time limit"),
+        (["2x2x2", "--rank", "7", "--time-limit", "nan"], "time limit"),
+        (["2x2x2", "--rank", "7", "--seed", "-1"], "seed"),
+        (["2x2x2", "--rank", "7", "-m", "lm", "-O", "batch=-1"], "batch"),
+        (["2x2x2", "--rank", "7", "-m", "lm", "-O", "check_every=0"], "check_every"),
+        (["2x2x2", "--rank", "7", "-m", "lm", "-O", "alpha=inf"], "alpha"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runner, args, message):

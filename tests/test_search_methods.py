@@ -7,7 +7,9 @@ import torch
 
 from discover.formats import Format
 from discover.search import driver
-from discover.search.base import Problem, SearchTask, get_method
+from discover.problem import Problem
+from discover.search.contract import SearchTask
+from discover.search.registry import get_method
 from discover.spn import SumProductMatmul
 from discover.tensor import integer_reconstruction, matmul_tensor
 from discover.verify import verify

@@ -43,7 +43,7 @@ def bench_search_command(quick: bool, methods: Optional[str], targets: Optional[
       strassen bench search --methods lm --targets 3x3x3:23 --budget 600
       strassen bench search --methods sgd,sgd:quantizer=ste --targets 2x2x2:7 --budget 60
     """
-    from ..search.base import method_names
+    from ..search.registry import method_names
     from ..search.bench import DEFAULT_METHODS, QUICK_TARGETS, TARGETS, format_table, machine_description, run_bench
 
     known = method_names()

@@ -180,7 +180,7 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) 
     argv = shlex.split(command)
     if argv[:1] != ["strassen"]:
         fail(f"recorded command {command!r} is not a strassen command")
-    argv = _resolve_catalog_paths(argv[1:], catalog_dir(directory))
+    argv = _upgrade_recorded_options(_resolve_catalog_paths(argv[1:], catalog_dir(directory)))
     argv = _redirect_output(argv, out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
     info("rerunning: strassen " + " ".join(shlex.quote(a) for a in argv))
     from . import main
@@ -208,6 +208,14 @@ def _resolve_catalog_paths(argv: list[str], root: Path) -> list[str]:
             arg = str(root / arg[len("algorithms"):].lstrip("/")) if arg != "algorithms" else str(root)
         result.append(arg)
     return result
+
+
+def _upgrade_recorded_options(argv: list[str]) -> list[str]:
+    """Commands recorded by version 0.1 passed search method options as ``-o KEY=VALUE``;
+    ``-o`` now names the output everywhere and method options are ``-O KEY=VALUE``."""
+    if argv[:1] != ["search"]:
+        return argv
+    return ["-O" if a == "-o" and i + 1 < len(argv) and "=" in argv[i + 1] else a for i, a in enumerate(argv)]
 
 
 def _redirect_output(argv: list[str], out_dir: str) -> list[str]:

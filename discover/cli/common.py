@@ -1,13 +1,18 @@
-"""Shared pieces of the CLI: exit codes, error handling, output helpers."""
+"""Shared pieces of the CLI: exit codes, error handling, shared options, output helpers.
+
+The CLI is a translation layer: it turns arguments into calls of the package and outcomes into
+exit codes and text. Options that mean the same thing on several commands are defined here once.
+"""
 from __future__ import annotations
 
 import json
-import sys
-from typing import Any, NoReturn
+import signal
+from typing import Any, Callable, NoReturn, Optional
 
 import click
 
 from ..errors import DiscoverError
+from ..provenance import command_line  # noqa: F401  (re-exported for the commands that record it)
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -29,10 +34,18 @@ def fail(message: str) -> NoReturn:
     raise UserError(message)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: what was verified is kept
+
+
 class StrassenGroup(click.Group):
-    """A click group that turns package errors into one line + exit 2 and Ctrl-C into exit 130."""
+    """A click group that turns package errors into one line + exit 2 and Ctrl-C/SIGTERM into exit 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not the main thread (e.g. inside a test runner's worker thread)
+            pass
         try:
             return super().invoke(ctx)
         except DiscoverError as e:
@@ -40,6 +53,35 @@ class StrassenGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+class SchemeSourceType(click.ParamType):
+    """A scheme source (see :mod:`discover.sources`): kept as text, resolved by the command."""
+
+    name = "SCHEME"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):  # pragma: no cover
+        from click.shell_completion import CompletionItem
+
+        names = ["strassen", "winograd", "naive:", "catalog:", "-"]
+        return [CompletionItem(n) for n in names if n.startswith(incomplete)] + [CompletionItem(incomplete, type="file")]
+
+
+SCHEME = SchemeSourceType()
+
+
+def json_option(help: str = "Print one JSON document on stdout (and nothing else).") -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def quiet_option(help: str = "No messages or progress on stderr.") -> Callable:
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def out_option(help: str, *, folder: bool = False, default: Optional[str] = None) -> Callable:
+    """``-o/--out``: the command's output (a file, or a folder where the command writes several)."""
+    kind = click.Path(file_okay=not folder, dir_okay=folder)
+    return click.option("-o", "--out", "out", type=kind, default=default, help=help)
 
 
 def echo_json(doc: Any) -> None:
@@ -51,11 +93,3 @@ def info(message: str, quiet: bool = False) -> None:
     """A message on stderr (never stdout, which carries results)."""
     if not quiet:
         click.echo(message, err=True)
-
-
-def command_line() -> str:
-    """The command that is running, for provenance records."""
-    import shlex
-
-    args = [a for a in sys.argv[1:]]
-    return " ".join(["strassen", *map(shlex.quote, args)])

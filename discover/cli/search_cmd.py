@@ -1,19 +1,14 @@
-"""``strassen search``: find an exact scheme of a given rank with restarts of a search method."""
+"""``strassen search``: translate the command line into one call of :func:`discover.search.search`."""
 from __future__ import annotations
 
 from typing import Optional
 
 import click
 
-from ..formats import Format
 from ..formulas import scheme_formulas
-from ..jsonio import default_file_name, load_scheme, now_iso, save_scheme, scheme_to_dict, verification_record
-from ..scheme import Scheme
-from ..verify import verify
-from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, echo_json, fail, info
-
-#: Bound on the search when neither --restarts nor --time-limit is given.
-DEFAULT_TIME_LIMIT = 600.0
+from ..jsonio import scheme_to_dict
+from ..rings import RING_NAMES
+from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, out_option, quiet_option
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -26,116 +21,114 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def _print_options_help(method: Optional[str]) -> None:
+    from ..search.contract import describe_options
+    from ..search.registry import get_method, method_names
+
+    for name in ([method] if method else method_names()):
+        m = get_method(name)
+        click.echo(f"{m.name}: {m.description}")
+        for option, kind, default in describe_options(m.options_type):
+            click.echo(f"  -O {option}=<{kind}>  (default {default})")
+
+
 @click.command("search")
 @click.argument("format")
-@click.option("--rank", "-r", type=int, required=True, help="Number of products to look for.")
+@click.option("--rank", "-r", type=int, default=None, help="Number of products to look for (required).")
 @click.option("--method", "-m", default=None,
-              help="Search method (lm, adam, sgd, flip, ...). Default: lm for 2x2x2 and --ring Q, "
-                   "flip (when available) for larger formats: see strassen bench search.")
-@click.option("--ring", type=click.Choice(["ZT", "Z", "Q", "Z2"], case_sensitive=False), default="ZT", show_default=True,
+              help="Search method (lm, adam, sgd, flip). Default: lm for 2x2x2 and --ring Q, "
+                   "flip for larger formats: see strassen bench search.")
+@click.option("--ring", type=click.Choice(RING_NAMES, case_sensitive=False), default="ZT", show_default=True,
               help="Coefficients searched: ZT {-1,0,1}, Z integers up to --bound, Q halves {0,±1/2,±1,±2}, Z2 mod 2.")
 @click.option("--bound", type=int, default=2, show_default=True, help="Largest |coefficient| for --ring Z (and Q).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed; restart i uses the i-th child seed.")
 @click.option("--restarts", type=int, default=None, help="Restarts to run at most.")
 @click.option("--time-limit", type=float, default=None,
-              help=f"Seconds for the whole search (default {DEFAULT_TIME_LIMIT:.0f} when --restarts is not given).")
+              help="Seconds for the whole search (default 600 when --restarts is not given).")
 @click.option("--workers", "-j", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--all", "find_all", is_flag=True, help="Collect every distinct scheme instead of stopping at the first.")
 @click.option("--max-found", type=int, default=None, help="With --all: stop after this many distinct schemes.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Directory for verified schemes (JSON).")
-@click.option("--start", "start_file", type=click.Path(dir_okay=False), default=None,
-              help="A scheme file to start from (flip-graph methods).")
-@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="A method option (repeatable); unknown keys are errors.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress or messages on stderr.")
-def search_command(format: str, rank: int, method: Optional[str], ring: str, bound: int, seed: int,
+@out_option("Folder for verified schemes (JSON), checked writable before the search starts.", folder=True)
+@click.option("--start", "start_source", type=SCHEME, default=None,
+              help="A scheme to start from (flip): a file, naive:NxMxP, catalog:NxMxP, strassen, ...")
+@click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A method option (repeatable); unknown keys are errors. See --options-help.")
+@click.option("--options-help", is_flag=True, help="List the options of --method (or of every method) and exit.")
+@json_option()
+@quiet_option()
+def search_command(format: str, rank: Optional[int], method: Optional[str], ring: str, bound: int, seed: int,
                    restarts: Optional[int], time_limit: Optional[float], workers: Optional[int], find_all: bool,
-                   max_found: Optional[int], out_dir: Optional[str], start_file: Optional[str],
-                   option_pairs: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+                   max_found: Optional[int], out: Optional[str], start_source: Optional[str],
+                   option_pairs: tuple[str, ...], options_help: bool, as_json: bool, quiet: bool) -> None:
     """Search for an exact scheme for FORMAT (NxMxP) with --rank products.
 
-    Every candidate is checked exactly and proven with sympy before it is printed or saved.
+    Every candidate is checked exactly and proven with sympy before it is printed or saved; a
+    scheme with fewer products than asked is a better answer and is reported under its rank.
     Exit code 0 found, 1 not found, 2 bad input, 130 interrupted (what was found is printed
     and every file already written is kept).
 
     \b
     Examples:
-      strassen search 2x2x2 --rank 7 --seed 0 --out found/
+      strassen search 2x2x2 --rank 7 --seed 0 -o found/
       strassen search 3x3x3 --rank 23 --time-limit 300 --workers 2
       strassen search 2x3x3 --rank 15 --all --max-found 10 --json
-      strassen search 2x2x2 --rank 7 --method sgd -o quantizer=penalty
+      strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
+      strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
+      strassen search --method lm --options-help x
     """
-    from ..search.base import Problem, get_method
-    from ..search.driver import check_problem, default_method, resolve_options, search
+    from ..problem import Problem
+    from ..search import search
     from ..search.progress import ProgressLine
+    from ..sources import load_source
 
-    ring = ring.upper()
-    fmt = Format.parse(format)
-    if rank < 1:
-        fail(f"--rank must be a positive integer, got {rank}")
-    if rank >= fmt.naive_rank:
-        _naive(fmt, rank, out_dir, as_json, quiet)
+    if options_help:
+        _print_options_help(method)
         return
-    start = None
-    if start_file is not None:
-        start = load_scheme(start_file)
-    problem = Problem(fmt, rank, ring=ring, coefficient_bound=bound, start=start)
-    check_problem(problem)
-    method_obj = get_method(method or default_method(problem))
-    options = resolve_options(method_obj, _parse_options(option_pairs))
-    for name, value, low in (("--workers", workers, 1), ("--restarts", restarts, 1), ("--max-found", max_found, 1)):
-        if value is not None and value < low:
-            fail(f"{name} must be at least {low}, got {value}")
-    if time_limit is not None and time_limit <= 0:
-        fail(f"--time-limit must be positive, got {time_limit:g}")
-    if restarts is None and time_limit is None:
-        time_limit = DEFAULT_TIME_LIMIT
-    info(f"searching {fmt} rank {rank} ring {ring} with {method_obj.name} (seed {seed})", quiet)
-    bar = None if quiet else ProgressLine()
-    result = search(problem, method_obj, options, seed=seed, restarts=restarts, time_limit=time_limit,
-                    workers=workers, find_all=find_all, out_dir=out_dir, progress=bar, max_found=max_found)
-    if bar is not None:
-        bar.close()
-    status = "interrupted" if result.interrupted else "done"
-    info(f"{status}: {result.restarts_done} restarts in {result.elapsed:.1f} s, "
-         f"{len(result.found)} exact scheme(s)" + (f", {result.rejected} candidate(s) rejected" if result.rejected else ""), quiet)
-    for path in result.saved:
-        info(f"saved {path}", quiet)
-    if as_json:
-        echo_json({
-            "format": str(fmt), "rank": rank, "ring": ring, "method": method_obj.name, "seed": seed,
-            "found": [scheme_to_dict(s) for s in result.found],
-            "restarts": result.restarts_done, "elapsed": round(result.elapsed, 3),
-            "best_residual": result.best_residual if result.best_residual != float("inf") else None,
-            "rejected": result.rejected, "interrupted": result.interrupted, "saved": [str(p) for p in result.saved],
-        })
-    else:
-        for n, scheme in enumerate(result.found):
-            if n:
+    if rank is None:
+        fail("--rank is required")
+    start = load_source(start_source) if start_source is not None else None
+    problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start)
+
+    def on_found(scheme, path) -> None:
+        # Printed (and saved, by then) as soon as it is final, so Ctrl-C never loses it.
+        if path is not None:
+            info(f"saved {path}", quiet)
+        if not as_json:
+            if on_found.count:
                 click.echo("")
             click.echo("\n".join(scheme_formulas(scheme)))
+        on_found.count += 1
+
+    on_found.count = 0  # type: ignore[attr-defined]
+    def on_start(method_name: str, limit: Optional[float]) -> None:
+        note = f", stops after {limit:g} s" + (" (--time-limit to change)" if time_limit is None else "") if limit else ""
+        info(f"searching {problem.format} rank {rank} ring {problem.ring} with {method_name} (seed {seed}{note})", quiet)
+    bar = None if quiet or as_json else ProgressLine()
+    try:
+        result = search(problem, method, _parse_options(option_pairs), seed=seed, restarts=restarts,
+                        time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
+                        progress=bar, on_found=on_found, on_start=on_start)
+    finally:
+        if bar is not None:
+            bar.close()
+    status = "interrupted" if result.interrupted else "done"
+    info(f"{status}: {result.method}, {result.restarts_done} restarts in {result.elapsed:.1f} s, "
+         f"{len(result.found)} exact scheme(s)" + (f", {result.rejected} candidate(s) rejected" if result.rejected else ""), quiet)
+    if result.method == "naive":
+        info(f"rank {rank} is at or above the naive rank {problem.format.naive_rank} of {problem.format}: "
+             f"the schoolbook scheme meets it", quiet)
+    elif result.below_target:
+        info(f"found rank {min(s.rank for s in result.found)}, below the target {rank}", quiet)
+    if as_json:
+        doc = result.to_json()
+        doc["found"] = [scheme_to_dict(s) for s in result.found]
+        echo_json(doc)
     if result.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)
     if not result.found:
-        info(f"no exact scheme found for {fmt} rank {rank} ring {ring}", False)
+        best = f" (best rank reached: {result.best_rank})" if result.best_rank is not None else ""
+        info(f"no exact scheme found for {problem.format} rank {rank} ring {problem.ring}{best}", False)
         raise SystemExit(EXIT_NOT_FOUND)
 
 
-def _naive(fmt: Format, rank: int, out_dir: Optional[str], as_json: bool, quiet: bool) -> None:
-    """Rank at or above n·m·p: the schoolbook algorithm already does it; return it."""
-    scheme = Scheme.naive(fmt)
-    report = verify(scheme)
-    scheme = scheme.with_meta(provenance={"method": "naive", "date": now_iso()}, verification=verification_record(report))
-    info(f"rank {rank} is at or above the naive rank {fmt.naive_rank} of {fmt}: "
-         f"returning the schoolbook scheme with {fmt.naive_rank} products", quiet)
-    if out_dir is not None:
-        from pathlib import Path
-
-        path = save_scheme(scheme, Path(out_dir) / default_file_name(scheme))
-        info(f"saved {path}", quiet)
-    if as_json:
-        echo_json({"format": str(fmt), "rank": rank, "method": "naive", "found": [scheme_to_dict(scheme)],
-                   "restarts": 0, "elapsed": 0.0, "interrupted": False})
-    else:
-        click.echo("\n".join(scheme_formulas(scheme)))
+__all__ = ["search_command"]

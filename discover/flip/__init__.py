@@ -5,12 +5,20 @@ a bit-packed ``uint64`` (bit ``i*cols + j`` is entry ``[i, j]``), so a flip is t
 
 Modules
 -------
+rng
+    The xorshift64* generator every kernel draws from.
 gf2
-    Packing and the compiled GF(2) walk (flips, reductions, plus transitions).
+    Packing and the compiled GF(2) moves (flip, reductions, plus transition).
 zt
-    The same walk over Z with ternary coefficients (signed bit packing, no lifting needed).
+    The same moves over Z with ternary coefficients (signed bit packing, no lifting needed).
+policy
+    The walk policy, written once for both fields (one compiled loop).
+settings
+    :class:`FlipSettings`: the one settings type (also the ``flip`` method's options).
 lift
     Sign lifting (mod 4) and Hensel lifting (mod 2^k + rational reconstruction).
 walk
-    The driver loop: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
+    :func:`flip_search`: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
+bench
+    The flip benchmark's engine (``strassen bench flip`` prints its table).
 """

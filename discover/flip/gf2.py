@@ -24,9 +24,8 @@ import numpy as np
 from numba import njit
 
 from ..formats import Format
+from .rng import below, next_u64
 
-_MULT = np.uint64(0x2545F4914F6CDD1D)
-_STACK = 32  # terms awaiting a reduction check after one move; cascades are short
 
 
 # ---------------------------------------------------------------------------- packing
@@ -70,32 +69,7 @@ def tensor_mod2(F: np.ndarray, r: int, fmt: Format) -> np.ndarray:
     return np.einsum("ka,kb,kc->abc", U.reshape(r, -1), V.reshape(r, -1), W.reshape(r, -1)) % 2
 
 
-def seed_state(seed: np.random.SeedSequence | int) -> np.ndarray:
-    """A nonzero xorshift64* state drawn from a SeedSequence (or an int)."""
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    state = ss.generate_state(1, dtype=np.uint64)
-    if state[0] == 0:
-        state[0] = np.uint64(0x9E3779B97F4A7C15)
-    return state
-
-
 # ---------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _next(state):
-    x = state[0]
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    state[0] = x
-    return x * _MULT
-
-
-@njit(cache=True)
-def _below(state, n):
-    # Multiply-shift instead of a 64-bit modulo (much cheaper; bias below 2^-32 · n).
-    return np.int64(((_next(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
-
-
 @njit(cache=True)
 def _remove(F, r, k, stack, nstack):
     """Drop term k (the last term moves into its place); keep the pending stack consistent."""
@@ -111,7 +85,7 @@ def _remove(F, r, k, stack, nstack):
 
 
 @njit(cache=True)
-def _settle(F, r, stack, nstack):
+def settle(F, r, stack, nstack):
     """Apply every reduction that the pending (changed) terms allow. Returns (r, removed)."""
     removed = 0
     while nstack > 0:
@@ -149,14 +123,14 @@ def _settle(F, r, stack, nstack):
 
 
 @njit(cache=True)
-def _flip(F, r, state, stack):
+def flip_move(F, r, state, stack):
     """One random flip followed by its reductions. Returns (r, ok, removed).
 
     A random term i is compared with every other term in one pass; the partner (j, shared
     slot) is drawn uniformly among all matches by reservoir sampling, so a pick fails only when
     i shares no factor with any term.
     """
-    i = _below(state, r)
+    i = below(state, r)
     a, b, c = F[0, i], F[1, i], F[2, i]
     j = -1
     s = -1
@@ -171,32 +145,32 @@ def _flip(F, r, state, stack):
             for slot, hit in ((0, m0), (1, m1), (2, m2)):
                 if hit:
                     seen += 1
-                    if seen == 1 or _below(state, seen) == 0:
+                    if seen == 1 or below(state, seen) == 0:
                         j = q
                         s = slot
     if j < 0:
         return r, False, 0
     t = (s + 1) % 3
     u = (s + 2) % 3
-    if _next(state) & np.uint64(1 << 40):
+    if next_u64(state) & np.uint64(1 << 40):
         t, u = u, t
     F[t, i] ^= F[t, j]
     F[u, j] ^= F[u, i]
     stack[0] = i
     stack[1] = j
-    r, removed = _settle(F, r, stack, 2)
+    r, removed = settle(F, r, stack, 2)
     return r, True, removed
 
 
 @njit(cache=True)
-def _plus(F, r, state):
+def plus_move(F, r, state):
     """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
     if r < 2 or r >= F.shape[1]:
         return r
     for _ in range(16):
-        i = _below(state, r)
-        j = _below(state, r)
-        s = _below(state, 3)
+        i = below(state, r)
+        j = below(state, r)
+        s = below(state, 3)
         if i == j or F[s, i] == F[s, j]:
             continue
         t = (s + 1) % 3
@@ -208,61 +182,3 @@ def _plus(F, r, state):
         return r + 1
     return r
 
-
-@njit(cache=True)
-def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats):
-    """Random walk until rank ≤ target or ``max_flips`` flips.
-
-    ``best`` receives the lowest-rank scheme seen (rank ``best_r`` on entry and return).
-    After ``plateau`` flips without a new best, a plus transition is taken while the rank is
-    below ``best_r + max_plus``; otherwise the walk restarts from ``best`` and the plateau
-    length doubles (up to 16×, reset on progress): adaptive path lengths.
-    ``stats`` accumulates [flips, plus transitions, restarts, reductions, failed picks].
-    Returns (r, best_r).
-    """
-    stack = np.empty(_STACK, dtype=np.int64)
-    flips = 0
-    stall = 0
-    limit = plateau
-    fails = 0
-    attempts = 0
-    while flips < max_flips and r > target:
-        attempts += 1
-        if attempts > 64 * max_flips + 4096:
-            break  # a dead end that neither plus transitions nor restarts can leave
-        r, ok, removed = _flip(F, r, state, stack)
-        if ok:
-            flips += 1
-            stall += 1
-            fails = 0
-            stats[3] += removed
-        else:
-            fails += 1
-            stats[4] += 1
-            if fails > 64 * r + 64:  # no two terms share a factor: a dead end
-                stall = limit
-                fails = 0
-        if r < best_r:
-            best_r = r
-            for s in range(3):
-                for k in range(r):
-                    best[s, k] = F[s, k]
-            stall = 0
-            limit = plateau
-        elif stall >= limit:
-            stall = 0
-            if r < best_r + max_plus and r + 1 < F.shape[1]:
-                r2 = _plus(F, r, state)
-                if r2 > r:
-                    stats[1] += 1
-                r = r2
-            else:
-                r = best_r
-                for s in range(3):
-                    for k in range(r):
-                        F[s, k] = best[s, k]
-                stats[2] += 1
-                if limit < 16 * plateau:
-                    limit *= 2
-    stats[0] += flips
-    return r, best_r

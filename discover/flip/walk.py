@@ -1,10 +1,11 @@
-"""The flip-graph search loop: walk to the target rank (over GF(2) or ternary over Z), lift, keep walking.
+"""The flip engine: walk a flip graph from a start scheme down to the target rank.
 
 :func:`flip_search` is what the ``flip`` search method runs. It never reports a scheme it has
 not checked exactly itself (mod 2 for ring Z2, over Z/Q otherwise). Over GF(2) a scheme at the
 target rank must still be lifted; when lifts keep failing the walk leaves that region with plus
 transitions from where it is (never back to the start), so progress is kept. The ternary walk
-(:mod:`discover.flip.zt`) needs no lift: every scheme it visits is exact over Z.
+needs no lift: every scheme it visits is exact over Z. Either walk may end below the target
+rank (a flip can be followed by several reductions); that scheme is returned as it is.
 """
 from __future__ import annotations
 
@@ -15,83 +16,75 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..formats import Format
+from ..problem import Problem
+from ..rings import Ring
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import gf2, zt
 from .lift import is_exact_mod2, lift
-
-
-@dataclass
-class WalkSettings:
-    """Knobs of the walk (see :class:`discover.search.methods.flip.FlipOptions`)."""
-
-    plateau: int = 20000
-    max_plus: int = 2
-    chunk: int = 200_000
-    lift_interval: int = 2000
-    lift_tries: int = 10
-    hensel: bool = True
-    max_flips: int = 0  # 0: unlimited (then a time limit or should_stop ends the walk)
-    field: str = "gf2"  # "gf2" (walk mod 2, then lift) or "zt" (ternary walk over Z)
-    escape_plus: int = 2  # plus transitions taken from a target-rank scheme whose lifts keep failing
+from .policy import plus_transition, reduce_all, walk_kernel
+from .rng import seed_state
+from .settings import FlipSettings, is_ternary_scheme
 
 
 @dataclass
 class WalkOutcome:
-    """What a search produced: an exact scheme (or None) and counters."""
+    """What a walk produced: an exact scheme of rank ≤ target (or None) and counters.
+
+    ``rank_mod2`` is the lowest rank the walk reached (mod 2 for gf2 walks, where a scheme of
+    that rank may not lift).
+    """
 
     scheme: Optional[Scheme]
     rank_mod2: int
     stats: dict = field(default_factory=dict)
 
 
-def _accepts(scheme: Scheme, ring: str, bound: int) -> bool:
+def _accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
     """Whether a lifted scheme is in the ring the problem asks for."""
-    if ring == "ZT":
-        return scheme.ring == "ZT"
-    if ring == "Z":
-        return scheme.ring in ("ZT", "Z") and scheme.max_abs_coefficient <= bound
+    if ring is Ring.ZT:
+        return scheme.ring is Ring.ZT
+    if ring is Ring.Z:
+        return scheme.ring <= Ring.Z and scheme.max_abs_coefficient <= bound
     return True  # Q: any exact rational scheme
 
 
-def _start_arrays(start: Scheme, field: str):
+def _start_arrays(start: Scheme, walk_field: str):
     """The start scheme's factors for the walk: 0/1 mod 2 (gf2) or int64 ternary (zt), zero terms dropped."""
-    if field == "zt":
-        if start.denominator != 1 or not zt.is_ternary(start.U, start.V, start.W):
-            raise ValueError("the ternary walk needs a start scheme with coefficients in {-1, 0, 1}")
+    if walk_field == "zt":
         U0, V0, W0 = start.int64_arrays()
     else:
-        d = start.denominator
-        if d % 2 == 0:
-            raise ValueError("the start scheme has even denominators: it has no reduction mod 2")
         # a/b ≡ a·(d/b) (mod 2) for odd b, so scaling by the odd d keeps the scheme mod 2.
+        d = start.denominator
         U0, V0, W0 = (np.vectorize(lambda v: int(v * d) % 2, otypes=[object])(X) for X in (start.U, start.V, start.W))
     keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
     return U0[keep], V0[keep], W0[keep]
 
 
 def flip_search(
-    fmt: Format,
-    target: int,
-    ring: str,
-    start: Scheme,
+    problem: Problem,
+    settings: FlipSettings,
     seed: np.random.SeedSequence,
-    settings: WalkSettings,
     should_stop: Callable[[], bool] = lambda: False,
     time_limit: Optional[float] = None,
-    coefficient_bound: int = 2,
 ) -> WalkOutcome:
-    """Walk a flip graph from ``start`` until an exact scheme of rank ≤ target is found.
+    """Walk a flip graph from the problem's start until an exact scheme of rank ≤ target is found.
 
     Parameters
     ----------
-    ring
-        With ``settings.field == "gf2"``: "Z2" returns the GF(2) scheme (labelled mod 2);
-        "ZT", "Z", "Q" lift it, and a failed lift is counted and the walk goes on along the
-        plateau; after ``lift_tries`` failures at one rank it takes ``escape_plus`` plus
-        transitions from the current scheme and walks down again (progress is never thrown
-        away). With ``field == "zt"`` every scheme reached is ternary and exact over Z, so it
-        is returned as it is (for any ring).
+    problem
+        Format, target rank, ring, coefficient bound and start scheme (the naive scheme when
+        it has none). The settings must already have been checked against it.
+    settings
+        Walk knobs; ``field="auto"`` picks zt for a ternary start and rings ZT/Z/Q, else gf2.
+        With gf2 and ring Z2 the GF(2) scheme itself is returned (labelled mod 2); rings ZT,
+        Z, Q lift it, and a failed lift is counted and the walk goes on along the plateau;
+        after ``lift_tries`` failures at one rank it takes ``escape_plus`` plus transitions
+        from the current scheme and walks down again (progress is never thrown away).
+    seed
+        The walk's randomness; a seed and a flip budget (``max_flips``) reproduce a walk.
+    should_stop, time_limit
+        Polled between chunks of ``settings.chunk`` flips.
 
     Returns
     -------
@@ -99,18 +92,23 @@ def flip_search(
         ``scheme`` is None when the budget ran out first.
     """
     t0 = time.perf_counter()
+    fmt, target, ring = problem.format, problem.rank, problem.ring
+    start = problem.start if problem.start is not None else Scheme.naive(fmt)
+    walk_field = settings.walk_field(ring, start)
+    ternary = walk_field == "zt"
     walk_seed, lift_seed = seed.spawn(2)
-    state = gf2.seed_state(walk_seed)
+    state = seed_state(walk_seed)
     rng = np.random.default_rng(lift_seed)
-    ternary = settings.field == "zt"
     kernel = zt if ternary else gf2
-    U0, V0, W0 = _start_arrays(start, settings.field)
+    U0, V0, W0 = _start_arrays(start, walk_field)
     r0 = U0.shape[0]
     capacity = r0 + max(settings.max_plus, settings.escape_plus) + 2
     F = kernel.pack(U0, V0, W0, capacity)
+    r, removed = reduce_all(F, r0, ternary)
     best = F.copy()
-    r = best_r = r0
+    best_r = r
     stats = np.zeros(5, dtype=np.int64)
+    stats[3] += removed
     counters = {"lift_attempts": 0, "lift_failures": 0, "lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0, "escapes": 0}
 
     def out_of_budget() -> bool:
@@ -125,12 +123,11 @@ def flip_search(
 
     found: Optional[Scheme] = None
     failed_here = 0
-    lowest = r0
-    while found is None and not out_of_budget():
+    lowest = r
+    while found is None and (r <= target or not out_of_budget()):
         if r > target:
-            r, best_r = kernel.walk_kernel(
-                F, r, best, best_r, target, budget(settings.chunk), settings.plateau, settings.max_plus, state, stats
-            )
+            r, best_r = walk_kernel(F, r, best, best_r, target, budget(settings.chunk), settings.plateau,
+                                    settings.max_plus, state, stats, ternary)
             lowest = min(lowest, best_r, r)
             continue
         if ternary:
@@ -143,13 +140,15 @@ def flip_search(
         U, V, W = gf2.unpack(F, r, fmt)
         if not is_exact_mod2(U, V, W, fmt):  # cannot happen: the moves keep the tensor
             raise RuntimeError("internal error: the GF(2) walk lost exactness")
-        if ring == "Z2":
+        if ring is Ring.Z2:
             found = Scheme.from_arrays(U, V, W, fmt, mod2=True)
+            break
+        if out_of_budget():
             break
         counters["lift_attempts"] += 1
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
-        lifted, how = lift(U, V, W, fmt, rng, hensel=settings.hensel and ring != "ZT")
-        if lifted is not None and _accepts(lifted, ring, coefficient_bound):
+        lifted, how = lift(U, V, W, fmt, rng, hensel=settings.hensel and ring is not Ring.ZT)
+        if lifted is not None and _accepts(lifted, ring, problem.coefficient_bound):
             counters[f"lifted_{how}"] += 1
             found = lifted
             break
@@ -162,21 +161,21 @@ def flip_search(
             failed_here = 0
             counters["escapes"] += 1
             for _ in range(settings.escape_plus):
-                r2 = gf2._plus(F, r, state)
+                r2 = plus_transition(F, r, state, False)
                 stats[1] += r2 > r
                 r = r2
             best[:, :r] = F[:, :r]
             best_r = r
             continue
         # Move along the plateau (no plus transitions, no restarts) and try again.
-        r, _ = gf2.walk_kernel(F, r, best.copy(), r, r - 1, budget(settings.lift_interval), 1 << 60, 0, state, stats)
+        r, _ = walk_kernel(F, r, best.copy(), r, r - 1, budget(settings.lift_interval), 1 << 60, 0, state, stats, False)
         if r < best_r:
             best_r = r
             best[:, :r] = F[:, :r]
         lowest = min(lowest, r)
     seconds = time.perf_counter() - t0
     out = {
-        "field": settings.field,
+        "field": walk_field,
         "flips": int(stats[0]),
         "plus_transitions": int(stats[1]),
         "restarts": int(stats[2]),
@@ -190,3 +189,6 @@ def flip_search(
     if found is not None:
         found = found.with_meta(name=f"flip-graph {fmt} rank {found.rank}")
     return WalkOutcome(found, int(lowest), out)
+
+
+__all__ = ["FlipSettings", "WalkOutcome", "flip_search", "is_ternary_scheme"]

@@ -15,7 +15,7 @@ Moves (all keep Σ a_k⊗b_k⊗c_k unchanged over Z):
 * **plus**: ``a⊗b⊗c + a'⊗b'⊗c' = (a − εa')⊗b⊗c + εa'⊗b⊗c + a'⊗b'⊗c'`` (ε = ±1) raises the
   rank by one so that a walk can leave a dead end.
 
-Random numbers come from the xorshift64* generator of :mod:`discover.flip.gf2`, so a seed and a
+Random numbers come from the xorshift64* generator of :mod:`discover.flip.rng`, so a seed and a
 flip budget reproduce a walk exactly.
 """
 from __future__ import annotations
@@ -24,9 +24,8 @@ import numpy as np
 from numba import njit
 
 from ..formats import Format
-from .gf2 import _below, _next
+from .rng import below, next_u64
 
-_STACK = 32  # terms awaiting a reduction check after one move
 
 
 # ---------------------------------------------------------------------------- packing
@@ -115,7 +114,7 @@ def _remove(F, r, k, stack, nstack):
 
 
 @njit(cache=True)
-def _settle(F, r, stack, nstack):
+def settle(F, r, stack, nstack):
     """Apply every reduction that the pending (changed) terms allow. Returns (r, removed)."""
     removed = 0
     while nstack > 0:
@@ -172,7 +171,7 @@ def _settle(F, r, stack, nstack):
 
 
 @njit(cache=True)
-def _flip(F, r, state, stack):
+def flip_move(F, r, state, stack):
     """One random flip followed by its reductions. Returns (r, ok, removed).
 
     A random term i is compared with every other term; the partner (j, shared slot, sign) is
@@ -180,7 +179,7 @@ def _flip(F, r, state, stack):
     gets +λ, λ = ±1) a random one is tried first, then the others; the pick fails when none
     stays ternary or i shares no factor with any term.
     """
-    i = _below(state, r)
+    i = below(state, r)
     j = -1
     s = -1
     sigma = 0
@@ -192,13 +191,13 @@ def _flip(F, r, state, stack):
             e = _sign(F, slot, i, q)
             if e != 0:
                 seen += 1
-                if seen == 1 or _below(state, seen) == 0:
+                if seen == 1 or below(state, seen) == 0:
                     j = q
                     s = slot
                     sigma = e
     if j < 0:
         return r, False, 0
-    bits = _next(state) >> np.uint64(40)
+    bits = next_u64(state) >> np.uint64(40)
     for attempt in range(4):
         code = (np.int64(bits) + attempt) & 3
         t = (s + 1) % 3
@@ -219,23 +218,23 @@ def _flip(F, r, state, stack):
         F[2 * u + 1, j] = un
         stack[0] = i
         stack[1] = j
-        r, removed = _settle(F, r, stack, 2)
+        r, removed = settle(F, r, stack, 2)
         return r, True, removed
     return r, False, 0
 
 
 @njit(cache=True)
-def _plus(F, r, state):
+def plus_move(F, r, state):
     """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
     if r < 2 or r >= F.shape[1]:
         return r
     for _ in range(32):
-        i = _below(state, r)
-        j = _below(state, r)
-        s = _below(state, 3)
+        i = below(state, r)
+        j = below(state, r)
+        s = below(state, 3)
         if i == j or _sign(F, s, i, j) != 0:
             continue
-        eps = 1 if _next(state) & np.uint64(1 << 40) else -1
+        eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
         p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps)
         if not ok:
             continue
@@ -252,61 +251,3 @@ def _plus(F, r, state):
         return r + 1
     return r
 
-
-@njit(cache=True)
-def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats):
-    """Random walk until rank ≤ target or ``max_flips`` flips (same policy as the GF(2) walk).
-
-    ``best`` receives the lowest-rank scheme seen (rank ``best_r`` on entry and return).
-    After ``plateau`` flips without a new best, a plus transition is taken while the rank is
-    below ``best_r + max_plus``; otherwise the walk restarts from ``best`` and the plateau
-    length doubles (up to 16×, reset on progress).
-    ``stats`` accumulates [flips, plus transitions, restarts, reductions, failed picks].
-    Returns (r, best_r).
-    """
-    stack = np.empty(_STACK, dtype=np.int64)
-    flips = 0
-    stall = 0
-    limit = plateau
-    fails = 0
-    attempts = 0
-    while flips < max_flips and r > target:
-        attempts += 1
-        if attempts > 64 * max_flips + 4096:
-            break  # a dead end that neither plus transitions nor restarts can leave
-        r, ok, removed = _flip(F, r, state, stack)
-        if ok:
-            flips += 1
-            stall += 1
-            fails = 0
-            stats[3] += removed
-        else:
-            fails += 1
-            stats[4] += 1
-            if fails > 64 * r + 64:  # no flip applies: a dead end
-                stall = limit
-                fails = 0
-        if r < best_r:
-            best_r = r
-            for s in range(6):
-                for k in range(r):
-                    best[s, k] = F[s, k]
-            stall = 0
-            limit = plateau
-        elif stall >= limit:
-            stall = 0
-            if r < best_r + max_plus and r + 1 < F.shape[1]:
-                r2 = _plus(F, r, state)
-                if r2 > r:
-                    stats[1] += 1
-                r = r2
-            else:
-                r = best_r
-                for s in range(6):
-                    for k in range(r):
-                        F[s, k] = best[s, k]
-                stats[2] += 1
-                if limit < 16 * plateau:
-                    limit *= 2
-    stats[0] += flips
-    return r, best_r

@@ -19,12 +19,12 @@ from ..jsonio import load_scheme, save_scheme
 from ..scheme import Scheme
 from .alphatensor import read_alphaevolve, read_alphatensor, write_alphatensor
 from .benson_ballard import read_benson_ballard, write_benson_ballard
-from .common import ComplexCoefficientError, ImportedScheme, ct_factors, scheme_from_ct
+from ..errors import ComplexCoefficientError, UnsafePickleError
+from .common import ImportedScheme, ct_factors, scheme_from_ct
 from .detect import KINDS, detect_format
 from .kauers import read_exp, write_exp, write_lifted
 from .labelling import Labelled, label_ring
 from .perminov import read_perminov, write_perminov
-from .safe_pickle import UnsafePickleError
 
 __all__ = [
     "EXPORT_TARGETS",

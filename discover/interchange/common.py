@@ -13,13 +13,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..errors import LoadError, SchemeError
+from ..errors import ComplexCoefficientError, LoadError, SchemeError
 from ..formats import Format
 from ..scheme import Scheme
-
-
-class ComplexCoefficientError(SchemeError):
-    """A published scheme uses complex numbers, which the exact model cannot hold."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..errors import LoadError
+from ..errors import LoadError, UnsafePickleError
 
 # numpy's array reconstructor, found without importing numpy.core (deprecated in numpy 2).
 _RECONSTRUCT = np.zeros(1).__reduce__()[0]
@@ -26,10 +26,6 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
 }
-
-
-class UnsafePickleError(LoadError):
-    """A pickle asked for a global outside :data:`ALLOWED_GLOBALS`."""
 
 
 class RestrictedUnpickler(pickle.Unpickler):

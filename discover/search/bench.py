@@ -17,11 +17,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 from ..machine import describe_machine
+from ..errors import DiscoverError
 from ..formats import Format
 from ..scheme import Scheme
 from ..verify import verify_exact
-from .base import Problem, SearchTask, build_options, get_method, method_names
+from ..problem import Problem
+from .contract import SearchTask, build_options
 from .driver import search, task_seed
+from .registry import get_method, method_names
 
 #: (format, rank) targets of the full benchmark.
 TARGETS = [("2x2x2", 7), ("2x2x3", 11), ("2x3x3", 15), ("2x2x4", 14), ("2x3x4", 20), ("3x3x3", 23)]
@@ -68,11 +71,11 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
     """Measure one (method, target) cell within ``budget`` seconds (half rate, half time-to-first)."""
     cell = Cell(method, f"{fmt} r{rank}")
     m = get_method(method)
-    problem = Problem(Format.parse(fmt), rank)
-    opts = build_options(m.options_type, options or {})
     try:
+        problem = Problem(Format.parse(fmt), rank)
+        opts = build_options(m.options_type, options or {})
         m.check(problem, opts)
-    except Exception as e:  # a method that cannot handle the target gets a note, not a crash
+    except DiscoverError as e:  # a method that cannot handle the target gets a note, not a crash
         cell.note = str(e)
         return cell
     # Rate: whole tasks, every member runs to the end.
@@ -90,8 +93,10 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
         cell.restarts += res.restarts
         for cand in res.candidates:
             try:
-                ok = verify_exact(Scheme.from_arrays(cand.U, cand.V, cand.W, problem.format, mod2=cand.mod2)).valid
-            except Exception:
+                scheme = cand.scheme if cand.scheme is not None else \
+                    Scheme.from_arrays(cand.U, cand.V, cand.W, problem.format, mod2=cand.mod2)
+                ok = verify_exact(scheme).valid
+            except DiscoverError:
                 ok = False
             cell.successes += int(ok)
         i += 1

@@ -5,14 +5,17 @@ import sys
 import time
 from typing import TextIO
 
-from .driver import Progress
+from .collector import Progress
 
 
 def format_progress(p: Progress) -> str:
-    """``restarts 48 | best residual 0 | exact 1 | 3.2 s``."""
-    best = "-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}"
+    """``restarts 48 | best rank 24 (target 23) | exact 1 | 3.2 s`` (residual for numerical methods)."""
+    if p.best_rank is not None:
+        best = f"best rank {p.best_rank}" + (f" (target {p.target})" if p.target is not None else "")
+    else:
+        best = "best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}")
     extra = f" | rejected {p.rejected}" if p.rejected else ""
-    return f"restarts {p.restarts_done} | best residual {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
+    return f"restarts {p.restarts_done} | {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
 
 
 class ProgressLine:

@@ -10,6 +10,7 @@ driver as :class:`~discover.search.base.Candidate` objects.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from ...tensor import matmul_tensor
-from ..base import Candidate, Problem, SearchError, SearchTask
+from ..contract import Candidate, Problem, SearchError, SearchTask
 
 
 @dataclass(frozen=True)
@@ -194,10 +195,15 @@ def stopper(task: SearchTask, should_stop: Callable[[], bool]) -> Callable[[], b
     return stop
 
 
-def check_numeric_problem(problem: Problem) -> None:
-    """Rings the numerical methods can target."""
-    if problem.ring not in ("ZT", "Z", "Q", "Z2"):
-        raise SearchError(f"ring {problem.ring!r} is not supported by the numerical methods")
+def check_numeric_options(name: str, options: object) -> None:
+    """Counts at least 1 (``batch``, step counts, ``check_every``), other numbers finite and ≥ 0."""
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        low = 1 if isinstance(value, int) else 0
+        if not math.isfinite(value) or value < low:
+            raise SearchError(f"{name}: {f.name} must be {'an integer ≥ 1' if low else 'a finite number ≥ 0'}, got {value!r}")
 
 
 def balanced(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from ..base import Problem, SearchTask, TaskResult, register
+from ..contract import Problem, SearchTask, TaskResult
 from . import _numeric as nm
 
 
@@ -42,7 +42,7 @@ class AdamMethod:
     description = "batched Adam on the tensor loss, annealed penalty toward the ring"
 
     def check(self, problem: Problem, options: AdamOptions) -> None:
-        nm.check_numeric_problem(problem)
+        nm.check_numeric_options(self.name, options)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         with nm.single_thread():
@@ -93,4 +93,4 @@ class AdamMethod:
             return float(res.min())
 
 
-register(AdamMethod())
+METHOD = AdamMethod()

@@ -18,7 +18,7 @@ from typing import Callable
 
 import torch
 
-from ..base import Problem, SearchTask, TaskResult, register
+from ..contract import Problem, SearchTask, TaskResult
 from . import _numeric as nm
 
 
@@ -95,7 +95,7 @@ class LMMethod:
     description = "batched Levenberg-Marquardt, annealed penalty toward the ring, exact rounding checks"
 
     def check(self, problem: Problem, options: LMOptions) -> None:
-        nm.check_numeric_problem(problem)
+        nm.check_numeric_options(self.name, options)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         with nm.single_thread():
@@ -185,4 +185,4 @@ class LMMethod:
         return hit, float(res.min()) if len(res) else float("inf")
 
 
-register(LMMethod())
+METHOD = LMMethod()

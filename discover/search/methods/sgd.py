@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 
 from ...spn import SumProductMatmul, random_matmul_batch
-from ..base import Problem, SearchError, SearchTask, TaskResult, register
+from ..contract import Problem, SearchError, SearchTask, TaskResult
 from . import _numeric as nm
 
 
@@ -74,8 +74,11 @@ class SGDMethod:
             raise SearchError("sgd searches ternary coefficients only (--ring ZT or Z2)")
         if options.quantizer not in ("penalty", "ste"):
             raise SearchError(f"sgd: quantizer={options.quantizer!r}: choose penalty or ste")
+        nm.check_numeric_options(self.name, options)
         if options.device not in ("auto", "cpu", "cuda"):
             raise SearchError(f"sgd: device={options.device!r}: choose auto, cpu or cuda")
+        if options.device == "cuda" and not torch.cuda.is_available():
+            raise SearchError("sgd: device=cuda but no CUDA device is available (use device=auto or cpu)")
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         with nm.single_thread():
@@ -132,4 +135,4 @@ class SGDMethod:
         return float(nm.residual_norms(target, U, V, W).min())
 
 
-register(SGDMethod())
+METHOD = SGDMethod()

@@ -13,7 +13,7 @@ from typing import Hashable
 
 import numpy as np
 
-from ..scheme import Scheme
+from .scheme import Scheme
 
 Term = tuple[tuple[Fraction, ...], tuple[Fraction, ...], tuple[Fraction, ...]]
 

@@ -1,0 +1,87 @@
+"""The flip engine's settings: one type, defaults written once, checked once.
+
+:class:`FlipSettings` is also the ``flip`` search method's options type, so ``-O plateau=5000``
+on the command line and ``FlipSettings(plateau=5000)`` in Python are the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import SearchError
+from ..rings import Ring
+from ..scheme import Scheme
+from .zt import is_ternary
+
+FIELDS = ("auto", "zt", "gf2")
+STARTS = ("naive", "catalog")
+
+
+def is_ternary_scheme(scheme: Scheme) -> bool:
+    """Whether every coefficient of an integer scheme is in {-1, 0, 1}."""
+    return scheme.denominator == 1 and is_ternary(scheme.U, scheme.V, scheme.W)
+
+
+@dataclass(frozen=True)
+class FlipSettings:
+    """Settings of a flip-graph walk (the options of the ``flip`` method).
+
+    Attributes
+    ----------
+    field : str
+        "auto" (zt for rings ZT/Z/Q with a ternary start, else gf2), "zt" (ternary walk over
+        Z: every scheme visited is exact) or "gf2" (walk mod 2, then lift).
+    plateau : int
+        Flips without a new best rank before a plus transition (or a restart from the best).
+    max_plus : int
+        Plus transitions allowed above the best rank before restarting from the best scheme.
+    chunk : int
+        Flips per compiled call (between checks of the stop flag and the time limit).
+    lift_interval : int
+        Flips along a plateau between two lifting attempts (gf2).
+    lift_tries : int
+        Failed lifts at one rank before the walk leaves that region by plus transitions (gf2).
+    escape_plus : int
+        Plus transitions taken (gf2) to leave a target-rank region whose lifts keep failing.
+    hensel : bool
+        Try Hensel lifting (rationals, larger integers) when the sign lift fails (rings Z and Q).
+    max_flips : int
+        Flip budget per task (0: unlimited). With a budget and no time limit a seed
+        reproduces the walk exactly.
+    start : str
+        Start scheme when the problem has none: "naive" or "catalog" (the catalog's best).
+    """
+
+    field: str = "auto"
+    plateau: int = 20000
+    max_plus: int = 2
+    chunk: int = 200_000
+    lift_interval: int = 2000
+    lift_tries: int = 10
+    escape_plus: int = 2
+    hensel: bool = True
+    max_flips: int = 0
+    start: str = "naive"
+
+    def check(self, start: Scheme | None = None) -> None:
+        """Raise :class:`~discover.errors.SearchError` for settings no walk can run with."""
+        if self.field not in FIELDS:
+            raise SearchError(f"flip: field={self.field!r}: choose {', '.join(FIELDS)}")
+        if self.start not in STARTS:
+            raise SearchError(f"flip: start={self.start!r}: choose {' or '.join(STARTS)}")
+        for name in ("plateau", "chunk", "lift_interval", "lift_tries"):
+            if getattr(self, name) < 1:
+                raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
+        for name in ("max_plus", "max_flips", "escape_plus"):
+            if getattr(self, name) < 0:
+                raise SearchError(f"flip: {name} must be at least 0, got {getattr(self, name)}")
+        if start is not None:
+            if self.field == "zt" and not is_ternary_scheme(start):
+                raise SearchError("flip: field=zt needs a start scheme with coefficients in {-1, 0, 1}")
+            if self.field != "zt" and not is_ternary_scheme(start) and start.denominator % 2 == 0:
+                raise SearchError("flip: the start scheme has even denominators, so it has no reduction mod 2")
+
+    def walk_field(self, ring: Ring, start: Scheme) -> str:
+        """The field a walk runs in: :attr:`field` itself unless it is "auto"."""
+        if self.field != "auto":
+            return self.field
+        return "zt" if ring is not Ring.Z2 and is_ternary_scheme(start) else "gf2"

@@ -1,0 +1,211 @@
+"""Turning proposals into results: the exact check, the sympy proof, deduplication, saving.
+
+Every candidate a method proposes goes through :meth:`Collector.accept`: it is built into a
+scheme (keeping the candidate's metadata), checked exactly, proven with sympy, stamped with its
+provenance and, when new (by canonical form), saved and reported. A scheme whose rank is below
+the target is a better answer: it is accepted, saved under its own rank and reported as such.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ..canonical import canonical_key
+from ..errors import DiscoverError
+from ..problem import Problem
+from ..provenance import stamp
+from ..scheme import Scheme
+from ..verify import verify_exact, verify_sympy
+from .contract import Candidate, SearchTask, TaskResult
+from .store import SchemeStore
+
+
+@dataclass
+class Progress:
+    """A snapshot for the progress display."""
+
+    restarts_done: int
+    tasks_done: int
+    best_residual: float
+    hits: int
+    rejected: int
+    elapsed: float
+    best_rank: Optional[int] = None
+    target: Optional[int] = None
+
+
+@dataclass
+class SearchResult:
+    """Outcome of :func:`discover.search.search`. Every scheme in ``found`` is verified.
+
+    Attributes
+    ----------
+    found : list of Scheme
+        Verified schemes (exact check and sympy proof) with ``provenance`` and
+        ``verification`` metadata, lowest restart first. Their rank is at most the target.
+    problem : Problem
+        What was asked.
+    method : str
+        The method that ran (``naive`` when the schoolbook scheme already meets the rank).
+    seed : int
+        The root seed.
+    best_rank : int or None
+        The lowest rank reached: of a found scheme, else the lowest a flip walk reached.
+    best_residual : float
+        Smallest squared residual of a rounded candidate seen (0 once something is exact).
+    restarts_done, tasks_done : int
+        Work finished by the tasks that reported back.
+    rejected : int
+        Candidates that failed verification (never reported or saved).
+    saved : list of Path
+        Files written, in the order they were written.
+    elapsed : float
+        Wall time in seconds.
+    interrupted : bool
+        True when Ctrl-C (or SIGTERM) stopped the search.
+    time_limit : float or None
+        The time limit the search ran under.
+    """
+
+    problem: Optional[Problem] = None
+    method: str = ""
+    seed: int = 0
+    found: list[Scheme] = field(default_factory=list)
+    restarts_done: int = 0
+    best_residual: float = float("inf")
+    best_rank: Optional[int] = None
+    elapsed: float = 0.0
+    interrupted: bool = False
+    rejected: int = 0
+    saved: list[Path] = field(default_factory=list)
+    tasks_done: int = 0
+    first_found_seconds: Optional[float] = None
+    time_limit: Optional[float] = None
+
+    @property
+    def below_target(self) -> bool:
+        """True when a found scheme has fewer products than the target rank."""
+        return self.problem is not None and any(s.rank < self.problem.rank for s in self.found)
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable summary (schemes as file paths; the CLI adds the documents)."""
+        p = self.problem
+        return {
+            "format": str(p.format) if p else None, "rank": p.rank if p else None,
+            "ring": p.ring.value if p else None, "method": self.method, "seed": self.seed,
+            "found_ranks": [s.rank for s in self.found], "best_rank": self.best_rank,
+            "restarts": self.restarts_done, "tasks": self.tasks_done, "elapsed": round(self.elapsed, 3),
+            "best_residual": None if self.best_residual == float("inf") else self.best_residual,
+            "rejected": self.rejected, "interrupted": self.interrupted, "saved": [str(s) for s in self.saved],
+            "time_limit": self.time_limit,
+        }
+
+
+def _lower(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    return b if a is None else a if b is None else min(a, b)
+
+
+class Collector:
+    """Verifies candidates, keeps the distinct verified schemes and saves them.
+
+    Parameters
+    ----------
+    on_found
+        Called with ``(scheme, path or None)`` as soon as a scheme is final: at once with
+        ``find_all``, at :meth:`finish` otherwise (only then is the lowest task index known).
+    """
+
+    def __init__(self, problem: Problem, method: str, seed: int, batch: int, find_all: bool,
+                 store: Optional[SchemeStore], start: float, max_found: Optional[int] = None,
+                 on_found: Optional[Callable[[Scheme, Optional[Path]], None]] = None) -> None:
+        self.problem, self.method, self.seed, self.batch = problem, method, seed, batch
+        self.find_all, self.store, self.start, self.max_found = find_all, store, start, max_found
+        self.on_found = on_found
+        self.result = SearchResult(problem=problem, method=method, seed=seed)
+        self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
+        self.keys: set = set()
+
+    @property
+    def hits(self) -> int:
+        return len(self.result.found) if self.find_all else len(self.by_task)
+
+    def enough(self) -> bool:
+        return self.find_all and self.max_found is not None and len(self.result.found) >= self.max_found
+
+    def accept(self, task: SearchTask, res: TaskResult) -> bool:
+        """Record one task's result; return True when it produced a verified scheme."""
+        r = self.result
+        r.tasks_done += 1
+        r.restarts_done += res.restarts
+        r.best_residual = min(r.best_residual, res.best_residual)
+        r.best_rank = _lower(r.best_rank, res.best_rank)
+        success = False
+        for cand in sorted(res.candidates, key=lambda c: c.sub_index):
+            if self.enough():
+                break  # a batch may hold more hits than were asked for
+            scheme = self._verified(cand, task)
+            if scheme is None:
+                continue
+            success = True
+            key = canonical_key(scheme)
+            if key in self.keys:
+                continue
+            self.keys.add(key)
+            r.best_residual = 0.0
+            r.best_rank = _lower(r.best_rank, scheme.rank)
+            if r.first_found_seconds is None:
+                r.first_found_seconds = time.monotonic() - self.start
+            if self.find_all:
+                self._keep(scheme)
+            else:
+                self.by_task[task.task_index] = scheme
+                break  # the lowest restart of this task is the one that counts
+        return success
+
+    def _verified(self, cand: Candidate, task: SearchTask) -> Optional[Scheme]:
+        try:
+            scheme = cand.scheme if cand.scheme is not None else \
+                Scheme.from_arrays(cand.U, cand.V, cand.W, self.problem.format, mod2=cand.mod2)
+        except DiscoverError:
+            self.result.rejected += 1
+            return None
+        if scheme.format != self.problem.format or scheme.rank > self.problem.rank or not verify_exact(scheme).valid:
+            self.result.rejected += 1
+            return None
+        proof = verify_sympy(scheme)
+        if not proof.valid:
+            self.result.rejected += 1
+            return None
+        restart = task.task_index * self.batch + cand.sub_index
+        options = task.options
+        provenance: dict[str, Any] = {
+            "method": self.method,
+            "seed": self.seed,
+            "restart": restart,
+            "task_index": task.task_index,
+            "sub_index": cand.sub_index,
+            "batch": self.batch,
+            "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options),
+            "problem": self.problem.to_json(),
+            "wall_time": round(time.monotonic() - self.start, 3),
+        }
+        if cand.info:
+            provenance["info"] = cand.info
+        return stamp(scheme, proof, provenance)
+
+    def _keep(self, scheme: Scheme) -> None:
+        # Save before reporting: a scheme is never printed without its file (Ctrl-C may come next).
+        path = self.store.save(scheme) if self.store is not None else None
+        if path is not None:
+            self.result.saved.append(path)
+        self.result.found.append(scheme)
+        if self.on_found is not None:
+            self.on_found(scheme, path)
+
+    def finish(self) -> None:
+        """First-hit mode: keep (and save) only the lowest-index success."""
+        if not self.find_all and self.by_task and not self.result.found:
+            self._keep(self.by_task[min(self.by_task)])

@@ -1,0 +1,160 @@
+"""Where search tasks run: inline, in a local process pool, or (later) on a cluster.
+
+A scheduler gets a :class:`TaskSource` from the driver and runs its tasks until the source says
+stop. It never verifies or saves anything: it hands each :class:`TaskResult` back through
+``accept`` (which the driver's collector answers), so every scheduler keeps the same contract:
+
+* task ``i`` is ``source.make_task(i)``, whatever worker runs it;
+* in first-hit mode (``not source.find_all``) no task above the lowest successful index is
+  started, running ones above it are told to stop, and every task below it still finishes, so
+  the reported scheme depends only on the seed;
+* ``source.stopping()`` (time limit, enough found, the caller's stop flag) ends the run;
+* Ctrl-C (``KeyboardInterrupt``) propagates after the workers were told to stop.
+
+To add a scheduler (the distributed backend is one), implement :class:`Scheduler` and pass it
+to :func:`discover.search.search` as ``scheduler=``.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import ctypes
+import multiprocessing as mp
+import signal
+import sys
+from typing import Any, Callable, Optional, Protocol
+
+from .contract import SearchTask, TaskResult
+from .registry import get_method
+
+
+class TaskSource(Protocol):
+    """What the driver hands a scheduler."""
+
+    n_tasks: Optional[int]  # None: unbounded (a time limit or a stop flag ends the run)
+    find_all: bool
+
+    def make_task(self, index: int) -> SearchTask: ...
+
+    def accept(self, task: SearchTask, result: TaskResult) -> bool:
+        """Collect a task's result; True when it produced a verified scheme."""
+
+    def stopping(self) -> bool: ...
+
+    def report(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    """Runs the tasks of a :class:`TaskSource`."""
+
+    name: str
+    workers: int
+
+    def run(self, source: TaskSource) -> None: ...
+
+
+def execute(task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
+    """Run one task with its method (what every worker does)."""
+    return get_method(task.method).run_task(task, should_stop)
+
+
+class InlineScheduler:
+    """Runs tasks one after the other in this process (``workers=1``)."""
+
+    name = "inline"
+    workers = 1
+
+    def run(self, source: TaskSource) -> None:
+        i = 0
+        while source.n_tasks is None or i < source.n_tasks:
+            if source.stopping():
+                return
+            task = source.make_task(i)
+            success = source.accept(task, execute(task, source.stopping))
+            source.report()
+            if success and not source.find_all:
+                return
+            i += 1
+
+
+# --------------------------------------------------------------------------- process pool, worker side
+_STOP_ALL: Any = None  # multiprocessing.Event, inherited by forked workers
+_STOP_ABOVE: Any = None  # multiprocessing.Value: tasks with a larger index should stop
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this worker when its parent dies (even by SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _init_worker(stop_all: Any, stop_above: Any) -> None:
+    global _STOP_ALL, _STOP_ABOVE
+    _STOP_ALL, _STOP_ABOVE = stop_all, stop_above
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_in_worker(task: SearchTask) -> TaskResult:
+    def should_stop() -> bool:
+        return _STOP_ALL.is_set() or task.task_index > _STOP_ABOVE.value
+
+    return execute(task, should_stop)
+
+
+class ProcessPoolScheduler:
+    """Runs tasks in ``workers`` forked processes of this machine (the default)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, source: TaskSource) -> None:
+        ctx = mp.get_context("fork")
+        stop_all = ctx.Event()
+        stop_above = ctx.Value("q", 2**62)
+        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                                      initargs=(stop_all, stop_above))
+        running: dict[cf.Future, SearchTask] = {}
+        next_index = 0
+        first_success: Optional[int] = None
+        try:
+            while True:
+                stopping = source.stopping()
+                if stopping:
+                    stop_all.set()
+                while not stopping and len(running) < self.workers \
+                        and (source.n_tasks is None or next_index < source.n_tasks) \
+                        and (first_success is None or next_index < first_success):
+                    task = source.make_task(next_index)
+                    running[pool.submit(_run_in_worker, task)] = task
+                    next_index += 1
+                if not running:
+                    return
+                done, _ = cf.wait(list(running), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: running[f].task_index):
+                    task = running.pop(fut)
+                    success = source.accept(task, fut.result())
+                    if success and not source.find_all and (first_success is None or task.task_index < first_success):
+                        first_success = task.task_index
+                        stop_above.value = first_success
+                source.report()
+        except BaseException:
+            stop_all.set()
+            for fut in running:
+                fut.cancel()
+            raise
+        finally:
+            stop_all.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def local_scheduler(workers: int) -> Scheduler:
+    """Inline for one worker, else a process pool."""
+    return InlineScheduler() if workers == 1 else ProcessPoolScheduler(workers)
