@@ -45,8 +45,22 @@ def test_verify_rejects_a_changed_coefficient_with_a_diagnosis(runner, tmp_path)
 def test_verify_json_output(runner, strassen_file):
     result = runner.invoke(main, ["verify", "--json", str(strassen_file)])
     assert result.exit_code == 0
-    doc = json.loads(result.stdout)
-    assert doc["valid"] is True and doc["ring"] == "ZT" and doc["rank"] == 7
+    docs = json.loads(result.stdout)  # always a list, one result per scheme
+    assert len(docs) == 1 and docs[0]["valid"] is True and docs[0]["ring"] == "ZT" and docs[0]["rank"] == 7
+
+
+def test_verify_json_is_a_list_for_two_files_and_reads_stdin(runner, strassen_file):
+    result = runner.invoke(main, ["verify", "--json", str(strassen_file), "naive:2x3x4"])
+    assert [d["rank"] for d in json.loads(result.stdout)] == [7, 24]
+    result = runner.invoke(main, ["verify", "-"], input=strassen_file.read_text())
+    assert result.exit_code == 0 and result.stdout.strip() == "-: valid: 2x2x2 rank 7 ring ZT"
+
+
+@pytest.mark.parametrize("source, first", [("winograd", "Winograd variant of Strassen: 2x2x2 rank 7"),
+                                           ("naive:2x3x4", "naive 2x3x4: 2x3x4 rank 24")])
+def test_show_takes_any_scheme_source(runner, source, first):
+    result = runner.invoke(main, ["show", source])
+    assert result.exit_code == 0 and result.stdout.startswith(first)
 
 
 def test_verify_says_valid_mod_2_only(runner, tmp_path):

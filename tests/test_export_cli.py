@@ -62,7 +62,7 @@ def test_export_markdown_to_stdout(runner):
 
 def test_bad_target_unreadable_file_and_missing_output(runner, tmp_path, winograd_file):
     result = runner.invoke(main, ["export", str(winograd_file), "--to", "fortran"])
-    assert result.exit_code == 2 and result.stderr.strip().count("\n") == 0 and "unknown target" in result.stderr
+    assert result.exit_code == 2 and result.stderr.strip().count("\n") == 0 and "'fortran' is not one of" in result.stderr
     result = runner.invoke(main, ["export", str(tmp_path / "missing.json"), "--to", "python"])
     assert result.exit_code == 2 and result.stderr.startswith("error:") and result.stderr.strip().count("\n") == 0
     bad = tmp_path / "bad.json"

@@ -135,7 +135,8 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
       strassen catalog get 4x4x4 -o best444.json
     """
     from ..catalog import best
-    from ..jsonio import dumps_scheme, save_scheme, verification_record
+    from ..jsonio import dumps_scheme, save_scheme
+    from ..provenance import stamp
     from ..verify import verify
     from .common import EXIT_NOT_FOUND, info
 
@@ -144,7 +145,7 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
     if not report.valid:
         info(f"catalog scheme failed verification: {report.summary()}")
         raise SystemExit(EXIT_NOT_FOUND)
-    scheme = scheme.with_meta(verification=verification_record(report))
+    scheme = stamp(scheme, report, keep_provenance=True)
     if out:
         save_scheme(scheme, out)
         info(f"wrote {out}: {report.summary()}")
@@ -155,7 +156,7 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
 @catalog_group.command("rebuild")
 @click.option("--format", "fmt", required=True, help="Rerun the recorded command of this format's best entry.")
 @DIR_OPTION
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Where the rerun writes (default: a temporary folder).")
+@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Where the rerun writes (default: a temporary folder).")
 def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
     """Rerun the recorded search (or composition) of a catalog entry and check the rank.
 
@@ -166,6 +167,8 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) 
       strassen catalog rebuild --format 3x3x3
     """
     import shlex
+    import subprocess
+    import sys
     import tempfile
 
     from ..catalog import best
@@ -183,13 +186,10 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) 
     argv = _upgrade_recorded_options(_resolve_catalog_paths(argv[1:], catalog_dir(directory)))
     argv = _redirect_output(argv, out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
     info("rerunning: strassen " + " ".join(shlex.quote(a) for a in argv))
-    from . import main
-
-    try:
-        main.main(args=argv, prog_name="strassen", standalone_mode=False)
-    except SystemExit as e:
-        if e.code not in (0, None):
-            raise
+    # The recorded command runs as it ran the first time: as its own process.
+    code = subprocess.run([sys.executable, "-m", "discover.cli", *argv]).returncode
+    if code != 0:
+        raise SystemExit(code)
     written = _written_file(argv)
     schemes = [load_scheme(p) for p in written]
     ranks = sorted(s.rank for s in schemes)
@@ -243,7 +243,7 @@ def _written_file(argv: list[str]) -> list[Path]:
 @catalog_group.command("compose")
 @click.argument("fmt")
 @DIR_OPTION
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Folder to write the verified scheme to (default: print it).")
 @click.option("--peel", is_flag=True, help="Only split off a width-1 naive slice (a start that flip walks descend from easily).")
 def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str], peel: bool) -> None:
@@ -256,7 +256,9 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
       strassen catalog compose 3x4x5 --out algorithms
     """
     from ..catalog import best_composition
-    from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme, verification_record
+    from .. import __version__
+    from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme
+    from ..provenance import stamp
     from ..verify import verify
     from .common import EXIT_NOT_FOUND, command_line, info
 
@@ -268,12 +270,8 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
     if not report.valid:
         info(f"composition failed verification: {report.summary()}")
         raise SystemExit(EXIT_NOT_FOUND)
-    prov = dict(scheme.meta.get("provenance") or {})
-    prov.update(command=command_line(), date=now_iso(), composed=True, recipe=scheme.meta.get("name"))
-    from .. import __version__
-
-    prov["version"] = __version__
-    scheme = scheme.with_meta(provenance=prov, verification=verification_record(report))
+    scheme = stamp(scheme, report, {"command": command_line(), "date": now_iso(), "composed": True,
+                                    "recipe": scheme.meta.get("name"), "version": __version__}, keep_provenance=True)
     if out_dir:
         path = Path(out_dir) / default_file_name(scheme, suffix="peeled" if peel else "composed")
         save_scheme(scheme, path)

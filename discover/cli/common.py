@@ -50,6 +50,11 @@ class StrassenGroup(click.Group):
             return super().invoke(ctx)
         except DiscoverError as e:
             raise UserError(str(e)) from e
+        except click.UsageError as e:
+            if isinstance(e, UserError) or not e.ctx:
+                raise
+            # One line (click would add the usage and a hint): "error: ... (see --help)".
+            raise UserError(f"{e.ctx.command_path}: {e.format_message()} (see --help)") from e
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)

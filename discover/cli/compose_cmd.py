@@ -6,25 +6,18 @@ from typing import Optional
 
 import click
 
-from ..errors import DiscoverError
-from ..jsonio import load_scheme, now_iso, save_scheme, verification_record
-from ..known import KNOWN
+from ..jsonio import now_iso, save_scheme
+from ..provenance import certify
 from ..scheme import Scheme
+from ..sources import SOURCE_HELP as _SOURCE_HELP, read_source
 from ..symmetry import cyclic, direct_sum, kron, sandwich, to_format, transpose
 from ..verify import verify
 from .common import EXIT_NOT_FOUND, command_line, fail, info
 
 
 def _source(spec: str) -> Scheme:
-    """A scheme from a file, ``naive:NxMxP`` or a built-in name (``strassen``, ``winograd``)."""
-    if spec.startswith("naive:"):
-        return Scheme.naive(spec.split(":", 1)[1])
-    if spec in KNOWN:
-        return KNOWN[spec]()
-    try:
-        return load_scheme(spec)
-    except DiscoverError as e:
-        fail(str(e))
+    """A scheme source (see :mod:`discover.sources`); the result is verified when it is emitted."""
+    return read_source(spec)
 
 
 def _emit(scheme: Scheme, out: Optional[str]) -> None:
@@ -32,9 +25,7 @@ def _emit(scheme: Scheme, out: Optional[str]) -> None:
     if not report.valid:
         info(f"the result is not exact: {report.summary()}")
         raise SystemExit(EXIT_NOT_FOUND)
-    prov = dict(scheme.meta.get("provenance") or {})
-    prov.update(command=command_line(), date=now_iso())
-    scheme = scheme.with_meta(provenance=prov, verification=verification_record(report))
+    scheme = certify(scheme, {"command": command_line(), "date": now_iso()}, report=report, keep_provenance=True)
     if out:
         save_scheme(scheme, out)
         info(f"wrote {out}: {report.summary()}")
@@ -44,7 +35,7 @@ def _emit(scheme: Scheme, out: Optional[str]) -> None:
         click.echo(dumps_scheme(scheme), nl=False)
 
 
-SOURCE_HELP = "A scheme file, naive:NxMxP, or a built-in name (strassen, winograd)."
+SOURCE_HELP = _SOURCE_HELP[0].upper() + _SOURCE_HELP[1:] + "."
 
 
 @click.command("transform")

@@ -8,39 +8,27 @@ from typing import Optional
 import click
 
 from ..codegen import TARGETS, generate
-from ..errors import DiscoverError
-from ..jsonio import atomic_write_text, load_scheme
-from ..scheme import Scheme
+from ..interchange import EXPORT_TARGETS
+from ..jsonio import atomic_write_text
+from ..sources import read_source
 from ..verify import verify
-from .common import EXIT_NOT_FOUND, command_line, echo_json, fail, info
-
-#: Targets written by discover.interchange (imported lazily: written by another module).
-INTERCHANGE_TARGETS = ("json", "alphatensor", "perminov", "exp", "lifted", "benson-ballard")
-
-
-def _load(source: str) -> Scheme:
-    """A scheme file, or a known scheme's name (``strassen``, ``winograd``)."""
-    from ..known import KNOWN
-
-    if not Path(source).exists() and source.lower() in KNOWN:
-        return KNOWN[source.lower()]()
-    return load_scheme(source)
+from .common import EXIT_NOT_FOUND, SCHEME, command_line, echo_json, fail, info, json_option, out_option, quiet_option
 
 
 @click.command("export")
-@click.argument("source")
-@click.option("--to", "target", required=True, metavar="TARGET",
+@click.argument("source", type=SCHEME)
+@click.option("--to", "target", required=True, type=click.Choice([*TARGETS, *EXPORT_TARGETS]),
               help="python, torch, c (code); latex, markdown (formulas); json, alphatensor, perminov, exp, lifted, benson-ballard.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout for text targets).")
+@out_option("Output file (default: stdout for text targets).")
 @click.option("--no-eliminate", is_flag=True, help="Generate the plain program (no shared subexpressions).")
 @click.option("--no-stability", is_flag=True, help="Skip measuring the error growth.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report (additions, stability, file) on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No report on stderr.")
-def export_command(source: str, target: str, output: Optional[str], no_eliminate: bool, no_stability: bool,
+@json_option("Print a JSON report (additions, stability, file) on stdout.")
+@quiet_option("No report on stderr.")
+def export_command(source: str, target: str, out: Optional[str], no_eliminate: bool, no_stability: bool,
                    as_json: bool, quiet: bool) -> None:
     """Write a verified scheme as code, formulas or an interchange format.
 
-    SOURCE is a scheme file (or ``strassen``/``winograd``). The scheme is verified first:
+    SOURCE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP. The scheme is verified first:
     a scheme that is not exact gets exit code 1 and nothing is written. Code targets
     report the additions before/after common-subexpression elimination and the measured
     error growth (1 and 2 levels) on stderr.
@@ -50,13 +38,10 @@ def export_command(source: str, target: str, output: Optional[str], no_eliminate
       strassen export algorithms/2x2x2_r7_ZT.json --to python -o strassen2.py
       strassen export winograd --to c -o winograd.c && gcc -O2 -Wall -Werror -c winograd.c
       strassen export winograd --to markdown
+      strassen export catalog:3x3x3 --to python -o m.py
     """
-    if target not in TARGETS and target not in INTERCHANGE_TARGETS:
-        fail(f"unknown target {target!r}; choose one of {', '.join([*TARGETS, *INTERCHANGE_TARGETS])}")
-    try:
-        scheme = _load(source)
-    except DiscoverError as e:
-        fail(str(e))
+    output = out
+    scheme = read_source(source)
     report = verify(scheme, proof=False)
     code_target = target in TARGETS
     if not report.valid or (code_target and scheme.mod2):
@@ -64,7 +49,7 @@ def export_command(source: str, target: str, output: Optional[str], no_eliminate
         click.echo(f"error: {source}: not exact ({reason}); nothing exported", err=True)
         raise SystemExit(EXIT_NOT_FOUND)
     doc: dict = {"source": source, "target": target, "format": str(scheme.format), "rank": scheme.rank,
-                 "ring": scheme.ring}
+                 "ring": scheme.ring.value}
     if code_target:
         from ..slp import compile_scheme
 
@@ -88,12 +73,6 @@ def export_command(source: str, target: str, output: Optional[str], no_eliminate
     else:
         if not output:
             fail(f"--to {target} needs an output file (-o PATH)")
-        try:
-            from ..interchange import EXPORT_TARGETS  # type: ignore[attr-defined]
-        except ImportError:
-            fail(f"target {target!r} is not available: discover.interchange is not installed")
-        if target not in EXPORT_TARGETS:
-            fail(f"target {target!r} is not available in discover.interchange")
         EXPORT_TARGETS[target](scheme, Path(output))
         doc["file"] = output
         info(f"wrote {output} ({target})", quiet)

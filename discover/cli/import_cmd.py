@@ -9,7 +9,8 @@ import click
 
 from ..errors import DiscoverError
 from ..interchange import KINDS, SOURCE_TAGS, ImportedScheme, import_file, label_ring
-from ..jsonio import default_file_name, now_iso, save_scheme, verification_record
+from ..jsonio import default_file_name, now_iso, save_scheme
+from ..provenance import stamp
 from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, command_line, echo_json, info
 
 
@@ -21,9 +22,9 @@ def _tag(item: ImportedScheme) -> str:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder for the JSON files.")
+@click.option("-o", "--out", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder for the JSON files.")
 @click.option("--format", "kind", type=click.Choice(KINDS), default=None, help="Skip detection and read every FILE in this format.")
-@click.option("--proof", is_flag=True, help="Add the sympy proof to the fast exact check (slow for ranks in the hundreds).")
+@click.option("--proof/--no-proof", default=False, show_default=True, help="Add the sympy proof to the fast exact check (slow for ranks in the hundreds).")
 @click.option("--dry-run", is_flag=True, help="Verify and report, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every outcome.")
 @click.option("-q", "--quiet", is_flag=True, help="No messages on stderr except errors.")
@@ -90,11 +91,10 @@ def _import_item(
         click.echo(f"error: {item.label}: not exact: {labelled.report.summary()}", err=True)
         return {**record, "status": "not exact"}
     counts["Z2" if scheme.mod2 else "valid"] += 1
-    prov = dict(scheme.meta.get("provenance") or {})
-    prov.update(imported=now_iso(), command=command)
+    prov: dict[str, Any] = {"imported": now_iso(), "command": command}
     if item.declared_rank is not None and item.declared_rank != scheme.rank:
         prov["declared_rank"] = item.declared_rank
-    scheme = scheme.with_meta(provenance=prov, verification=verification_record(labelled.report))
+    scheme = stamp(scheme, labelled.report, prov, keep_provenance=True)
     target = output_dir / default_file_name(scheme, suffix=_tag(item))
     n = 2
     while target in written:  # two schemes of one file with the same format, rank and ring

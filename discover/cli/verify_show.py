@@ -5,17 +5,18 @@ import click
 
 from ..errors import DiscoverError
 from ..formulas import scheme_formulas
-from ..jsonio import load_scheme
+from ..sources import read_source
 from ..verify import verify
-from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, echo_json, fail
+from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, SCHEME, echo_json, json_option
 
 
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with a result per file.")
-@click.option("--no-proof", is_flag=True, help="Skip the sympy proof; only the exact tensor check.")
-def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> None:
-    """Check scheme files against their declared ring.
+@click.argument("files", nargs=-1, required=True, type=SCHEME)
+@json_option("Print one JSON document: a list with one result per scheme.")
+@click.option("--proof/--no-proof", default=True, show_default=True,
+              help="Add the sympy proof to the exact tensor check.")
+def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
+    """Check schemes (files, -, built-in names, naive:NxMxP, catalog:NxMxP) against their declared ring.
 
     Exit code 0 when every file is exact (a file labelled Z2 that holds mod 2 passes and
     is reported "valid mod 2 only"), 1 when any is not (with a diagnosis of the wrong
@@ -25,18 +26,19 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
     Examples:
       strassen verify algorithms/2x2x2_r7_ZT.json
       strassen verify --json my_scheme.json
+      cat my_scheme.json | strassen verify -
     """
     results = []
     any_invalid = False
     unreadable = []
     for path in files:
         try:
-            scheme = load_scheme(path)
+            scheme = read_source(path)
         except DiscoverError as e:
             unreadable.append(str(e))
             results.append({"file": path, "error": str(e)})
             continue
-        report = verify(scheme, proof=not no_proof)
+        report = verify(scheme, proof=proof)
         any_invalid |= not report.valid
         results.append({"file": path, **report.to_json()})
         if not as_json:
@@ -44,7 +46,7 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
             for line in report.diagnosis():
                 click.echo(f"  {line}")
     if as_json:
-        echo_json(results if len(results) > 1 else results[0])
+        echo_json(results)
     if unreadable:
         for message in unreadable:
             click.echo(f"error: {message}", err=True)
@@ -54,21 +56,23 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
 
 
 @click.command("show")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the formulas as a JSON list of lines.")
+@click.argument("file", type=SCHEME)
+@json_option("Print one JSON document: the file and its formulas as a list of lines.")
 @click.option("--additions", is_flag=True,
               help="Also report additions before/after common-subexpression elimination and the error growth.")
 def show_command(file: str, as_json: bool, additions: bool) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
     \b
-    Example:
+    FILE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP.
+
+    \b
+    Examples:
       strassen show algorithms/2x2x2_r7_ZT.json
+      strassen show winograd --additions
+      strassen show naive:2x3x4
     """
-    try:
-        scheme = load_scheme(file)
-    except DiscoverError as e:
-        fail(str(e))
+    scheme = read_source(file)
     lines = scheme_formulas(scheme)
     extra: dict = {}
     if additions:

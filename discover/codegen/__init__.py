@@ -11,6 +11,7 @@ from typing import Callable, Optional
 from ..errors import DiscoverError
 from ..scheme import Scheme
 from ..slp import Program, compile_scheme
+from .header import describe  # noqa: F401  (part of the package's API)
 
 Generator = Callable[[Scheme, Program, str], str]
 
@@ -82,15 +83,3 @@ def generate(scheme: Scheme, target: str, command: str = "", program: Optional[P
     program = program or compile_scheme(scheme, eliminate=True)
     return TARGETS[target](scheme, program, command)
 
-
-def describe(scheme: Scheme) -> dict[str, str]:
-    """Name, ring and source of a scheme, for file headers."""
-    prov = scheme.meta.get("provenance") or {}
-    source = ""
-    if isinstance(prov, dict):
-        source = str(prov.get("source") or prov.get("method") or prov.get("command") or "")
-    return {
-        "name": str(scheme.meta.get("name") or f"{scheme.format} rank {scheme.rank}"),
-        "source": source or "unrecorded",
-        "ring": scheme.ring,
-    }

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..scheme import Scheme
 from ..slp import Program, Step
-from . import describe
+from .header import describe
 from .plan import plan_buffers, schedule
 
 

@@ -6,7 +6,7 @@ import re
 from ..formulas import output_lines, product_lines
 from ..scheme import Scheme
 from ..slp import Program
-from . import describe
+from .header import describe
 
 
 def _tex_name(var: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..scheme import Scheme
 from ..slp import Program, Step
-from . import describe
+from .header import describe
 
 
 def _literal(c: Any) -> str:

@@ -15,7 +15,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..formats import Format
 from ..problem import Problem
 from ..rings import Ring
 from ..scheme import Scheme

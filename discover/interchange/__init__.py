@@ -12,7 +12,8 @@ pickled object arrays through a restricted unpickler (:mod:`.safe_pickle`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Union
+from dataclasses import dataclass
+from typing import Callable, Optional, Union
 
 from ..errors import LoadError
 from ..jsonio import load_scheme, save_scheme
@@ -21,13 +22,15 @@ from .alphatensor import read_alphaevolve, read_alphatensor, write_alphatensor
 from .benson_ballard import read_benson_ballard, write_benson_ballard
 from ..errors import ComplexCoefficientError, UnsafePickleError
 from .common import ImportedScheme, ct_factors, scheme_from_ct
-from .detect import KINDS, detect_format
+from .detect import detect_format
 from .kauers import read_exp, write_exp, write_lifted
 from .labelling import Labelled, label_ring
 from .perminov import read_perminov, write_perminov
 
 __all__ = [
     "EXPORT_TARGETS",
+    "FORMATS",
+    "InterchangeFormat",
     "IMPORTERS",
     "KINDS",
     "SOURCE_TAGS",
@@ -52,37 +55,41 @@ def _write_json(scheme: Scheme, path: Path) -> None:
     save_scheme(scheme, path)
 
 
+@dataclass(frozen=True)
+class InterchangeFormat:
+    """One interchange format: how to read it, how to write it (if it can be), its file-name tag.
+
+    To add a format: write its reader (path -> list of :class:`ImportedScheme`) and writer
+    ((scheme, path) -> None, atomic) in a module of this package, add one row to
+    :data:`FORMATS`, and teach :func:`~.detect.detect_format` to recognise it.
+    """
+
+    name: str
+    tag: str
+    reader: Callable[[Path], list[ImportedScheme]]
+    writer: Optional[Callable[[Scheme, Path], None]]
+    description: str
+
+
+#: Every interchange format, by name (the one table: the views below derive from it).
+FORMATS: dict[str, InterchangeFormat] = {f.name: f for f in (
+    InterchangeFormat("json", "json", _read_json, _write_json, "the catalog's own JSON (one scheme)"),
+    InterchangeFormat("perminov", "perminov", read_perminov, write_perminov, "Perminov's JSON (C transposed)"),
+    InterchangeFormat("alphatensor", "at", read_alphatensor, write_alphatensor, "AlphaTensor factorizations npz"),
+    InterchangeFormat("alphaevolve", "ae", read_alphaevolve, None, "AlphaEvolve decompositions npz (read only)"),
+    InterchangeFormat("exp", "km", read_exp, write_exp, "Kauers–Moosbauer .exp products"),
+    InterchangeFormat("lifted", "mp", read_exp, write_lifted, "Moosbauer–Poole _lifted.txt products"),
+    InterchangeFormat("benson-ballard", "bb", read_benson_ballard, write_benson_ballard, "Benson–Ballard coefficient file"),
+)}
+
+#: Format names, in table order.
+KINDS: tuple[str, ...] = tuple(FORMATS)
 #: Reader of each format: path -> items.
-IMPORTERS: dict[str, Callable[[Path], list[ImportedScheme]]] = {
-    "json": _read_json,
-    "perminov": read_perminov,
-    "alphatensor": read_alphatensor,
-    "alphaevolve": read_alphaevolve,
-    "exp": read_exp,
-    "lifted": read_exp,
-    "benson-ballard": read_benson_ballard,
-}
-
+IMPORTERS: dict[str, Callable[[Path], list[ImportedScheme]]] = {n: f.reader for n, f in FORMATS.items()}
 #: Writer of each export target: (scheme, path) -> None, atomic.
-EXPORT_TARGETS: dict[str, Callable[[Scheme, Path], None]] = {
-    "json": _write_json,
-    "alphatensor": write_alphatensor,
-    "perminov": write_perminov,
-    "exp": write_exp,
-    "lifted": write_lifted,
-    "benson-ballard": write_benson_ballard,
-}
-
+EXPORT_TARGETS: dict[str, Callable[[Scheme, Path], None]] = {n: f.writer for n, f in FORMATS.items() if f.writer}
 #: Short tags for output file names, so that schemes from different sources do not collide.
-SOURCE_TAGS = {
-    "json": "json",
-    "perminov": "perminov",
-    "alphatensor": "at",
-    "alphaevolve": "ae",
-    "exp": "km",
-    "lifted": "mp",
-    "benson-ballard": "bb",
-}
+SOURCE_TAGS: dict[str, str] = {n: f.tag for n, f in FORMATS.items()}
 
 
 def import_file(path: Union[str, Path], kind: str | None = None) -> list[ImportedScheme]:

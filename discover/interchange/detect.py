@@ -7,9 +7,6 @@ from pathlib import Path
 
 from ..errors import LoadError
 
-#: Format names :func:`detect_format` returns.
-KINDS = ("json", "perminov", "alphatensor", "alphaevolve", "exp", "lifted", "benson-ballard")
-
 _PRODUCT = re.compile(r"[abc]\d")
 _NUMBERS = re.compile(r"^[\s\d.+\-/eE]+$")
 
@@ -20,7 +17,7 @@ def detect_format(path: Path) -> str:
     Returns
     -------
     str
-        One of :data:`KINDS`.
+        A name of :data:`discover.interchange.FORMATS`.
 
     Raises
     ------
