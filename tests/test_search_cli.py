@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 from discover.cli import main
 from discover.jsonio import load_scheme
+from discover.verify import verify
 
 
 def test_search_finds_saves_and_is_reproducible(runner, tmp_path):
@@ -104,3 +107,29 @@ def test_bench_search_prints_machine_and_table(runner):
 def test_bench_search_bad_input(runner):
     assert runner.invoke(main, ["bench", "search", "--methods", "nope"]).exit_code == 2
     assert runner.invoke(main, ["bench", "search", "--targets", "2x2x2"]).exit_code == 2
+
+
+def test_a_result_below_the_target_rank_is_saved_and_reported(runner, tmp_path):
+    # A rank-25 start: the catalog's 3x3x3 rank 23 plus a term and its negation. The walk's first
+    # reductions remove the pair, which lands below the target 24: that better result is kept.
+    from discover.catalog import best
+    from discover.jsonio import save_scheme
+    from discover.scheme import Scheme
+
+    base = best("3x3x3")
+    assert base.rank == 23
+    one = np.zeros((1, 3, 3), dtype=np.int64)
+    one[0, 0, 0] = 1
+    U = np.concatenate([np.array(base.U), one, one])
+    V = np.concatenate([np.array(base.V), one, one])
+    W = np.concatenate([np.array(base.W), one, -one])
+    start = save_scheme(Scheme.from_arrays(U, V, W, "3x3x3"), tmp_path / "start.json")
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "flip", "--start", str(start),
+                             "-o", str(tmp_path / "out"), "-j", "1", "--time-limit", "60", "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert "found rank 23, below the target 24" in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["found_ranks"] == [23] and doc["rank"] == 24
+    saved = load_scheme(tmp_path / "out" / "3x3x3_r23_ZT.json")
+    assert saved.rank == 23 and verify(saved).valid
+    assert saved.meta["provenance"]["problem"]["rank"] == 24
