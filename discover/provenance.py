@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from . import __version__
+from ._version import __version__
 from .errors import NotExactError
 from .jsonio import PathLike, now_iso, save_scheme, verification_record
 from .scheme import Scheme

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from .bench_cmd import bench_group
 from . import bench_flip  # noqa: F401  (registers `strassen bench flip`)
 from . import bench_search  # noqa: F401  (registers `strassen bench search`)

@@ -256,7 +256,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
       strassen catalog compose 3x4x5 --out algorithms
     """
     from ..catalog import best_composition
-    from .. import __version__
+    from .._version import __version__
     from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme
     from ..provenance import stamp
     from ..verify import verify

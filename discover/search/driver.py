@@ -227,3 +227,38 @@ def _naive_result(problem: Problem, seed: int, store, on_found, start: float) ->
         on_found(scheme, path)
     result.elapsed = time.monotonic() - start
     return result
+
+
+def find(format: Any, rank: Optional[int] = None, method: "str | Method | None" = None, *, ring: str = "ZT",
+         start: "Scheme | str | None" = None, bound: int = 2, options: Any = None, seed: int = 0,
+         restarts: Optional[int] = None, time_limit: Optional[float] = None, workers: Optional[int] = None,
+         find_all: bool = False, max_found: Optional[int] = None, out: "str | os.PathLike[str] | None" = None,
+         progress: Optional[Callable[[Progress], None]] = None, **method_options: Any) -> SearchResult:
+    """:func:`search` for a format string and a rank (what ``discover.search(...)`` calls).
+
+    Method options are keyword arguments (``discover.search("2x2x2", 7, method="lm", batch=16)``) or
+    ``options=``. ``start`` is a scheme or a scheme source (``"catalog:4x4x4"``, a file, ...).
+
+    Examples
+    --------
+    >>> import discover
+    >>> result = discover.search("2x2x3", 11, method="flip", seed=1, workers=1, time_limit=60)
+    >>> result.found[0].rank, str(result.found[0].ring)
+    (11, 'ZT')
+    """
+    if isinstance(format, Problem):
+        problem = format
+    else:
+        if rank is None:
+            raise SearchError("search needs a rank: discover.search('3x3x3', 23)")
+        if isinstance(start, str):
+            from ..sources import load_source
+
+            start = load_source(start)
+        problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start)
+    if method_options:
+        if options is not None:
+            raise SearchError("give method options either as keywords or as options=, not both")
+        options = method_options
+    return search(problem, method, options, seed=seed, restarts=restarts, time_limit=time_limit, workers=workers,
+                  find_all=find_all, max_found=max_found, out_dir=out, progress=progress)
