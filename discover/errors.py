@@ -20,3 +20,7 @@ class SchemeError(DiscoverError, ValueError):
 
 class LoadError(DiscoverError):
     """A scheme file cannot be read, parsed or validated."""
+
+
+class PlotError(DiscoverError):
+    """A picture cannot be drawn: matplotlib (the ``plot`` extra) is missing, or the file type is not a picture."""

@@ -58,17 +58,29 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="Print the formulas as a JSON list of lines.")
 @click.option("--additions", is_flag=True,
               help="Also report additions before/after common-subexpression elimination and the error growth.")
-def show_command(file: str, as_json: bool, additions: bool) -> None:
+@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
+              help="Also draw U, V, W of every product as signed grids into this .svg/.png/.pdf (needs the plot extra).")
+def show_command(file: str, as_json: bool, additions: bool, plot_path: str | None) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
     \b
-    Example:
+    Examples:
       strassen show algorithms/2x2x2_r7_ZT.json
+      strassen show algorithms/2x2x2_r7_ZT.json --plot strassen.png
     """
+    if plot_path:
+        from ..plot import check_plot_path
+
+        check_plot_path(plot_path)  # a missing extra or a bad suffix stops before any work
     try:
         scheme = load_scheme(file)
     except DiscoverError as e:
         fail(str(e))
+    if plot_path:
+        from ..plot import plot_scheme
+
+        plot_scheme(scheme, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
     lines = scheme_formulas(scheme)
     extra: dict = {}
     if additions:
