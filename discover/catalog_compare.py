@@ -143,13 +143,14 @@ def compare_catalog(directory: Optional[os.PathLike | str] = None,
             additions_eliminated=eliminated_additions(best) if best else None,
             method=entry_method(best_entry) if best_entry else None,
             wall_time=entry_wall_time(best_entry) if best_entry else None,
-            file=_relative(best_entry.path, root) if best_entry else None,
+            file=relative_path(best_entry.path, root) if best_entry else None,
         ))
     return Comparison(root, rows)
 
 
-def _relative(path: Path, root: Path) -> str:
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` relative to the catalog folder (the file name alone when it lies elsewhere)."""
     try:
         return str(Path(path).relative_to(root))
     except ValueError:
-        return str(path)
+        return Path(path).name

@@ -237,3 +237,32 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
         info(f"wrote {path}: {report.summary()} ({scheme.meta.get('name')})")
     else:
         click.echo(dumps_scheme(scheme), nl=False)
+
+
+@catalog_group.command("site")
+@click.argument("out_dir", type=click.Path())
+@DIR_OPTION
+@click.option("--no-pictures", is_flag=True, help="Leave out the pictures (then matplotlib is not needed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def site_command(out_dir: str, directory: Optional[str], no_pictures: bool, quiet: bool) -> None:
+    """Write a static HTML site of the catalog into OUT_DIR (no server, no JavaScript).
+
+    index.html holds the comparison with the best known ranks (ours, best known over Q, Z
+    and mod 2, gap, ring, additions, method, time); each scheme has a page with its picture,
+    formulas, provenance and downloads in every export format. Open OUT_DIR/index.html in
+    a browser, also offline (file://). Pictures need the plot extra.
+
+    \b
+    Examples:
+      strassen catalog site site/
+      strassen catalog site site/ --dir my_algorithms --no-pictures
+    """
+    from ..catalog_site import build_site
+    from .common import info
+
+    report = build_site(out_dir, directory, pictures=not no_pictures,
+                        progress=None if quiet else (lambda message: info(message)))
+    for line in report.skipped:
+        info(f"skipped {line}", quiet)
+    info(report.summary(), quiet)
+    click.echo(str(Path(out_dir) / "index.html"))
