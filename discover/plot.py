@@ -102,7 +102,7 @@ def scheme_layout(scheme: "Scheme", products: int | None = None) -> dict[str, An
 
 
 def scheme_bands(scheme: "Scheme", max_width: int = _BAND_CELLS) -> list[range]:
-    """Products per band: wide schemes wrap into several bands of equal length."""
+    """Products per band: wide schemes wrap into several bands, all as long as the first except the last."""
     step = scheme_layout(scheme)["column_width"] + 1
     per_band = max(1, (max_width + 1) // step)
     bands = max(1, math.ceil(scheme.rank / per_band))
