@@ -174,3 +174,36 @@ def test_progress_plot_target_is_checked_before_any_work(tmp_path):
     with pytest.raises(PlotError, match="a picture is written as"):
         plot.check_plot_path(tmp_path / "progress.txt")
     assert plot.check_plot_path(tmp_path / "progress.SVG") == tmp_path / "progress.SVG"
+
+
+def test_progress_plot_option_checks_early_and_writes_at_the_end(runner, tmp_path):
+    import click
+
+    from discover.cli.common import StrassenGroup
+    from discover.cli.progress_option import progress_plot_option, write_progress_plot
+
+    ran = []
+
+    @click.group(cls=StrassenGroup)
+    def group() -> None:
+        pass
+
+    @group.command("fake-search")
+    @progress_plot_option
+    def fake_search(progress_plot):
+        ran.append(progress_plot)
+        log = ProgressLog(clock=lambda: 0.0)
+        for seconds, best, hits in RECORDS:
+            log.record(best, hits, seconds=seconds)
+        write_progress_plot(log.records, progress_plot, title="fake search")
+
+    out = tmp_path / "progress.svg"
+    result = runner.invoke(group, ["fake-search", "--progress-plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"wrote {out} (search progress)"
+    assert ET.parse(out).getroot().tag.endswith("svg")
+    result = runner.invoke(group, ["fake-search", "--progress-plot", str(tmp_path / "p.txt")])
+    assert result.exit_code == 2 and len(ran) == 1  # refused before the command body ran
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'p.txt'}: a picture is written as .svg, .png, .pdf (got '.txt')"]
+    assert runner.invoke(group, ["fake-search"]).exit_code == 0 and ran[-1] is None
