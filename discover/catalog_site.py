@@ -240,10 +240,16 @@ def _scheme_page(out: Path, entry: CatalogEntry, stem: str, pictures: bool, repo
                  f'<p><img class="scheme" src="../pictures/{escape(stem)}.svg" '
                  f'alt="U, V, W of the {scheme.rank} products as signed grids" /></p>']
     body += ['<h2 id="downloads">Downloads</h2>', "<ul>"]
-    for target, rel, label in _downloads(out, scheme, stem, check.valid, report):
+    written = _downloads(out, scheme, stem, check.valid, report)
+    for target, rel, label in written:
         body.append(f'<li><a href="../{escape(rel)}">{escape(Path(rel).name)}</a> — {escape(label)} '
                     f"(<code>{escape(target)}</code>)</li>")
     body.append("</ul>")
+    missing = [target for target, _, _ in DOWNLOADS if target not in {t for t, _, _ in written}]
+    if missing:
+        why = "valid mod 2 only, not an algorithm over the integers" if check.valid else "not exact"
+        body.append(f'<p class="note" id="not-exported">Not offered ({escape(why)}): '
+                    f"{escape(', '.join(missing))}.</p>")
     body += ['<h2 id="formulas">Formulas</h2>', "<pre>" + escape("\n".join(scheme_formulas(scheme))) + "</pre>"]
     body += ['<h2 id="provenance">Provenance</h2>', _record_table(scheme.meta.get("provenance"), "provenance-table"),
              '<h2 id="verification">Verification record</h2>',

@@ -233,3 +233,34 @@ def test_chromium_renders_the_table_and_a_scheme_page(site, tmp_path):
     r, g, b = np.moveaxis(shots["page"], 2, 0)
     assert ((r > 90) & (g < 40) & (b < 60)).sum() > 200  # red grid cells: the SVG picture loaded from file://
     assert ((b > 80) & (r < 40) & (g < 90)).sum() > 200  # and blue ones
+
+
+def test_mod2_rational_and_nested_schemes_get_pages_with_what_applies(runner, tmp_path):
+    from fractions import Fraction
+
+    from discover.jsonio import save_scheme
+    from discover.known import strassen
+    from discover.scheme import Scheme
+
+    catalog = tmp_path / "catalog"
+    s = strassen()
+    save_scheme(s.as_mod2(), catalog / "sub" / "2x2x2_r7_Z2.json")
+    U, W = s.U.copy(), s.W.copy()
+    U[0], W[0] = U[0] * 2, W[0] * Fraction(1, 2)
+    save_scheme(Scheme.from_arrays(U, s.V, W, "2x2x2", meta={"name": "halves <&> \"test\""}), catalog / "2x2x2_r7_Q.json")
+    out = tmp_path / "site"
+    result = runner.invoke(main, ["catalog", "site", str(out), "--dir", str(catalog), "--no-pictures"])
+    assert result.exit_code == 0, result.output
+    assert sum(line.startswith("skipped files/sub__2x2x2_r7_Z2/") for line in result.stderr.splitlines()) == 5
+    for page in out.rglob("*.html"):
+        for link in _check_page(page).links:
+            assert (page.parent / link).resolve().is_file(), link
+    z2 = ET.parse(out / "schemes" / "sub__2x2x2_r7_Z2.html").getroot()
+    assert len(list(z2.find(f".//{XHTML}ul").iter(f"{XHTML}a"))) == 6
+    assert "".join(z2.find(f".//{XHTML}p[@id='not-exported']").itertext()) == (
+        "Not offered (valid mod 2 only, not an algorithm over the integers): python, torch, c, latex, markdown.")
+    q = ET.parse(out / "schemes" / "2x2x2_r7_Q.html").getroot()
+    assert "halves <&> \"test\": 2x2x2 rank 7" in "".join(q.itertext())
+    assert q.find(f".//{XHTML}p[@id='not-exported']") is None
+    (item,) = import_file(out / "files" / "2x2x2_r7_Q" / "2x2x2_r7_Q.perminov.json")
+    assert item.scheme.coefficient_ring == "Q"
