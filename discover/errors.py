@@ -44,3 +44,7 @@ class NotExactError(DiscoverError):
 
 class RingError(DiscoverError, ValueError):
     """An unknown ring name."""
+
+
+class PlotError(DiscoverError):
+    """A picture cannot be drawn: matplotlib (the ``plot`` extra) is missing, or the file type is not a picture."""

@@ -225,6 +225,23 @@ class Scheme:
             and all(a.shape == b.shape and bool(np.all(a == b)) for a, b in zip(self.factors, other.factors))
         )
 
+    def plot(self, path: Any = None) -> Any:
+        """Draw U, V, W of every product as signed grids (needs the ``plot`` extra).
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Also write the picture (``.svg``, ``.png`` or ``.pdf``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            See :func:`discover.plot.plot_scheme`.
+        """
+        from .plot import plot_scheme  # matplotlib stays out of this module's imports
+
+        return plot_scheme(self, path)
+
     def __repr__(self) -> str:
         name = self.meta.get("name")
         label = f" {name!r}" if name else ""

@@ -58,39 +58,6 @@ def list_command(directory: Optional[str], as_json: bool) -> None:
     click.echo(f"{len(rows)} schemes in {root}", err=True)
 
 
-def _comparison_rows(directory: Optional[str]) -> list[dict]:
-    from ..best_known import TABLE
-    from ..catalog import quality_key
-    from ..invariants import count_inequivalent
-
-    entries = list_entries(directory)
-    rows = []
-    for record in TABLE:
-        fmt = record.format
-        ours = [e for e in entries if e.scheme.format.canonical() == fmt and not e.published]
-        real = [e.scheme for e in ours if not e.scheme.mod2]
-        mod2 = [e.scheme for e in ours if e.scheme.mod2]
-        published = [e.scheme for e in entries if e.scheme.format.canonical() == fmt and e.published]
-        best = min(real, key=quality_key) if real else None
-        best_entry = next((e for e in ours if e.scheme is best), None)
-        rows.append({
-            "format": str(fmt),
-            "our_rank": best.rank if best else None,
-            "our_ring": best.ring if best else None,
-            "composed": bool(best_entry and best_entry.composed),
-            "our_mod2_rank": min((s.rank for s in mod2), default=None),
-            "schemes": len(real),
-            "inequivalent": count_inequivalent([s for s in real if s.rank == best.rank]) if best else 0,
-            "best_known_rank": record.rank,
-            "best_known_integer_rank": record.integer_rank,
-            "best_known_mod2_rank": record.mod2_rank,
-            "source": record.source,
-            "gap": (best.rank - record.integer_rank) if best else None,
-            "published_verified": min((s.rank for s in published), default=None),
-        })
-    return rows
-
-
 @catalog_group.command("compare")
 @DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -101,25 +68,23 @@ def compare_command(directory: Optional[str], as_json: bool) -> None:
     Example:
       strassen catalog compare
     """
-    rows = _comparison_rows(directory)
-    at_best = sum(1 for r in rows if r["gap"] is not None and r["gap"] <= 0)
-    within2 = sum(1 for r in rows if r["gap"] is not None and r["gap"] <= 2)
-    summary = f"{at_best}/{len(rows)} formats at the best known integer rank ({within2}/{len(rows)} within 2)"
+    from ..catalog_compare import compare_catalog
+
+    comparison = compare_catalog(directory)
     if as_json:
-        echo_json({"catalog": str(catalog_dir(directory)), "formats": rows, "at_best_known_integer_rank": at_best,
-                   "within_2": within2, "summary": summary})
+        echo_json(comparison.to_json())
         return
     click.echo(f"{'format':<7} {'ours':>5} {'ring':<4} {'known Q':>7} {'known Z':>7} {'mod 2':>5} {'gap':>4} {'classes':>7}  source")
-    for r in rows:
-        ours = "-" if r["our_rank"] is None else str(r["our_rank"])
-        gap = "-" if r["gap"] is None else f"{r['gap']:+d}" if r["gap"] else "0"
-        mark = "*" if r["composed"] else ""
+    for r in comparison.rows:
+        ours = "-" if r.our_rank is None else str(r.our_rank)
+        gap = "-" if r.gap is None else f"{r.gap:+d}" if r.gap else "0"
+        mark = "*" if r.composed else ""
         click.echo(
-            f"{r['format']:<7} {ours + mark:>5} {r['our_ring'] or '-':<4} {r['best_known_rank']:>7} "
-            f"{r['best_known_integer_rank']:>7} {r['best_known_mod2_rank']:>5} {gap:>4} {r['inequivalent']:>7}  {r['source']}"
+            f"{r.format:<7} {ours + mark:>5} {r.our_ring or '-':<4} {r.best_known_rank:>7} "
+            f"{r.best_known_integer_rank:>7} {r.best_known_mod2_rank:>5} {gap:>4} {r.inequivalent:>7}  {r.source}"
         )
     click.echo("(* composed from smaller catalog schemes; classes = distinct symmetry invariants among our schemes at our rank)")
-    click.echo(summary)
+    click.echo(comparison.summary)
 
 
 @catalog_group.command("get")
@@ -278,3 +243,32 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
         info(f"wrote {path}: {report.summary()} ({scheme.meta.get('name')})")
     else:
         click.echo(dumps_scheme(scheme), nl=False)
+
+
+@catalog_group.command("site")
+@click.argument("out_dir", type=click.Path())
+@DIR_OPTION
+@click.option("--no-pictures", is_flag=True, help="Leave out the pictures (then matplotlib is not needed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def site_command(out_dir: str, directory: Optional[str], no_pictures: bool, quiet: bool) -> None:
+    """Write a static HTML site of the catalog into OUT_DIR (no server, no JavaScript).
+
+    index.html holds the comparison with the best known ranks (ours, best known over Q, Z
+    and mod 2, gap, ring, additions, method, time); each scheme has a page with its picture,
+    formulas, provenance and downloads in every export format. Open OUT_DIR/index.html in
+    a browser, also offline (file://). Pictures need the plot extra.
+
+    \b
+    Examples:
+      strassen catalog site site/
+      strassen catalog site site/ --dir my_algorithms --no-pictures
+    """
+    from ..catalog_site import build_site
+    from .common import info
+
+    report = build_site(out_dir, directory, pictures=not no_pictures,
+                        progress=None if quiet else (lambda message: info(message)))
+    for line in report.skipped:
+        info(f"skipped {line}", quiet)
+    info(report.summary(), quiet)
+    click.echo(str(Path(out_dir) / "index.html"))

@@ -60,19 +60,31 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
 @json_option("Print one JSON document: the file and its formulas as a list of lines.")
 @click.option("--additions", is_flag=True,
               help="Also report additions before/after common-subexpression elimination and the error growth.")
-def show_command(file: str, as_json: bool, additions: bool) -> None:
+@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
+              help="Also draw U, V, W of every product as signed grids into this .svg/.png/.pdf (needs the plot extra).")
+def show_command(file: str, as_json: bool, additions: bool, plot_path: str | None) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
     \b
     FILE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP.
 
-    \b
+    
     Examples:
       strassen show algorithms/2x2x2_r7_ZT.json
       strassen show winograd --additions
       strassen show naive:2x3x4
+      strassen show algorithms/2x2x2_r7_ZT.json --plot strassen.png
     """
+    if plot_path:
+        from ..plot import check_plot_path
+
+        check_plot_path(plot_path)  # a missing extra or a bad suffix stops before any work
     scheme = read_source(file)
+    if plot_path:
+        from ..plot import plot_scheme
+
+        plot_scheme(scheme, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
     lines = scheme_formulas(scheme)
     extra: dict = {}
     if additions:
