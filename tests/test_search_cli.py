@@ -133,3 +133,12 @@ def test_a_result_below_the_target_rank_is_saved_and_reported(runner, tmp_path):
     saved = load_scheme(tmp_path / "out" / "3x3x3_r23_ZT.json")
     assert saved.rank == 23 and verify(saved).valid
     assert saved.meta["provenance"]["problem"]["rank"] == 24
+
+
+def test_progress_plot_is_written_from_the_search_history(runner, tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    out = tmp_path / "progress.png"
+    r = runner.invoke(main, ["search", "2x2x3", "--rank", "11", "--seed", "1", "-j", "1", "-q",
+                             "--progress-plot", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,6 +8,7 @@ import click
 from ..formulas import scheme_formulas
 from ..jsonio import scheme_to_dict
 from ..rings import RING_NAMES
+from .progress_option import progress_plot_option, write_progress_plot
 from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, out_option, quiet_option
 
 
@@ -54,12 +55,14 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A method option (repeatable); unknown keys are errors. See --options-help.")
 @click.option("--options-help", is_flag=True, help="List the options of --method (or of every method) and exit.")
+@progress_plot_option
 @json_option()
 @quiet_option()
 def search_command(format: str, rank: Optional[int], method: Optional[str], ring: str, bound: int, seed: int,
                    restarts: Optional[int], time_limit: Optional[float], workers: Optional[int], find_all: bool,
                    max_found: Optional[int], out: Optional[str], start_source: Optional[str],
-                   option_pairs: tuple[str, ...], options_help: bool, as_json: bool, quiet: bool) -> None:
+                   option_pairs: tuple[str, ...], options_help: bool, progress_plot: Optional[str], as_json: bool,
+                   quiet: bool) -> None:
     """Search for an exact scheme for FORMAT (NxMxP) with --rank products.
 
     Every candidate is checked exactly and proven with sympy before it is printed or saved; a
@@ -75,6 +78,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
       strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
       strassen search --method lm --options-help x
+      strassen search 3x3x3 --rank 23 --progress-plot progress.png
     """
     from ..problem import Problem
     from ..search import search
@@ -119,6 +123,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
              f"the schoolbook scheme meets it", quiet)
     elif result.below_target:
         info(f"found rank {min(s.rank for s in result.found)}, below the target {rank}", quiet)
+    if progress_plot and result.history:
+        write_progress_plot(result.history, progress_plot, title=f"{problem.format} rank {rank}, {result.method}",
+                            quiet=quiet)
     if as_json:
         doc = result.to_json()
         doc["found"] = [scheme_to_dict(s) for s in result.found]

@@ -68,6 +68,9 @@ class SearchResult:
         True when Ctrl-C (or SIGTERM) stopped the search.
     time_limit : float or None
         The time limit the search ran under.
+    history : list of (seconds, best, hits)
+        The progress as it was reported: best rank (flip) or best residual (numerical methods)
+        and verified hits against time; :func:`discover.plot.plot_progress` draws it.
     """
 
     problem: Optional[Problem] = None
@@ -84,6 +87,7 @@ class SearchResult:
     tasks_done: int = 0
     first_found_seconds: Optional[float] = None
     time_limit: Optional[float] = None
+    history: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def below_target(self) -> bool:

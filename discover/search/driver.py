@@ -200,10 +200,14 @@ def search(
             return (deadline is not None and time.monotonic() >= deadline) or user_stop() or collector.enough()
 
         def report(self) -> None:
+            r = collector.result
+            elapsed = time.monotonic() - start
+            best = r.best_rank if r.best_rank is not None else r.best_residual
+            if best != float("inf"):
+                r.history.append((round(elapsed, 3), float(best), collector.hits))
             if progress is not None:
-                r = collector.result
                 progress(Progress(r.restarts_done, r.tasks_done, r.best_residual, collector.hits, r.rejected,
-                                  time.monotonic() - start, r.best_rank, problem.rank))
+                                  elapsed, r.best_rank, problem.rank))
 
     try:
         scheduler.run(_Source())
