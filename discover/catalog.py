@@ -91,6 +91,9 @@ def load(fmt: Any, directory: Optional[os.PathLike | str] = None, *, include_mod
 def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
     """The best catalog scheme for ``fmt`` over the integers/rationals, reoriented if stored in another orientation.
 
+    The tool's own schemes are preferred; imported (published) ones are used when the folder has
+    nothing else for the format, so ``catalog get`` finds what ``catalog list`` shows.
+
     Raises
     ------
     LoadError
@@ -99,10 +102,9 @@ def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
     from .symmetry import to_format
 
     fmt = Format.parse(fmt)
-    candidates = [
-        e.scheme for e in list_entries(directory)
-        if not e.scheme.mod2 and not e.published and e.scheme.format.canonical() == fmt.canonical()
-    ]
+    usable = [e for e in list_entries(directory) if not e.scheme.mod2 and e.scheme.format.canonical() == fmt.canonical()]
+    # The tool's own schemes first; a folder of imported (published) schemes is a catalog too.
+    candidates = [e.scheme for e in usable if not e.published] or [e.scheme for e in usable]
     if not candidates:
         raise LoadError(f"the catalog has no scheme for {fmt} (nor any orientation of it)")
     chosen = min(candidates, key=quality_key)

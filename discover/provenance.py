@@ -7,6 +7,7 @@ command line, and what the caller adds: method, seed, source file, ...).
 """
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 from pathlib import Path
@@ -25,6 +26,37 @@ def command_line(argv: Optional[list[str]] = None) -> str:
     return " ".join(["strassen", *map(shlex.quote, args)])
 
 
+@functools.lru_cache(maxsize=1)
+def environment() -> dict[str, Any]:
+    """Where a result was made: package version, git commit (in a checkout), Python and the versions
+    of the dependencies that decide results, CPU model and core count."""
+    import importlib.metadata as md
+    import os
+    import platform
+    import subprocess
+
+    from .machine import cpu_model
+
+    versions = {}
+    for dist in ("numpy", "sympy", "numba", "torch", "click"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    env: dict[str, Any] = {"version": __version__, "python": platform.python_version(), "dependencies": versions,
+                           "cpu": cpu_model(), "cores": os.cpu_count()}
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True,
+                                    text=True, timeout=10)
+            if commit.returncode == 0:
+                env["git_commit"] = commit.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return env
+
+
 def stamp(scheme: Scheme, report: VerificationReport, provenance: Optional[Mapping[str, Any]] = None,
           *, keep_provenance: bool = False) -> Scheme:
     """Attach ``verification`` and ``provenance`` blocks to a scheme already verified by ``report``.
@@ -32,8 +64,8 @@ def stamp(scheme: Scheme, report: VerificationReport, provenance: Optional[Mappi
     Parameters
     ----------
     provenance
-        Keys of the caller (method, seed, source, ...); the tool, version, date and command
-        are added unless given.
+        Keys of the caller (method, seed, source, workers, ...); the tool, version, date, command
+        and :func:`environment` are added unless given.
     keep_provenance
         Merge into the scheme's existing provenance instead of replacing it (catalog entries
         keep the record of how they were found).
@@ -44,6 +76,7 @@ def stamp(scheme: Scheme, report: VerificationReport, provenance: Optional[Mappi
     record.setdefault("tool", "strassen-discover")
     record.setdefault("version", __version__)
     record.setdefault("command", command_line())
+    record.setdefault("environment", environment())
     return scheme.with_meta(provenance=record, verification=verification_record(report))
 
 

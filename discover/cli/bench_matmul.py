@@ -30,9 +30,9 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                          seed: int, as_json: bool) -> None:
     """Generated numpy code of the best 2x2x2, 3x3x3 and 4x4x4 schemes against numpy.matmul (float64).
 
-    For every size and level it prints the plain time, the scheme's time, their ratio
+    For every size and level it prints the plain time, the scheme's time, the speed-up (plain time / scheme time)
     (above 1: the scheme is faster) and the normwise error against the plain product,
-    then the crossover size and best ratio per scheme; then the generated C against a
+    then the crossover size and best speed-up per scheme; then the generated C against a
     plain C loop. Other load on the machine makes the ratios noisy: compare rows of one run.
 
     \b
@@ -74,7 +74,7 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
 
             stab = measure_stability(scheme)
             say(f"  additions per level {module.ADDITIONS} (plain {scheme.additions}); {stab.summary()}")
-            say(f"  {'size':>6} {'levels':>6} {'numpy s':>10} {'scheme s':>10} {'ratio':>8} {'error':>9}")
+            say(f"  {'size':>6} {'levels':>6} {'numpy s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
             rows = measure_scheme(module, size_list, level_list, repeats, rng, say)
             for lv in level_list:
                 mine = [r for r in rows if r["levels"] == lv]
@@ -82,14 +82,14 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                 top = max(mine, key=lambda r: r["ratio"]) if mine else None
                 if top:
                     cross = f"crossover {min(wins)}" if wins else "no crossover up to " + str(max(size_list))
-                    say(f"  {lv} level{'s' if lv > 1 else ''}: {cross}; best ratio {top['ratio']:.3f}x at {top['size']}")
+                    say(f"  {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up {top["ratio"]:.3f}x at {top['size']}")
             results["schemes"].append({"format": fmt, "scheme": origin, "additions": module.ADDITIONS,
                                        "stability": stab.to_json(), "rows": rows})
         if not no_c:
             scheme, origin = bench_scheme("2x2x2")
             if scheme is not None:
                 say(f"generated C ({origin}) against its plain C loop:")
-                say(f"  {'':1} {'size':>6} {'levels':>6} {'loop s':>10} {'scheme s':>10} {'ratio':>8} {'error':>9}")
+                say(f"  {'':1} {'size':>6} {'levels':>6} {'loop s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
                 results["c"] = c_rows(scheme, folder, (128, 256) if quick else (256, 512), repeats, say)
     if as_json:
         echo_json(results)

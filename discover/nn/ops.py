@@ -53,6 +53,9 @@ class OpCount:
         """Additions of the conv and linear layers."""
         return sum(layer.adds for layer in self.layers if layer.kind in MATMUL_KINDS)
 
+    def __str__(self) -> str:
+        return self.table()
+
     def table(self) -> str:
         """A plain-text table, one row per layer plus the total."""
         rows = [(layer.name or "(model)", layer.kind, f"{layer.mults:,}", f"{layer.adds:,}") for layer in self.layers]

@@ -128,6 +128,7 @@ class Collector:
         self.problem, self.method, self.seed, self.batch = problem, method, seed, batch
         self.find_all, self.store, self.start, self.max_found = find_all, store, start, max_found
         self.on_found = on_found
+        self.workers: Optional[int] = None  # recorded in provenance; set by the driver
         self.result = SearchResult(problem=problem, method=method, seed=seed)
         self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
         self.keys: set = set()
@@ -195,6 +196,7 @@ class Collector:
             "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options),
             "problem": self.problem.to_json(),
             "wall_time": round(time.monotonic() - self.start, 3),
+            "workers": self.workers,
         }
         if cand.info:
             provenance["info"] = cand.info

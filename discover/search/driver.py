@@ -173,6 +173,7 @@ def search(
     deadline = None if time_limit is None else start + time_limit
     collector = Collector(problem, method_obj.name, int(seed), batch, find_all, store, start, max_found, on_found)
     collector.result.time_limit = time_limit
+    collector.workers = scheduler.workers
     user_stop = should_stop or (lambda: False)
 
     class _Source:
