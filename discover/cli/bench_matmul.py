@@ -82,7 +82,7 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                 top = max(mine, key=lambda r: r["ratio"]) if mine else None
                 if top:
                     cross = f"crossover {min(wins)}" if wins else "no crossover up to " + str(max(size_list))
-                    say(f"  {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up {top["ratio"]:.3f}x at {top['size']}")
+                    say(f"  {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up {top['ratio']:.3f}x at {top['size']}")
             results["schemes"].append({"format": fmt, "scheme": origin, "additions": module.ADDITIONS,
                                        "stability": stab.to_json(), "rows": rows})
         if not no_c:
