@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import SchemeError
+from ..errors import FormatError, SchemeError
 from ..formats import Format
 from ..scheme import Scheme
 from ..slp import Program, compile_scheme
@@ -32,12 +32,21 @@ BOUNDARIES = ("peel", "pad")
 
 
 def resolve_scheme(scheme: Scheme | str | Format) -> Scheme:
-    """A Scheme as given, or the catalog's best scheme for a format such as ``"2x2x2"``."""
+    """A Scheme as given, the catalog's best scheme for a format such as ``"2x2x2"``, or any scheme
+    source (``"strassen"``, ``"catalog:3x3x3"``, ``"naive:2x2x2"``, a file)."""
     if isinstance(scheme, Scheme):
         return scheme
     from ..catalog import best
 
-    return best(Format.parse(scheme))
+    if isinstance(scheme, Format):
+        return best(scheme)
+    try:
+        fmt = Format.parse(scheme)
+    except FormatError:
+        from ..sources import load_source
+
+        return load_source(scheme)
+    return best(fmt)
 
 
 def _exact_from_float(values: np.ndarray) -> np.ndarray:
@@ -229,6 +238,13 @@ class SchemeLinear(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_features, device=device, dtype=dtype)) if bias else None
         self.matmul = SchemeMatmul(scheme, levels, boundary, min_size)
         self.reset_parameters()
+        self._register_load_state_dict_pre_hook(self._keep_scheme_for_linear_state)
+
+    def _keep_scheme_for_linear_state(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        # An nn.Linear state dict (weight, bias) has no scheme buffers: keep this layer's scheme.
+        if prefix + "weight" in state_dict and not any(k.startswith(prefix + "matmul.") for k in state_dict):
+            for key, value in self.matmul.state_dict().items():
+                state_dict[prefix + "matmul." + key] = value
 
     def reset_parameters(self) -> None:
         """The initialisation of ``nn.Linear``."""
