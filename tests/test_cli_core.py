@@ -124,3 +124,16 @@ def test_console_script_version_and_help():
     assert out.returncode == 0 and "strassen" in out.stdout
     helped = subprocess.run([sys.executable, "-m", "discover.cli", "verify", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "Examples" in helped.stdout
+
+
+def test_quiet_silences_messages_and_verbose_shows_the_traceback(runner, tmp_path):
+    out = tmp_path / "k.json"
+    loud = runner.invoke(main, ["compose", "strassen", "strassen", "--op", "kron", "-o", str(out)])
+    quiet = runner.invoke(main, ["compose", "strassen", "strassen", "--op", "kron", "-o", str(out), "-q"])
+    assert loud.exit_code == quiet.exit_code == 0
+    assert "wrote" in loud.stderr and quiet.stderr == ""
+    plain = runner.invoke(main, ["show", str(tmp_path / "missing.json")])
+    verbose = runner.invoke(main, ["-v", "show", str(tmp_path / "missing.json")])
+    assert plain.exit_code == verbose.exit_code == 2
+    assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+    assert "Traceback" in verbose.stderr and verbose.stderr.strip().splitlines()[-1].startswith("error:")

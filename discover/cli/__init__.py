@@ -20,7 +20,9 @@ from .verify_show import show_command, verify_command
 
 @click.group(cls=StrassenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="strassen")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="On an error, also print the traceback (for bug reports).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Discover, verify, catalog and run fast matrix-multiplication schemes.
 
     Results go to stdout, messages and progress to stderr. Exit codes: 0 valid/found,
@@ -32,7 +34,11 @@ def main() -> None:
       strassen verify algorithms/*.json
       strassen show algorithms/2x2x2_r7_ZT.json
       strassen catalog list
+
+    Shell completion (bash; zsh and fish likewise with zsh_source/fish_source):
+      eval "$(_STRASSEN_COMPLETE=bash_source strassen)"
     """
+    ctx.meta["verbose"] = verbose
 
 
 for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command):

@@ -7,7 +7,7 @@ from typing import Optional
 import click
 
 from ..catalog import catalog_dir, list_entries
-from .common import echo_json
+from .common import echo_json, info, quiet_option
 
 DIR_OPTION = click.option(
     "--dir", "directory", type=click.Path(file_okay=False), default=None,
@@ -55,7 +55,7 @@ def list_command(directory: Optional[str], as_json: bool) -> None:
         click.echo(
             f"{row['format']:<8} {row['rank']:>5} {row['naive_rank']:>6} {row['ring']:<4} {row['additions']:>9}  {row['file']}{mark}"
         )
-    click.echo(f"{len(rows)} schemes in {root}", err=True)
+    info(f"{len(rows)} schemes in {root}")
 
 
 @catalog_group.command("compare")
@@ -91,6 +91,7 @@ def compare_command(directory: Optional[str], as_json: bool) -> None:
 @click.argument("fmt")
 @DIR_OPTION
 @click.option("-o", "--out", default=None, type=click.Path(dir_okay=False), help="Write the JSON here (default: stdout).")
+@quiet_option(expose=False)
 def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
     """The best catalog scheme for FMT, reoriented and verified if stored in another orientation.
 
@@ -122,6 +123,7 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
 @click.option("--format", "fmt", required=True, help="Rerun the recorded command of this format's best entry.")
 @DIR_OPTION
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Where the rerun writes (default: a temporary folder).")
+@quiet_option(expose=False)
 def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
     """Rerun the recorded search (or composition) of a catalog entry and check the rank.
 
@@ -211,6 +213,7 @@ def _written_file(argv: list[str]) -> list[Path]:
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Folder to write the verified scheme to (default: print it).")
 @click.option("--peel", is_flag=True, help="Only split off a width-1 naive slice (a start that flip walks descend from easily).")
+@quiet_option(expose=False)
 def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str], peel: bool) -> None:
     """Build FMT from the catalog's schemes: the best direct sum or Kronecker product.
 

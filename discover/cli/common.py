@@ -49,6 +49,10 @@ class StrassenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DiscoverError as e:
+            if ctx.meta.get("verbose"):
+                import traceback
+
+                traceback.print_exc()  # -v: the whole chain, for a bug report; still exit 2
             raise UserError(str(e)) from e
         except click.UsageError as e:
             if isinstance(e, UserError) or not e.ctx:
@@ -79,8 +83,16 @@ def json_option(help: str = "Print one JSON document on stdout (and nothing else
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
-def quiet_option(help: str = "No messages or progress on stderr.") -> Callable:
-    return click.option("-q", "--quiet", is_flag=True, help=help)
+def _remember_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta["quiet"] = True
+    return value
+
+
+def quiet_option(help: str = "No messages or progress on stderr.", expose: bool = True) -> Callable:
+    """``-q/--quiet``; with ``expose=False`` the command does not take it as a parameter and
+    :func:`info` reads it from the context."""
+    return click.option("-q", "--quiet", is_flag=True, help=help, callback=_remember_quiet, expose_value=expose)
 
 
 def out_option(help: str, *, folder: bool = False, default: Optional[str] = None) -> Callable:
@@ -95,6 +107,7 @@ def echo_json(doc: Any) -> None:
 
 
 def info(message: str, quiet: bool = False) -> None:
-    """A message on stderr (never stdout, which carries results)."""
-    if not quiet:
+    """A message on stderr (never stdout, which carries results); silent under ``-q``."""
+    ctx = click.get_current_context(silent=True)
+    if not quiet and not (ctx is not None and ctx.meta.get("quiet")):
         click.echo(message, err=True)

@@ -12,7 +12,7 @@ from ..scheme import Scheme
 from ..sources import SOURCE_HELP as _SOURCE_HELP, read_source
 from ..symmetry import cyclic, direct_sum, kron, sandwich, to_format, transpose
 from ..verify import verify
-from .common import EXIT_NOT_FOUND, command_line, fail, info
+from .common import EXIT_NOT_FOUND, command_line, fail, info, SCHEME, quiet_option
 
 
 def _source(spec: str) -> Scheme:
@@ -39,11 +39,12 @@ SOURCE_HELP = _SOURCE_HELP[0].upper() + _SOURCE_HELP[1:] + "."
 
 
 @click.command("transform")
-@click.argument("source")
+@click.argument("source", type=SCHEME)
 @click.option("--op", type=click.Choice(["transpose", "cyclic", "orient", "sandwich"]), required=True)
 @click.option("--to", "target", default=None, help="Target format for --op orient (a permutation of the source format).")
 @click.option("--xyz", default=None, help='For --op sandwich: JSON [X, Y, Z] of square matrices.')
 @click.option("-o", "--out", default=None, type=click.Path(dir_okay=False), help="Write the verified JSON here (default: stdout).")
+@quiet_option(expose=False)
 def transform_command(source: str, op: str, target: Optional[str], xyz: Optional[str], out: Optional[str]) -> None:
     """Apply a symmetry to a scheme and write the verified result.
 
@@ -78,11 +79,12 @@ def transform_command(source: str, op: str, target: Optional[str], xyz: Optional
 
 
 @click.command("compose")
-@click.argument("first")
-@click.argument("second")
+@click.argument("first", type=SCHEME)
+@click.argument("second", type=SCHEME)
 @click.option("--op", type=click.Choice(["kron", "sum-n", "sum-m", "sum-p"]), required=True,
               help="kron: tensor product; sum-X: direct sum along dimension X.")
 @click.option("-o", "--out", default=None, type=click.Path(dir_okay=False), help="Write the verified JSON here (default: stdout).")
+@quiet_option(expose=False)
 def compose_command(first: str, second: str, op: str, out: Optional[str]) -> None:
     """Combine two schemes into a scheme for a larger format.
 

@@ -23,7 +23,7 @@ def _tag(item: ImportedScheme) -> str:
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--out", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder for the JSON files.")
-@click.option("--format", "kind", type=click.Choice(KINDS), default=None, help="Skip detection and read every FILE in this format.")
+@click.option("--from", "kind", type=click.Choice(KINDS), default=None, help="Skip detection and read every FILE in this format (the mirror of export --to).")
 @click.option("--proof/--no-proof", default=False, show_default=True, help="Add the sympy proof to the fast exact check (slow for ranks in the hundreds).")
 @click.option("--dry-run", is_flag=True, help="Verify and report, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every outcome.")

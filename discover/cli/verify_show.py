@@ -7,7 +7,7 @@ from ..errors import DiscoverError
 from ..formulas import scheme_formulas
 from ..sources import read_source
 from ..verify import verify
-from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, SCHEME, echo_json, json_option
+from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, SCHEME, echo_json, info, json_option, quiet_option
 
 
 @click.command("verify")
@@ -15,6 +15,7 @@ from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, SCHEME, echo_json, json_opti
 @json_option("Print one JSON document: a list with one result per scheme.")
 @click.option("--proof/--no-proof", default=True, show_default=True,
               help="Add the sympy proof to the exact tensor check.")
+@quiet_option("No messages on stderr except errors.", expose=False)
 def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
     """Check schemes (files, -, built-in names, naive:NxMxP, catalog:NxMxP) against their declared ring.
 
@@ -62,6 +63,7 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
               help="Also report additions before/after common-subexpression elimination and the error growth.")
 @click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
               help="Also draw U, V, W of every product as signed grids into this .svg/.png/.pdf (needs the plot extra).")
+@quiet_option("No messages on stderr.", expose=False)
 def show_command(file: str, as_json: bool, additions: bool, plot_path: str | None) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
@@ -84,7 +86,7 @@ def show_command(file: str, as_json: bool, additions: bool, plot_path: str | Non
         from ..plot import plot_scheme
 
         plot_scheme(scheme, plot_path)
-        click.echo(f"wrote {plot_path}", err=True)
+        info(f"wrote {plot_path}")
     lines = scheme_formulas(scheme)
     extra: dict = {}
     if additions:
