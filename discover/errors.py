@@ -44,3 +44,16 @@ class NotExactError(DiscoverError):
 
 class RingError(DiscoverError, ValueError):
     """An unknown ring name."""
+
+
+class MissingExtraError(DiscoverError):
+    """An optional feature needs an extra that is not installed; the message says how to install it."""
+
+
+class ClusterError(DiscoverError):
+    """The cluster a search ran on was lost mid-search (exit code 1; everything verified is kept).
+
+    ``result`` holds the :class:`~discover.search.collector.SearchResult` as far as it got.
+    """
+
+    result = None

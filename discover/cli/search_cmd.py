@@ -5,6 +5,7 @@ from typing import Optional
 
 import click
 
+from ..errors import ClusterError
 from ..formulas import scheme_formulas
 from ..jsonio import scheme_to_dict
 from ..rings import RING_NAMES
@@ -19,6 +20,25 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
             fail(f"--option {pair!r}: expected KEY=VALUE")
         values[key.strip()] = value.strip()
     return values
+
+
+def _cluster_scheduler(cluster: Optional[str], address: Optional[str], workers: Optional[int], quiet: bool):
+    """The Dask scheduler asked for by --cluster / --scheduler (None: the local pool)."""
+    if cluster is None and address is None:
+        return None
+    if cluster is not None and address is not None:
+        fail("--cluster and --scheduler exclude each other (unset DASK_SCHEDULER_ADDRESS to use --cluster)")
+    if workers is not None:
+        fail("--workers sizes the local pool; on a cluster use --cluster local:N or start more dask workers")
+    from ..search.dask_scheduler import DaskScheduler, parse_cluster
+
+    def on_connect(s) -> None:
+        dashboard = s.dashboard or "none (pip install bokeh for it)"
+        info(f"dask scheduler {s.address}, {s.workers} worker(s), dashboard {dashboard}", quiet)
+
+    if cluster is not None:
+        return DaskScheduler(local_workers=parse_cluster(cluster), on_connect=on_connect)
+    return DaskScheduler(address=address, on_connect=on_connect)
 
 
 def _print_options_help(method: Optional[str]) -> None:
@@ -54,18 +74,26 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A method option (repeatable); unknown keys are errors. See --options-help.")
 @click.option("--options-help", is_flag=True, help="List the options of --method (or of every method) and exit.")
+@click.option("--cluster", default=None, metavar="local:N",
+              help="Run the tasks on a Dask LocalCluster of N worker processes (needs the distributed extra).")
+@click.option("--scheduler", "scheduler_address", default=None, envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
+              help="Run the tasks on the running Dask cluster of this scheduler (env DASK_SCHEDULER_ADDRESS).")
+@click.option("--resume", is_flag=True,
+              help="Continue the search whose state is in --out (same request): finished tasks are not rerun.")
 @json_option()
 @quiet_option()
 def search_command(format: str, rank: Optional[int], method: Optional[str], ring: str, bound: int, seed: int,
                    restarts: Optional[int], time_limit: Optional[float], workers: Optional[int], find_all: bool,
                    max_found: Optional[int], out: Optional[str], start_source: Optional[str],
-                   option_pairs: tuple[str, ...], options_help: bool, as_json: bool, quiet: bool) -> None:
+                   option_pairs: tuple[str, ...], options_help: bool, cluster: Optional[str],
+                   scheduler_address: Optional[str], resume: bool, as_json: bool, quiet: bool) -> None:
     """Search for an exact scheme for FORMAT (NxMxP) with --rank products.
 
     Every candidate is checked exactly and proven with sympy before it is printed or saved; a
     scheme with fewer products than asked is a better answer and is reported under its rank.
-    Exit code 0 found, 1 not found, 2 bad input, 130 interrupted (what was found is printed
-    and every file already written is kept).
+    Exit code 0 found, 1 not found (or the cluster was lost), 2 bad input, 130 interrupted
+    (what was found is printed and every file already written is kept). With --out the folder
+    keeps the search's state, so --resume continues it after Ctrl-C, a crash or a kill.
 
     \b
     Examples:
@@ -74,6 +102,8 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 2x3x3 --rank 15 --all --max-found 10 --json
       strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
       strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
+      strassen search 3x3x3 --rank 23 --method flip --cluster local:4 -o found/
+      strassen search 3x3x3 --rank 23 --all --scheduler tcp://10.0.0.5:8786 -o found/ --resume
       strassen search --method lm --options-help x
     """
     from ..problem import Problem
@@ -86,6 +116,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
         return
     if rank is None:
         fail("--rank is required")
+    scheduler = _cluster_scheduler(cluster, scheduler_address, workers, quiet)
     start = load_source(start_source) if start_source is not None else None
     problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start)
 
@@ -107,7 +138,13 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     try:
         result = search(problem, method, _parse_options(option_pairs), seed=seed, restarts=restarts,
                         time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
-                        progress=bar, on_found=on_found, on_start=on_start)
+                        progress=bar, on_found=on_found, on_start=on_start, scheduler=scheduler, resume=resume)
+    except ClusterError as e:
+        # Everything verified so far is printed and saved; the state lets --resume go on.
+        if bar is not None:
+            bar.close()
+        click.echo(f"error: {e}" + (f" (saved schemes kept; continue with --resume -o {out})" if out else ""), err=True)
+        raise SystemExit(EXIT_NOT_FOUND) from None
     finally:
         if bar is not None:
             bar.close()
