@@ -6,6 +6,7 @@ skip when the ``distributed`` extra is not installed. The resume tests use the l
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -59,33 +60,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
+@contextlib.contextmanager
+def _dask_processes(logs: Path):
     """A ``dask scheduler`` and two ``dask worker`` processes (no nanny: a killed worker stays dead)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs: dict[str, subprocess.Popen] = {}
-    logs = []
+    files = []
     try:
-        log = open(tmp_path / "scheduler.log", "w")
-        logs.append(log)
+        files.append(open(logs / "scheduler.log", "w"))
         procs["scheduler"] = subprocess.Popen(
             [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            stdout=log, stderr=subprocess.STDOUT, env=_env())
+            stdout=files[-1], stderr=subprocess.STDOUT, env=_env())
         for name in ("w0", "w1"):
-            log = open(tmp_path / f"{name}.log", "w")
-            logs.append(log)
+            files.append(open(logs / f"{name}.log", "w"))
             procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "dask", "worker", address, "--name", name, "--nthreads", "1", "--no-nanny",
-                 "--no-dashboard", "--death-timeout", "60"], stdout=log, stderr=subprocess.STDOUT, env=_env())
+                 "--no-dashboard", "--death-timeout", "60"], stdout=files[-1], stderr=subprocess.STDOUT, env=_env())
         yield address, procs
     finally:
         for proc in procs.values():
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=30)
-        for log in logs:
-            log.close()
+        for f in files:
+            f.close()
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory):
+    """One cluster for the tests that leave it whole."""
+    with _dask_processes(tmp_path_factory.mktemp("dask")) as (address, _):
+        yield address
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A cluster of its own, for a test that kills part of it."""
+    with _dask_processes(tmp_path) as cluster:
+        yield cluster
 
 
 # A helper process (keeps Dask's client out of the test process): wait until every worker runs
@@ -120,8 +133,8 @@ def test_a_local_cluster_gives_the_same_scheme_as_one_machine(tmp_path):
 
 
 @needs_distributed
-def test_separate_dask_processes_collect_twenty_distinct_verified_schemes(tmp_path, dask_cluster):
-    address, _ = dask_cluster
+def test_separate_dask_processes_collect_twenty_distinct_verified_schemes(tmp_path, shared_cluster):
+    address = shared_cluster
     out = tmp_path / "found"
     r = strassen("search", "2x2x2", "--rank", "7", "--method", "flip", "--all", "--max-found", "20", "--seed", "0",
                  "--scheduler", address, "-o", str(out), "--json", "-q")
@@ -130,6 +143,18 @@ def test_separate_dask_processes_collect_twenty_distinct_verified_schemes(tmp_pa
     assert len(doc["found"]) == 20 and len(doc["saved"]) == 20
     keys = _schemes(out)
     assert len(keys) == 20 and len(set(keys.values())) == 20
+
+
+@needs_distributed
+def test_bench_search_on_a_cluster_prints_the_same_table(shared_cluster):
+    r = strassen("bench", "search", "--methods", "flip", "--targets", "2x2x2:7", "--budget", "2", "--searches", "1",
+                 "--scheduler", shared_cluster)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("machine: ") and lines[1].endswith(f"timed searches on the Dask cluster {shared_cluster}")
+    assert lines[2].split() == ["method", "target", "restarts", "exact", "rate", "s/restart", "searches", "median",
+                                "1st", "max", "1st"]
+    assert [line.split()[:3] for line in lines[4:]] == [["flip", "2x2x2", "r7"]]
 
 
 @needs_distributed
@@ -211,7 +236,7 @@ def _tasks_done(folder: Path) -> int:
 
 
 def test_sigkill_then_resume_gives_the_files_of_an_uninterrupted_run(tmp_path):
-    args = ["search", "2x2x2", "--rank", "7", "--method", "flip", "--all", "--restarts", "40", "--seed", "5",
+    args = ["search", "2x2x2", "--rank", "7", "--method", "flip", "--all", "--restarts", "24", "--seed", "5",
             "-j", "1", "-q"]
     whole = strassen(*args, "-o", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
@@ -225,10 +250,10 @@ def test_sigkill_then_resume_gives_the_files_of_an_uninterrupted_run(tmp_path):
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    assert 3 <= _tasks_done(cut) < 40  # really cut in the middle
+    assert 3 <= _tasks_done(cut) < 24  # really cut in the middle
     resumed = strassen(*args, "-o", str(cut), "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr
-    assert _tasks_done(cut) == 40
+    assert _tasks_done(cut) == 24
     expected = _schemes(tmp_path / "whole")
     assert _schemes(cut) == expected
     # nothing half-written or left over: the folders hold the same files
@@ -256,8 +281,9 @@ def test_resume_of_a_finished_first_hit_search_reruns_nothing(runner, tmp_path):
             "-o", str(out), "--json", "-q"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0
+    (out / ".2x2x3_r11_ZT.json.k1ll3d_x.tmp").write_text('{"format": [2, 2')  # a write cut short by a kill
     again = runner.invoke(main, [*args, "--resume"])
     assert again.exit_code == 0
     a, b = json.loads(first.stdout), json.loads(again.stdout)
     assert b["found"][0]["U"] == a["found"][0]["U"] and b["restarts"] == a["restarts"]
-    assert sorted(p.name for p in out.glob("*.json")) == ["2x2x3_r11_ZT.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".search-state", "2x2x3_r11_ZT.json"]

@@ -9,7 +9,8 @@ from ..errors import ClusterError
 from ..formulas import scheme_formulas
 from ..jsonio import scheme_to_dict
 from ..rings import RING_NAMES
-from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, out_option, quiet_option
+from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, cluster_scheduler, echo_json, fail, info, json_option, out_option, \
+    quiet_option
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -20,25 +21,6 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
             fail(f"--option {pair!r}: expected KEY=VALUE")
         values[key.strip()] = value.strip()
     return values
-
-
-def _cluster_scheduler(cluster: Optional[str], address: Optional[str], workers: Optional[int], quiet: bool):
-    """The Dask scheduler asked for by --cluster / --scheduler (None: the local pool)."""
-    if cluster is None and address is None:
-        return None
-    if cluster is not None and address is not None:
-        fail("--cluster and --scheduler exclude each other (unset DASK_SCHEDULER_ADDRESS to use --cluster)")
-    if workers is not None:
-        fail("--workers sizes the local pool; on a cluster use --cluster local:N or start more dask workers")
-    from ..search.dask_scheduler import DaskScheduler, parse_cluster
-
-    def on_connect(s) -> None:
-        dashboard = s.dashboard or "none (pip install bokeh for it)"
-        info(f"dask scheduler {s.address}, {s.workers} worker(s), dashboard {dashboard}", quiet)
-
-    if cluster is not None:
-        return DaskScheduler(local_workers=parse_cluster(cluster), on_connect=on_connect)
-    return DaskScheduler(address=address, on_connect=on_connect)
 
 
 def _print_options_help(method: Optional[str]) -> None:
@@ -116,7 +98,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
         return
     if rank is None:
         fail("--rank is required")
-    scheduler = _cluster_scheduler(cluster, scheduler_address, workers, quiet)
+    scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
     start = load_source(start_source) if start_source is not None else None
     problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start)
 

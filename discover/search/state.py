@@ -30,7 +30,7 @@ from ..scheme import Scheme
 STATE_FILE = ".search-state"
 VERSION = 1
 # What jsonio.atomic_write leaves behind when it is killed mid-write: ".NAME.XXXXXXXX.tmp".
-_TEMPORARY = re.compile(r"^\..+\.[^.]+\.tmp$")
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 def _scheme_digest(scheme: Optional[Scheme]) -> Optional[str]:
