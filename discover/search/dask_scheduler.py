@@ -64,6 +64,16 @@ def _quiet_cluster_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def dask_setup(worker: Any = None) -> None:
+    """Preload hook of the LocalCluster's workers: Ctrl-C reaches the whole process group, but
+    only the client handles it (it tells the tasks to stop), so the workers ignore it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_on_worker(task: SearchTask, stop_name: str) -> TaskResult:
     """What a Dask worker runs: the method, with a ``should_stop`` that watches the client's signal."""
     from distributed import Variable
@@ -138,7 +148,7 @@ class DaskScheduler:
             if self.local_workers:
                 self._cluster = distributed.LocalCluster(
                     n_workers=self.local_workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", silence_logs=logging.CRITICAL)
+                    dashboard_address=":0", silence_logs=logging.CRITICAL, preload=[__name__])
                 self.address = self._cluster.scheduler_address
                 self._client = distributed.Client(self._cluster)
             else:
