@@ -48,3 +48,16 @@ class RingError(DiscoverError, ValueError):
 
 class PlotError(DiscoverError):
     """A picture cannot be drawn: matplotlib (the ``plot`` extra) is missing, or the file type is not a picture."""
+
+
+class MissingExtraError(DiscoverError):
+    """An optional feature needs an extra that is not installed; the message says how to install it."""
+
+
+class ClusterError(DiscoverError):
+    """The cluster a search ran on was lost mid-search (exit code 1; everything verified is kept).
+
+    ``result`` holds the :class:`~discover.search.collector.SearchResult` as far as it got.
+    """
+
+    result = None

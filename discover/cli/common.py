@@ -101,6 +101,28 @@ def out_option(help: str, *, folder: bool = False, default: Optional[str] = None
     return click.option("-o", "--out", "out", type=kind, default=default, help=help)
 
 
+def cluster_scheduler(cluster: Optional[str], address: Optional[str], workers: Optional[int], quiet: bool):
+    """The Dask scheduler asked for by ``--cluster local:N`` / ``--scheduler ADDRESS`` (None: the local pool).
+
+    The dashboard address is printed once, when the cluster is up.
+    """
+    if cluster is None and address is None:
+        return None
+    if cluster is not None and address is not None:
+        fail("--cluster and --scheduler exclude each other (unset DASK_SCHEDULER_ADDRESS to use --cluster)")
+    if workers is not None:
+        fail("--workers sizes the local pool; on a cluster use --cluster local:N or start more dask workers")
+    from ..search.dask_scheduler import DaskScheduler, parse_cluster
+
+    def on_connect(s) -> None:
+        dashboard = s.dashboard or "none (pip install bokeh for it)"
+        info(f"dask scheduler {s.address}, {s.workers} worker(s), dashboard {dashboard}", quiet)
+
+    if cluster is not None:
+        return DaskScheduler(local_workers=parse_cluster(cluster), on_connect=on_connect)
+    return DaskScheduler(address=address, on_connect=on_connect)
+
+
 def echo_json(doc: Any) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(doc, indent=2, default=str))

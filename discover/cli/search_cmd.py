@@ -5,11 +5,13 @@ from typing import Optional
 
 import click
 
+from ..errors import ClusterError
 from ..formulas import scheme_formulas
 from ..jsonio import scheme_to_dict
 from ..rings import RING_NAMES
 from .progress_option import progress_plot_option, write_progress_plot
-from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, out_option, quiet_option
+from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, cluster_scheduler, echo_json, fail, info, json_option, out_option, \
+    quiet_option
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -55,20 +57,28 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A method option (repeatable); unknown keys are errors. See --options-help.")
 @click.option("--options-help", is_flag=True, help="List the options of --method (or of every method) and exit.")
+@click.option("--cluster", default=None, metavar="local:N",
+              help="Run the tasks on a Dask LocalCluster of N worker processes (needs the distributed extra).")
+@click.option("--scheduler", "scheduler_address", default=None, envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
+              help="Run the tasks on the running Dask cluster of this scheduler (env DASK_SCHEDULER_ADDRESS).")
+@click.option("--resume", is_flag=True,
+              help="Continue the search whose state is in --out (same request): finished tasks are not rerun.")
 @progress_plot_option
 @json_option()
 @quiet_option()
 def search_command(format: str, rank: Optional[int], method: Optional[str], ring: str, bound: int, seed: int,
                    restarts: Optional[int], time_limit: Optional[float], workers: Optional[int], find_all: bool,
                    max_found: Optional[int], out: Optional[str], start_source: Optional[str],
-                   option_pairs: tuple[str, ...], options_help: bool, progress_plot: Optional[str], as_json: bool,
+                   option_pairs: tuple[str, ...], options_help: bool, cluster: Optional[str],
+                   scheduler_address: Optional[str], resume: bool, progress_plot: Optional[str], as_json: bool,
                    quiet: bool) -> None:
     """Search for an exact scheme for FORMAT (NxMxP) with --rank products.
 
     Every candidate is checked exactly and proven with sympy before it is printed or saved; a
     scheme with fewer products than asked is a better answer and is reported under its rank.
-    Exit code 0 found, 1 not found, 2 bad input, 130 interrupted (what was found is printed
-    and every file already written is kept).
+    Exit code 0 found, 1 not found (or the cluster was lost), 2 bad input, 130 interrupted
+    (what was found is printed and every file already written is kept). With --out the folder
+    keeps the search's state, so --resume continues it after Ctrl-C, a crash or a kill.
 
     \b
     Examples:
@@ -77,6 +87,8 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 2x3x3 --rank 15 --all --max-found 10 --json
       strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
       strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
+      strassen search 3x3x3 --rank 23 --method flip --cluster local:4 -o found/
+      strassen search 3x3x3 --rank 23 --all --scheduler tcp://10.0.0.5:8786 -o found/ --resume
       strassen search --method lm --options-help x
       strassen search 3x3x3 --rank 23 --progress-plot progress.png
     """
@@ -90,6 +102,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
         return
     if rank is None:
         fail("--rank is required")
+    scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
     start = load_source(start_source) if start_source is not None else None
     problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start)
 
@@ -111,7 +124,13 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     try:
         result = search(problem, method, _parse_options(option_pairs), seed=seed, restarts=restarts,
                         time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
-                        progress=bar, on_found=on_found, on_start=on_start)
+                        progress=bar, on_found=on_found, on_start=on_start, scheduler=scheduler, resume=resume)
+    except ClusterError as e:
+        # Everything verified so far is printed and saved; the state lets --resume go on.
+        if bar is not None:
+            bar.close()
+        click.echo(f"error: {e}" + (f" (saved schemes kept; continue with --resume -o {out})" if out else ""), err=True)
+        raise SystemExit(EXIT_NOT_FOUND) from None
     finally:
         if bar is not None:
             bar.close()

@@ -5,9 +5,10 @@ For each (method, target) cell, within a wall-time budget:
 * **rate**: whole tasks only (every member of a batch runs to the end; the first task ignores
   the budget so each cell measures at least one batch) with seeds derived from the bench seed; a restart succeeds when its candidate passes the exact check. Gives the
   restarts tried, the success rate per restart and seconds per restart.
-* **time to first**: independent searches through the driver (first-hit mode, one worker,
-  seeds ``seed + 1000 + s``), timed from the start to the first scheme proven with sympy
-  (imports excluded). Gives the median and max over the searches that succeeded.
+* **time to first**: independent searches through the driver (first-hit mode, one worker, or
+  the scheduler given, e.g. a Dask cluster; seeds ``seed + 1000 + s``), timed from the start to
+  the first scheme proven with sympy (imports excluded). Gives the median and max over the
+  searches that succeeded.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from ..problem import Problem
 from .contract import SearchTask, build_options
 from .driver import search, task_seed
 from .registry import get_method, method_names
+from .schedulers import Scheduler
 
 #: (format, rank) targets of the full benchmark.
 TARGETS = [("2x2x2", 7), ("2x2x3", 11), ("2x3x3", 15), ("2x2x4", 14), ("2x3x4", 20), ("3x3x3", 23)]
@@ -67,8 +69,11 @@ def machine_description() -> str:
 
 
 def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, searches: int = 3,
-               options: Optional[dict] = None) -> Cell:
-    """Measure one (method, target) cell within ``budget`` seconds (half rate, half time-to-first)."""
+               options: Optional[dict] = None, scheduler: Optional[Scheduler] = None) -> Cell:
+    """Measure one (method, target) cell within ``budget`` seconds (half rate, half time-to-first).
+
+    The timed searches run on ``scheduler`` (default: one worker in this process).
+    """
     cell = Cell(method, f"{fmt} r{rank}")
     m = get_method(method)
     try:
@@ -107,7 +112,8 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
         left = deadline - time.monotonic()
         if left <= 0.5 and s > 0:
             break
-        result = search(problem, m, opts, seed=seed + 1000 + s, time_limit=max(left, 1.0), workers=1)
+        result = search(problem, m, opts, seed=seed + 1000 + s, time_limit=max(left, 1.0), workers=1,
+                        scheduler=scheduler)
         cell.searches += 1
         if result.found and result.first_found_seconds is not None:
             cell.found_times.append(result.first_found_seconds)
@@ -115,8 +121,9 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
 
 
 def run_bench(methods: list[str], targets: list[tuple[str, int]], budget: float, seed: int = 0, searches: int = 3,
-              on_cell: Optional[Callable[[Cell], None]] = None, method_options: Optional[dict] = None) -> list[Cell]:
-    """Every (method, target) cell; ``on_cell`` is called as each one finishes."""
+              on_cell: Optional[Callable[[Cell], None]] = None, method_options: Optional[dict] = None,
+              scheduler: Optional[Scheduler] = None) -> list[Cell]:
+    """Every (method, target) cell; ``on_cell`` is called as each one finishes (timed searches on ``scheduler``)."""
     known = method_names()
     cells = []
     for spec in methods:
@@ -127,7 +134,7 @@ def run_bench(methods: list[str], targets: list[tuple[str, int]], budget: float,
         options = dict((method_options or {}).get(method) or {})
         options.update(dict(pair.split("=", 1) for pair in opts.split(";") if pair))
         for fmt, rank in targets:
-            cell = bench_cell(method, fmt, rank, budget, seed, searches, options or None)
+            cell = bench_cell(method, fmt, rank, budget, seed, searches, options or None, scheduler)
             cell.method = spec
             cells.append(cell)
             if on_cell is not None:

@@ -35,6 +35,8 @@ class Progress:
     elapsed: float
     best_rank: Optional[int] = None
     target: Optional[int] = None
+    tasks_running: Optional[int] = None  # from the scheduler, when it says
+    workers: Optional[int] = None
 
 
 @dataclass
@@ -169,6 +171,31 @@ class Collector:
                 self.by_task[task.task_index] = scheme
                 break  # the lowest restart of this task is the one that counts
         return success
+
+    def restore(self, saved: list[tuple[Optional[int], Scheme, Optional[Path]]], tasks_done: int,
+                restarts_done: int, best_rank: Optional[int]) -> None:
+        """Resume: take back what an earlier run of the same search verified (see :mod:`.state`).
+
+        ``saved`` holds ``(task index, scheme, saved path or None)``. With ``find_all`` the
+        schemes count as found (and are not saved or reported again); in first-hit mode they
+        compete with the new results for the lowest task index.
+        """
+        r = self.result
+        r.tasks_done += tasks_done
+        r.restarts_done += restarts_done
+        r.best_rank = _lower(r.best_rank, best_rank)
+        for task_index, scheme, path in saved:
+            r.best_residual = 0.0
+            r.best_rank = _lower(r.best_rank, scheme.rank)
+            if self.find_all:
+                key = canonical_key(scheme)
+                if key in self.keys or path is None:
+                    continue
+                self.keys.add(key)
+                r.found.append(scheme)
+                r.saved.append(path)
+            elif task_index is not None and task_index not in self.by_task:
+                self.by_task[task_index] = scheme
 
     def _verified(self, cand: Candidate, task: SearchTask) -> Optional[Scheme]:
         try:

@@ -12,6 +12,10 @@ seed, so results never depend on scheduling) and runs ``batch`` restarts of the 
 successful task of lowest index, and inside a task the driver sets ``first_hit``, so a batched
 method may return at its first exact member: the outcome depends only on the seed, never on
 the number of workers or on the scheduler.
+
+With an output folder the search keeps a state file there (:mod:`.state`), so
+``search(..., resume=True)`` continues a search that was stopped (Ctrl-C, crash, SIGKILL)
+without redoing finished tasks or saving a scheme twice.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from ..errors import SearchError
+from ..errors import ClusterError, SearchError
 from ..problem import Problem
 from ..provenance import certify
 from ..scheme import Scheme
@@ -32,6 +36,7 @@ from .collector import Collector, Progress, SearchResult
 from .contract import Method, SearchTask, build_options
 from .registry import default_method, get_method
 from .schedulers import Scheduler, local_scheduler
+from .state import SearchState, describe_request
 from .store import open_store
 
 #: Seconds a search runs when neither a restart count nor a time limit bounds it.
@@ -96,6 +101,7 @@ def search(
     scheduler: Optional[Scheduler] = None,
     on_found: Optional[Callable[[Scheme, Optional[Path]], None]] = None,
     on_start: Optional[Callable[[str, Optional[float]], None]] = None,
+    resume: bool = False,
 ) -> SearchResult:
     """Run a search and return only verified schemes.
 
@@ -135,6 +141,10 @@ def search(
         Called with ``(scheme, saved path or None)`` as soon as each result is final.
     on_start : callable, optional
         Called with ``(method name, time limit)`` once the request is checked, before any work.
+    resume : bool
+        Continue the search whose state is in ``out_dir`` (same problem, method, options,
+        seed, restarts and mode, else SearchError): finished tasks are skipped and the schemes
+        it saved count as found. Time limits apply to this run.
 
     Returns
     -------
@@ -146,11 +156,16 @@ def search(
     ------
     SearchError
         For a request no search can run (unknown method or option, bad limits, an output
-        folder that cannot be written, a method that cannot handle the problem).
+        folder that cannot be written, a method that cannot handle the problem, a resume
+        that does not match the saved state).
+    ClusterError
+        When the scheduler loses its cluster; its ``result`` holds what was verified (and saved).
     """
     if not isinstance(problem, Problem):
         raise SearchError(f"problem must be a Problem, got {type(problem).__name__}")
     check_request(seed, restarts, time_limit, workers, max_found)
+    if resume and out_dir is None:
+        raise SearchError("--resume needs the output folder (-o DIR) of the search to continue")
     store = open_store(out_dir)
     start = time.monotonic()
     if problem.naive:
@@ -175,12 +190,21 @@ def search(
     collector.result.time_limit = time_limit
     collector.workers = scheduler.workers
     user_stop = should_stop or (lambda: False)
+    state = None
+    if store is not None:
+        request = describe_request(problem, method_obj.name, options, seed, restarts, find_all, batch)
+        state = SearchState.open(store.folder, request, resume)
+        collector.restore(state.saved_schemes(), len(state.done), state.restarts_done, state.best_rank)
+        state.record(collector)
+    needed = n_tasks
+    if not find_all and collector.by_task:  # resumed after a success: only lower tasks can beat it
+        needed = min(collector.by_task) if needed is None else min(needed, min(collector.by_task))
 
     class _Source:
         """The driver's side of the scheduler contract."""
 
         def __init__(self) -> None:
-            self.n_tasks = n_tasks
+            self.n_tasks = needed
             self.find_all = find_all
             self.last_report = 0.0
 
@@ -195,7 +219,14 @@ def search(
                               first_hit=not find_all)
 
         def accept(self, task, result) -> bool:
-            return collector.accept(task, result)
+            success = collector.accept(task, result)
+            if state is not None:
+                # A task cut short by the time limit or a stop is not finished: a resume reruns it.
+                state.record(collector, None if self.stopping() else task.task_index)
+            return success
+
+        def is_done(self, i: int) -> bool:
+            return state is not None and i in state.done
 
         def stopping(self) -> bool:
             return (deadline is not None and time.monotonic() >= deadline) or user_stop() or collector.enough()
@@ -208,13 +239,23 @@ def search(
                 r.history.append((round(elapsed, 3), float(best), collector.hits))
             if progress is not None:
                 progress(Progress(r.restarts_done, r.tasks_done, r.best_residual, collector.hits, r.rejected,
-                                  elapsed, r.best_rank, problem.rank))
+                                  elapsed, r.best_rank, problem.rank,
+                                  getattr(scheduler, "tasks_running", None), getattr(scheduler, "workers", None)))
 
+    lost: Optional[ClusterError] = None
     try:
         scheduler.run(_Source())
     except KeyboardInterrupt:
         collector.result.interrupted = True
+    except ClusterError as e:
+        lost = e
     collector.finish()
+    if state is not None:
+        state.record(collector)
+    if lost is not None:
+        collector.result.elapsed = time.monotonic() - start
+        lost.result = collector.result
+        raise lost
     collector.result.elapsed = time.monotonic() - start
     _Source().report()
     return collector.result

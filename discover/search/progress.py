@@ -9,13 +9,21 @@ from .collector import Progress
 
 
 def format_progress(p: Progress) -> str:
-    """``restarts 48 | best rank 24 (target 23) | exact 1 | 3.2 s`` (residual for numerical methods)."""
+    """``tasks 12 done, 2 running, 2 workers | restarts 48 | best rank 24 (target 23) | exact 1 | 3.2 s``.
+
+    The residual replaces the rank for numerical methods; the task part shows when the
+    scheduler reports it.
+    """
     if p.best_rank is not None:
         best = f"best rank {p.best_rank}" + (f" (target {p.target})" if p.target is not None else "")
     else:
         best = "best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}")
     extra = f" | rejected {p.rejected}" if p.rejected else ""
-    return f"restarts {p.restarts_done} | {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
+    tasks = ""
+    if p.tasks_running is not None:  # the scheduler reports its tasks and workers
+        tasks = f"tasks {p.tasks_done} done, {p.tasks_running} running" + \
+            (f", {p.workers} workers" if p.workers is not None else "") + " | "
+    return f"{tasks}restarts {p.restarts_done} | {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
 
 
 class ProgressLine:

@@ -9,10 +9,13 @@ stop. It never verifies or saves anything: it hands each :class:`TaskResult` bac
   started, running ones above it are told to stop, and every task below it still finishes, so
   the reported scheme depends only on the seed;
 * ``source.stopping()`` (time limit, enough found, the caller's stop flag) ends the run;
+* a task for which ``source.is_done(i)`` is true (finished by an earlier run that is being
+  resumed) is skipped (:func:`skip_done` does it);
 * Ctrl-C (``KeyboardInterrupt``) propagates after the workers were told to stop.
 
-To add a scheduler (the distributed backend is one), implement :class:`Scheduler` and pass it
-to :func:`discover.search.search` as ``scheduler=``.
+A scheduler may keep ``tasks_running`` and ``workers`` current for the progress display.
+To add a scheduler (:mod:`discover.search.dask_scheduler` is one), implement
+:class:`Scheduler` and pass it to :func:`discover.search.search` as ``scheduler=``.
 """
 from __future__ import annotations
 
@@ -42,6 +45,17 @@ class TaskSource(Protocol):
 
     def report(self) -> None: ...
 
+    def is_done(self, index: int) -> bool:
+        """True for a task an earlier run finished (resume): it is not run again."""
+
+
+def skip_done(source: TaskSource, index: int) -> int:
+    """The first task index at or after ``index`` that still has to run."""
+    is_done = getattr(source, "is_done", None)
+    while is_done is not None and (source.n_tasks is None or index < source.n_tasks) and is_done(index):
+        index += 1
+    return index
+
 
 class Scheduler(Protocol):
     """Runs the tasks of a :class:`TaskSource`."""
@@ -62,18 +76,24 @@ class InlineScheduler:
 
     name = "inline"
     workers = 1
+    tasks_running = 0
 
     def run(self, source: TaskSource) -> None:
-        i = 0
+        i = skip_done(source, 0)
         while source.n_tasks is None or i < source.n_tasks:
             if source.stopping():
                 return
             task = source.make_task(i)
-            success = source.accept(task, execute(task, source.stopping))
+            self.tasks_running = 1
+            try:
+                result = execute(task, source.stopping)
+            finally:
+                self.tasks_running = 0
+            success = source.accept(task, result)
             source.report()
             if success and not source.find_all:
                 return
-            i += 1
+            i = skip_done(source, i + 1)
 
 
 # --------------------------------------------------------------------------- process pool, worker side
@@ -114,6 +134,7 @@ class ProcessPoolScheduler:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self.tasks_running = 0
 
     def run(self, source: TaskSource) -> None:
         ctx = mp.get_context("fork")
@@ -122,7 +143,7 @@ class ProcessPoolScheduler:
         pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
                                       initargs=(stop_all, stop_above))
         running: dict[cf.Future, SearchTask] = {}
-        next_index = 0
+        next_index = skip_done(source, 0)
         first_success: Optional[int] = None
         try:
             while True:
@@ -134,7 +155,8 @@ class ProcessPoolScheduler:
                         and (first_success is None or next_index < first_success):
                     task = source.make_task(next_index)
                     running[pool.submit(_run_in_worker, task)] = task
-                    next_index += 1
+                    next_index = skip_done(source, next_index + 1)
+                self.tasks_running = len(running)
                 if not running:
                     return
                 done, _ = cf.wait(list(running), timeout=0.5, return_when=cf.FIRST_COMPLETED)
@@ -144,6 +166,7 @@ class ProcessPoolScheduler:
                     if success and not source.find_all and (first_success is None or task.task_index < first_success):
                         first_success = task.task_index
                         stop_above.value = first_success
+                self.tasks_running = len(running)
                 source.report()
         except BaseException:
             stop_all.set()
