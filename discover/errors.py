@@ -20,3 +20,11 @@ class SchemeError(DiscoverError, ValueError):
 
 class LoadError(DiscoverError):
     """A scheme file cannot be read, parsed or validated."""
+
+
+class DtypeError(DiscoverError, TypeError):
+    """Inputs of a dtype that scheme evaluation refuses (booleans)."""
+
+
+class IntegerOverflowError(DiscoverError, OverflowError):
+    """The exact integer evaluation of a scheme with fractions could overflow int64."""
