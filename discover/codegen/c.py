@@ -81,6 +81,9 @@ def _one_level(program: Program, name: str, ctype: str, h: str) -> list[str]:
         "{",
         f"    {ctype} *wA[{counts['A']}] = {{0}}, *wB[{counts['B']}] = {{0}}, *wC[{counts['C']}] = {{0}};",
         "    int ok = 1, k;",
+        "#ifdef STRASSEN_TRACE",
+        f"    STRASSEN_TRACE(\"{name}_one_level\");  /* instrumentation hook, off unless defined */",
+        "#endif",
     ]
     for kind in "ABC":
         r, c = dims[kind]
@@ -145,7 +148,8 @@ _HEAD = '''/*
  * {name}_i64 is exact: additions and products wrap around in unsigned 64-bit arithmetic,
  * so the result is A*B modulo 2^64 (exactly A*B whenever it fits in int64).
  * {int_note}
- * There is no complex variant.
+ * There is no complex variant. Defining the macro STRASSEN_TRACE(name) at compile time
+ * calls it on entry to every one-level step (instrumentation; tests count calls with it).
  */
 #include <stdint.h>
 #include <stdlib.h>
