@@ -480,3 +480,17 @@ def test_published_rational_keys_are_the_rational_ones():
                        ("alphaevolve/alphaevolve_decompositions.npz", AE_RATIONAL)):
         items = import_file(data / path)
         assert {it.key for it in items if it.scheme is not None and it.scheme.denominator > 1} == set(keys)
+
+
+def test_export_cutoff_option(runner, tmp_path):
+    out = tmp_path / "s1.py"
+    result = runner.invoke(main, ["export", "strassen", "--to", "python", "--cutoff", "1", "-o", str(out),
+                                  "--no-stability", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"cutoff": 1' in result.stdout and "cutoff=1" in result.stderr
+    module = _import(out, out.read_text())
+    assert module.DEFAULT_CUTOFF == 1 and module.applied_levels(3, 3, 3, levels=1) == 1
+    bad = runner.invoke(main, ["export", "strassen", "--to", "c", "--cutoff", "1", "-o", str(tmp_path / "s.c")])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --cutoff") and "Traceback" not in bad.output
+    zero = runner.invoke(main, ["export", "strassen", "--to", "torch", "--cutoff", "0", "-o", str(tmp_path / "t.py")])
+    assert zero.exit_code == 2 and zero.stderr.count("\n") == 1

@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ..codegen import TARGETS, generate
+from ..codegen import CUTOFF_TARGETS, DEFAULT_CUTOFF, TARGETS, generate
 from ..errors import DiscoverError
 from ..jsonio import atomic_write_text, load_scheme
 from ..scheme import Scheme
@@ -33,11 +33,14 @@ def _load(source: str) -> Scheme:
               help="python, torch, c (code); latex, markdown (formulas); json, alphatensor, perminov, exp, lifted, benson-ballard.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: stdout for text targets).")
 @click.option("--no-eliminate", is_flag=True, help="Generate the plain program (no shared subexpressions).")
+@click.option("--cutoff", type=int, default=None, metavar="N",
+              help=f"Default cutoff of the generated matmul (python, torch; default {DEFAULT_CUTOFF}): blocks "
+                   "smaller than N in any dimension use A @ B. 1 always runs the scheme.")
 @click.option("--no-stability", is_flag=True, help="Skip measuring the error growth.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report (additions, stability, file) on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No report on stderr.")
-def export_command(source: str, target: str, output: Optional[str], no_eliminate: bool, no_stability: bool,
-                   as_json: bool, quiet: bool) -> None:
+def export_command(source: str, target: str, output: Optional[str], no_eliminate: bool, cutoff: Optional[int],
+                   no_stability: bool, as_json: bool, quiet: bool) -> None:
     """Write a verified scheme as code, formulas or an interchange format.
 
     SOURCE is a scheme file (or ``strassen``/``winograd``). The scheme is verified first:
@@ -48,11 +51,14 @@ def export_command(source: str, target: str, output: Optional[str], no_eliminate
     \b
     Examples:
       strassen export algorithms/2x2x2_r7_ZT.json --to python -o strassen2.py
+      strassen export algorithms/3x3x3_r23_ZT.json --to python --cutoff 1 -o s333.py
       strassen export winograd --to c -o winograd.c && gcc -O2 -Wall -Werror -c winograd.c
       strassen export winograd --to markdown
     """
     if target not in TARGETS and target not in INTERCHANGE_TARGETS:
         fail(f"unknown target {target!r}; choose one of {', '.join([*TARGETS, *INTERCHANGE_TARGETS])}")
+    if cutoff is not None and (target not in CUTOFF_TARGETS or cutoff < 1):
+        fail(f"--cutoff takes a value of at least 1 and applies to {', '.join(CUTOFF_TARGETS)} only")
     try:
         scheme = _load(source)
     except DiscoverError as e:
@@ -69,9 +75,13 @@ def export_command(source: str, target: str, output: Optional[str], no_eliminate
         from ..slp import compile_scheme
 
         program = compile_scheme(scheme, eliminate=not no_eliminate)
-        text = generate(scheme, target, command_line(), program=program)
+        text = generate(scheme, target, command_line(), program=program, cutoff=cutoff)
         doc["additions"] = {"plain": scheme.additions, "program": program.additions}
         info(f"additions per level: {scheme.additions} written plainly, {program.additions} in the program", quiet)
+        if target in CUTOFF_TARGETS:
+            doc["cutoff"] = DEFAULT_CUTOFF if cutoff is None else cutoff
+            info(f"matmul(A, B, levels=1, cutoff={doc['cutoff']}): blocks smaller than the cutoff use A @ B "
+                 "(cutoff=1 forces the scheme)", quiet)
         if not no_stability:
             from ..stability import measure_stability
 
