@@ -494,3 +494,21 @@ def test_export_cutoff_option(runner, tmp_path):
     assert bad.exit_code == 2 and bad.stderr.startswith("error: --cutoff") and "Traceback" not in bad.output
     zero = runner.invoke(main, ["export", "strassen", "--to", "torch", "--cutoff", "0", "-o", str(tmp_path / "t.py")])
     assert zero.exit_code == 2 and zero.stderr.count("\n") == 1
+
+
+def test_integral_program_rescales_exactly():
+    from discover.integral import integral_program, intermediate_bound
+
+    s = strassen()
+    program = compile_scheme(s)
+    assert integral_program(program) == (program, 1)  # integer programs come back unchanged
+    halves = Scheme.from_arrays(np.array(s.U) * 2, s.V, np.array(s.W) * Fraction(1, 2), "2x2x2")
+    scaled, d = integral_program(compile_scheme(halves))
+    assert d == 1 and all(type(c) is int for step in scaled.steps for _, c in step.terms)  # 2·a11 + 2·a22 → a11 + a22
+    scheme, program = _case("3x3x3-q")
+    scaled, d = integral_program(program)
+    assert d > 1 and all(type(c) is int for step in scaled.steps for _, c in step.terms)
+    assert scaled.additions == program.additions and scaled.products == program.products
+    norms = side_norms(scaled)
+    assert intermediate_bound(norms, 3, 5, 7, 19, 0) == 19 * 5 * 7
+    assert intermediate_bound(norms, 3, 5, 7, 19, 2) >= intermediate_bound(norms, 3, 5, 7, 19, 1) > 19 * 5 * 7
