@@ -13,7 +13,10 @@ and the layers, a few for C; the rest marked slow), rational
 variants of catalog schemes (a sandwich with determinant-2 matrices puts halves into U, V
 and W), and the rational published schemes of ``../shared/data`` (AlphaTensor's
 factorizations with denominators 2 and 8, AlphaEvolve's 2x4x5 r32 and 3x4x6 r54; skipped
-when the folder is absent; the big ones are slow).
+when the folder is absent, or found at ``$STRASSEN_SHARED_DATA``; the big ones are slow).
+
+The slow cases form an exhaustive sweep that CI (which runs slow tests too) skips: run it with
+``STRASSEN_EXHAUSTIVE=1 python -m pytest -m slow tests/test_dtype_policy.py``.
 """
 from __future__ import annotations
 
@@ -56,6 +59,10 @@ FAST_PUBLISHED = {"at-3,4,11", "at-3,9,11", "ae-decomposition_245"}
 FAST_PUBLISHED_TORCH = {"ae-decomposition_245"}
 #: Level 2 of a published scheme costs 1 + rank one-level steps in Python: only up to this rank.
 LEVEL2_MAX_RANK = 120
+#: The exhaustive sweep (13 min measured on 2 busy cores) is opt-in: CI runs slow tests too.
+SWEEP = [pytest.mark.slow, pytest.mark.skipif(
+    not os.environ.get("STRASSEN_EXHAUSTIVE"),
+    reason="exhaustive dtype sweep: set STRASSEN_EXHAUSTIVE=1 (and run with -m slow)")]
 
 
 def _shared_data() -> Path:
@@ -109,7 +116,7 @@ def _catalog_params(fast_dim: int = 4) -> list:
     params = []
     for path in sorted(catalog_dir().glob("*.json")):
         dims = [int(d) for d in path.name.split("_")[0].split("x")]
-        marks = [pytest.mark.slow] if max(dims) > fast_dim else []
+        marks = SWEEP if max(dims) > fast_dim else []
         params.append(pytest.param(path.name, marks=marks, id=path.stem))
     return params
 
@@ -118,7 +125,7 @@ def _published_params(fast_set: set) -> list:
     params = []
     for key in AT_RATIONAL + AE_RATIONAL:
         name = ("at-" if "," in key else "ae-") + key
-        marks = [] if name in fast_set else [pytest.mark.slow]
+        marks = [] if name in fast_set else SWEEP
         params.append(pytest.param(name, marks=marks, id=name))
     return params
 
@@ -290,7 +297,7 @@ def _call_c(lib, name: str, ctype: str, A: np.ndarray, B: np.ndarray, levels: in
 
 _C_FAST = ("2x2x2_r7_ZT.json", "3x3x3-q", "ae-decomposition_245")
 C_CASES = list(_C_FAST) + [
-    pytest.param(name, marks=[pytest.mark.slow], id=name)
+    pytest.param(name, marks=SWEEP, id=name)
     for name in [p.values[0] for p in _catalog_params()] + RATIONAL + ["ae-decomposition_346", "at-3,4,11"]
     if name not in _C_FAST]
 
@@ -471,6 +478,7 @@ def test_exported_rational_scheme_exact_on_int64_and_keeps_float32(runner, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("STRASSEN_EXHAUSTIVE"), reason="reads both npz files (~25 s): STRASSEN_EXHAUSTIVE=1")
 def test_published_rational_keys_are_the_rational_ones():
     """The hard-coded AT_RATIONAL/AE_RATIONAL lists match the files (reading all of them takes ~20 s)."""
     from discover.interchange import import_file
