@@ -9,8 +9,9 @@ times the product; generated code and the DNN layers divide the result of each l
 Every variable ``v`` of the program gets a positive rational scale ``σ_v`` such that
 ``σ_v·v`` is a combination with coprime integer coefficients of the scaled variables it is
 built from (a temporary ``2·a11 + 2·a22`` is kept as ``a11 + a22``); the outputs share one
-integer scale ``D``, the least that makes their coefficients integers. The transformation keeps the program's additions and shared
-subexpressions; it is checked against the original on random integers.
+integer scale ``D``, the least that makes their coefficients integers. The transformation
+keeps the program's additions and shared subexpressions; it is checked against the original
+on random integers.
 
 :func:`side_norms` and :func:`intermediate_bound` bound the magnitude of every value the
 integer evaluation produces, so that callers can check before running that nothing
