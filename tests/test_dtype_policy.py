@@ -57,11 +57,15 @@ AE_RATIONAL = ("decomposition_245", "decomposition_346")
 FAST_PUBLISHED = {"at-3,4,11", "at-3,9,11", "ae-decomposition_245"}
 #: ... and by the torch target and the layers (the others are slow there).
 FAST_PUBLISHED_TORCH = {"ae-decomposition_245"}
-#: Level 2 of a published scheme costs 1 + rank one-level steps in Python: only up to this rank.
-LEVEL2_MAX_RANK = 120
+#: Level 2 of a rank-r scheme runs r + 1 one-level steps in Python: by default up to rank 120, in
+#: the exhaustive sweep up to rank 230 (AlphaTensor's 3x9x11 r225 with 1/8: ~15 s per dtype).
+EXHAUSTIVE = bool(os.environ.get("STRASSEN_EXHAUSTIVE"))
+LEVEL2_MAX_RANK = 230 if EXHAUSTIVE else 120
+#: SchemeMatmul compiles with elimination and an exact check: minutes above this rank.
+LAYER_MAX_RANK = 120
 #: The exhaustive sweep (13 min measured on 2 busy cores) is opt-in: CI runs slow tests too.
 SWEEP = [pytest.mark.slow, pytest.mark.skipif(
-    not os.environ.get("STRASSEN_EXHAUSTIVE"),
+    not EXHAUSTIVE,
     reason="exhaustive dtype sweep: set STRASSEN_EXHAUSTIVE=1 (and run with -m slow)")]
 
 
@@ -104,7 +108,7 @@ def _case(name: str) -> tuple[Scheme, Program]:
     """The scheme of a case and its program (big published schemes: plain and unchecked, to stay fast)."""
     if name.startswith(("at-", "ae-")):
         scheme = _published(name)
-        big = scheme.rank > LEVEL2_MAX_RANK
+        big = scheme.rank > LAYER_MAX_RANK
         assert scheme.denominator > 1
         return scheme, compile_scheme(scheme, eliminate=not big, check=not big)
     scheme = _rational(name) if name.endswith("-q") else load_scheme(catalog_dir() / name)
@@ -235,7 +239,7 @@ def test_scheme_matmul_forced(name, levels):
     from discover.nn import SchemeMatmul
 
     scheme, _ = _case(name)
-    if scheme.rank > LEVEL2_MAX_RANK:
+    if scheme.rank > LAYER_MAX_RANK:
         pytest.skip("SchemeMatmul compiles with elimination and an exact check: minutes at this rank")
     layer = SchemeMatmul(scheme, levels=levels)
     calls: list = []
@@ -478,7 +482,7 @@ def test_exported_rational_scheme_exact_on_int64_and_keeps_float32(runner, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("STRASSEN_EXHAUSTIVE"), reason="reads both npz files (~25 s): STRASSEN_EXHAUSTIVE=1")
+@pytest.mark.skipif(not EXHAUSTIVE, reason="reads both npz files (~25 s): STRASSEN_EXHAUSTIVE=1")
 def test_published_rational_keys_are_the_rational_ones():
     """The hard-coded AT_RATIONAL/AE_RATIONAL lists match the files (reading all of them takes ~20 s)."""
     from discover.interchange import import_file
