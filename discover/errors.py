@@ -61,3 +61,11 @@ class ClusterError(DiscoverError):
     """
 
     result = None
+
+
+class DtypeError(DiscoverError, TypeError):
+    """Inputs of a dtype that scheme evaluation refuses (booleans)."""
+
+
+class IntegerOverflowError(DiscoverError, OverflowError):
+    """The exact integer evaluation of a scheme with fractions could overflow int64."""

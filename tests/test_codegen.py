@@ -71,12 +71,12 @@ def test_numpy_target_float_tolerance_and_header(tmp_path):
     assert np.array_equal(module.matmul(A, B, levels=2, cutoff=4), A @ B)
 
 
-def test_numpy_target_rational_scheme_within_tolerance(tmp_path):
+def test_numpy_target_rational_scheme_is_exact_on_integers(tmp_path):
     module = _import(tmp_path / "gen_q.py", generate(_rational_scheme(), "python", "test"))
     rng = np.random.default_rng(2)
     A, B = rng.integers(-9, 9, (21, 19)), rng.integers(-9, 9, (19, 23))
     C = module.matmul(A, B, levels=2, cutoff=2)
-    assert C.dtype == np.float64 and np.allclose(C, A @ B, rtol=0, atol=1e-9)
+    assert C.dtype == np.int64 and np.array_equal(C, A @ B)
 
 
 def test_torch_target_exact_batched_and_autograd(tmp_path):
@@ -142,13 +142,13 @@ def test_numpy_target_with_scaled_terms_is_exact(tmp_path):
     """Coefficients other than ±1 (scalar multiplications, buffer reuse around them)."""
     s = winograd()
     U, V, W = np.array(s.U), np.array(s.V), np.array(s.W)
-    U[2], W[2] = U[2] * 3, W[2] * Fraction(1, 3)   # a fraction in W: float result
+    U[2], W[2] = U[2] * 3, W[2] * Fraction(1, 3)   # a fraction in W: the integer rescaling runs
     V[3], W[3] = V[3] * -2, W[3] * Fraction(-1, 2)
     scheme = Scheme.from_arrays(U, V, W, "2x2x2")
     module = _import(tmp_path / "gen_scaled.py", generate(scheme, "python", "test"))
     rng = np.random.default_rng(4)
     A, B = rng.integers(-9, 9, (37, 45)), rng.integers(-9, 9, (45, 29))
-    assert np.allclose(module.matmul(A, B, levels=2, cutoff=2), A @ B, rtol=0, atol=1e-9)
+    assert np.array_equal(module.matmul(A, B, levels=2, cutoff=2), A @ B)
     integral = Scheme.from_arrays(np.array(s.U) * 2, s.V, np.array(s.W), "2x2x2")  # not exact, but compiles
     doubled = _import(tmp_path / "gen_double.py", generate(integral, "python", "test"))
     assert doubled.RATIONAL is False

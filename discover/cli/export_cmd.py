@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ..codegen import TARGETS, generate
+from ..codegen import CUTOFF_TARGETS, DEFAULT_CUTOFF, TARGETS, generate
 from ..interchange import EXPORT_TARGETS
 from ..jsonio import atomic_write_text
 from ..sources import read_source
@@ -21,11 +21,14 @@ from .common import EXIT_NOT_FOUND, SCHEME, command_line, echo_json, fail, info,
               help="python, torch, c (code); latex, markdown (formulas); json, alphatensor, perminov, exp, lifted, benson-ballard.")
 @out_option("Output file (default: stdout for text targets).")
 @click.option("--no-eliminate", is_flag=True, help="Generate the plain program (no shared subexpressions).")
+@click.option("--cutoff", type=int, default=None, metavar="N",
+              help=f"Default cutoff of the generated matmul (python, torch; default {DEFAULT_CUTOFF}): blocks "
+                   "smaller than N in any dimension use A @ B. 1 always runs the scheme.")
 @click.option("--no-stability", is_flag=True, help="Skip measuring the error growth.")
 @json_option("Print a JSON report (additions, stability, file) on stdout.")
 @quiet_option("No report on stderr.")
-def export_command(source: str, target: str, out: Optional[str], no_eliminate: bool, no_stability: bool,
-                   as_json: bool, quiet: bool) -> None:
+def export_command(source: str, target: str, out: Optional[str], no_eliminate: bool, cutoff: Optional[int],
+                   no_stability: bool, as_json: bool, quiet: bool) -> None:
     """Write a verified scheme as code, formulas or an interchange format.
 
     SOURCE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP. The scheme is verified first:
@@ -36,10 +39,13 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
     \b
     Examples:
       strassen export algorithms/2x2x2_r7_ZT.json --to python -o strassen2.py
+      strassen export algorithms/3x3x3_r23_ZT.json --to python --cutoff 1 -o s333.py
       strassen export winograd --to c -o winograd.c && gcc -O2 -Wall -Werror -c winograd.c
       strassen export winograd --to markdown
       strassen export catalog:3x3x3 --to python -o m.py
     """
+    if cutoff is not None and (target not in CUTOFF_TARGETS or cutoff < 1):
+        fail(f"--cutoff takes a value of at least 1 and applies to {', '.join(CUTOFF_TARGETS)} only")
     output = out
     scheme = read_source(source)
     report = verify(scheme, proof=False)
@@ -54,9 +60,13 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
         from ..slp import compile_scheme
 
         program = compile_scheme(scheme, eliminate=not no_eliminate)
-        text = generate(scheme, target, command_line(), program=program)
+        text = generate(scheme, target, command_line(), program=program, cutoff=cutoff)
         doc["additions"] = {"plain": scheme.additions, "program": program.additions}
         info(f"additions per level: {scheme.additions} written plainly, {program.additions} in the program", quiet)
+        if target in CUTOFF_TARGETS:
+            doc["cutoff"] = DEFAULT_CUTOFF if cutoff is None else cutoff
+            info(f"matmul(A, B, levels=1, cutoff={doc['cutoff']}): blocks smaller than the cutoff use A @ B "
+                 "(cutoff=1 forces the scheme)", quiet)
         if not no_stability:
             from ..stability import measure_stability
 

@@ -10,6 +10,13 @@ with its product ``x @ weight.T`` computed that way.
 The scheme's U, V, W are float64 buffers: moved by ``.to()``, saved in the ``state_dict``,
 never trained. Loading a ``state_dict`` recompiles the program from the loaded buffers and
 verifies the scheme exactly first.
+
+Dtypes: operands are promoted with ``torch.promote_types``; floating and complex tensors run
+the program in their dtype. Integer tensors give exactly ``a @ b``: a scheme with fractions
+runs the integer rescaling of its program (:func:`discover.integral.integral_program`) in
+int64 with an exact division after each level, refused with :class:`IntegerOverflowError`
+when :func:`discover.integral.intermediate_bound` cannot rule out an overflow. Booleans are
+refused (:class:`DtypeError`).
 """
 from __future__ import annotations
 
@@ -21,8 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import FormatError, SchemeError
+from ..errors import DtypeError, FormatError, IntegerOverflowError, SchemeError
 from ..formats import Format
+from ..integral import INT64_MAX, integral_program, intermediate_bound, side_norms
 from ..scheme import Scheme
 from ..slp import Program, compile_scheme
 from ..verify import verify_exact
@@ -104,6 +112,9 @@ class SchemeMatmul(nn.Module):
     def _set_scheme(self, scheme: Scheme) -> None:
         self.scheme = scheme
         self.program = compile_scheme(scheme, eliminate=True)
+        # Integer inputs run this program: D times the product, with integer coefficients.
+        self.exact_program, self.denominator = integral_program(self.program)
+        self.growth = side_norms(self.exact_program)
 
     def scheme_from_buffers(self) -> Scheme:
         """The exact scheme held by the U, V, W buffers, verified exactly.
@@ -126,12 +137,39 @@ class SchemeMatmul(nn.Module):
 
     # ------------------------------------------------------------------ evaluation
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """``a @ b`` for ``a`` (..., N, M) and ``b`` (..., M, P), leading dims broadcast."""
+        """``a @ b`` for ``a`` (..., N, M) and ``b`` (..., M, P), leading dims broadcast.
+
+        The result has dtype ``torch.promote_types(a.dtype, b.dtype)``; integers are exact
+        (see the module docstring).
+
+        Raises
+        ------
+        DtypeError
+            For boolean tensors.
+        IntegerOverflowError
+            For integer tensors of a scheme with fractions whose int64 evaluation could overflow.
+        """
         if a.shape[-1] != b.shape[-2]:
             raise ValueError(f"inner dimensions differ: {tuple(a.shape)} @ {tuple(b.shape)}")
-        return self._matmul(a, b, self.levels)
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        if dtype == torch.bool:
+            raise DtypeError("SchemeMatmul multiplies integer, floating or complex tensors, not booleans")
+        a, b = a.to(dtype), b.to(dtype)
+        if dtype.is_floating_point or dtype.is_complex:
+            return self._matmul(a, b, self.levels)
+        if self.denominator == 1 or self.levels == 0 or a.numel() == 0 or b.numel() == 0:
+            return self._matmul(a, b, self.levels, exact=True)  # integer arithmetic in the dtype is exact
+        alpha = max(int(a.max()), -int(a.min()))
+        beta = max(int(b.max()), -int(b.min()))
+        bound = intermediate_bound(self.growth, self.program.scheme_format.dims[1], alpha, beta, a.shape[-1],
+                                   self.levels)
+        if bound > INT64_MAX:
+            raise IntegerOverflowError(
+                f"the exact integer evaluation of this {self.scheme.format} scheme with fractions could reach "
+                f"{bound:.3e}, beyond int64; use fewer levels or smaller entries")
+        return self._matmul(a.to(torch.int64), b.to(torch.int64), self.levels, exact=True).to(dtype)
 
-    def _matmul(self, a: torch.Tensor, b: torch.Tensor, level: int) -> torch.Tensor:
+    def _matmul(self, a: torch.Tensor, b: torch.Tensor, level: int, exact: bool = False) -> torch.Tensor:
         n, m, p = self.program.scheme_format.dims
         N, M, P = a.shape[-2], a.shape[-1], b.shape[-1]
         if level == 0 or min(N // n, M // m, P // p) < self.min_size:
@@ -141,10 +179,10 @@ class SchemeMatmul(nn.Module):
             if (Np, Mp, Pp) != (N, M, P):
                 a = nn.functional.pad(a, (0, Mp - M, 0, Np - N))
                 b = nn.functional.pad(b, (0, Pp - P, 0, Mp - M))
-                return self._blocks(a, b, level)[..., :N, :P]
-            return self._blocks(a, b, level)
+                return self._blocks(a, b, level, exact)[..., :N, :P]
+            return self._blocks(a, b, level, exact)
         N0, M0, P0 = N // n * n, M // m * m, P // p * p
-        core = self._blocks(a[..., :N0, :M0], b[..., :M0, :P0], level)
+        core = self._blocks(a[..., :N0, :M0], b[..., :M0, :P0], level, exact)
         if M0 < M:  # leftover inner columns: a rank-(M-M0) correction
             core = core + torch.matmul(a[..., :N0, M0:], b[..., M0:, :P0])
         if P0 < P:
@@ -153,14 +191,17 @@ class SchemeMatmul(nn.Module):
             core = torch.cat([core, torch.matmul(a[..., N0:, :], b)], dim=-2)
         return core
 
-    def _blocks(self, a: torch.Tensor, b: torch.Tensor, level: int) -> torch.Tensor:
-        """Sizes divisible by the grid: run the program on the blocks."""
+    def _blocks(self, a: torch.Tensor, b: torch.Tensor, level: int, exact: bool = False) -> torch.Tensor:
+        """Sizes divisible by the grid: run the program (``exact``: its integer rescaling) on the blocks."""
         n, m, p = self.program.scheme_format.dims
         bn, bm, bp = a.shape[-2] // n, a.shape[-1] // m, b.shape[-1] // p
         # Blocks are views (copying them into a contiguous block layout measured slower).
         a_blocks = [a[..., i * bn:(i + 1) * bn, j * bm:(j + 1) * bm] for i in range(n) for j in range(m)]
         b_blocks = [b[..., j * bm:(j + 1) * bm, l * bp:(l + 1) * bp] for j in range(m) for l in range(p)]
-        c_blocks = self.program.evaluate(a_blocks, b_blocks, lambda x, y: self._matmul(x, y, level - 1))
+        program = self.exact_program if exact else self.program
+        c_blocks = program.evaluate(a_blocks, b_blocks, lambda x, y: self._matmul(x, y, level - 1, exact))
+        if exact and self.denominator != 1:
+            c_blocks = [torch.div(c, self.denominator, rounding_mode="floor") for c in c_blocks]  # no remainder
         # One copy of each C block into the result (two nested torch.cat calls copy twice).
         lead = c_blocks[0].shape[:-2]
         out = c_blocks[0].new_empty(*lead, n, bn, p, bp)
