@@ -20,3 +20,12 @@ class SchemeError(DiscoverError, ValueError):
 
 class LoadError(DiscoverError):
     """A scheme file cannot be read, parsed or validated."""
+
+
+class LimitError(DiscoverError, ValueError):
+    """An input exceeds a documented size limit (see :mod:`discover.limits`)."""
+
+
+class WriteError(DiscoverError, OSError):
+    """A result cannot be written safely: the target is unwritable, not a regular file, or a
+    symbolic link that leaves its folder."""

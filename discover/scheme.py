@@ -19,6 +19,7 @@ import numpy as np
 from .coefficients import CoefficientError, common_denominator, exact_array
 from .errors import SchemeError
 from .formats import Format
+from .limits import check_scheme_size
 
 #: Ring labels, from most to least restrictive. ``Z2`` marks a scheme valid only mod 2.
 RINGS = ("ZT", "Z", "Q", "Z2")
@@ -107,6 +108,7 @@ class Scheme:
                 raise SchemeError(f"cannot infer a format from U of shape {U_.shape} and V of shape {V_.shape}")
         fmt = Format.parse(fmt)
         r = U_.shape[0]
+        check_scheme_size(fmt.dims, r)
         for name, arr, shape in zip("UVW", arrays, fmt.shapes):
             if arr.shape[1:] != shape or arr.shape[0] != r:
                 raise SchemeError(
@@ -125,6 +127,7 @@ class Scheme:
         fmt = Format.parse(fmt)
         n, m, p = fmt.dims
         r = fmt.naive_rank
+        check_scheme_size(fmt.dims, r, f"naive {fmt}")  # before allocating r·(nm+mp+np) entries
         U = np.zeros((r, n, m), dtype=np.int64)
         V = np.zeros((r, m, p), dtype=np.int64)
         W = np.zeros((r, n, p), dtype=np.int64)
