@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -72,14 +72,35 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def int_bounds(values: list) -> Optional[tuple[int, int]]:
+    """(min, max) when every value is a plain Python ``int`` (C-speed scans), else None."""
+    if not values:
+        return (0, 0)
+    if set(map(type, values)) != {int}:
+        return None
+    return min(values), max(values)
+
+
+def as_int64(arr: np.ndarray) -> Optional[np.ndarray]:
+    """``arr`` as an int64 array when it holds only ints of magnitude below 2**62, else None."""
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype != object:
+        return None
+    values = arr.ravel().tolist()
+    bounds = int_bounds(values)
+    if bounds is None or bounds[0] <= -(2**62) or bounds[1] >= 2**62:
+        return None
+    return np.array(values, dtype=np.int64).reshape(arr.shape)
+
+
 def exact_array(values: Any) -> np.ndarray:
     """An object array of exact coefficients with the nesting of ``values``."""
     arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     if arr.dtype == object:
         values = arr.ravel().tolist()
-        if all(type(v) is int for v in values) and (
-            not values or (max(values) < _INT_LIMIT and min(values) > -_INT_LIMIT)
-        ):
+        bounds = int_bounds(values)
+        if bounds is not None and -_INT_LIMIT < bounds[0] and bounds[1] < _INT_LIMIT:
             flat = values  # already exact Python ints of allowed size: skip the per-entry checks
         else:
             flat = [to_coefficient(v) for v in values]
@@ -109,8 +130,11 @@ def coefficient_to_json(value: Coefficient) -> Union[int, str]:
 
 def common_denominator(arr: np.ndarray) -> int:
     """Least common multiple of the denominators in an exact array (1 for integers)."""
+    values = arr.ravel().tolist()
+    if Fraction not in set(map(type, values)):
+        return 1
     den = 1
-    for v in arr.ravel():
+    for v in values:
         if isinstance(v, Fraction):
             den = math.lcm(den, v.denominator)
     return den

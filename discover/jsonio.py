@@ -41,12 +41,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in a scheme file")
 
 
-def _parse_int(text: str) -> int:
-    if len(text) > MAX_DIGITS + 1:  # before int(): Python refuses over 4300 digits with a ValueError
-        raise ValueError(f"an integer with {len(text)} digits exceeds the limit of {MAX_DIGITS} digits")
-    return int(text)
-
-
 def _parse_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):  # 1e1000000 overflows to inf
@@ -60,10 +54,17 @@ def parse_json(text: str) -> Any:
     Raises ``ValueError`` (a ``json.JSONDecodeError`` for syntax) with a one-line message.
     """
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
     except RecursionError:
         raise ValueError(f"nesting deeper than the limit of {MAX_JSON_DEPTH} levels") from None
-    depth = _depth(doc)
+    except ValueError as e:
+        if "digits" in str(e) and not isinstance(e, json.JSONDecodeError):
+            # Python refuses int() of over 4300 digits; coefficients are limited further below.
+            raise ValueError(f"an integer exceeds the limit of {MAX_DIGITS} digits") from None
+        raise
+    # U, V, W are checked to be exactly r×rows×cols when read; walking their millions of
+    # leaves here would only cost time.
+    depth = _depth({k: v for k, v in doc.items() if k not in ("U", "V", "W")} if isinstance(doc, dict) else doc)
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"nesting of {depth} levels exceeds the limit of {MAX_JSON_DEPTH}")
     return doc
@@ -87,7 +88,6 @@ def _depth(doc: Any) -> int:
 
 def _parse_nested(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
     """Check a nested list against ``shape`` (r, rows, cols) and convert leaves to exact coefficients."""
-    out = np.empty(shape, dtype=object)
     r, rows, cols = shape
 
     def fail(index: tuple[int, ...], node: Any, length: int) -> None:
@@ -102,9 +102,15 @@ def _parse_nested(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
         for i, row in enumerate(mat):
             if not isinstance(row, list) or len(row) != cols:
                 fail((k, i), row, cols)
-            if all(type(v) is int for v in row):  # the common case: plain JSON integers
-                out[k, i, :] = row
-                continue
+    # The common case, plain JSON integers, converted at C speed (Scheme checks their size).
+    out = np.empty(shape, dtype=object)
+    if r and rows and cols:
+        flat = [v for mat in value for row in mat for v in row]
+        if set(map(type, flat)) == {int}:
+            out.ravel()[:] = flat
+            return out
+    for k, mat in enumerate(value):
+        for i, row in enumerate(mat):
             for j, v in enumerate(row):
                 try:
                     out[k, i, j] = to_coefficient(v)
@@ -152,12 +158,12 @@ def scheme_from_dict(doc: Any) -> Scheme:
 
 def _check_ring_label(ring: str, arrays: Mapping[str, np.ndarray]) -> None:
     for name, arr in arrays.items():
-        flat = arr.ravel()
+        flat = arr.ravel().tolist()
         # Fast screen on the whole array; the slow loop below only runs to name the culprit.
-        has_fraction = any(isinstance(v, Fraction) for v in flat)
-        if ring == "Q" or (ring == "Z" and not has_fraction) or (ring == "Z2" and not has_fraction):
+        has_fraction = Fraction in set(map(type, flat))
+        if ring == "Q" or (ring in ("Z", "Z2") and not has_fraction):
             continue
-        if ring == "ZT" and not has_fraction and all(v in (-1, 0, 1) for v in flat):
+        if ring == "ZT" and not has_fraction and (not flat or (min(flat) >= -1 and max(flat) <= 1)):
             continue
         for index, v in np.ndenumerate(arr):
             actual = "Q" if isinstance(v, Fraction) else ("ZT" if v in (-1, 0, 1) else "Z")

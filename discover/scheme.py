@@ -9,6 +9,7 @@ its arrays are copies marked read-only.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from .coefficients import CoefficientError, common_denominator, exact_array
+from .coefficients import CoefficientError, as_int64, common_denominator, exact_array, int_bounds
 from .errors import SchemeError
 from .formats import Format
 from .limits import check_scheme_size
@@ -153,14 +154,28 @@ class Scheme:
         for arr in self.factors:
             yield from arr.ravel()
 
-    @property
+    @functools.cached_property
+    def int64_factors(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """U, V, W as int64 arrays when every coefficient is an integer below 2**62 in
+        magnitude, else None (computed once: the arrays are immutable)."""
+        out = tuple(as_int64(a) for a in self.factors)
+        return None if any(a is None for a in out) else out  # type: ignore[return-value]
+
+    @functools.cached_property
     def coefficient_ring(self) -> str:
-        """``ZT``, ``Z`` or ``Q``: the smallest ring that holds every coefficient."""
+        """``ZT``, ``Z`` or ``Q``: the smallest ring that holds every coefficient (computed once)."""
+        fast = self.int64_factors
+        if fast is not None:
+            return "ZT" if all(a.size == 0 or (a.min() >= -1 and a.max() <= 1) for a in fast) else "Z"
         ring = "ZT"
-        for v in self._all_values():
-            if isinstance(v, Fraction):
-                return "Q"
-            if v not in (-1, 0, 1):
+        for arr in self.factors:
+            values = arr.ravel().tolist()
+            bounds = int_bounds(values)
+            if bounds is None:
+                if any(isinstance(v, Fraction) for v in values):
+                    return "Q"
+                bounds = (min(values), max(values))
+            if bounds[0] < -1 or bounds[1] > 1:
                 ring = "Z"
         return ring
 
@@ -177,6 +192,8 @@ class Scheme:
     @property
     def denominator(self) -> int:
         """Least common denominator of all coefficients (1 for integer schemes)."""
+        if self.int64_factors is not None:
+            return 1
         return math.lcm(*(common_denominator(a) for a in self.factors))
 
     @property
@@ -195,7 +212,8 @@ class Scheme:
     @staticmethod
     def nonzero_counts(arr: np.ndarray) -> np.ndarray:
         """Nonzero entries per factor of an (r, rows, cols) array."""
-        return (arr != 0).reshape(arr.shape[0], -1).sum(axis=1).astype(int)
+        r = arr.shape[0]
+        return (arr != 0).reshape(r, int(np.prod(arr.shape[1:]))).sum(axis=1).astype(int)  # -1 fails when r = 0
 
     def int_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Integer numerators (object arrays of Python ints) and one common denominator d.

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .coefficients import as_int64
 from .errors import LimitError
 from .formats import Format
 from .limits import MAX_DENSE_ENTRIES, MAX_VERIFY_TERMS
@@ -36,7 +37,10 @@ def matmul_tensor(fmt: Any) -> np.ndarray:
 def _bound(U: np.ndarray, V: np.ndarray, W: np.ndarray) -> int:
     """Proven bound on |Σ_k U V W| entries: Σ_k max|U_k|·max|V_k|·max|W_k|."""
     def row_max(a: np.ndarray) -> list[int]:
-        flat = a.reshape(a.shape[0], -1)
+        flat = a.reshape(a.shape[0], int(np.prod(a.shape[1:])))
+        fast = as_int64(flat)
+        if fast is not None:  # vectorised; .tolist() gives Python ints for the exact sum below
+            return np.abs(fast).max(axis=1, initial=0).tolist()
         return [max((abs(int(v)) for v in row), default=0) for row in flat]
 
     return sum(x * y * z for x, y, z in zip(row_max(U), row_max(V), row_max(W)))
@@ -52,12 +56,12 @@ def integer_reconstruction(U: np.ndarray, V: np.ndarray, W: np.ndarray) -> np.nd
     _check_dense(max(shape[0] * shape[1] * shape[2], r * shape[0] * shape[1]), f"{U.shape[1]}x{U.shape[2]}x{V.shape[2]}")
     if r == 0:
         return np.zeros(shape, dtype=np.int64)
-    Uf, Vf, Wf = (a.reshape(r, -1) for a in (U, V, W))
+    Uf, Vf, Wf = (a.reshape(r, int(np.prod(a.shape[1:]))) for a in (U, V, W))
     if _bound(Uf, Vf, Wf) < INT64_SAFE:
         Uf, Vf, Wf = (np.asarray(a, dtype=np.int64) for a in (Uf, Vf, Wf))
     else:
         Uf, Vf, Wf = (np.asarray(a, dtype=object) for a in (Uf, Vf, Wf))
-    khatri_rao = (Uf[:, :, None] * Vf[:, None, :]).reshape(r, -1)
+    khatri_rao = (Uf[:, :, None] * Vf[:, None, :]).reshape(r, Uf.shape[1] * Vf.shape[1])
     return (khatri_rao.T @ Wf).reshape(shape)
 
 
@@ -133,7 +137,11 @@ def _reduce(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def expansion_size(U: np.ndarray, V: np.ndarray, W: np.ndarray) -> int:
     """Σ_k nnz(U_k)·nnz(V_k)·nnz(W_k): the rank-one entries a sparse expansion writes."""
     r = U.shape[0]
-    counts = [(a.reshape(r, -1) != 0).sum(axis=1).astype(object) for a in (U, V, W)]
+    counts = []
+    for a in (U, V, W):
+        flat = a.reshape(r, int(np.prod(a.shape[1:])))
+        fast = as_int64(flat)
+        counts.append(((fast if fast is not None else flat) != 0).sum(axis=1).astype(object))
     return int(sum(counts[0] * counts[1] * counts[2])) if r else 0
 
 
@@ -155,11 +163,13 @@ def sparse_residual(scheme: Scheme) -> tuple[np.ndarray, np.ndarray, int]:
     LimitError
         When Σ_k nnz(U_k)·nnz(V_k)·nnz(W_k) exceeds :data:`~discover.limits.MAX_VERIFY_TERMS`.
     """
-    U, V, W, d = scheme.int_arrays()
+    fast = scheme.int64_factors
+    U, V, W, d = (*fast, 1) if fast is not None else scheme.int_arrays()
     n, m, p = scheme.format.dims
     r = scheme.rank
     scale = d**3
-    Uf, Vf, Wf = (np.asarray(a, dtype=object).reshape(r, -1) for a in (U, V, W))
+    Uf, Vf, Wf = (a.reshape(r, int(np.prod(a.shape[1:]))) for a in (U, V, W))
+    Uf, Vf, Wf = (x if (x := as_int64(a)) is not None else np.asarray(a, dtype=object) for a in (Uf, Vf, Wf))
     size = expansion_size(Uf, Vf, Wf)
     if size > MAX_VERIFY_TERMS:
         raise LimitError(

@@ -95,7 +95,7 @@ def benson_ballard_text(scheme: Scheme) -> str:
     for n, factor in enumerate(scheme.factors):
         if n:
             lines.append("#")
-        flat = factor.reshape(scheme.rank, -1).T
+        flat = factor.reshape(scheme.rank, factor.shape[1] * factor.shape[2]).T
         lines.extend(" ".join(format_coefficient(v) for v in row) for row in flat)
     return "\n".join(lines) + "\n"
 

@@ -130,9 +130,9 @@ def ct_factors(scheme: Scheme) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The inverse of :func:`scheme_from_ct`: rows (R, N·M), (R, M·P), (R, P·N) in Cᵀ layout."""
     r = scheme.rank
     return (
-        scheme.U.reshape(r, -1),
-        scheme.V.reshape(r, -1),
-        scheme.W.transpose(0, 2, 1).reshape(r, -1),
+        scheme.U.reshape(r, scheme.U.shape[1] * scheme.U.shape[2]),  # not -1: r may be 0
+        scheme.V.reshape(r, scheme.V.shape[1] * scheme.V.shape[2]),
+        scheme.W.transpose(0, 2, 1).reshape(r, scheme.W.shape[1] * scheme.W.shape[2]),
     )
 
 
