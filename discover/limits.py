@@ -27,6 +27,8 @@ MAX_BITS = 3322
 MAX_FILE_BYTES = 64 * 2**20
 #: Largest uncompressed member of an .npz archive, in bytes (checked before decompression).
 MAX_NPZ_MEMBER_BYTES = 64 * 2**20
+#: Largest total of the uncompressed members of an .npz archive, in bytes.
+MAX_NPZ_TOTAL_BYTES = 256 * 2**20
 #: Deepest nesting of a JSON scheme file's metadata (U, V, W are exactly 3 deep).
 MAX_JSON_DEPTH = 64
 #: Deepest parenthesis nesting in an .exp product line.
@@ -87,6 +89,17 @@ def read_limited(path: Union[str, "os.PathLike[str]"], limit: int = MAX_FILE_BYT
     if len(data) > limit:
         raise LoadError(f"{path}: larger than the limit of {limit:,} bytes")
     return data
+
+
+def check_regular_file(path: Union[str, "os.PathLike[str]"]) -> None:
+    """Refuse a path that is missing or not a regular file, without opening it for reading
+    (a FIFO would block, ``/dev/zero`` never ends)."""
+    try:
+        info = os.stat(path)
+    except OSError as e:
+        raise LoadError(f"{path}: cannot read: {e.strerror or e}") from e
+    if not stat.S_ISREG(info.st_mode):
+        raise LoadError(f"{path}: not a regular file")
 
 
 def read_limited_text(path: Union[str, "os.PathLike[str]"], limit: int = MAX_FILE_BYTES) -> str:
