@@ -11,7 +11,7 @@ from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, echo_json, fail
 
 
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with a result per file.")
 @click.option("--no-proof", is_flag=True, help="Skip the sympy proof; only the exact tensor check.")
 def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> None:
@@ -27,17 +27,18 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
       strassen verify --json my_scheme.json
     """
     results = []
-    any_invalid = False
-    unreadable = []
+    counts = {"valid": 0, "not valid": 0, "unreadable": 0}
     for path in files:
+        # One bad file never stops the batch: it is reported and the next file is checked.
         try:
             scheme = load_scheme(path)
+            report = verify(scheme, proof=not no_proof)
         except DiscoverError as e:
-            unreadable.append(str(e))
+            counts["unreadable"] += 1
             results.append({"file": path, "error": str(e)})
+            click.echo(f"error: {e}", err=True)
             continue
-        report = verify(scheme, proof=not no_proof)
-        any_invalid |= not report.valid
+        counts["valid" if report.valid else "not valid"] += 1
         results.append({"file": path, **report.to_json()})
         if not as_json:
             click.echo(f"{path}: {report.summary()}")
@@ -45,11 +46,14 @@ def verify_command(files: tuple[str, ...], as_json: bool, no_proof: bool) -> Non
                 click.echo(f"  {line}")
     if as_json:
         echo_json(results if len(results) > 1 else results[0])
-    if unreadable:
-        for message in unreadable:
-            click.echo(f"error: {message}", err=True)
+    if len(files) > 1:
+        click.echo(
+            f"{len(files)} files: {counts['valid']} valid, {counts['not valid']} not valid, {counts['unreadable']} unreadable",
+            err=True,
+        )
+    if counts["unreadable"]:
         raise SystemExit(EXIT_BAD_INPUT)
-    if any_invalid:
+    if counts["not valid"]:
         raise SystemExit(EXIT_NOT_FOUND)
 
 
