@@ -83,13 +83,17 @@ def import_command(files: tuple[Path, ...], output_dir: Path, kind: str | None, 
 
 
 def _check_output_dir(output_dir: Path) -> None:
-    """Fail with one line before any work when the output folder cannot be created or written."""
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise WriteError(f"cannot create the output folder {output_dir}: {e.strerror or e}") from e
-    if not os.access(output_dir, os.W_OK | os.X_OK):
-        raise WriteError(f"cannot write into the output folder {output_dir}: permission denied")
+    """Fail with one line before any work when the output folder could not be created or
+    written (it is only created when a scheme is written)."""
+    probe = output_dir
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():  # a dangling link
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise WriteError(f"cannot write into the output folder {output_dir}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write into the output folder {output_dir}: {probe} is not writable")
 
 
 def _import_item(
@@ -111,7 +115,6 @@ def _import_item(
         counts["not exact"] += 1
         click.echo(f"error: {item.label}: not exact: {labelled.report.summary()}", err=True)
         return {**record, "status": "not exact"}
-    counts["Z2" if scheme.mod2 else "valid"] += 1
     prov = dict(scheme.meta.get("provenance") or {})
     prov.update(imported=now_iso(), command=command)
     if item.declared_rank is not None and item.declared_rank != scheme.rank:
@@ -125,6 +128,7 @@ def _import_item(
     written.add(target)
     if not dry_run:
         save_scheme(scheme, target)
+    counts["Z2" if scheme.mod2 else "valid"] += 1  # only once written: a failed write is counted as failed
     verdict = "valid mod 2 only" if scheme.mod2 else "valid"
     line = f"{'would write' if dry_run else 'wrote'} {target}  {scheme.format} rank {scheme.rank} ring {scheme.ring} ({verdict}; {item.label})"
     if not as_json:
