@@ -102,7 +102,7 @@ def read_alphatensor(path: Path, keys: Optional[Iterable[str]] = None) -> list[I
     for key, value in _read_members(path, None if wanted is None else wanted.__contains__).items():
         match = _AT_KEY.match(key)
         if not match:
-            items.append(ImportedScheme(path.name, key, "alphatensor", error=f"key {key!r} is not of the form 'a,b,c'"))
+            items.append(ImportedScheme(path.name, key, "alphatensor", error=f"key {key[:40]!r} is not of the form 'a,b,c'"))
             continue
         try:
             if isinstance(value, Exception):
@@ -136,7 +136,7 @@ def read_alphaevolve(path: Path, keys: Optional[Iterable[str]] = None) -> list[I
     for key, value in _read_members(path, keep).items():
         match = _AE_KEY.match(key)
         if not match:
-            items.append(ImportedScheme(path.name, key, "alphaevolve", error=f"unexpected key {key!r}"))
+            items.append(ImportedScheme(path.name, key, "alphaevolve", error=f"unexpected key {key[:40]!r}"))
             continue
         groups.setdefault(match.group(1), {})[match.group(2)] = value
     for dims, parts in groups.items():

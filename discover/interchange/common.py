@@ -58,7 +58,8 @@ class ImportedScheme:
     @property
     def label(self) -> str:
         """``factorizations_r.npz[4,4,4]`` or just the file name."""
-        return f"{self.source}[{self.key}]" if self.key else self.source
+        key = self.key if len(self.key) <= 40 else self.key[:37] + "..."  # a hostile key can be huge
+        return f"{self.source}[{key}]" if self.key else self.source
 
 
 def exact_matrix(values: Any, where: str) -> np.ndarray:
