@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from discover.cli import main
@@ -47,7 +47,7 @@ FUZZ = settings.get_profile("fuzz")
 #: The cheap reader properties get more examples than the commands.
 FUZZ_MORE = settings(FUZZ, max_examples=120)
 #: Seconds one example may take before it counts as a hang.
-CASE_SECONDS = 20
+CASE_SECONDS = 60
 
 
 class CaseTimeout(Exception):
@@ -230,6 +230,7 @@ def test_exp_reader(tmp, text):
     text_mutation(benson_ballard_text(strassen())),
     st.text(alphabet="0123456789.-+/e# \n", max_size=200),
 ))
+@example(text="0./1")  # found by this suite: the pattern admitted what Fraction() refuses
 def test_benson_ballard_reader(tmp, text):
     item = clean(scheme_from_text, text, "bb.txt")
     assert item is not None and (item.scheme is None) != (item.error is None)
@@ -305,6 +306,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
                                np.array(["a"]), np.full((3, 4, 7), 2**62, dtype=np.int64), np.array([1 + 2j])])).map(
         lambda t: _npz_bytes({t[0]: t[1]})),
 ))
+@example(data=_zip({"2,2,2.npy": _npy_member("{'descr': '|V0', 'fortran_order': False, 'shape': (2097152,2097152,2097152,), }", b"")}))
 def test_npz_readers(tmp, data):
     path = _write(tmp, "f.npz", data)
     for kind in (None, "alphatensor", "alphaevolve"):
@@ -355,8 +357,8 @@ def test_commands_on_hostile_files(tmp, text, command):
               st.just("orient"), st.just("--to"), st.text(max_size=12)),
     st.tuples(st.just("compose"), st.text(max_size=16).map(lambda t: "naive:" + t), st.just("strassen"), st.just("--op"),
               st.sampled_from(["kron", "sum-n", "sum-m", "sum-p"])),
-    st.tuples(st.just("compose"), st.sampled_from(["naive:100x100x100", "naive:10x10x10", "naive:1000x1x1", "strassen"]),
-              st.sampled_from(["naive:100x100x100", "naive:10x10x10", "naive:0x1x1", "strassen"]), st.just("--op"),
+    st.tuples(st.just("compose"), st.sampled_from(["naive:100x100x100", "naive:3x3x3", "naive:1000x1x1", "strassen"]),
+              st.sampled_from(["naive:100x100x100", "naive:3x3x3", "naive:0x1x1", "strassen"]), st.just("--op"),
               st.sampled_from(["kron", "sum-n", "sum-m", "sum-p"])),
     st.tuples(st.just("export"), st.sampled_from(["strassen", "winograd", "/dev/zero", "/", "nonexistent.json"]),
               st.just("--to"), st.sampled_from(["json", "latex", "perminov", "nonsense"]), st.just("-o"),

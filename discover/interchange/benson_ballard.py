@@ -39,7 +39,10 @@ def _coefficient(token: str, where: str) -> "int | Fraction":
         raise SchemeError(f"{where}: the exponent of {token[:40]!r} exceeds the limit of {MAX_DIGITS}")
     if denominator is not None and int(denominator) == 0:
         raise SchemeError(f"{where}: {token[:40]!r} has a zero denominator")
-    return Fraction(token)
+    try:
+        return Fraction(token)
+    except ValueError:  # forms the pattern lets through but Fraction does not read, e.g. "0./1"
+        raise SchemeError(f"{where}: {token[:40]!r} is not a number") from None
 
 
 def parse_blocks(text: str) -> list[list[list[Fraction]]]:

@@ -81,6 +81,8 @@ def read_npy(fh: IO[bytes]) -> np.ndarray:
             raise LoadError(f"the pickle holds a {type(arr).__name__}, not an array")
         return arr
     count = math.prod(shape)  # Python ints: numpy's prod would overflow on a hostile shape
+    if dtype.itemsize == 0:
+        raise LoadError(f"a .npy member of dtype {dtype} holds no numbers")
     if len(data) < count * dtype.itemsize:
         raise LoadError(f"truncated .npy data: {len(data)} bytes for {count} values of {dtype}")
     arr = np.frombuffer(data, dtype=dtype, count=count)
