@@ -123,6 +123,23 @@ hostile_json = st.recursive(
 )
 
 
+#: Python stand-ins for the raw tokens, for the API (not JSON) tests.
+PY_VALUES = {"@HUGE@": 10**5000, "@NEGHUGE@": -(7**5000), "@EXP@": float("inf"), "@NEGEXP@": -0.0,
+             "@NAN@": float("nan"), "@DEEP@": [], "@DEEPOBJ@": {}}
+for _ in range(200):
+    PY_VALUES["@DEEP@"] = [PY_VALUES["@DEEP@"]]
+
+
+def _python_value(value: Any) -> Any:
+    if isinstance(value, str) and value in PY_VALUES:
+        return PY_VALUES[value]
+    if isinstance(value, list):
+        return [_python_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _python_value(v) for k, v in value.items()}
+    return value
+
+
 def dump(doc: Any) -> str:
     text = json.dumps(doc)
     for key, raw in RAW.items():
@@ -342,11 +359,27 @@ def test_format_parsing(value):
     ["export", "{f}", "--to", "exp", "-o", "{o}"], ["import", "{f}", "-o", "{d}", "-q"],
     ["transform", "{f}", "--op", "cyclic"], ["transform", "{f}", "--op", "orient", "--to", "2x2x2"],
     ["compose", "{f}", "naive:1x1x1", "--op", "kron"], ["compose", "{f}", "{f}", "--op", "sum-p"],
+    ["catalog", "list", "--dir", "{c}"], ["catalog", "get", "2x2x2", "--dir", "{c}"], ["catalog", "compare", "--dir", "{c}"],
 ]))
 def test_commands_on_hostile_files(tmp, text, command):
     path = _write(tmp, "c.json", text)
-    args = [a.replace("{f}", str(path)).replace("{o}", str(tmp / "out.x")).replace("{d}", str(tmp / "imported")) for a in command]
+    catalog_dir = tmp / "catalog"  # a catalog folder whose one file is the hostile one
+    catalog_dir.mkdir(exist_ok=True)
+    _write(catalog_dir, "2x2x2_r7_ZT.json", text)
+    args = [a.replace("{f}", str(path)).replace("{o}", str(tmp / "out.x")).replace("{d}", str(tmp / "imported"))
+            .replace("{c}", str(catalog_dir)) for a in command]
     run_cli(args)
+
+
+@FUZZ
+@given(parts=st.tuples(hostile_json, hostile_json, hostile_json), fmt=st.one_of(st.none(), st.just("2x2x2"), st.text(max_size=8)))
+def test_scheme_from_python_values(parts, fmt):
+    """The public constructor: nested Python values of any shape, with or without a format."""
+    from discover.scheme import Scheme
+
+    raw = [_python_value(p) for p in parts]
+    scheme = clean(Scheme.from_arrays, *raw, fmt)
+    _check_scheme(scheme)
 
 
 @FUZZ
