@@ -279,6 +279,13 @@ def test_large_format_small_rank_verifies_sparsely(tmp_path):
     assert peak < 300 * 2**20  # a dense tensor would need 10**12 entries
 
 
+def test_a_tiny_exp_file_with_a_large_format_imports_as_not_exact(runner, tmp_path):
+    path = _write(tmp_path, "big.exp", "(a1_1+a100_100)*(b1_1+b100_100)*(c1_1+c100_100)\n")
+    assert import_file(path)[0].scheme.format.dims == (100, 100, 100)
+    result = runner.invoke(main, ["import", path, "-o", str(tmp_path / "out"), "--proof"])
+    assert result.exit_code == 1 and "not exact" in result.stderr and "10000 wrong entries" in result.stderr
+
+
 def test_kron_square_still_gets_both_engines():
     assert verify(kron(strassen(), strassen())).method == "exact+sympy"
 
