@@ -58,6 +58,8 @@ def check_scheme_size(dims: tuple[int, int, int], rank: int, where: str = "") ->
     count = rank * (n * m + m * p + n * p)
     if count > MAX_COEFFICIENTS:
         prefix = f"{where}: " if where else ""
+        if rank > MAX_COEFFICIENTS:  # never print an integer of thousands of digits
+            raise LimitError(f"{prefix}rank exceeds the limit of {MAX_COEFFICIENTS:,} coefficients")
         raise LimitError(
             f"{prefix}rank {rank} in format {n}x{m}x{p} needs {count:,} coefficients, "
             f"above the limit of {MAX_COEFFICIENTS:,}"
