@@ -274,7 +274,6 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
         monomial_of[("b", g.monoms()[0])] = pos
     nvars = n * m + m * p
     omitted = 0
-    wrong = 0
     for i in range(n):
         for l in range(p):
             if len(errors) >= MAX_REPORTED_ERRORS:
@@ -288,7 +287,6 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
             diff = got - expected
             if diff == 0:
                 continue
-            wrong += 1
             for monom, coeff in diff.terms():
                 a_pos = [t for t in range(n * m) if monom[t]]
                 b_pos = [t for t in range(n * m, nvars) if monom[t]]
