@@ -69,3 +69,12 @@ class DtypeError(DiscoverError, TypeError):
 
 class IntegerOverflowError(DiscoverError, OverflowError):
     """The exact integer evaluation of a scheme with fractions could overflow int64."""
+
+
+class LimitError(DiscoverError, ValueError):
+    """An input exceeds a documented size limit (see :mod:`discover.limits`)."""
+
+
+class WriteError(DiscoverError, OSError):
+    """A result cannot be written safely: the target is unwritable, not a regular file, or a
+    symbolic link that leaves its folder."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Union
 
 from .errors import FormatError
+from .limits import MAX_DIMENSION, MAX_NAIVE_RANK
 
 _FORMAT_RE = re.compile(r"^\s*(\d+)\s*[xX×,]\s*(\d+)\s*[xX×,]\s*(\d+)\s*$")
 
@@ -30,7 +31,13 @@ class Format:
         for name in ("n", "m", "p"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise FormatError(f"format dimension {name}={value!r} must be a positive integer")
+                raise FormatError(f"format dimension {name}={_short(value)} must be a positive integer")
+            if value > MAX_DIMENSION:
+                raise FormatError(f"format dimension {name}={_short(value)} exceeds the limit of {MAX_DIMENSION}")
+        if self.n * self.m * self.p > MAX_NAIVE_RANK:
+            raise FormatError(
+                f"format {self.n}x{self.m}x{self.p} has n*m*p = {self.n * self.m * self.p:,} above the limit of {MAX_NAIVE_RANK:,}"
+            )
 
     @classmethod
     def parse(cls, text: Union[str, "Format", Iterable[int]]) -> "Format":
@@ -40,14 +47,16 @@ class Format:
         if isinstance(text, str):
             match = _FORMAT_RE.match(text)
             if not match:
-                raise FormatError(f"format {text!r} is not of the form NxMxP (e.g. 2x3x4)")
+                raise FormatError(f"format {text[:40]!r} is not of the form NxMxP (e.g. 2x3x4)")
+            if any(len(g) > 9 for g in match.groups()):  # int() of thousands of digits is slow and refused
+                raise FormatError(f"format {text[:40]!r}: a dimension exceeds the limit of {MAX_DIMENSION}")
             return cls(*(int(g) for g in match.groups()))
         try:
             dims = list(text)
         except TypeError as e:
-            raise FormatError(f"format {text!r} is not of the form NxMxP") from e
+            raise FormatError(f"format {_short(text)} is not of the form NxMxP") from e
         if len(dims) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
-            raise FormatError(f"format {dims!r} must be three positive integers")
+            raise FormatError(f"format {_short(dims)} must be three positive integers")
         return cls(*dims)
 
     @property
@@ -77,3 +86,12 @@ class Format:
 
     def __str__(self) -> str:
         return f"{self.n}x{self.m}x{self.p}"
+
+
+def _short(value: object) -> str:
+    """``repr`` cut to one short line: a hostile value may be huge (and ``repr`` of a huge int fails)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= 60 else text[:57] + "..."

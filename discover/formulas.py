@@ -14,6 +14,7 @@ import numpy as np
 from .coefficients import format_coefficient
 from .errors import SchemeError
 from .formats import Format
+from .limits import MAX_DIGITS
 from .names import entry_name
 from .scheme import Scheme
 
@@ -83,6 +84,11 @@ _TERM_RE = re.compile(
 )
 
 
+def _cut(text: str, width: int = 60) -> str:
+    """``repr`` of a text cut to one short line for an error message."""
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+
 def linear_form_terms(text: str) -> list[tuple[str, int, int, Fraction]]:
     """Tokenize a linear form such as ``a11 - 2*a22 + 1/2*a12`` into (letter, i, j, coefficient) terms.
 
@@ -100,18 +106,24 @@ def linear_form_terms(text: str) -> list[tuple[str, int, int, Fraction]]:
     while pos < len(text):
         match = _TERM_RE.match(text, pos)
         if not match or match.end() == pos:
-            raise SchemeError(f"cannot read linear form {text!r} near {text[pos:pos + 12]!r}")
+            raise SchemeError(f"cannot read linear form {_cut(text)} near {text[pos:pos + 12]!r}")
         sign, num, den, let, idx, idx2, trail = match.groups()
         if not sign and terms:
-            raise SchemeError(f"missing + or - in {text!r} near {text[pos:pos + 12]!r}")
-        if den == "0" or trail == "0":
-            raise SchemeError(f"zero denominator in {text!r}")
+            raise SchemeError(f"missing + or - in {_cut(text)} near {text[pos:pos + 12]!r}")
+        if max(len(num or ""), len(den or ""), len(trail or "")) > MAX_DIGITS:
+            raise SchemeError(f"a coefficient in {_cut(text)} exceeds the limit of {MAX_DIGITS} digits")
+        if max(len(idx), len(idx2 or "")) > 4 + (idx2 is None):  # dimensions are at most 1000
+            raise SchemeError(f"index {let}{idx[:12]} exceeds the dimension limit")
+        if (den is not None and int(den) == 0) or (trail is not None and int(trail) == 0):
+            raise SchemeError(f"zero denominator in {_cut(text)}")
         if idx2 is not None:
             i, j = int(idx) - 1, int(idx2) - 1
         elif len(idx) != 2:
             raise SchemeError(f"index {let}{idx} is ambiguous: write {let}i_j for dimensions above 9")
         else:
             i, j = int(idx[0]) - 1, int(idx[1]) - 1
+        if i < 0 or j < 0:  # a00 would wrap around to the last row in numpy
+            raise SchemeError(f"index {let}{idx}{'_' + idx2 if idx2 else ''} has a 0: indices are 1-based")
         coef = Fraction(int(num or 1), int(den or 1)) / int(trail or 1)
         terms.append((let, i, j, -coef if sign == "-" else coef))
         pos = match.end()

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from fractions import Fraction
+import math
 import os
+import stat
+import threading
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Union
@@ -23,8 +27,9 @@ from typing import Any, BinaryIO, Callable, Mapping, Union
 import numpy as np
 
 from .coefficients import coefficient_to_json, to_coefficient
-from .errors import CoefficientError, FormatError, LoadError, SchemeError
+from .errors import CoefficientError, FormatError, LimitError, LoadError, SchemeError, WriteError
 from .formats import Format
+from .limits import MAX_DIGITS, MAX_JSON_DEPTH, check_scheme_size, read_limited_text
 from .rings import RING_NAMES, Ring
 from .scheme import Scheme
 
@@ -36,26 +41,81 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in a scheme file")
 
 
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e1000000 overflows to inf
+        raise ValueError(f"the number {text[:40]} is not a finite float")
+    return value
+
+
+def parse_json(text: str) -> Any:
+    """Decode a scheme file's JSON with the limits: digits, finite numbers, nesting depth.
+
+    Raises ``ValueError`` (a ``json.JSONDecodeError`` for syntax) with a one-line message.
+    """
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+    except RecursionError:
+        raise ValueError(f"nesting deeper than the limit of {MAX_JSON_DEPTH} levels") from None
+    except ValueError as e:
+        if "digits" in str(e) and not isinstance(e, json.JSONDecodeError):
+            # Python refuses int() of over 4300 digits; coefficients are limited further below.
+            raise ValueError(f"an integer exceeds the limit of {MAX_DIGITS} digits") from None
+        raise
+    # U, V, W are checked to be exactly r×rows×cols when read; walking their millions of
+    # leaves here would only cost time.
+    depth = _depth({k: v for k, v in doc.items() if k not in ("U", "V", "W")} if isinstance(doc, dict) else doc)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"nesting of {depth} levels exceeds the limit of {MAX_JSON_DEPTH}")
+    return doc
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth of a decoded document, without recursion."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (list, dict)))
+    return deepest
+
+
 def _parse_nested(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
-    """Check a nested list against ``shape`` and convert leaves to exact coefficients."""
-    out = np.empty(shape, dtype=object)
+    """Check a nested list against ``shape`` (r, rows, cols) and convert leaves to exact coefficients."""
+    r, rows, cols = shape
 
-    def walk(node: Any, depth: int, index: tuple[int, ...]) -> None:
+    def fail(index: tuple[int, ...], node: Any, length: int) -> None:
         label = where + "".join(f"[{i}]" for i in index)
-        if depth == len(shape):
-            try:
-                out[index] = to_coefficient(node)
-            except CoefficientError as e:
-                raise LoadError(f"field {label}: {e}") from e
-            return
         if not isinstance(node, list):
-            raise LoadError(f"field {label}: expected a list of length {shape[depth]}, found {type(node).__name__}")
-        if len(node) != shape[depth]:
-            raise LoadError(f"field {label}: has length {len(node)} but the format needs {shape[depth]}")
-        for i, child in enumerate(node):
-            walk(child, depth + 1, index + (i,))
+            raise LoadError(f"field {label}: expected a list of length {length}, found {type(node).__name__}")
+        raise LoadError(f"field {label}: has length {len(node)} but the format needs {length}")
 
-    walk(value, 0, ())
+    for k, mat in enumerate(value):
+        if not isinstance(mat, list) or len(mat) != rows:
+            fail((k,), mat, rows)
+        for i, row in enumerate(mat):
+            if not isinstance(row, list) or len(row) != cols:
+                fail((k, i), row, cols)
+    # The common case, plain JSON integers, converted at C speed (Scheme checks their size).
+    out = np.empty(shape, dtype=object)
+    if r and rows and cols:
+        flat = [v for mat in value for row in mat for v in row]
+        if set(map(type, flat)) == {int}:
+            out.ravel()[:] = flat
+            return out
+    for k, mat in enumerate(value):
+        for i, row in enumerate(mat):
+            for j, v in enumerate(row):
+                try:
+                    out[k, i, j] = to_coefficient(v)
+                except CoefficientError as e:
+                    raise LoadError(f"field {where}[{k}][{i}][{j}]: {e}") from e
     return out
 
 
@@ -72,11 +132,15 @@ def scheme_from_dict(doc: Any) -> Scheme:
         raise LoadError(f"field format: {e}") from e
     rank = doc["rank"]
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
-        raise LoadError(f"field rank: {rank!r} is not a non-negative integer")
+        raise LoadError(f"field rank: {_short(rank)} is not a non-negative integer")
     ring = doc["ring"]
     if not isinstance(ring, str) or ring not in RING_NAMES:
-        raise LoadError(f"field ring: {ring!r} is not one of {', '.join(RING_NAMES)}")
+        raise LoadError(f"field ring: {_short(ring)} is not one of {', '.join(RING_NAMES)}")
     ring = Ring(ring)
+    try:
+        check_scheme_size(fmt.dims, rank)
+    except LimitError as e:
+        raise LoadError(str(e)) from e
     arrays = {}
     for name, (rows, cols) in zip("UVW", fmt.shapes):
         value = doc[name]
@@ -95,6 +159,13 @@ def scheme_from_dict(doc: Any) -> Scheme:
 
 def _check_ring_label(ring: Ring, arrays: Mapping[str, np.ndarray]) -> None:
     for name, arr in arrays.items():
+        flat = arr.ravel().tolist()
+        # Fast screen on the whole array; the slow loop below only runs to name the culprit.
+        has_fraction = Fraction in set(map(type, flat))
+        if ring == "Q" or (ring in ("Z", "Z2") and not has_fraction):
+            continue
+        if ring == "ZT" and not has_fraction and (not flat or (min(flat) >= -1 and max(flat) <= 1)):
+            continue
         for index, v in np.ndenumerate(arr):
             actual = Ring.of(v)
             label = "".join(f"[{i}]" for i in index)
@@ -103,6 +174,15 @@ def _check_ring_label(ring: Ring, arrays: Mapping[str, np.ndarray]) -> None:
                     raise LoadError(f"field ring: Z2 contradicts the fraction {v} at {name}{label}")
             elif actual > ring:
                 raise LoadError(f"field ring: {ring} contradicts coefficient {coefficient_to_json(v)} at {name}{label}")
+
+
+def _short(value: Any) -> str:
+    """``repr`` cut to one short line (hostile values can be huge)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load_scheme(path: PathLike) -> Scheme:
@@ -114,12 +194,9 @@ def load_scheme(path: PathLike) -> Scheme:
         With a one-line message that starts with the file name.
     """
     path = Path(path)
+    text = read_limited_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(f"{path}: cannot read: {e.strerror if isinstance(e, OSError) else e}") from e
-    try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = parse_json(text)
     except (json.JSONDecodeError, ValueError) as e:
         raise LoadError(f"{path}: malformed JSON: {e}") from e
     try:
@@ -176,28 +253,87 @@ def dumps_scheme(scheme: Scheme, **extra_meta: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def resolve_write_target(path: PathLike) -> Path:
+    """The regular file a write to ``path`` replaces.
+
+    A symbolic link is written through when its target stays in the link's folder; a link
+    that leaves it, and an existing path that is not a regular file (``/dev/null``, a FIFO,
+    a folder), are refused.
+
+    Raises
+    ------
+    WriteError
+        One line naming the path.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if target.parent != Path(os.path.realpath(path.parent)):
+            raise WriteError(f"{path}: refusing to write through a symbolic link that leaves its folder (to {target})")
+        path = target
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as e:
+        raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
+    if not stat.S_ISREG(info.st_mode):
+        raise WriteError(f"{path}: refusing to replace something that is not a regular file")
+    return path
+
+
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> Path:
     """Write a file through a temporary file and a rename: never half-written.
 
     ``write`` receives the open binary temporary file; on any error the temporary file is
-    removed and an existing file at ``path`` is left as it was.
+    removed and an existing file at ``path`` is left as it was. An existing file keeps its
+    permission bits; a new one gets ``0666 & ~umask`` like any file a program creates. A
+    symbolic link inside the folder is written through (the link stays a link).
+
+    Raises
+    ------
+    WriteError
+        When the target is not a regular file, is a link out of its folder, or cannot be
+        written (one line naming it).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    requested = Path(path)
+    path = resolve_write_target(requested)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise WriteError(f"cannot write {requested}: {e.strerror or e}") from e
+    try:
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.fchmod(fd, mode)  # mkstemp creates 0600
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and not isinstance(e, WriteError):
+            raise WriteError(f"cannot write {requested}: {e.strerror or e}") from e
         raise
-    return path
+    return requested
 
 
 def atomic_write_text(path: PathLike, text: str) -> Path:

@@ -9,6 +9,7 @@ its arrays are copies marked read-only.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,9 +17,10 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from .coefficients import common_denominator, exact_array
+from .coefficients import as_int64, common_denominator, exact_array, int_bounds
 from .errors import CoefficientError, SchemeError
 from .formats import Format
+from .limits import check_scheme_size
 from .rings import RING_NAMES, Ring
 
 #: Ring labels, from most to least restrictive (kept for callers of the 0.1 API).
@@ -102,6 +104,7 @@ class Scheme:
                 raise SchemeError(f"cannot infer a format from U of shape {U_.shape} and V of shape {V_.shape}")
         fmt = Format.parse(fmt)
         r = U_.shape[0]
+        check_scheme_size(fmt.dims, r)
         for name, arr, shape in zip("UVW", arrays, fmt.shapes):
             if arr.shape[1:] != shape or arr.shape[0] != r:
                 raise SchemeError(
@@ -120,6 +123,7 @@ class Scheme:
         fmt = Format.parse(fmt)
         n, m, p = fmt.dims
         r = fmt.naive_rank
+        check_scheme_size(fmt.dims, r, f"naive {fmt}")  # before allocating r·(nm+mp+np) entries
         U = np.zeros((r, n, m), dtype=np.int64)
         V = np.zeros((r, m, p), dtype=np.int64)
         W = np.zeros((r, n, p), dtype=np.int64)
@@ -145,14 +149,28 @@ class Scheme:
         for arr in self.factors:
             yield from arr.ravel()
 
-    @property
+    @functools.cached_property
+    def int64_factors(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """U, V, W as int64 arrays when every coefficient is an integer below 2**62 in
+        magnitude, else None (computed once: the arrays are immutable)."""
+        out = tuple(as_int64(a) for a in self.factors)
+        return None if any(a is None for a in out) else out  # type: ignore[return-value]
+
+    @functools.cached_property
     def coefficient_ring(self) -> Ring:
-        """``ZT``, ``Z`` or ``Q``: the smallest ring that holds every coefficient."""
+        """``ZT``, ``Z`` or ``Q``: the smallest ring that holds every coefficient (computed once)."""
+        fast = self.int64_factors
+        if fast is not None:
+            return Ring.ZT if all(a.size == 0 or (a.min() >= -1 and a.max() <= 1) for a in fast) else Ring.Z
         ring = Ring.ZT
-        for v in self._all_values():
-            if isinstance(v, Fraction):
-                return Ring.Q
-            if v not in (-1, 0, 1):
+        for arr in self.factors:
+            values = arr.ravel().tolist()
+            bounds = int_bounds(values)
+            if bounds is None:
+                if any(isinstance(v, Fraction) for v in values):
+                    return Ring.Q
+                bounds = (min(values), max(values))
+            if bounds[0] < -1 or bounds[1] > 1:
                 ring = Ring.Z
         return ring
 
@@ -169,6 +187,8 @@ class Scheme:
     @property
     def denominator(self) -> int:
         """Least common denominator of all coefficients (1 for integer schemes)."""
+        if self.int64_factors is not None:
+            return 1
         return math.lcm(*(common_denominator(a) for a in self.factors))
 
     @property
@@ -187,7 +207,8 @@ class Scheme:
     @staticmethod
     def nonzero_counts(arr: np.ndarray) -> np.ndarray:
         """Nonzero entries per factor of an (r, rows, cols) array."""
-        return (arr != 0).reshape(arr.shape[0], -1).sum(axis=1).astype(int)
+        r = arr.shape[0]
+        return (arr != 0).reshape(r, int(np.prod(arr.shape[1:]))).sum(axis=1).astype(int)  # -1 fails when r = 0
 
     def int_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Integer numerators (object arrays of Python ints) and one common denominator d.

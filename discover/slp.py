@@ -363,7 +363,7 @@ def compile_scheme(scheme: Scheme, eliminate: bool = True, check: bool = True) -
     a_names = [entry_name("a", i, j, fmt) for i in range(n) for j in range(m)]
     b_names = [entry_name("b", j, l, fmt) for j in range(m) for l in range(p)]
     c_names = [entry_name("c", i, l, fmt) for i in range(n) for l in range(p)]
-    W = np.array(scheme.W, dtype=object).reshape(scheme.rank, -1)
+    W = np.array(scheme.W, dtype=object).reshape(scheme.rank, int(np.prod(scheme.W.shape[1:])))
     live, a_forms, b_forms = [], [], []
     for k in range(scheme.rank):
         fa, fb = _form(scheme.U[k], a_names), _form(scheme.V[k], b_names)

@@ -16,9 +16,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .coefficients import exact_array
+from .coefficients import CoefficientError, exact_array
 from .errors import SchemeError
 from .formats import Format
+from .limits import check_scheme_size
 from .scheme import Scheme
 
 
@@ -72,7 +73,7 @@ def _inverse(matrix: np.ndarray) -> np.ndarray:
     for col in range(n):
         pivot = next((r for r in range(col, n) if aug[r][col] != 0), None)
         if pivot is None:
-            raise SchemeError(f"matrix {matrix.tolist()} is singular")
+            raise SchemeError(f"matrix {str(matrix.tolist())[:120]} is singular: a sandwich needs invertible X, Y, Z")
         aug[col], aug[pivot] = aug[pivot], aug[col]
         inv_p = 1 / aug[col][col]
         aug[col] = [v * inv_p for v in aug[col]]
@@ -96,7 +97,10 @@ def sandwich(scheme: Scheme, X: Any, Y: Any, Z: Any) -> Scheme:
     n, m, p = scheme.format.dims
     mats = []
     for name, M, size in (("X", X, n), ("Y", Y, m), ("Z", Z, p)):
-        arr = exact_array(M)
+        try:
+            arr = exact_array(M)
+        except (CoefficientError, ValueError) as e:  # also numpy's ValueError on ragged nesting
+            raise SchemeError(f"{name} is not a matrix of exact numbers: {str(e).splitlines()[0][:120]}") from e
         if arr.shape != (size, size):
             raise SchemeError(f"{name} has shape {arr.shape} but format {scheme.format} needs ({size}, {size})")
         mats.append(arr)
@@ -115,6 +119,7 @@ def kron(outer: Scheme, inner: Scheme) -> Scheme:
     ``inner`` inside them (the usual recursive application).
     """
     fmt = Format(*(a * b for a, b in zip(outer.format.dims, inner.format.dims)))
+    check_scheme_size(fmt.dims, outer.rank * inner.rank, "kron")  # before einsum allocates it
     parts = []
     for a, b in zip(outer.factors, inner.factors):
         prod = np.einsum("kij,lst->klisjt", a, b) if a.size and b.size else None
@@ -144,6 +149,7 @@ def direct_sum(first: Scheme, second: Scheme, axis: str) -> Scheme:
     dims = list(d1)
     dims[ax] = d1[ax] + d2[ax]
     fmt = Format(*dims)
+    check_scheme_size(fmt.dims, first.rank + second.rank, f"direct_sum_{axis}")
     # Which matrix dimension (row/col) of U, V, W carries the summed index.
     carriers = {0: ((0, None), (None, None), (0, None)), 1: ((None, 1), (0, None), (None, None)), 2: ((None, None), (None, 1), (None, 1))}[ax]
     out = []

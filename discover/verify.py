@@ -16,10 +16,12 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .errors import LimitError
 from .formats import Format
+from .limits import MAX_PROOF_TERMS, MAX_PROOF_VARIABLES, MAX_REPORTED_ERRORS
 from .names import entry_name
 from .scheme import Scheme
-from .tensor import matmul_tensor, reconstruct, scaled_tensor
+from .tensor import expansion_size, sparse_residual
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,14 @@ class VerificationReport:
     ring : str
         The scheme's ring label (ZT, Z, Q or Z2).
     errors : tuple of EntryError
-        Every wrong monomial, grouped by C entry in :meth:`diagnosis`.
+        The wrong monomials, grouped by C entry in :meth:`diagnosis`: all of them, or the
+        first :data:`~discover.limits.MAX_REPORTED_ERRORS` in (c, a, b) order.
     valid_over_integers : bool or None
         For mod-2 schemes: whether the same coefficients also work over Z.
+    omitted_errors : int
+        Wrong monomials beyond those listed in ``errors``.
+    wrong_entry_count : int or None
+        Number of wrong entries of C when ``errors`` is cut short (else counted from it).
     """
 
     valid: bool
@@ -74,6 +81,8 @@ class VerificationReport:
     valid_over_integers: Optional[bool] = None
     seconds: float = 0.0
     coefficient_set: tuple[str, ...] = field(default=())
+    omitted_errors: int = 0
+    wrong_entry_count: Optional[int] = None
 
     @property
     def wrong_entries(self) -> list[str]:
@@ -89,8 +98,11 @@ class VerificationReport:
         for e in self.errors:
             by_entry.setdefault(e.c, []).append(e.describe(self.format))
         lines = [f"{entry_name('c', *c, self.format)}: {', '.join(parts)}" for c, parts in by_entry.items()]
+        total = self.wrong_entry_count if self.wrong_entry_count is not None else len(lines)
         if len(lines) > limit:
-            lines = lines[:limit] + [f"... and {len(lines) - limit} more wrong entries"]
+            lines = lines[:limit]
+        if total > len(lines):
+            lines.append(f"... and {total - len(lines)} more wrong entries")
         return lines
 
     def summary(self) -> str:
@@ -102,7 +114,8 @@ class VerificationReport:
                 return f"valid mod 2 only: {what}{extra}"
             return f"valid: {what}"
         over = "mod 2" if self.checked_over == "Z2" else "over Q"
-        return f"NOT valid {over}: {what}: {len(self.wrong_entries)} wrong entries of C"
+        count = self.wrong_entry_count if self.wrong_entry_count is not None else len(self.wrong_entries)
+        return f"NOT valid {over}: {what}: {count} wrong entries of C"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +129,7 @@ class VerificationReport:
             "diagnosis": self.diagnosis(limit=10**9),
             "valid_over_integers": self.valid_over_integers,
             "seconds": round(self.seconds, 6),
+            "omitted_errors": self.omitted_errors,
         }
 
 
@@ -126,26 +140,34 @@ def _coefficient_set(scheme: Scheme) -> tuple[str, ...]:
     return tuple(str(v) for v in sorted(values))
 
 
-def _errors_from_residual(fmt: Format, res: np.ndarray, T: np.ndarray, scale: int, mod2: bool) -> tuple[EntryError, ...]:
+def _errors_from_sparse(
+    fmt: Format, keys: np.ndarray, diff: np.ndarray, scale: int, mod2: bool
+) -> tuple[tuple[EntryError, ...], int, int]:
+    """The first :data:`MAX_REPORTED_ERRORS` wrong monomials in (c, a, b) order, how many
+    more there are, and how many entries of C are wrong."""
     n, m, p = fmt.dims
+    nb, nc = m * p, n * p
+    ia, rest = np.divmod(keys, nb * nc)
+    ib, ic = np.divmod(rest, nc)
+    order = np.lexsort((ib, ia, ic))[:MAX_REPORTED_ERRORS]
     errors = []
-    for ia, ib, ic in zip(*np.nonzero(res)):
-        expected = int(T[ia, ib, ic])
-        diff = res[ia, ib, ic]
-        got: Fraction | int = Fraction(int(diff), scale) + expected
+    for t in order:
+        a_, b_, c_ = int(ia[t]), int(ib[t]), int(ic[t])
+        i, j = divmod(a_, m)
+        j2, l = divmod(b_, p)
+        expected = int(j == j2 and (i, l) == divmod(c_, p))
+        got: Fraction | int = Fraction(int(diff[t]), scale) + expected
         if mod2:
             got = int(got) % 2
         if isinstance(got, Fraction) and got.denominator == 1:
             got = int(got)
-        errors.append(
-            EntryError(c=(int(ic) // p, int(ic) % p), a=(int(ia) // m, int(ia) % m), b=(int(ib) // p, int(ib) % p), got=got, expected=expected)
-        )
-    errors.sort(key=lambda e: (e.c, e.a, e.b))
-    return tuple(errors)
+        errors.append(EntryError(c=divmod(c_, p), a=(i, j), b=(j2, l), got=got, expected=expected))
+    wrong_entries = int(np.unique(ic).size)
+    return tuple(errors), int(keys.size) - len(errors), wrong_entries
 
 
 def verify_exact(scheme: Scheme, *, modulus: Optional[int] = None) -> VerificationReport:
-    """Exact tensor comparison.
+    """Exact tensor comparison, sparse: only nonzero coefficients are expanded.
 
     Parameters
     ----------
@@ -153,20 +175,25 @@ def verify_exact(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
         The scheme to check.
     modulus : {None, 2}
         Check over Q (None) or mod 2. Defaults to mod 2 for schemes labelled Z2.
+
+    Raises
+    ------
+    LimitError
+        When the expansion Σ_k nnz(U_k)·nnz(V_k)·nnz(W_k) exceeds
+        :data:`~discover.limits.MAX_VERIFY_TERMS`.
     """
     start = time.perf_counter()
     mod2 = scheme.mod2 if modulus is None else modulus == 2
     fmt = scheme.format
-    T = matmul_tensor(fmt)
-    num, den = reconstruct(scheme)
-    res = num - scaled_tensor(fmt, den)
+    keys, diff, scale = sparse_residual(scheme)
     valid_over_z = None
     if mod2:
-        valid_over_z = not bool(np.any(res != 0))
-        res = res % 2
-    errors = _errors_from_residual(fmt, res, T, 1 if mod2 else den, mod2)
+        valid_over_z = keys.size == 0
+        odd = (diff % 2) != 0
+        keys, diff = keys[odd], diff[odd] % 2
+    errors, omitted, wrong = _errors_from_sparse(fmt, keys, diff, 1 if mod2 else scale, mod2)
     return VerificationReport(
-        valid=not errors,
+        valid=keys.size == 0,
         checked_over="Z2" if mod2 else "Q",
         method="exact",
         ring=scheme.ring,
@@ -176,15 +203,40 @@ def verify_exact(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
         valid_over_integers=valid_over_z,
         seconds=time.perf_counter() - start,
         coefficient_set=_coefficient_set(scheme),
+        omitted_errors=omitted,
+        wrong_entry_count=wrong if omitted else None,
     )
+
+
+def check_proof_size(scheme: Scheme) -> None:
+    """Refuse a sympy proof beyond :data:`MAX_PROOF_VARIABLES` variables or
+    :data:`MAX_PROOF_TERMS` expanded terms (sympy's ring keeps one exponent per variable)."""
+    n, m, p = scheme.format.dims
+    variables = n * m + m * p
+    if variables > MAX_PROOF_VARIABLES:
+        raise LimitError(
+            f"a sympy proof of {scheme.format} needs {variables} variables, above the limit of {MAX_PROOF_VARIABLES}"
+        )
+    size = expansion_size(scheme.U, scheme.V, scheme.W)
+    if size > MAX_PROOF_TERMS:
+        raise LimitError(
+            f"a sympy proof of {scheme.format} rank {scheme.rank} expands {size:,} terms, above the limit of {MAX_PROOF_TERMS:,}"
+        )
 
 
 def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> VerificationReport:
     """Symbolic proof: C computed by the scheme equals A·B as polynomials.
 
     Works in sympy's sparse polynomial ring over QQ (or GF(2)), which keeps a 5x5x5 scheme
-    of rank ~100 to about a second.
+    of rank ~100 to about a second. Each entry of C is one equation, checked in turn; the
+    report lists the first :data:`~discover.limits.MAX_REPORTED_ERRORS` wrong monomials.
+
+    Raises
+    ------
+    LimitError
+        Beyond the proof's size limits (:func:`check_proof_size`).
     """
+    check_proof_size(scheme)
     from sympy import GF, QQ
     from sympy.polys.rings import ring
 
@@ -205,7 +257,13 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
             total += domain.convert(_to_sympy_rational(coeffs[idx], mod2)) * symbols[idx]
         return total
 
-    products = [linear_form(scheme.U[k], a) * linear_form(scheme.V[k], b) for k in range(scheme.rank)]
+    products: dict[int, Any] = {}  # built on first use: a product no entry of C uses is never expanded
+
+    def product(k: int):
+        if k not in products:
+            products[k] = linear_form(scheme.U[k], a) * linear_form(scheme.V[k], b)
+        return products[k]
+
     errors: list[EntryError] = []
     a_index = {g: (i, j) for (i, j), g in np.ndenumerate(a)}
     b_index = {g: (j, l) for (j, l), g in np.ndenumerate(b)}
@@ -215,11 +273,14 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
     for g, pos in b_index.items():
         monomial_of[("b", g.monoms()[0])] = pos
     nvars = n * m + m * p
+    omitted = 0
     for i in range(n):
         for l in range(p):
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
             got = R.zero
             for k in np.nonzero(scheme.W[:, i, l])[0]:
-                got += domain.convert(_to_sympy_rational(scheme.W[k, i, l], mod2)) * products[k]
+                got += domain.convert(_to_sympy_rational(scheme.W[k, i, l], mod2)) * product(int(k))
             expected = R.zero
             for j in range(m):
                 expected += a[i, j] * b[j, l]
@@ -239,6 +300,9 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
                     got_coef %= 2
                 errors.append(EntryError(c=(i, l), a=(ai // m, ai % m), b=(bi // p, bi % p), got=got_coef, expected=exp))
     errors.sort(key=lambda e: (e.c, e.a, e.b))
+    if len(errors) > MAX_REPORTED_ERRORS:
+        omitted = len(errors) - MAX_REPORTED_ERRORS  # at least this many; the rest was not expanded
+        errors = errors[:MAX_REPORTED_ERRORS]
     return VerificationReport(
         valid=not errors,
         checked_over="Z2" if mod2 else "Q",
@@ -250,6 +314,7 @@ def verify_sympy(scheme: Scheme, *, modulus: Optional[int] = None) -> Verificati
         valid_over_integers=None,
         seconds=time.perf_counter() - start,
         coefficient_set=_coefficient_set(scheme),
+        omitted_errors=omitted,
     )
 
 
@@ -271,11 +336,21 @@ def _from_sympy(coeff, mod2: bool) -> Fraction | int:
 def verify(scheme: Scheme, *, proof: bool = True, modulus: Optional[int] = None) -> VerificationReport:
     """Verify a scheme: the exact check, then (when ``proof``) the sympy proof.
 
-    Returns the sympy report when both run (they must agree; a disagreement is a bug and
-    raises ``RuntimeError``), else the exact report.
+    Returns the combined report when both run (they must agree; a disagreement is a bug and
+    raises ``RuntimeError``), else the exact report. A scheme beyond the proof's size limits
+    (:func:`check_proof_size`) gets the exact report alone (method ``"exact"``).
+
+    Raises
+    ------
+    LimitError
+        When even the exact check is over its limit (:func:`verify_exact`).
     """
     exact = verify_exact(scheme, modulus=modulus)
     if not proof:
+        return exact
+    try:
+        check_proof_size(scheme)
+    except LimitError:
         return exact
     symbolic = verify_sympy(scheme, modulus=modulus)
     if symbolic.valid != exact.valid or set(symbolic.errors) != set(exact.errors):
@@ -291,4 +366,6 @@ def verify(scheme: Scheme, *, proof: bool = True, modulus: Optional[int] = None)
         valid_over_integers=exact.valid_over_integers,
         seconds=exact.seconds + symbolic.seconds,
         coefficient_set=exact.coefficient_set,
+        omitted_errors=exact.omitted_errors,
+        wrong_entry_count=exact.wrong_entry_count,
     )

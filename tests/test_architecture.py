@@ -18,7 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "discover"
 
 FACADE = {"discover", "discover.api", "discover.__main__"}
-CORE = {"discover._version", "discover.errors", "discover.formats", "discover.coefficients", "discover.rings",
+CORE = {"discover._version", "discover.limits", "discover.errors", "discover.formats", "discover.coefficients", "discover.rings",
         "discover.scheme", "discover.tensor", "discover.verify", "discover.jsonio", "discover.names",
         "discover.machine"}
 BUILT_ON_CORE = {"discover.problem", "discover.canonical", "discover.symmetry", "discover.formulas",

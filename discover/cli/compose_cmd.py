@@ -1,12 +1,11 @@
 """``strassen transform`` and ``strassen compose``: new verified schemes from old ones."""
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import click
 
-from ..jsonio import now_iso, save_scheme
+from ..jsonio import now_iso, parse_json, save_scheme
 from ..provenance import certify
 from ..scheme import Scheme
 from ..sources import SOURCE_HELP as _SOURCE_HELP, read_source
@@ -69,9 +68,9 @@ def transform_command(source: str, op: str, target: Optional[str], xyz: Optional
         if not xyz:
             fail("--op sandwich needs --xyz '[X, Y, Z]'")
         try:
-            mats = json.loads(xyz)
-        except json.JSONDecodeError as e:
-            fail(f"--xyz is not JSON: {e}")
+            mats = parse_json(xyz)
+        except ValueError as e:  # also digits beyond the limit and nesting beyond the limit
+            fail(f"--xyz is not JSON within the limits: {e}")
         if not isinstance(mats, list) or len(mats) != 3:
             fail("--xyz must be a JSON list of three square matrices [X, Y, Z]")
         result = sandwich(scheme, *mats)

@@ -1,13 +1,14 @@
 """``strassen import``: read the field's files, verify every scheme, write our JSON."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import DiscoverError
+from ..errors import DiscoverError, WriteError
 from ..interchange import KINDS, SOURCE_TAGS, ImportedScheme, import_file, label_ring
 from ..jsonio import default_file_name, now_iso, save_scheme
 from ..provenance import stamp
@@ -21,7 +22,7 @@ def _tag(item: ImportedScheme) -> str:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "output_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder for the JSON files.")
 @click.option("--from", "kind", type=click.Choice(KINDS), default=None, help="Skip detection and read every FILE in this format (the mirror of export --to).")
 @click.option("--proof/--no-proof", default=False, show_default=True, help="Add the sympy proof to the fast exact check (slow for ranks in the hundreds).")
@@ -36,7 +37,9 @@ def import_command(files: tuple[Path, ...], output_dir: Path, kind: str | None, 
     recounts the rank, verifies every scheme over Q and else mod 2, labels the ring from
     the verification (never from the file name) and writes NxMxP_rR_RING-SOURCE.json.
 
-    Exit codes: 0 all imported, 1 some scheme refused or not exact, 2 a file unreadable.
+    A bad file or scheme is reported on one line and the batch goes on; a summary line ends it.
+    Exit codes: 0 all imported, 1 some scheme refused or not exact, 2 a file unreadable or a
+    scheme that could not be verified (over a size limit) or written.
 
     \b
     Examples:
@@ -48,7 +51,11 @@ def import_command(files: tuple[Path, ...], output_dir: Path, kind: str | None, 
     written: set[Path] = set()
     counts = {"valid": 0, "Z2": 0, "not exact": 0, "refused": 0}
     command = command_line()
+    if not dry_run:
+        _check_output_dir(output_dir)
+    failed: list[dict[str, str]] = []
     for path in files:
+        # A bad file, or a scheme that cannot be verified or written, never stops the batch.
         try:
             items = import_file(path, kind)
         except DiscoverError as e:
@@ -56,19 +63,38 @@ def import_command(files: tuple[Path, ...], output_dir: Path, kind: str | None, 
             unreadable.append({"file": str(path), "error": str(e)})
             continue
         for item in items:
-            records.append(_import_item(item, output_dir, proof, dry_run, as_json, quiet, written, counts, command))
-    total = sum(counts.values())
+            try:
+                records.append(_import_item(item, output_dir, proof, dry_run, as_json, quiet, written, counts, command))
+            except DiscoverError as e:
+                click.echo(f"error: {item.label}: {e}", err=True)
+                failed.append({"source": item.label, "error": str(e)})
+    total = sum(counts.values()) + len(failed)
     info(
         f"{total} scheme(s) from {len(files) - len(unreadable)} file(s): {counts['valid']} valid over Q, "
         f"{counts['Z2']} valid mod 2 only (Z2), {counts['not exact']} not exact, {counts['refused']} refused"
+        + (f", {len(failed)} failed" if failed else "")
         + (f"; {len(unreadable)} file(s) unreadable" if unreadable else ""),
         quiet,
     )
     if as_json:
-        echo_json({"schemes": records, "unreadable": unreadable, "counts": counts})
-    if unreadable:
+        echo_json({"schemes": records, "unreadable": unreadable, "failed": failed, "counts": counts})
+    if unreadable or failed:
         raise SystemExit(EXIT_BAD_INPUT)
     raise SystemExit(EXIT_NOT_FOUND if counts["not exact"] or counts["refused"] else EXIT_OK)
+
+
+def _check_output_dir(output_dir: Path) -> None:
+    """Fail with one line before any work when the output folder could not be created or
+    written (it is only created when a scheme is written)."""
+    probe = output_dir
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():  # a dangling link
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise WriteError(f"cannot write into the output folder {output_dir}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write into the output folder {output_dir}: {probe} is not writable")
 
 
 def _import_item(
@@ -90,7 +116,6 @@ def _import_item(
         counts["not exact"] += 1
         click.echo(f"error: {item.label}: not exact: {labelled.report.summary()}", err=True)
         return {**record, "status": "not exact"}
-    counts["Z2" if scheme.mod2 else "valid"] += 1
     prov: dict[str, Any] = {"imported": now_iso(), "command": command}
     if item.declared_rank is not None and item.declared_rank != scheme.rank:
         prov["declared_rank"] = item.declared_rank
@@ -103,6 +128,7 @@ def _import_item(
     written.add(target)
     if not dry_run:
         save_scheme(scheme, target)
+    counts["Z2" if scheme.mod2 else "valid"] += 1  # only once written: a failed write is counted as failed
     verdict = "valid mod 2 only" if scheme.mod2 else "valid"
     line = f"{'would write' if dry_run else 'wrote'} {target}  {scheme.format} rank {scheme.rank} ring {scheme.ring} ({verdict}; {item.label})"
     if not as_json:

@@ -30,17 +30,18 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
       cat my_scheme.json | strassen verify -
     """
     results = []
-    any_invalid = False
-    unreadable = []
+    counts = {"valid": 0, "not valid": 0, "unreadable": 0}
     for path in files:
+        # One bad file never stops the batch: it is reported and the next file is checked.
         try:
             scheme = read_source(path)
+            report = verify(scheme, proof=proof)
         except DiscoverError as e:
-            unreadable.append(str(e))
+            counts["unreadable"] += 1
             results.append({"file": path, "error": str(e)})
+            click.echo(f"error: {e}", err=True)
             continue
-        report = verify(scheme, proof=proof)
-        any_invalid |= not report.valid
+        counts["valid" if report.valid else "not valid"] += 1
         results.append({"file": path, **report.to_json()})
         if not as_json:
             click.echo(f"{path}: {report.summary()}")
@@ -48,11 +49,12 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
                 click.echo(f"  {line}")
     if as_json:
         echo_json(results)
-    if unreadable:
-        for message in unreadable:
-            click.echo(f"error: {message}", err=True)
+    if len(files) > 1:
+        info(f"{len(files)} files: {counts['valid']} valid, {counts['not valid']} not valid, "
+             f"{counts['unreadable']} unreadable")
+    if counts["unreadable"]:
         raise SystemExit(EXIT_BAD_INPUT)
-    if any_invalid:
+    if counts["not valid"]:
         raise SystemExit(EXIT_NOT_FOUND)
 
 

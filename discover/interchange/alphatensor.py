@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -19,41 +20,60 @@ import numpy as np
 
 from ..errors import DiscoverError, LoadError, SchemeError
 from ..jsonio import atomic_write
+from ..limits import MAX_NPZ_MEMBER_BYTES, MAX_NPZ_TOTAL_BYTES, check_regular_file
 from ..scheme import Scheme
 from .common import ImportedScheme, ct_factors, exact_matrix, item_meta, scheme_from_ct
 from .safe_pickle import UnsafePickleError, read_npy
 
-_AT_KEY = re.compile(r"^(\d+),(\d+),(\d+)$")
+#: What a corrupt or hostile archive raises from zipfile (a bad CRC, bad deflate data, an
+#: unsupported compression method, a truncated directory).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError, OSError)
+_AT_KEY = re.compile(r"^(\d{1,4}),(\d{1,4}),(\d{1,4})$")
 _AE_KEY = re.compile(r"^decomposition_(\d+)_([uvw])$")
 
 
 def npz_keys(path: Path) -> list[str]:
     """Member names of an npz archive without the ``.npy`` extension."""
+    check_regular_file(path)
     try:
         with zipfile.ZipFile(path) as zf:
             return [n[:-4] if n.endswith(".npy") else n for n in zf.namelist()]
-    except (zipfile.BadZipFile, OSError) as e:
+    except _ZIP_ERRORS as e:
         raise LoadError(f"{path}: not a readable npz archive: {e}") from e
 
 
 def _read_members(path: Path, keep: Optional[Callable[[str], bool]] = None) -> dict[str, Any]:
     """Every member (or those ``keep`` accepts) as an array, or the LoadError that stopped it."""
     out: dict[str, Any] = {}
+    check_regular_file(path)
+    total = 0
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
                 key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
                 if keep is not None and not keep(key):
                     continue
+                # Sizes come from the archive's directory: checked before anything is decompressed.
+                if info.file_size > MAX_NPZ_MEMBER_BYTES:
+                    out[key] = LoadError(
+                        f"member of {info.file_size:,} bytes exceeds the limit of {MAX_NPZ_MEMBER_BYTES:,} bytes"
+                    )
+                    continue
+                total += info.file_size
+                if total > MAX_NPZ_TOTAL_BYTES:
+                    raise LoadError(f"{path}: members exceed the total limit of {MAX_NPZ_TOTAL_BYTES:,} bytes")
                 try:
                     with zf.open(info) as fh:
-                        out[key] = read_npy(io.BytesIO(fh.read()))
+                        data = fh.read(MAX_NPZ_MEMBER_BYTES + 1)  # the directory may lie: never read past the limit
+                    if len(data) > MAX_NPZ_MEMBER_BYTES:
+                        raise LoadError(f"member exceeds the limit of {MAX_NPZ_MEMBER_BYTES:,} bytes")
+                    out[key] = read_npy(io.BytesIO(data))
                 except UnsafePickleError as e:
                     # A file that tries to run code is refused as a whole, not key by key.
                     raise UnsafePickleError(f"{path}: key {key!r}: {e}") from e
                 except LoadError as e:
                     out[key] = e
-    except (zipfile.BadZipFile, OSError) as e:
+    except _ZIP_ERRORS as e:
         raise LoadError(f"{path}: not a readable npz archive: {e}") from e
     return out
 
@@ -82,7 +102,7 @@ def read_alphatensor(path: Path, keys: Optional[Iterable[str]] = None) -> list[I
     for key, value in _read_members(path, None if wanted is None else wanted.__contains__).items():
         match = _AT_KEY.match(key)
         if not match:
-            items.append(ImportedScheme(path.name, key, "alphatensor", error=f"key {key!r} is not of the form 'a,b,c'"))
+            items.append(ImportedScheme(path.name, key, "alphatensor", error=f"key {key[:40]!r} is not of the form 'a,b,c'"))
             continue
         try:
             if isinstance(value, Exception):
@@ -116,7 +136,7 @@ def read_alphaevolve(path: Path, keys: Optional[Iterable[str]] = None) -> list[I
     for key, value in _read_members(path, keep).items():
         match = _AE_KEY.match(key)
         if not match:
-            items.append(ImportedScheme(path.name, key, "alphaevolve", error=f"unexpected key {key!r}"))
+            items.append(ImportedScheme(path.name, key, "alphaevolve", error=f"unexpected key {key[:40]!r}"))
             continue
         groups.setdefault(match.group(1), {})[match.group(2)] = value
     for dims, parts in groups.items():

@@ -15,19 +15,34 @@ from pathlib import Path
 import numpy as np
 
 from ..coefficients import format_coefficient
-from ..errors import DiscoverError, LoadError, SchemeError
+from ..errors import DiscoverError, SchemeError
 from ..formats import Format
 from ..jsonio import atomic_write_text
+from ..limits import MAX_DIGITS, check_scheme_size, read_limited_text
 from ..scheme import Scheme
 from .common import ImportedScheme, item_meta
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?(/\d+)?$", re.IGNORECASE)
+_SMALL_INT = re.compile(r"^[+-]?\d{1,18}$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e([+-]?\d+))?(/(\d+))?$", re.IGNORECASE)
 
 
-def _coefficient(token: str, where: str) -> Fraction:
-    if not _NUMBER.match(token) or token.endswith("/0"):
-        raise SchemeError(f"{where}: {token!r} is not a number")
-    return Fraction(token)
+def _coefficient(token: str, where: str) -> "int | Fraction":
+    if _SMALL_INT.match(token):
+        return int(token)  # the common case; small ints are shared objects, Fractions are not
+    if len(token) > MAX_DIGITS:  # before the regex and Fraction(): both are slow on huge tokens
+        raise SchemeError(f"{where}: a number of {len(token)} characters exceeds the limit of {MAX_DIGITS} digits")
+    match = _NUMBER.match(token)
+    if not match:
+        raise SchemeError(f"{where}: {token[:40]!r} is not a number")
+    exponent, denominator = match.group(4), match.group(6)
+    if exponent is not None and abs(int(exponent)) > MAX_DIGITS:  # 1e1000000 would build a million-digit integer
+        raise SchemeError(f"{where}: the exponent of {token[:40]!r} exceeds the limit of {MAX_DIGITS}")
+    if denominator is not None and int(denominator) == 0:
+        raise SchemeError(f"{where}: {token[:40]!r} has a zero denominator")
+    try:
+        return Fraction(token)
+    except ValueError:  # forms the pattern lets through but Fraction does not read, e.g. "0./1"
+        raise SchemeError(f"{where}: {token[:40]!r} is not a number") from None
 
 
 def parse_blocks(text: str) -> list[list[list[Fraction]]]:
@@ -63,8 +78,9 @@ def scheme_from_text(text: str, source: str = "") -> ImportedScheme:
             raise SchemeError(f"expected 3 blocks separated by '#' lines, found {len(blocks)}")
         widths = {len(row) for block in blocks for row in block}
         if len(widths) != 1:
-            raise SchemeError(f"rows have different numbers of columns: {sorted(widths)}")
+            raise SchemeError(f"rows have different numbers of columns: {sorted(widths)[:6]}")
         fmt = _dims(tuple(len(b) for b in blocks))  # type: ignore[arg-type]
+        check_scheme_size(fmt.dims, widths.pop())
         n, m, p = fmt.dims
         factors = []
         for block, (rows, cols) in zip(blocks, fmt.shapes):
@@ -82,10 +98,7 @@ def scheme_from_text(text: str, source: str = "") -> ImportedScheme:
 def read_benson_ballard(path: Path) -> list[ImportedScheme]:
     """Import a Benson–Ballard coefficient file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(f"{path}: cannot read: {e}") from e
+    text = read_limited_text(path)
     return [scheme_from_text(text, path.name)]
 
 
@@ -95,7 +108,7 @@ def benson_ballard_text(scheme: Scheme) -> str:
     for n, factor in enumerate(scheme.factors):
         if n:
             lines.append("#")
-        flat = factor.reshape(scheme.rank, -1).T
+        flat = factor.reshape(scheme.rank, factor.shape[1] * factor.shape[2]).T
         lines.extend(" ".join(format_coefficient(v) for v in row) for row in flat)
     return "\n".join(lines) + "\n"
 

@@ -54,7 +54,8 @@ class ImportedScheme:
     @property
     def label(self) -> str:
         """``factorizations_r.npz[4,4,4]`` or just the file name."""
-        return f"{self.source}[{self.key}]" if self.key else self.source
+        key = self.key if len(self.key) <= 40 else self.key[:37] + "..."  # a hostile key can be huge
+        return f"{self.source}[{key}]" if self.key else self.source
 
 
 def exact_matrix(values: Any, where: str) -> np.ndarray:
@@ -126,9 +127,9 @@ def ct_factors(scheme: Scheme) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The inverse of :func:`scheme_from_ct`: rows (R, N·M), (R, M·P), (R, P·N) in Cᵀ layout."""
     r = scheme.rank
     return (
-        scheme.U.reshape(r, -1),
-        scheme.V.reshape(r, -1),
-        scheme.W.transpose(0, 2, 1).reshape(r, -1),
+        scheme.U.reshape(r, scheme.U.shape[1] * scheme.U.shape[2]),  # not -1: r may be 0
+        scheme.V.reshape(r, scheme.V.shape[1] * scheme.V.shape[2]),
+        scheme.W.transpose(0, 2, 1).reshape(r, scheme.W.shape[1] * scheme.W.shape[2]),
     )
 
 

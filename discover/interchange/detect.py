@@ -1,11 +1,12 @@
 """Which interchange format a file is in, from its content (file names are only hints)."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from ..errors import LoadError
+from ..jsonio import parse_json
+from ..limits import check_regular_file, read_limited_text
 
 _PRODUCT = re.compile(r"[abc]\d")
 _NUMBERS = re.compile(r"^[\s\d.+\-/eE]+$")
@@ -25,6 +26,7 @@ def detect_format(path: Path) -> str:
         When the file cannot be read or matches no known format.
     """
     path = Path(path)
+    check_regular_file(path)  # /dev/zero, a FIFO or a folder: refused before reading
     try:
         with path.open("rb") as fh:
             head = fh.read(4)
@@ -39,15 +41,12 @@ def detect_format(path: Path) -> str:
         if any(re.match(r"^\d+,\d+,\d+$", k) for k in keys):
             return "alphatensor"
         raise LoadError(f"{path}: an npz archive with neither AlphaTensor ('a,b,c') nor AlphaEvolve keys")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(f"{path}: cannot read as text: {e}") from e
+    text = read_limited_text(path)
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            doc = json.loads(stripped)
-        except json.JSONDecodeError as e:
+            doc = parse_json(stripped)
+        except ValueError as e:
             raise LoadError(f"{path}: malformed JSON: {e}") from e
         if isinstance(doc, dict) and all(k in doc for k in ("U", "V", "W")):
             return "json"

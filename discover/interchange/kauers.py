@@ -19,9 +19,10 @@ from typing import Optional
 import numpy as np
 
 from ..coefficients import Coefficient, format_coefficient
-from ..errors import DiscoverError, LoadError, SchemeError
+from ..errors import DiscoverError, SchemeError
 from ..formats import Format
 from ..jsonio import atomic_write_text
+from ..limits import MAX_DIGITS, MAX_PAREN_DEPTH, check_scheme_size, read_limited_text
 from ..formulas import linear_form_terms
 from ..names import entry_name
 from ..scheme import Scheme
@@ -59,7 +60,7 @@ def _close(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return pos
-    raise SchemeError(f"unbalanced parentheses in {text!r}")
+    raise SchemeError(f"unbalanced parentheses in {_cut(text)}")
 
 
 def _factors(text: str, line: str) -> tuple[Fraction, dict[str, list[tuple[int, int, Fraction]]]]:
@@ -74,7 +75,7 @@ def _factors(text: str, line: str) -> tuple[Fraction, dict[str, list[tuple[int, 
     def add(letter: Optional[str], terms: list[tuple[int, int, Fraction]]) -> None:
         key = letter or "?"
         if key in factors and key != "?":
-            raise SchemeError(f"the product {line.strip()!r} has two {key} factors")
+            raise SchemeError(f"the product {_cut(line)} has two {key} factors")
         factors[key] = terms
 
     pos = 0
@@ -100,34 +101,67 @@ def _factors(text: str, line: str) -> tuple[Fraction, dict[str, list[tuple[int, 
                 add(*parse_form(inner))
             trail = re.match(r"/(\d+)", text[pos:])
             if trail:
+                _check_digits(trail.group(1), line)
                 if int(trail.group(1)) == 0:
-                    raise SchemeError(f"division by zero in {line.strip()!r}")
+                    raise SchemeError(f"division by zero in {_cut(line)}")
                 scalar /= int(trail.group(1))
                 pos += trail.end()
             continue
         scal = _SCALAR.match(text, pos)
         if scal and not re.match(r"[abc]", text[scal.end():scal.end() + 1] or " "):
+            _check_digits(scal.group(1), line)
+            _check_digits(scal.group(2) or "1", line)
+            if int(scal.group(2) or 1) == 0:
+                raise SchemeError(f"division by zero in {_cut(line)}")
             scalar *= Fraction(int(scal.group(1)), int(scal.group(2) or 1))
             pos = scal.end()
             continue
         term = _TERM.match(text, pos)
         if not term or term.end() == pos:
-            raise SchemeError(f"cannot read {text[pos:pos + 16]!r} in the product {line.strip()!r}")
+            raise SchemeError(f"cannot read {text[pos:pos + 16]!r} in the product {_cut(line)}")
         add(*parse_form(term.group(0)))
         pos = term.end()
     return scalar, factors
 
 
+def _check_digits(digits: str, line: str) -> None:
+    if len(digits) > MAX_DIGITS:
+        raise SchemeError(f"a number in {_cut(line)} exceeds the limit of {MAX_DIGITS} digits")
+
+
+def _cut(text: str, width: int = 60) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+
+def _check_nesting(text: str, line: str) -> None:
+    """Balanced parentheses at most :data:`MAX_PAREN_DEPTH` deep (the reader recurses per level)."""
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            if depth > MAX_PAREN_DEPTH:
+                raise SchemeError(f"parentheses nested deeper than the limit of {MAX_PAREN_DEPTH} in {_cut(line)}")
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0:
+        raise SchemeError(f"unbalanced parentheses in {_cut(line)}")
+
+
 def parse_product(line: str) -> list[Entry]:
     """Parse one product line into entries (letter, row, col, coefficient), c not yet transposed."""
-    scalar, factors = _factors("".join(line.split()), line)
+    text = "".join(line.split())
+    _check_nesting(text, line)
+    scalar, factors = _factors(text, line)
     if "?" in factors:
         # A zero factor makes a zero product; give it to the letter that is missing.
         missing = [c for c in "abc" if c not in factors]
         factors[missing[0] if missing else "?"] = factors.pop("?")
     missing = [c for c in "abc" if c not in factors]
     if missing:
-        raise SchemeError(f"the product {line.strip()!r} has no {', '.join(missing)} factor")
+        raise SchemeError(f"the product {_cut(line)} has no {', '.join(missing)} factor")
     entries: list[Entry] = []
     for letter in "abc":
         for i, j, coef in factors[letter]:
@@ -159,6 +193,7 @@ def scheme_from_products(products: list[list[Entry]], fmt: Optional[Format] = No
         fmt = Format(*need)
     n, m, p = fmt.dims
     r = len(products)
+    check_scheme_size(fmt.dims, r)  # before allocating: indices such as a999_999 ask for a huge format
     U = np.zeros((r, n, m), dtype=object)
     V = np.zeros((r, m, p), dtype=object)
     W = np.zeros((r, n, p), dtype=object)
@@ -198,10 +233,7 @@ def parse_exp_text(text: str, source: str = "", kind: str = "exp") -> ImportedSc
 def read_exp(path: Path) -> list[ImportedScheme]:
     """Import an ``.exp`` or ``_lifted.txt`` file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(f"{path}: cannot read: {e}") from e
+    text = read_limited_text(path)
     kind = "lifted" if re.search(r"\)[ \t]*\(|\d[ \t]+[abc]\d", text) else "exp"
     item = parse_exp_text(text, path.name, kind)
     return [item]

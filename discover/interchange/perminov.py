@@ -16,7 +16,8 @@ from ..coefficients import CoefficientError, coefficient_to_json, to_coefficient
 from ..errors import DiscoverError, FormatError, LoadError
 from ..formats import Format
 from ..formulas import output_lines, product_lines
-from ..jsonio import atomic_write_text
+from ..jsonio import atomic_write_text, parse_json
+from ..limits import check_scheme_size, read_limited_text
 from ..scheme import Scheme
 from .common import ImportedScheme, ct_factors, item_meta, scheme_from_ct
 
@@ -54,6 +55,8 @@ def scheme_from_perminov(doc: Any, source: str = "") -> ImportedScheme:
     declared = doc.get("m")
     declared = declared if isinstance(declared, int) and not isinstance(declared, bool) else None
     try:
+        sizes = [len(doc[name]) if isinstance(doc[name], list) else 0 for name in ("u", "v", "w")]
+        check_scheme_size(fmt.dims, max(sizes))  # before converting millions of entries
         u, v, w = (_rows(doc, name) for name in ("u", "v", "w"))
         n, m, p = fmt.dims
         r = u.shape[0]
@@ -70,9 +73,10 @@ def scheme_from_perminov(doc: Any, source: str = "") -> ImportedScheme:
 def read_perminov(path: Path) -> list[ImportedScheme]:
     """Import a Perminov JSON file (one scheme)."""
     path = Path(path)
+    text = read_limited_text(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = parse_json(text)
+    except ValueError as e:
         raise LoadError(f"{path}: cannot read JSON: {e}") from e
     try:
         return [scheme_from_perminov(doc, path.name)]

@@ -9,6 +9,7 @@ before anything runs.
 from __future__ import annotations
 
 import io
+import math
 import pickle
 from typing import IO, Any
 
@@ -67,15 +68,17 @@ def read_npy(fh: IO[bytes]) -> np.ndarray:
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-    except (ValueError, OSError, EOFError) as e:
-        raise LoadError(f"not a valid .npy member: {e}") from e
+    except Exception as e:  # numpy's header parser (ast.literal_eval) can raise almost anything on garbage
+        raise LoadError(f"not a valid .npy member: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]) from e
     data = fh.read()
     if dtype.hasobject:
         arr = restricted_loads(data)
         if not isinstance(arr, np.ndarray):
             raise LoadError(f"the pickle holds a {type(arr).__name__}, not an array")
         return arr
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape)  # Python ints: numpy's prod would overflow on a hostile shape
+    if dtype.itemsize == 0:
+        raise LoadError(f"a .npy member of dtype {dtype} holds no numbers")
     if len(data) < count * dtype.itemsize:
         raise LoadError(f"truncated .npy data: {len(data)} bytes for {count} values of {dtype}")
     arr = np.frombuffer(data, dtype=dtype, count=count)

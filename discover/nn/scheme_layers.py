@@ -21,7 +21,9 @@ refused (:class:`DtypeError`).
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -31,6 +33,7 @@ from torch import nn
 from ..errors import DtypeError, FormatError, IntegerOverflowError, SchemeError
 from ..formats import Format
 from ..integral import INT64_MAX, integral_program, intermediate_bound, side_norms
+from ..limits import check_scheme_size
 from ..scheme import Scheme
 from ..slp import Program, compile_scheme
 from ..verify import verify_exact
@@ -40,21 +43,61 @@ BOUNDARIES = ("peel", "pad")
 
 
 def resolve_scheme(scheme: Scheme | str | Format) -> Scheme:
-    """A Scheme as given, the catalog's best scheme for a format such as ``"2x2x2"``, or any scheme
-    source (``"strassen"``, ``"catalog:3x3x3"``, ``"naive:2x2x2"``, a file)."""
-    if isinstance(scheme, Scheme):
-        return scheme
-    from ..catalog import best
+    """A verified scheme: a Scheme as given, a scheme file, the catalog's best scheme for a format
+    such as ``"2x2x2"`` (from ``STRASSEN_CATALOG`` when set), or any scheme source (``"strassen"``,
+    ``"catalog:3x3x3"``, ``"naive:2x2x2"``).
 
-    if isinstance(scheme, Format):
-        return best(scheme)
-    try:
-        fmt = Format.parse(scheme)
-    except FormatError:
-        from ..sources import load_source
+    Raises
+    ------
+    SchemeError
+        When the scheme, whatever its source, is not exact (a tampered file, an unverified
+        ``Scheme`` object).
+    """
+    if not isinstance(scheme, Scheme):
+        if isinstance(scheme, (str, os.PathLike)) and Path(scheme).is_file():
+            from ..jsonio import load_scheme
 
-        return load_source(scheme)
-    return best(fmt)
+            scheme = load_scheme(scheme)
+        else:
+            from ..catalog import best
+
+            try:
+                fmt = Format.parse(scheme)
+            except FormatError:
+                from ..sources import read_source
+
+                fmt, scheme = None, read_source(str(scheme))
+            if fmt is not None:
+                scheme = best(fmt)
+    report = verify_exact(scheme)
+    if not report.valid:
+        raise SchemeError(f"refusing an inexact scheme for a layer: {report.summary()}")
+    return scheme
+
+
+def _scheme_from_tensors(U: Any, V: Any, W: Any) -> Scheme:
+    """The exact scheme held by float tensors U, V, W, verified; checked before any conversion.
+
+    Raises
+    ------
+    SchemeError
+        When the tensors are not finite, not shaped like a scheme, or not a valid scheme.
+    """
+    tensors = []
+    for name, t in zip("UVW", (U, V, W)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 3:
+            raise SchemeError(f"buffer {name} must be a 3-dimensional tensor, got {type(t).__name__} {tuple(getattr(t, 'shape', ()))}")
+        tensors.append(t.detach().cpu().double())
+    r, n, m = tensors[0].shape
+    check_scheme_size((n, m, tensors[1].shape[2]), r, "buffers")
+    for name, t in zip("UVW", tensors):
+        if not bool(torch.isfinite(t).all()):
+            raise SchemeError(f"buffer {name} holds NaN or infinite values")
+    scheme = Scheme.from_arrays(*(_exact_from_float(t.numpy()) for t in tensors))
+    report = verify_exact(scheme)
+    if not report.valid:
+        raise SchemeError(f"the U, V, W buffers do not hold a valid scheme: {report.summary()}")
+    return scheme
 
 
 def _exact_from_float(values: np.ndarray) -> np.ndarray:
@@ -64,6 +107,13 @@ def _exact_from_float(values: np.ndarray) -> np.ndarray:
         f = Fraction(float(v)).limit_denominator(1 << 20)
         out[idx] = int(f) if f.denominator == 1 else f
     return out
+
+
+def _check_incoming(state_dict: Any, prefix: str) -> None:
+    """Verify the U, V, W a state dict brings for the SchemeMatmul at ``prefix`` (when it brings all three)."""
+    incoming = [state_dict.get(prefix + name) for name in "UVW"]
+    if all(t is not None for t in incoming):
+        _scheme_from_tensors(*incoming)
 
 
 def _side_costs(program: Program) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
@@ -124,12 +174,13 @@ class SchemeMatmul(nn.Module):
         SchemeError
             When the buffers do not hold a valid scheme of this format.
         """
-        arrays = [_exact_from_float(t.detach().cpu().double().numpy()) for t in (self.U, self.V, self.W)]
-        scheme = Scheme.from_arrays(*arrays)
-        report = verify_exact(scheme)
-        if not report.valid:
-            raise SchemeError(f"the U, V, W buffers do not hold a valid scheme: {report.summary()}")
-        return scheme
+        return _scheme_from_tensors(self.U, self.V, self.W)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):  # type: ignore[no-untyped-def]
+        # Verify the incoming U, V, W before torch copies them: a rejected state dict leaves
+        # this module as it was.
+        _check_incoming(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
     @staticmethod
     def _reload_hook(module: nn.Module, incompatible_keys: Any) -> None:
@@ -304,6 +355,12 @@ class SchemeLinear(nn.Module):
             if linear.bias is not None:
                 layer.bias.copy_(linear.bias)  # type: ignore[union-attr]
         return layer
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):  # type: ignore[no-untyped-def]
+        # torch loads this module's weight before its SchemeMatmul child: check the child's
+        # scheme first, so that a rejected state dict changes nothing here either.
+        _check_incoming(state_dict, prefix + "matmul.")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
