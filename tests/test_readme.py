@@ -1,5 +1,9 @@
 """Every example in README.md runs as written (the fast ones; a line ending in ``# slow`` is skipped).
 
+Blocks fenced as ``bash`` and ``python`` are run; blocks fenced as ``sh`` and ``py`` show commands
+for other machines (a cluster's head node, Slurm) or for hours of work, and are only read. A shell
+line ending in a backslash continues on the next line.
+
 Shell blocks (```bash): each command line is run with bash in a scratch folder that has the catalog
 as ``algorithms/`` and the lead's material as ``../shared`` (when present); it must exit 0. Lines
 that install (``pip install``) or run the test suite itself are CI's job and are not repeated here;
@@ -29,8 +33,13 @@ def _blocks(language: str) -> list[tuple[int, str]]:
 def _shell_commands() -> list[tuple[str, str]]:
     commands = []
     for line_no, body in _blocks("bash"):
-        for offset, line in enumerate(body.splitlines()):
-            line = line.strip()
+        logical: list[tuple[int, str]] = []
+        for offset, raw in enumerate(body.splitlines()):
+            if logical and logical[-1][1].endswith("\\"):
+                logical[-1] = (logical[-1][0], logical[-1][1][:-1] + " " + raw.strip())
+            else:
+                logical.append((offset, raw.strip()))
+        for offset, line in logical:
             if not line or line.startswith("#") or line.endswith("# slow"):
                 continue
             if "pip install" in line:
