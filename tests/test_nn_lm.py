@@ -10,7 +10,18 @@ from click.testing import CliRunner
 
 from discover.cli import main
 from discover.nn import distillation_loss
-from discover.nn.charlm import ALPHABET, OTHER, VOCAB, CharLM, Corpus, CorpusError, bits_per_char, default_corpus, encode, split_corpus
+from discover.nn.charlm import (
+    ALPHABET,
+    OTHER,
+    VOCAB,
+    CharLM,
+    Corpus,
+    CorpusError,
+    bits_per_char,
+    default_corpus,
+    encode,
+    split_corpus,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from discover.nn import Phase, SPNGRU, SPNLSTM, count_ops, set_phase
+from discover.nn import SPNGRU, SPNLSTM, Phase, count_ops, set_phase
 from discover.nn.ops import RECURRENT_KINDS
 from discover.nn.spn_recurrent import folded_weight
 
@@ -67,7 +67,7 @@ def test_unbatched_input_and_state_shapes_follow_torch():
     spn = SPNLSTM(3, 4, r=16, num_layers=2).double().load_dense(dense)
     x = torch.randn(7, 3, dtype=F64)
     state = (torch.randn(2, 4, dtype=F64), torch.randn(2, 4, dtype=F64))
-    want_y, (want_h, want_c) = dense(x, state)
+    want_y, (_, want_c) = dense(x, state)
     got_y, (got_h, got_c) = spn(x, state)
     assert got_y.shape == (7, 4) and got_h.shape == got_c.shape == (2, 4)
     torch.testing.assert_close(got_y, want_y, rtol=0, atol=1e-12)

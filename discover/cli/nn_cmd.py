@@ -30,7 +30,7 @@ def _parse_budgets(text: str) -> tuple[float, ...]:
               help="Number of seeds (seed, seed+1, ...): scores are reported as mean ± sd.")
 @click.option("--budgets", default=None,
               help="SPN budgets r as multiples of each layer's output channels (image, default 0.5,1,2) "
-                   "or of the LSTM's 4·hidden gate rows (lm, default 0.5,1).")
+                   "or of the LSTM's 4·hidden gate rows (lm, default 1).")
 @click.option("--patch", type=click.IntRange(min=1), default=1, show_default=True,
               help="Output patch side p of the SPN convolutions (image task; r products per p×p patch).")
 @click.option("--quick", is_flag=True, help="A few epochs of small models (a smoke test; scores are not meaningful).")
@@ -64,7 +64,7 @@ def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, b
         fail("--text applies to --task lm only")
     if task == "lm" and patch != 1:
         fail("--patch applies to --task image only")
-    factors = _parse_budgets(budgets if budgets is not None else ("0.5,1,2" if task == "image" else "0.5,1"))
+    factors = _parse_budgets(budgets if budgets is not None else ("0.5,1,2" if task == "image" else "1"))
     seeds = tuple(range(seed, seed + n_seeds))
 
     import torch

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -47,8 +48,6 @@ class Corpus:
 
 def default_corpus() -> Corpus:
     """The Python documentation topics shipped with the interpreter (no download)."""
-    import sys
-
     from pydoc_data.topics import topics
 
     text = "\n".join(topics[key] for key in sorted(topics))
