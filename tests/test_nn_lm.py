@@ -109,6 +109,7 @@ def test_nn_demo_lm_reads_text_files(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--task", "lm", "--text", "/nonexistent/corpus.txt"], "error: cannot read --text '/nonexistent/corpus.txt'"),
     (["--text", "x.txt"], "error: --text applies to --task lm only"),
+    (["--task", "lm", "--text", "."], "error: cannot read --text '.'"),
     (["--task", "lm", "--patch", "2"], "error: --patch applies to --task image only"),
     (["--task", "lm", "--budgets", "1,x"], "error: --budgets must be comma-separated numbers"),
 ])

@@ -22,7 +22,7 @@ def _parse_budgets(text: str) -> tuple[float, ...]:
 @click.command("nn-demo")
 @click.option("--task", type=click.Choice(["image", "lm"]), default="image", show_default=True,
               help="image: a CNN on the 8x8 digits; lm: a character-level LSTM language model.")
-@click.option("--text", "text_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--text", "text_file", default=None, metavar="FILE",
               help="Corpus of the lm task (UTF-8 text); default: the Python documentation topics "
                    "that ship with the interpreter (pydoc_data).")
 @click.option("--seed", type=int, default=0, show_default=True, help="First training seed.")

@@ -39,7 +39,7 @@ class LMSettings:
         return cls(max_chars=20_000, seq_len=32, embed=16, hidden=32)
 
 
-#: Epochs of the LM demo (the image demo's defaults are for 1,347 images, not ~2,800 windows).
+#: Epochs of the LM demo (an epoch is about 2,100 windows of 64 characters).
 LM_SCHEDULE = Schedule(baseline=8, full=3, ternary=8, frozen=2)
 LM_QUICK = Schedule(baseline=2, full=1, ternary=1, frozen=1)
 
