@@ -36,9 +36,11 @@ def _parse_budgets(text: str) -> tuple[float, ...]:
 @click.option("--quick", is_flag=True, help="A few epochs of small models (a smoke test; scores are not meaningful).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Torch CPU threads (1 is fastest for these tiny models).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Seeds trained at once in separate processes (same results as one at a time).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, budgets: str | None, patch: int,
-                    quick: bool, threads: int, quiet: bool) -> None:
+                    quick: bool, threads: int, jobs: int, quiet: bool) -> None:
     """Train a small full-precision model, then StrassenNets versions of it.
 
     Each StrassenNets model replaces the matrix products by sum-product networks with ternary
@@ -56,7 +58,7 @@ def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, b
     Examples:
       strassen nn-demo
       strassen nn-demo --seeds 3 --budgets 0.5,1
-      strassen nn-demo --task lm --seeds 3
+      strassen nn-demo --task lm --seeds 3 --jobs 3
       strassen nn-demo --task lm --text book.txt --budgets 1
       strassen nn-demo --quick
     """
@@ -80,7 +82,7 @@ def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, b
         if task == "image":
             from ..nn.demo import Schedule, format_table, run_demo
 
-            rows = run_demo(factors, seeds, patch, Schedule.quick() if quick else Schedule(), progress=progress)
+            rows = run_demo(factors, seeds, patch, Schedule.quick() if quick else Schedule(), progress=progress, jobs=jobs)
             table = format_table(rows)
         else:
             from ..nn.charlm import default_corpus, read_corpus
@@ -89,7 +91,7 @@ def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, b
             corpus = read_corpus(text_file) if text_file is not None else default_corpus()
             rows, note = run_lm_demo(
                 corpus, factors, seeds, LM_QUICK if quick else LM_SCHEDULE,
-                LMSettings.quick() if quick else LMSettings(), progress=progress,
+                LMSettings.quick() if quick else LMSettings(), progress=progress, jobs=jobs,
             )
             table = format_lm_table(rows, note)
     finally:

@@ -75,10 +75,11 @@ def run_demo(
     patch: int = 1,
     schedule: Schedule = Schedule(),
     progress: Callable[[str], None] = lambda message: None,
+    jobs: int = 1,
 ) -> list[Row]:
     """Train the baseline and the SPN versions for every seed; one :class:`Row` per model."""
     names = [f"SPN r={f:g}x" + (f" p={patch}" if patch > 1 else "") for f in factors]
-    return run_task(digits_task(load_digits_split(), patch), factors, seeds, schedule, names, progress)
+    return run_task(digits_task(load_digits_split(), patch), factors, seeds, schedule, names, progress, jobs)
 
 
 def format_table(rows: Sequence[Row]) -> str:

@@ -113,6 +113,45 @@ def train_spn(task: Task, teacher: nn.Module, factor: float, schedule: Schedule,
     return model
 
 
+def _seed_results(task: Task, factors: Sequence[float], schedule: Schedule, seed: int, progress: Progress) -> list[tuple[float, int, int]]:
+    """Score, mults and adds of the baseline and of each SPN model for one seed."""
+    teacher = train_baseline(task, schedule, seed, progress)
+    models = [teacher] + [train_spn(task, teacher, f, schedule, seed, progress) for f in factors]
+    return [(task.score(model), *task.ops(model)) for model in models]
+
+
+def _seed_worker(task: Task, factors: Sequence[float], schedule: Schedule, seed: int, progress: Progress, queue) -> None:
+    try:
+        queue.put((seed, _seed_results(task, factors, schedule, seed, progress), None))
+    except BaseException as e:  # reported by the parent; a worker must not die silently
+        queue.put((seed, None, f"{type(e).__name__}: {e}"))
+
+
+def _parallel_results(task: Task, factors: Sequence[float], schedule: Schedule, seeds: Sequence[int],
+                      progress: Progress, jobs: int) -> dict[int, list[tuple[float, int, int]]]:
+    # Forked workers inherit the task (closures and tensors need no pickling); results come back
+    # through a queue. Each seed's run is the same as in one process: training seeds its own RNGs.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    results: dict[int, list[tuple[float, int, int]]] = {}
+    pending, running = list(seeds), {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            seed = pending.pop(0)
+            running[seed] = context.Process(target=_seed_worker, args=(task, factors, schedule, seed, progress, queue))
+            running[seed].start()
+        seed, result, error = queue.get()
+        running.pop(seed).join()
+        if error is not None:
+            for process in running.values():
+                process.terminate()
+            raise RuntimeError(f"seed {seed} failed: {error}")
+        results[seed] = result
+    return results
+
+
 def run_task(
     task: Task,
     factors: Sequence[float],
@@ -120,15 +159,24 @@ def run_task(
     schedule: Schedule,
     names: Sequence[str],
     progress: Progress = lambda message: None,
+    jobs: int = 1,
 ) -> list[Row]:
-    """Train the baseline and the SPN versions (one per factor, named ``names``) for every seed."""
+    """Train the baseline and the SPN versions (one per factor, named ``names``) for every seed.
+
+    ``jobs > 1`` trains that many seeds at once in forked processes (where the platform has
+    ``fork``); the results are the same as with ``jobs = 1``.
+    """
+    import multiprocessing
+
+    if jobs > 1 and len(seeds) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        results = _parallel_results(task, factors, schedule, seeds, progress, jobs)
+    else:
+        results = {seed: _seed_results(task, factors, schedule, seed, progress) for seed in seeds}
     rows = [Row(task.baseline_name)] + [Row(name) for name in names]
     for seed in seeds:
-        teacher = train_baseline(task, schedule, seed, progress)
-        models = [teacher] + [train_spn(task, teacher, f, schedule, seed, progress) for f in factors]
-        for row, model in zip(rows, models):
-            row.scores.append(task.score(model))
-            row.mults, row.adds = task.ops(model)
+        for row, (score, mults, adds) in zip(rows, results[seed]):
+            row.scores.append(score)
+            row.mults, row.adds = mults, adds
     return rows
 
 

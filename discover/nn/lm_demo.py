@@ -28,7 +28,7 @@ BPC = Metric("bpc", "bits/char", "bpc diff", scale=1.0, decimals=3)
 class LMSettings:
     """Corpus slice, model sizes and batch of the LM demo."""
 
-    max_chars: int = 150_000
+    max_chars: int = 200_000
     seq_len: int = 64
     embed: int = 32
     hidden: int = 128
@@ -39,8 +39,8 @@ class LMSettings:
         return cls(max_chars=20_000, seq_len=32, embed=16, hidden=32)
 
 
-#: Epochs of the LM demo (an epoch is about 2,100 windows of 64 characters).
-LM_SCHEDULE = Schedule(baseline=8, full=3, ternary=8, frozen=2)
+#: Epochs of the LM demo (an epoch is about 2,800 windows of 64 characters).
+LM_SCHEDULE = Schedule(baseline=12, full=4, ternary=14, frozen=3)
 LM_QUICK = Schedule(baseline=2, full=1, ternary=1, frozen=1)
 
 
@@ -69,6 +69,7 @@ def run_lm_demo(
     schedule: Schedule = LM_SCHEDULE,
     settings: LMSettings = LMSettings(),
     progress: Callable[[str], None] = lambda message: None,
+    jobs: int = 1,
 ) -> tuple[list[Row], str]:
     """Train the baseline LM and its SPN versions for every seed: the rows and the table's note."""
     data = split_corpus(corpus, settings.max_chars, settings.seq_len)
@@ -79,7 +80,7 @@ def run_lm_demo(
             f"({settings.hidden * VOCAB:,} mults/char) stay full precision; {corpus.name}, "
             f"{train_chars:,} training and {test_chars:,} test characters")
     names = [f"SPN r={f:g}x" for f in factors]
-    return run_task(lm_task(data, settings, note), factors, seeds, schedule, names, progress), note
+    return run_task(lm_task(data, settings, note), factors, seeds, schedule, names, progress, jobs), note
 
 
 def format_lm_table(rows: Sequence[Row], note: str) -> str:
