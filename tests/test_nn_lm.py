@@ -126,13 +126,27 @@ def test_nn_demo_lm_too_short_text_is_one_line(tmp_path):
     assert result.exit_code == 2 and result.stderr.startswith("error: the corpus") and "too short" in result.stderr
 
 
-def test_lm_demo_is_deterministic_for_a_seed():
+def test_lm_demo_is_deterministic_and_parallel_seeds_give_the_same_rows():
     from discover.nn.experiment import Schedule
     from discover.nn.lm_demo import LMSettings, run_lm_demo
 
     corpus = Corpus("a stitch in time saves nine; " * 200, "proverb")
     settings = LMSettings(max_chars=4000, seq_len=16, embed=8, hidden=8)
     schedule = Schedule(baseline=1, full=1, ternary=1, frozen=1)
-    first, second = (run_lm_demo(corpus, (0.5,), (3,), schedule, settings)[0] for _ in range(2))
+    first, second = (run_lm_demo(corpus, (0.5,), (3, 4), schedule, settings, jobs=jobs)[0] for jobs in (1, 2))
+    assert [r.name for r in first] == ["baseline LSTM", "SPN r=0.5x"]
     assert [r.scores for r in first] == [r.scores for r in second]
     assert [(r.mults, r.adds) for r in first] == [(r.mults, r.adds) for r in second]
+    assert len(first[0].scores) == 2 and first[0].scores[0] != first[0].scores[1]
+
+
+def test_a_failing_parallel_seed_is_reported():
+    from discover.nn.experiment import Schedule, Task, run_task
+    from discover.nn.lm_demo import BPC
+
+    def broken(factor):
+        raise ValueError("no model today")
+
+    task = Task(torch.zeros(2, 3), torch.zeros(2), broken, lambda m: 0.0, lambda m: (0, 0), BPC, "b", "char", "")
+    with pytest.raises(RuntimeError, match=r"seed \d failed: ValueError: no model today"):
+        run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], jobs=2)

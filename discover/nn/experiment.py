@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -137,19 +138,39 @@ def _parallel_results(task: Task, factors: Sequence[float], schedule: Schedule, 
     queue = context.Queue()
     results: dict[int, list[tuple[float, int, int]]] = {}
     pending, running = list(seeds), {}
-    while pending or running:
-        while pending and len(running) < jobs:
-            seed = pending.pop(0)
-            running[seed] = context.Process(target=_seed_worker, args=(task, factors, schedule, seed, progress, queue))
-            running[seed].start()
-        seed, result, error = queue.get()
-        running.pop(seed).join()
-        if error is not None:
-            for process in running.values():
-                process.terminate()
-            raise RuntimeError(f"seed {seed} failed: {error}")
-        results[seed] = result
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                seed = pending.pop(0)
+                running[seed] = context.Process(target=_seed_worker, args=(task, factors, schedule, seed, progress, queue))
+                with warnings.catch_warnings():
+                    # Python ≥ 3.12 warns about fork() with threads alive (torch's idle pools); the
+                    # workers only train, as torch's own DataLoader workers do after a fork.
+                    warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+                    running[seed].start()
+            seed, result, error = _next_result(queue, running)
+            running.pop(seed).join()
+            if error is not None:
+                raise RuntimeError(f"seed {seed} failed: {error}")
+            results[seed] = result
+    finally:
+        for process in running.values():  # on errors and Ctrl-C: no orphaned workers
+            process.terminate()
+            process.join()
     return results
+
+
+def _next_result(queue, running: dict) -> tuple[int, Optional[list[tuple[float, int, int]]], Optional[str]]:
+    """The next worker report; a worker that died without one (killed, crashed) is an error."""
+    import queue as queue_module
+
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except queue_module.Empty:
+            for seed, process in running.items():
+                if process.exitcode not in (None, 0):
+                    return seed, None, f"worker exited with code {process.exitcode}"
 
 
 def run_task(
