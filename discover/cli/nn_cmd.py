@@ -23,8 +23,9 @@ def _parse_budgets(text: str) -> tuple[float, ...]:
 @click.option("--task", type=click.Choice(["image", "lm"]), default="image", show_default=True,
               help="image: a CNN on the 8x8 digits; lm: a character-level LSTM language model.")
 @click.option("--text", "text_file", default=None, metavar="FILE",
-              help="Corpus of the lm task (UTF-8 text); default: the Python documentation topics "
-                   "that ship with the interpreter (pydoc_data).")
+              help="Corpus of the lm task (UTF-8 text; its first 200,000 characters, the last tenth "
+                   "held out); default: the Python documentation topics that ship with the interpreter "
+                   "(pydoc_data).")
 @click.option("--seed", type=int, default=0, show_default=True, help="First training seed.")
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of seeds (seed, seed+1, ...): scores are reported as mean ± sd.")
