@@ -1,4 +1,4 @@
-"""``strassen nn-demo`` (StrassenNets on the 8x8 digits) and ``strassen bench nn`` (SchemeLinear speed)."""
+"""``strassen nn-demo`` (StrassenNets on the 8x8 digits or a character LM) and ``strassen bench nn`` (SchemeLinear speed)."""
 from __future__ import annotations
 
 import time
@@ -20,48 +20,84 @@ def _parse_budgets(text: str) -> tuple[float, ...]:
 
 
 @click.command("nn-demo")
+@click.option("--task", type=click.Choice(["image", "lm"]), default="image", show_default=True,
+              help="image: a CNN on the 8x8 digits; lm: a character-level LSTM language model.")
+@click.option("--text", "text_file", default=None, metavar="FILE",
+              help="Corpus of the lm task (UTF-8 text; its first 200,000 characters, the last tenth "
+                   "held out); default: the Python documentation topics that ship with the interpreter "
+                   "(pydoc_data).")
 @click.option("--seed", type=int, default=0, show_default=True, help="First training seed.")
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Number of seeds (seed, seed+1, ...): accuracy is reported as mean ± sd.")
-@click.option("--budgets", default="0.5,1,2", show_default=True,
-              help="SPN budgets r as multiples of each layer's output channels.")
+              help="Number of seeds (seed, seed+1, ...): scores are reported as mean ± sd.")
+@click.option("--budgets", default=None,
+              help="SPN budgets r as multiples of each layer's output channels (image, default 0.5,1,2) "
+                   "or of the LSTM's 4·hidden gate rows (lm, default 1).")
 @click.option("--patch", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Output patch side p of the SPN convolutions (r products per p×p patch).")
-@click.option("--quick", is_flag=True, help="A few epochs only (a smoke test; accuracies are not meaningful).")
+              help="Output patch side p of the SPN convolutions (image task; r products per p×p patch).")
+@click.option("--quick", is_flag=True, help="A few epochs of small models (a smoke test; scores are not meaningful).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Torch CPU threads (1 is fastest for these tiny models).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Seeds trained at once in separate processes (same results as one at a time).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def nn_demo_command(seed: int, n_seeds: int, budgets: str, patch: int, quick: bool, threads: int, quiet: bool) -> None:
-    """Train a small CNN on scikit-learn's 8x8 digits, then StrassenNets versions of it.
+def nn_demo_command(task: str, text_file: str | None, seed: int, n_seeds: int, budgets: str | None, patch: int,
+                    quick: bool, threads: int, jobs: int, quiet: bool) -> None:
+    """Train a small full-precision model, then StrassenNets versions of it.
 
-    Each StrassenNets model replaces every conv and linear layer by a sum-product network with
-    ternary weights (budget r multiplications per output patch), trained full precision →
-    ternary → ternary frozen with distillation from the baseline. Prints test accuracy and the
-    multiplications and additions per image. Needs the ``demo`` extra (scikit-learn).
+    Each StrassenNets model replaces the matrix products by sum-product networks with ternary
+    weights (budget r multiplications per output patch or time step), trained full precision →
+    ternary → ternary frozen with distillation from the baseline.
+
+    \b
+    --task image: a CNN on scikit-learn's 8x8 digits (needs the demo extra); prints test
+      accuracy and the multiplications and additions of the conv and linear layers per image.
+    --task lm: a character-level LSTM language model (embedding, LSTM, linear) on --text or
+      on the Python documentation shipped with the interpreter (no download); prints bits per
+      character and the multiplications and additions of the LSTM per character.
 
     \b
     Examples:
       strassen nn-demo
       strassen nn-demo --seeds 3 --budgets 0.5,1
+      strassen nn-demo --task lm --seeds 3 --jobs 3
+      strassen nn-demo --task lm --text book.txt --budgets 1
       strassen nn-demo --quick
     """
+    if task == "image" and text_file is not None:
+        fail("--text applies to --task lm only")
+    if task == "lm" and patch != 1:
+        fail("--patch applies to --task image only")
+    factors = _parse_budgets(budgets if budgets is not None else ("0.5,1,2" if task == "image" else "1"))
+    seeds = tuple(range(seed, seed + n_seeds))
+
     import torch
 
-    from ..nn.demo import Schedule, format_table, run_demo
-
-    factors = _parse_budgets(budgets)
-    seeds = tuple(range(seed, seed + n_seeds))
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        info(f"[{time.perf_counter() - start:6.1f}s] {message}", quiet)
+
     try:
-        rows = run_demo(
-            factors, seeds, patch, Schedule.quick() if quick else Schedule(),
-            progress=lambda message: info(f"[{time.perf_counter() - start:6.1f}s] {message}", quiet),
-        )
+        if task == "image":
+            from ..nn.demo import Schedule, format_table, run_demo
+
+            rows = run_demo(factors, seeds, patch, Schedule.quick() if quick else Schedule(), progress=progress, jobs=jobs)
+            table = format_table(rows)
+        else:
+            from ..nn.charlm import default_corpus, read_corpus
+            from ..nn.lm_demo import LM_QUICK, LM_SCHEDULE, LMSettings, format_lm_table, run_lm_demo
+
+            corpus = read_corpus(text_file) if text_file is not None else default_corpus()
+            rows, note = run_lm_demo(
+                corpus, factors, seeds, LM_QUICK if quick else LM_SCHEDULE,
+                LMSettings.quick() if quick else LMSettings(), progress=progress, jobs=jobs,
+            )
+            table = format_lm_table(rows, note)
     finally:
         torch.set_num_threads(previous_threads)
-    click.echo(format_table(rows))
+    click.echo(table)
     info(f"done in {time.perf_counter() - start:.1f}s", quiet)
 
 

@@ -21,17 +21,20 @@ def distillation_loss(
     Parameters
     ----------
     student_logits : torch.Tensor
-        (batch, classes) logits of the model being trained.
+        (..., classes) logits of the model being trained: (batch, classes) for a classifier,
+        (batch, time, vocabulary) for a language model; every position counts once (mean).
     targets : torch.Tensor
-        (batch,) class indices.
+        (...) class indices.
     teacher_logits : torch.Tensor, optional
-        (batch, classes) logits of the teacher; plain cross-entropy when None.
+        (..., classes) logits of the teacher; plain cross-entropy when None.
     temperature : float
         Softening temperature T of both distributions; the T² factor keeps gradient scales
         comparable across temperatures.
     alpha : float
         Weight of the distillation term, in [0, 1].
     """
+    classes = student_logits.shape[-1]
+    student_logits, targets = student_logits.reshape(-1, classes), targets.reshape(-1)
     hard = F.cross_entropy(student_logits, targets)
     if teacher_logits is None or alpha == 0.0:
         return hard
@@ -39,7 +42,7 @@ def distillation_loss(
         raise ValueError("alpha must lie in [0, 1] and temperature be positive")
     soft = F.kl_div(
         F.log_softmax(student_logits / temperature, dim=-1),
-        F.log_softmax(teacher_logits.detach() / temperature, dim=-1),
+        F.log_softmax(teacher_logits.detach().reshape(-1, classes) / temperature, dim=-1),
         log_target=True,
         reduction="batchmean",
     )
@@ -56,6 +59,19 @@ class TrainConfig:
     weight_decay: float = 0.0
     temperature: float = 4.0
     alpha: float = 0.5
+    clip_norm: Optional[float] = None
+    """Clip the gradient norm to this value before each step (recurrent models); None: no clipping."""
+    teacher_chunk: Optional[int] = None
+    """Rows per forward pass of the teacher (bounded memory); None: the whole set at once."""
+
+
+def predict(model: nn.Module, x: torch.Tensor, chunk: Optional[int] = None) -> torch.Tensor:
+    """``model(x)`` in eval mode without gradients; ``chunk`` rows at a time when given."""
+    model.eval()
+    with torch.no_grad():
+        if chunk is None:
+            return model(x)
+        return torch.cat([model(x[start:start + chunk]) for start in range(0, len(x), chunk)])
 
 
 def train(
@@ -75,7 +91,8 @@ def train(
     model : nn.Module
         Only its parameters with ``requires_grad`` are updated (see :func:`~discover.nn.set_phase`).
     x, y : torch.Tensor
-        The whole training set (small data sets only: batches are slices of these tensors).
+        The whole training set (small data sets only: batches are slices of these tensors):
+        images and labels, or token windows (N, T) and next tokens (N, T).
     config : TrainConfig
         Epochs, learning rate, batch size and distillation settings.
     seed : int
@@ -92,11 +109,7 @@ def train(
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * -(-len(x) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
-    teacher_logits = None
-    if teacher is not None:
-        teacher.eval()
-        with torch.no_grad():
-            teacher_logits = teacher(x)
+    teacher_logits = None if teacher is None else predict(teacher, x, config.teacher_chunk)
     losses = []
     model.train()
     for epoch in range(config.epochs):
@@ -111,6 +124,8 @@ def train(
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if config.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
             optimizer.step()
             schedule.step()
             total += loss.item() * len(idx)
@@ -123,6 +138,4 @@ def train(
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of ``x`` classified as ``y`` (model in eval mode)."""
-    model.eval()
-    with torch.no_grad():
-        return float((model(x).argmax(dim=-1) == y).float().mean().item())
+    return float((predict(model, x).argmax(dim=-1) == y).float().mean().item())

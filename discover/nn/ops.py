@@ -5,20 +5,30 @@ state: products with ternary weights (StrassenNets layers in the TERNARY or FROZ
 sign flips and count as additions; a sum of k terms costs k-1 additions; a bias adds one
 addition per output. Batch-norm is counted as one multiplication and one addition per
 element (it can be folded into the previous layer at inference; it is listed separately).
-Activations and max-pooling (comparisons) cost nothing here.
+Activations and max-pooling (comparisons) cost nothing here; embeddings are look-ups (no
+arithmetic).
+
+Recurrent layers (``nn.LSTM``, ``nn.GRU`` and their StrassenNets versions) are counted per time
+step and layer: the input-to-hidden and hidden-to-hidden products with their biases, the G·H
+additions joining the two, and the cell update (LSTM: ``c = f⊙c + i⊙g`` and ``h = o⊙tanh(c)``,
+3H products and H additions; GRU: ``r⊙(W_hn h + b_hn)`` and ``h = n + z⊙(h − n)``, 2H products
+and 2H additions).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import nn
 
 from .spn_layers import Phase, SPNConv2d, SPNLinear
+from .spn_recurrent import SPNGRU, SPNLSTM
 
 #: Layer kinds whose multiplications are the "matmul" work StrassenNets replaces.
 MATMUL_KINDS = ("Linear", "Conv2d", "SPNLinear", "SPNConv2d", "SchemeLinear", "SchemeMatmul")
+#: Recurrent layer kinds (their counts include the gate arithmetic of the cell).
+RECURRENT_KINDS = ("LSTM", "GRU", "SPNLSTM", "SPNGRU")
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,10 @@ class OpCount:
     def __str__(self) -> str:
         return self.table()
 
+    def of_kinds(self, *kinds: str) -> "OpCount":
+        """The layers of the given kinds only (e.g. ``ops.of_kinds(*RECURRENT_KINDS).mults``)."""
+        return OpCount(tuple(layer for layer in self.layers if layer.kind in kinds))
+
     def table(self) -> str:
         """A plain-text table, one row per layer plus the total."""
         rows = [(layer.name or "(model)", layer.kind, f"{layer.mults:,}", f"{layer.adds:,}") for layer in self.layers]
@@ -87,17 +101,72 @@ def _conv_ops(m: nn.Conv2d, inp: torch.Tensor, out: torch.Tensor) -> tuple[int, 
     return outputs * per_output, outputs * (per_output - 1 + (m.bias is not None))
 
 
-def _spn_linear_ops(m: SPNLinear, inp: torch.Tensor, out: torch.Tensor) -> tuple[int, int]:
-    rows = out.numel() // m.out_features
+def _spn_linear_row(m: SPNLinear) -> tuple[int, int]:
+    """Operations of an SPN linear layer for one input vector."""
     bias = m.out_features if m.bias is not None else 0
     if m.phase is Phase.FULL:
         mults = m.r * m.in_features + m.r + m.out_features * m.r
         adds = m.r * (m.in_features - 1) + m.out_features * (m.r - 1) + bias
-        return rows * mults, rows * adds
+        return mults, adds
     # Ternary: the scales of W_b and W_c fold into ã, leaving the r products with ã.
     tb, tc = m.w_b.ternary(), m.w_c.ternary()
-    adds = _sum_cost((tb != 0).sum(dim=1)) + _sum_cost((tc != 0).sum(dim=1)) + bias
-    return rows * m.r, rows * adds
+    return m.r, _sum_cost((tb != 0).sum(dim=1)) + _sum_cost((tc != 0).sum(dim=1)) + bias
+
+
+def _spn_linear_ops(m: SPNLinear, inp: torch.Tensor, out: torch.Tensor) -> tuple[int, int]:
+    rows = out.numel() // m.out_features
+    mults, adds = _spn_linear_row(m)
+    return rows * mults, rows * adds
+
+
+def _dense_row(inputs: int, outputs: int, bias: bool) -> tuple[int, int]:
+    """Operations of a dense matrix-vector product (plus bias) for one input vector."""
+    return inputs * outputs, outputs * (inputs - 1 + bias)
+
+
+def _cell_ops(kind: str, hidden: int) -> tuple[int, int]:
+    """Gate arithmetic per step after the two products: joining them (G·H adds) and the update."""
+    if kind == "LSTM":
+        return 3 * hidden, 4 * hidden + hidden
+    return 2 * hidden, 3 * hidden + 2 * hidden
+
+
+def _steps(m: nn.Module, inp: torch.Tensor) -> int:
+    """Time steps × sequences of a recurrent layer's input (sequence and batch axes alike)."""
+    return inp.numel() // inp.shape[-1]
+
+
+def _dense_rnn_ops(m: nn.RNNBase, inp: torch.Tensor, out: object) -> tuple[int, int]:
+    if m.bidirectional or getattr(m, "proj_size", 0):
+        raise ValueError("count_ops: bidirectional or projected recurrent layers are not supported")
+    kind = "LSTM" if isinstance(m, nn.LSTM) else "GRU"
+    gates = (4 if kind == "LSTM" else 3) * m.hidden_size
+    mults = adds = 0
+    for k in range(m.num_layers):
+        for inputs in (m.input_size if k == 0 else m.hidden_size, m.hidden_size):
+            pm, pa = _dense_row(inputs, gates, m.bias)
+            mults, adds = mults + pm, adds + pa
+        cm, ca = _cell_ops(kind, m.hidden_size)
+        mults, adds = mults + cm, adds + ca
+    steps = _steps(m, inp)
+    return steps * mults, steps * adds
+
+
+def _spn_rnn_ops(m: SPNLSTM | SPNGRU, inp: torch.Tensor, out: object) -> tuple[int, int]:
+    kind = "LSTM" if isinstance(m, SPNLSTM) else "GRU"
+    mults = adds = 0
+    for layer in m.layers:
+        for spn in (layer.ih, layer.hh):
+            pm, pa = _spn_linear_row(spn)
+            mults, adds = mults + pm, adds + pa
+        cm, ca = _cell_ops(kind, m.hidden_size)
+        mults, adds = mults + cm, adds + ca
+    steps = _steps(m, inp)
+    return steps * mults, steps * adds
+
+
+def _lookup_ops(m: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> tuple[int, int]:
+    return 0, 0
 
 
 def _spn_conv_ops(m: SPNConv2d, inp: torch.Tensor, out: torch.Tensor) -> tuple[int, int]:
@@ -131,6 +200,11 @@ _COUNTERS: dict[type, Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[in
     nn.Conv2d: _conv_ops,  # type: ignore[dict-item]
     SPNLinear: _spn_linear_ops,  # type: ignore[dict-item]
     SPNConv2d: _spn_conv_ops,  # type: ignore[dict-item]
+    nn.LSTM: _dense_rnn_ops,  # type: ignore[dict-item]
+    nn.GRU: _dense_rnn_ops,  # type: ignore[dict-item]
+    SPNLSTM: _spn_rnn_ops,  # type: ignore[dict-item]
+    SPNGRU: _spn_rnn_ops,  # type: ignore[dict-item]
+    nn.Embedding: _lookup_ops,
     nn.BatchNorm1d: _batchnorm_ops,
     nn.BatchNorm2d: _batchnorm_ops,
     nn.AvgPool2d: _avgpool_ops,
@@ -150,7 +224,7 @@ def _counter_for(module: nn.Module):
     return None
 
 
-def count_ops(model: nn.Module, input_shape: Sequence[int]) -> OpCount:
+def count_ops(model: nn.Module, input_shape: Sequence[int], input_dtype: Optional[torch.dtype] = None) -> OpCount:
     """Multiplications and additions per layer and in total, for one input of ``input_shape``.
 
     Parameters
@@ -159,7 +233,11 @@ def count_ops(model: nn.Module, input_shape: Sequence[int]) -> OpCount:
         The model; its layers of known types are counted (subclasses of those included),
         the insides of counted layers are not visited again.
     input_shape : sequence of int
-        Shape of one input without the batch dimension, e.g. ``(1, 8, 8)``.
+        Shape of one input without the batch dimension, e.g. ``(1, 8, 8)``; ``(T, features)``
+        for a recurrent layer (T time steps), ``(T,)`` for token indices.
+    input_dtype : torch.dtype, optional
+        Dtype of the zero input fed through the model: the parameters' dtype by default;
+        ``torch.long`` for models that start with an embedding.
 
     Returns
     -------
@@ -191,7 +269,7 @@ def count_ops(model: nn.Module, input_shape: Sequence[int]) -> OpCount:
     try:
         model.eval()
         param = next(model.parameters(), None)
-        dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+        dtype = input_dtype or (param.dtype if param is not None and param.is_floating_point() else torch.float32)
         device = param.device if param is not None else None
         with torch.no_grad():
             model(torch.zeros((1, *input_shape), dtype=dtype, device=device))
