@@ -1,4 +1,4 @@
-"""Batched continuous machinery shared by the numerical methods (torch, float64, CPU).
+"""Batched continuous machinery shared by the numerical methods (torch; CPU or CUDA).
 
 Every restart of a batch is one slice of the leading dimension: factors have shapes
 ``U (B, r, a)``, ``V (B, r, b)``, ``W (B, r, c)`` with a = n·m, b = m·p, c = n·p, laid out
@@ -35,9 +35,13 @@ class Target:
     shapes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
     @classmethod
-    def from_problem(cls, problem: Problem) -> "Target":
-        T = torch.from_numpy(matmul_tensor(problem.format).astype(np.float64))
+    def from_problem(cls, problem: Problem, device: "torch.device | str" = "cpu") -> "Target":
+        T = torch.from_numpy(matmul_tensor(problem.format).astype(np.float64)).to(device)
         return cls(T, problem.rank, problem.ring, max(1, int(problem.coefficient_bound)), problem.format.shapes)
+
+    @property
+    def device(self) -> torch.device:
+        return self.T.device
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -58,7 +62,7 @@ class Target:
 
     def snap(self, x: torch.Tensor, levels: "tuple[float, ...] | None" = None) -> torch.Tensor:
         """Nearest allowed value of every entry (among ``levels`` when given)."""
-        pos = torch.tensor((0.0,) + (levels or self.levels), dtype=x.dtype)
+        pos = torch.tensor((0.0,) + (levels or self.levels), dtype=x.dtype, device=x.device)
         mag = pos[torch.argmin((x.abs().unsqueeze(-1) - pos).abs(), dim=-1)]
         return torch.sign(x) * mag
 
@@ -93,7 +97,7 @@ def exact_mask(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor
 
     Values are multiples of 1/2 at most 2 in size, so every product and sum is exact in float64.
     """
-    diff = reconstruct(U, V, W) - target.T
+    diff = reconstruct(U, V, W) - target.T.to(U.dtype)
     if target.ring == "Z2":
         diff = torch.remainder(diff, 2.0)
     return (diff == 0).flatten(1).all(dim=1)
@@ -140,7 +144,7 @@ def make_candidates(
     r = target.rank
     out = []
     for i in indices:
-        uf, vf, wf = _positive_leads(U[i].numpy(), V[i].numpy(), W[i].numpy())
+        uf, vf, wf = _positive_leads(*(X[i].detach().double().cpu().numpy() for X in (U, V, W)))
         u = _exact_values(uf, target.step).reshape(r, n, m)
         v = _exact_values(vf, target.step).reshape(r, m, p)
         w = _exact_values(wf, target.step).reshape(r, n, p)
@@ -158,10 +162,25 @@ def target_over_z(target: Target) -> Target:
 
 
 def random_factors(target: Target, batch: int, gen: torch.Generator, scale: float) -> list[torch.Tensor]:
-    """Gaussian starting points U, V, W with entries of standard deviation ``scale``."""
+    """Gaussian starting points U, V, W with entries of standard deviation ``scale``.
+
+    Drawn on the CPU generator (the same starts on every device), then moved to the target's device.
+    """
     a, b, c = target.sizes
     r = target.rank
-    return [torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale for d in (a, b, c)]
+    return [(torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale).to(target.device) for d in (a, b, c)]
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str, method: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is a usage error."""
+    if name not in DEVICES:
+        raise SearchError(f"{method}: device={name!r}: choose auto, cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SearchError(f"{method}: device=cuda but no CUDA device is available (use device=auto or cpu)")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
 def torch_generator(seed: np.random.SeedSequence) -> torch.Generator:
@@ -195,15 +214,20 @@ def stopper(task: SearchTask, should_stop: Callable[[], bool]) -> Callable[[], b
     return stop
 
 
+#: Integer options where 0 means "chosen from the problem size".
+ZERO_MEANS_AUTO = frozenset({"slots"})
+
+
 def check_numeric_options(name: str, options: object) -> None:
     """Counts at least 1 (``batch``, step counts, ``check_every``), other numbers finite and ≥ 0."""
     for f in dataclasses.fields(options):
         value = getattr(options, f.name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        low = 1 if isinstance(value, int) else 0
+        low = 1 if isinstance(value, int) and f.name not in ZERO_MEANS_AUTO else 0
         if not math.isfinite(value) or value < low:
-            raise SearchError(f"{name}: {f.name} must be {'an integer ≥ 1' if low else 'a finite number ≥ 0'}, got {value!r}")
+            what = "an integer ≥ 1" if low else "an integer ≥ 0" if isinstance(value, int) else "a finite number ≥ 0"
+            raise SearchError(f"{name}: {f.name} must be {what}, got {value!r}")
 
 
 def balanced(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
