@@ -137,10 +137,10 @@ def test_cuda_without_a_gpu_is_a_usage_error():
 
 
 def test_device_cpu_runs_every_numerical_method():
-    for method in ("lm", "adam"):
+    for method, extra in (("lm", {"iters": 20}), ("adam", {"steps": 30, "fit_steps": 10})):
         m = get_method(method)
-        res = m.run_task(SearchTask(method, P222, m.options_type(batch=2, device="cpu"), driver.task_seed(0, 0), 0),
-                         lambda: False)
+        opts = m.options_type(batch=2, device="cpu", **extra)
+        res = m.run_task(SearchTask(method, P222, opts, driver.task_seed(0, 0), 0), lambda: False)
         assert res.stats["device"] == "cpu"
 
 
@@ -161,3 +161,30 @@ def test_warm_start_from_a_larger_scheme_drops_terms():
     m = get_method("lm")
     res = m.run_task(SearchTask("lm", problem, m.options_type(batch=2), driver.task_seed(0, 0), 0), lambda: False)
     assert res.restarts == 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_bench_gpu_row_says_no_gpu():
+    from discover.search.bench import bench_cell, format_table
+
+    cell = bench_cell("lm", "2x2x2", 7, budget=1.0, options={"device": "cuda"})
+    assert cell.note == "no GPU" and cell.restarts == 0
+    assert "no GPU" in format_table([cell])[-1]
+
+
+def test_ring_q_snap_and_refit_proposes_only_exact_candidates():
+    # Progressive rounding over the halves: whatever a task proposes reconstructs T exactly,
+    # and the refit rounds (backtracks) are counted.
+    m = get_method("lm")
+    problem = Problem("2x2x2", 7, ring="Q")
+    opts = m.options_type(batch=8, iters=300, fix_chunk=0.2, refit_iters=10)
+    res = m.run_task(SearchTask("lm", problem, opts, driver.task_seed(0, 0), 0), lambda: False)
+    assert res.restarts == 8 and res.stats["refits"] > 0
+    for c in res.candidates:
+        assert (integer_reconstruction(c.U, c.V, c.W) == matmul_tensor("2x2x2")).all()
+
+
+def test_ring_q_with_the_ternary_penalty_finds_a_scheme():
+    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "fix_chunk": 0, "q_penalty": "ternary"},
+                           seed=0, restarts=16, workers=1)
+    assert len(result.found) == 1 and verify(result.found[0]).valid

@@ -54,11 +54,12 @@ class Target:
 
     @property
     def levels(self) -> tuple[float, ...]:
-        """The allowed positive values: {1} ternary, {1..bound} integers, {1/2, 1..bound} halves."""
+        """The allowed positive values: {1} ternary, {1..bound} integers, the halves up to bound for Q."""
         if self.ring in ("ZT", "Z2"):
             return (1.0,)
-        ints = tuple(float(v) for v in range(1, self.bound + 1))
-        return ((0.5,) + ints) if self.ring == "Q" else ints
+        if self.ring == "Q":
+            return tuple(v / 2 for v in range(1, 2 * self.bound + 1))
+        return tuple(float(v) for v in range(1, self.bound + 1))
 
     def snap(self, x: torch.Tensor, levels: "tuple[float, ...] | None" = None) -> torch.Tensor:
         """Nearest allowed value of every entry (among ``levels`` when given)."""
@@ -66,14 +67,21 @@ class Target:
         mag = pos[torch.argmin((x.abs().unsqueeze(-1) - pos).abs(), dim=-1)]
         return torch.sign(x) * mag
 
-    def penalty(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def penalty(self, x: torch.Tensor, ternary: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Residual φ(x) that is zero exactly on the allowed values, and φ'(x).
 
         φ(x) = x·Π_v (x² − v²) / Π_v v² over the allowed positive values v: for ternary
-        coefficients this is x³ − x (the x(x²−1) penalty of the reference prototype).
+        coefficients this is x³ − x (the x(x²−1) penalty of the reference prototype). For Q
+        (halves) it is the periodic sin(2πx)/2π, zero on every multiple of 1/2: the degree-7
+        polynomial of {1/2, 1, 2} is too steep outside [−2, 2] and too flat inside (the norm
+        penalty keeps the entries small, and the rounding clamps them to ±bound).
         """
-        scale = math.prod(v * v for v in self.levels)
-        factors = [x * x - v * v for v in self.levels]
+        if self.ring == "Q" and not ternary:
+            t = 2.0 * math.pi * x
+            return torch.sin(t) / (2.0 * math.pi), torch.cos(t)
+        levels = (1.0,) if ternary else self.levels
+        scale = math.prod(v * v for v in levels)
+        factors = [x * x - v * v for v in levels]
         prod = torch.ones_like(x)
         for g in factors:
             prod = prod * g

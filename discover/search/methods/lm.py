@@ -18,10 +18,10 @@ of the task, so every tensor operation works on a full batch.
   the parameters, the objective and the exact check stay in float64.
 * Every ``check_every`` steps the whole batch is rounded and checked exactly (one vectorised
   reconstruction); hits become candidates.
-* Over ``--ring Q`` a member whose anneal ends inexact gets a *snap-and-refit* pass: entries
-  already within ``fix_tol`` of the grid are fixed, the rest are refitted; when the refit
-  fails the fixed set is released back to the last good one (backtracking) and a tighter
-  tolerance is tried.
+* Over ``--ring Q`` (halves) the anneal is replaced by *snap-and-refit*: after the fit, each
+  round fixes the free entries nearest the half-integer grid (a share ``fix_chunk``) and
+  refits the rest under a light periodic penalty; a refit that fails backtracks (the last
+  chunk is released and the chunk halved).
 * ``symmetric=S,T`` (square formats) optimises cyclic-symmetric schemes (S symmetric terms,
   T cyclic triples; see :mod:`discover.search.methods._params`).
 * ``problem.start`` (``--start``) warm-starts every restart from the known scheme plus noise of
@@ -54,7 +54,8 @@ class LMOptions:
         Restarts per task.
     slots : int
         Restarts solved together in one tensor batch; 0 chooses from the problem size (about
-        the same amount of work per step for every format) and the device.
+        the same amount of work per step for every format), the solver and the device (and
+        at most 4 with the dense solver when the driver wants one scheme only).
     iters : int
         LM steps per restart at most.
     fit_iters, fit_tol : int, float
@@ -82,10 +83,13 @@ class LMOptions:
         cyclic triples (S + 3T = rank); empty: no symmetry.
     perturb : float
         Standard deviation of the noise added to a ``--start`` scheme for each restart.
-    fix_tol : float
-        Snap-and-refit (ring Q): entries this close to the grid are fixed.
-    refit_iters : int
-        Snap-and-refit: LM steps per refit.
+    fix_chunk : float
+        Snap-and-refit (ring Q): share of the free entries fixed per round (halved on backtrack).
+    refit_iters, refit_tol : int, float
+        Snap-and-refit: LM steps per refit, and the fit a refit must reach to count.
+    q_penalty : str
+        Ring Q: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2) or ``ternary``
+        (y³ − y: finds ternary schemes, which are in Q too).
     solver : str
         ``cholesky`` (assemble JᵀJ, one dense solve), ``cg`` (matrix-free conjugate gradients
         preconditioned by the per-factor ALS blocks: cheap for large formats) or ``auto``
@@ -94,7 +98,7 @@ class LMOptions:
         Conjugate-gradient iterations per LM step at most, and the relative residual to stop at.
     """
 
-    batch: int = 32
+    batch: int = 64
     slots: int = 0
     iters: int = 250
     fit_iters: int = 100
@@ -112,8 +116,10 @@ class LMOptions:
     device: str = "auto"
     symmetric: str = ""
     perturb: float = 0.3
-    fix_tol: float = 0.1
-    refit_iters: int = 30
+    fix_chunk: float = 0.1
+    refit_tol: float = 1e-6
+    refit_iters: int = 20
+    q_penalty: str = "halves"
     solver: str = "auto"
     cg_iters: int = 10
     cg_tol: float = 1e-3
@@ -263,6 +269,8 @@ class LMMethod:
 
     def check(self, problem: Problem, options: LMOptions) -> None:
         nm.check_numeric_options(self.name, options)
+        if options.q_penalty not in ("halves", "ternary"):
+            raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves or ternary")
         if options.solver not in ("auto", "cg", "cholesky"):
             raise SearchError(f"lm: solver={options.solver!r}: choose auto, cg or cholesky")
         if options.solver == "cg" and options.symmetric:
@@ -306,7 +314,11 @@ class _Run:
             self.solver = "cg" if self.pmap.index is None and self.pmap.size > 300 else "cholesky"
         else:
             self.solver = opt.solver
-        self.slots = min(opt.batch, opt.slots or auto_slots(self.pmap.size, self.device, self.solver))
+        slots = opt.slots or auto_slots(self.pmap.size, self.device, self.solver)
+        if task.first_hit and not opt.slots and self.solver == "cholesky":
+            # one scheme wanted: small steps reach the first exact member sooner (2x2x2: ~25 steps)
+            slots = min(slots, 4)
+        self.slots = min(opt.batch, slots)
         self.anneal_len = math.log(opt.penalty_max / opt.penalty_start) / math.log(opt.penalty_growth) + opt.patience
         self.mu_min = 1e-6 if self.work == torch.float32 else 1e-9
         self.candidates: list = []
@@ -316,6 +328,8 @@ class _Run:
         self.abandoned = 0
         self.refits = 0
         self.trace: Optional[list] = None
+        self.ternary_penalty = opt.q_penalty == "ternary"
+        self.refitting = self.target.ring == "Q" and opt.fix_chunk > 0
 
     # -- members ---------------------------------------------------------------------------
     def _new(self, k: int) -> dict[str, torch.Tensor]:
@@ -331,7 +345,9 @@ class _Run:
         return {"y": y, "ids": ids, "mu": torch.full((k,), 1e-2, **f64), "clock": torch.full((k,), -1.0, **f64),
                 "age": torch.zeros(k, dtype=torch.long, device=dev),
                 "fixed": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
-                "refit": torch.zeros(k, dtype=torch.long, device=dev)}
+                "last": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
+                "since": torch.zeros(k, dtype=torch.long, device=dev),
+                "chunk": torch.full((k,), self.opt.fix_chunk, **f64)}
 
     def unpack(self, y: torch.Tensor) -> list[torch.Tensor]:
         x = self.pmap.expand(y)
@@ -347,16 +363,24 @@ class _Run:
     def step(self, s: dict[str, torch.Tensor]) -> torch.Tensor:
         opt, tg = self.opt, self.target
         y, mu, clock = s["y"], s["mu"], s["clock"]
-        lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
+        alpha = torch.full_like(mu, opt.alpha)
+        if self.refitting:
+            # a light pull toward the grid while the free entries refit, and no norm penalty:
+            # the refit must reach an exact zero of the fit, which α would bias away from
+            lam = torch.where(clock >= 0, opt.penalty_start, 0.0)
+            alpha = torch.where(clock >= 0, 0.0, alpha)
+        else:
+            lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
         fit, R, (U, V, W) = self.fit_of(y)
-        phi, dphi = tg.penalty(y)
-        f0 = 0.5 * (fit + lam * phi.pow(2).sum(1) + opt.alpha * y.pow(2).sum(1))
+        phi, dphi = tg.penalty(y, self.ternary_penalty)
+        alpha_ = alpha[:, None]
+        f0 = 0.5 * (fit + lam * phi.pow(2).sum(1) + alpha * y.pow(2).sum(1))
         lam_ = lam[:, None]
-        diag = lam_ * dphi * dphi + opt.alpha + mu[:, None]
+        diag = lam_ * dphi * dphi + alpha_ + mu[:, None]
         fixed = s["fixed"]
         has_fixed = bool(fixed.any())
         if self.solver == "cg":
-            g = _gradient(R, U, V, W) + lam_ * phi * dphi + opt.alpha * y
+            g = _gradient(R, U, V, W) + lam_ * phi * dphi + alpha_ * y
             w = self.work
             free = (~fixed).to(w) if has_fixed else None
             delta, ok = _pcg(U.to(w), V.to(w), W.to(w), diag.to(w), g.to(w), free, opt.cg_iters, opt.cg_tol)
@@ -366,7 +390,7 @@ class _Run:
             Uw, Vw, Ww = U.to(w), V.to(w), W.to(w)
             H = self.pmap.reduce_matrix(_gauss_newton(Uw, Vw, Ww))
             g = self.pmap.reduce_vector(_gradient(R.to(w), Uw, Vw, Ww).double())
-            g = g + lam_ * phi * dphi + opt.alpha * y
+            g = g + lam_ * phi * dphi + alpha_ * y
             if has_fixed:  # fixed entries: unit rows and columns, zero gradient → no move
                 keep = (~fixed).to(w)
                 H = H * keep[:, :, None] * keep[:, None, :]
@@ -379,8 +403,8 @@ class _Run:
         delta = torch.where(ok[:, None] & torch.isfinite(delta), delta, 0.0)
         y_new = y + delta
         fit1, _, _ = self.fit_of(y_new)
-        phi1, _ = tg.penalty(y_new)
-        f1 = 0.5 * (fit1 + lam * phi1.pow(2).sum(1) + opt.alpha * y_new.pow(2).sum(1))
+        phi1, _ = tg.penalty(y_new, self.ternary_penalty)
+        f1 = 0.5 * (fit1 + lam * phi1.pow(2).sum(1) + alpha * y_new.pow(2).sum(1))
         accept = ok & (f1 < f0)
         s["y"] = torch.where(accept[:, None], y_new, y)
         s["mu"] = torch.where(accept, mu / 3.0, mu * 4.0).clamp(self.mu_min, 1e9)
@@ -415,33 +439,41 @@ class _Run:
             self.candidates.extend(found)
         return hit
 
-    def snap_and_refit(self, s: dict[str, torch.Tensor], done: torch.Tensor, fit: torch.Tensor) -> torch.Tensor:
-        """Q: members at the end of their anneal fix the entries near the grid and refit the rest.
+    def snap_and_refit(self, s: dict[str, torch.Tensor], fit: torch.Tensor) -> torch.Tensor:
+        """Ring Q: progressive rounding with refits and backtracking; returns the members given up.
 
-        Returns the members that still leave (``done`` minus those that start or continue a refit).
-        A refit that ends with a fit above ``fit_tol`` backtracks: the fixed set is released and
-        the next round fixes only entries within half the tolerance (at most three rounds).
+        Once a member's fit phase is over, every ``refit_iters`` steps it either fixes the next
+        chunk of free entries (those nearest the grid, snapped onto it) when its refit succeeded
+        (fit below ``fit_tol``), or, when it failed, backtracks: the last chunk is released and
+        the chunk size is halved. A member whose chunk falls below one entry is given up.
         """
         opt, tg = self.opt, self.target
-        y = s["y"]
-        rounds = s["refit"]
-        failed = rounds > 0
-        # a refit that did not fit: release the fixed entries (backtrack) and tighten the tolerance
-        s["fixed"] = torch.where((done & failed & (fit > opt.fit_tol))[:, None], False, s["fixed"])
-        again = done & (rounds < 3)
-        if not bool(again.any()):
-            return done
-        tol = opt.fix_tol * 0.5 ** rounds.double()
-        near = (y - tg.snap(y)).abs() < tol[:, None]
-        newly = again[:, None] & near
-        s["y"] = torch.where(newly, tg.snap(y), y)
-        s["fixed"] = s["fixed"] | newly
-        s["refit"] = torch.where(again, rounds + 1, rounds)
-        # a refit runs at the capped penalty for refit_iters steps
-        s["clock"] = torch.where(again, self.anneal_len - opt.refit_iters, s["clock"])
-        s["mu"] = torch.where(again, 1e-2, s["mu"])
-        self.refits += int(again.sum())
-        return done & ~again
+        y, fixed = s["y"], s["fixed"]
+        rounding = s["clock"] >= 0
+        s["since"] = torch.where(rounding, s["since"] + opt.check_every, s["since"])
+        due = rounding & (s["since"] >= opt.refit_iters)
+        if not bool(due.any()):
+            return torch.zeros_like(due)
+        good = fit < opt.refit_tol
+        fail = due & ~good & s["last"].any(1)
+        # backtrack: release the last chunk, halve the chunk size
+        fixed = torch.where(fail[:, None] & s["last"], False, fixed)
+        s["chunk"] = torch.where(fail, s["chunk"] * 0.5, s["chunk"])
+        advance = due & (good | ~s["last"].any(1))
+        free_count = (~fixed).sum(1)
+        k = torch.ceil(s["chunk"] * free_count.double()).long().clamp(min=1)
+        snapped = tg.snap(y)
+        dist = torch.where(fixed, math.inf, (y - snapped).abs())
+        order = dist.argsort(dim=1)
+        rank_of = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=y.device).expand_as(order))
+        newly = advance[:, None] & (rank_of < k[:, None]) & ~fixed
+        s["y"] = torch.where(newly, snapped, y)
+        s["fixed"] = fixed | newly
+        s["last"] = torch.where(due[:, None], newly, s["last"])
+        s["since"] = torch.where(due, 0, s["since"])
+        s["mu"] = torch.where(due, 1e-2, s["mu"])
+        self.refits += int(fail.sum())
+        return due & (s["chunk"] * free_count.double() < 0.5)
 
     # -- the task loop ----------------------------------------------------------------------
     def run(self) -> TaskResult:
@@ -463,9 +495,10 @@ class _Run:
             half = opt.fit_iters // 2
             stalled = ((clock >= 0) & (clock < opt.check_every) & (fit > opt.abandon) & (opt.abandon > 0)) \
                 | ((age >= half) & (age < half + opt.check_every) & (fit > opt.abandon_early) & (opt.abandon_early > 0))
-            done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
-            if self.target.ring == "Q":
-                done = self.snap_and_refit(s, done & ~hit, fit)
+            if self.refitting:
+                done = self.snap_and_refit(s, fit) | (s["age"] >= opt.iters)
+            else:
+                done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
             self.abandoned += int((stalled & ~hit).sum())
             keep = ~(hit | stalled | done)
             if bool(keep.all()):
