@@ -62,10 +62,14 @@ class Target:
         return tuple(float(v) for v in range(1, self.bound + 1))
 
     def snap(self, x: torch.Tensor, levels: "tuple[float, ...] | None" = None) -> torch.Tensor:
-        """Nearest allowed value of every entry (among ``levels`` when given)."""
-        pos = torch.tensor((0.0,) + (levels or self.levels), dtype=x.dtype, device=x.device)
-        mag = pos[torch.argmin((x.abs().unsqueeze(-1) - pos).abs(), dim=-1)]
-        return torch.sign(x) * mag
+        """Nearest allowed value of every entry (among ``levels`` when given).
+
+        Every level set here is a grid (multiples of ``step`` up to the largest level), so
+        rounding is one ``round`` and one ``clamp``.
+        """
+        levels = levels or self.levels
+        step = levels[0]
+        return (torch.round(x / step) * step).clamp(-levels[-1], levels[-1])
 
     def penalty(self, x: torch.Tensor, ternary: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Residual φ(x) that is zero exactly on the allowed values, and φ'(x).
@@ -97,7 +101,10 @@ class Target:
 
 def reconstruct(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Σ_k U_k ⊗ V_k ⊗ W_k for every batch member: shape (B, a, b, c)."""
-    return torch.einsum("bri,brj,brk->bijk", U, V, W)
+    B, r, a = U.shape
+    b, c = V.shape[2], W.shape[2]
+    kr = (U[:, :, :, None] * V[:, :, None, :]).reshape(B, r, a * b)  # Khatri–Rao rows, one bmm below
+    return (kr.transpose(1, 2) @ W).reshape(B, a, b, c)
 
 
 def exact_mask(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

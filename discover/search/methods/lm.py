@@ -169,10 +169,16 @@ def _gauss_newton(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Te
 
 
 def _gradient(R: torch.Tensor, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """JᵀR flattened like the parameters (U, V, W)."""
-    gu = torch.einsum("bxjl,bkj,bkl->bkx", R, V, W)
-    gv = torch.einsum("biyl,bki,bkl->bky", R, U, W)
-    gw = torch.einsum("bijz,bki,bkj->bkz", R, U, V)
+    """JᵀR flattened like the parameters (U, V, W): three Khatri–Rao products, one bmm each."""
+    B, r, a = U.shape
+    b, c = V.shape[2], W.shape[2]
+
+    def kr(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        return (X[:, :, :, None] * Y[:, :, None, :]).reshape(B, r, -1)
+
+    gu = kr(V, W) @ R.reshape(B, a, b * c).transpose(1, 2)
+    gv = kr(U, W) @ R.transpose(1, 2).reshape(B, b, a * c).transpose(1, 2)
+    gw = kr(U, V) @ R.reshape(B, a * b, c)
     return torch.cat([g.flatten(1) for g in (gu, gv, gw)], dim=1)
 
 
