@@ -71,7 +71,7 @@ class Target:
         step = levels[0]
         return (torch.round(x / step) * step).clamp(-levels[-1], levels[-1])
 
-    def penalty(self, x: torch.Tensor, ternary: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def penalty(self, x: torch.Tensor, ternary: bool = False, periodic: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Residual φ(x) that is zero exactly on the allowed values, and φ'(x).
 
         φ(x) = x·Π_v (x² − v²) / Π_v v² over the allowed positive values v: for ternary
@@ -80,7 +80,7 @@ class Target:
         polynomial of {1/2, 1, 2} is too steep outside [−2, 2] and too flat inside (the norm
         penalty keeps the entries small, and the rounding clamps them to ±bound).
         """
-        if self.ring == "Q" and not ternary:
+        if self.ring == "Q" and periodic and not ternary:
             t = 2.0 * math.pi * x
             return torch.sin(t) / (2.0 * math.pi), torch.cos(t)
         levels = (1.0,) if ternary else self.levels

@@ -88,8 +88,9 @@ class LMOptions:
     refit_iters, refit_tol : int, float
         Snap-and-refit: LM steps per refit, and the fit a refit must reach to count.
     q_penalty : str
-        Ring Q: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2) or ``ternary``
-        (y³ − y: finds ternary schemes, which are in Q too).
+        Ring Q: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2), ``levels`` (the
+        polynomial y·Π(y² − v²) over the grid up to ``--bound``) or ``ternary`` (y³ − y: finds
+        ternary schemes, which are in Q too).
     solver : str
         ``cholesky`` (assemble JᵀJ, one dense solve), ``cg`` (matrix-free conjugate gradients
         preconditioned by the per-factor ALS blocks: cheap for large formats) or ``auto``
@@ -275,8 +276,8 @@ class LMMethod:
 
     def check(self, problem: Problem, options: LMOptions) -> None:
         nm.check_numeric_options(self.name, options)
-        if options.q_penalty not in ("halves", "ternary"):
-            raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves or ternary")
+        if options.q_penalty not in ("halves", "levels", "ternary"):
+            raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves, levels or ternary")
         if options.solver not in ("auto", "cg", "cholesky"):
             raise SearchError(f"lm: solver={options.solver!r}: choose auto, cg or cholesky")
         if options.solver == "cg" and options.symmetric:
@@ -335,6 +336,7 @@ class _Run:
         self.refits = 0
         self.trace: Optional[list] = None
         self.ternary_penalty = opt.q_penalty == "ternary"
+        self.periodic = opt.q_penalty == "halves"
         self.refitting = self.target.ring == "Q" and opt.fix_chunk > 0
 
     # -- members ---------------------------------------------------------------------------
@@ -378,7 +380,7 @@ class _Run:
         else:
             lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
         fit, R, (U, V, W) = self.fit_of(y)
-        phi, dphi = tg.penalty(y, self.ternary_penalty)
+        phi, dphi = tg.penalty(y, self.ternary_penalty, self.periodic)
         alpha_ = alpha[:, None]
         f0 = 0.5 * (fit + lam * phi.pow(2).sum(1) + alpha * y.pow(2).sum(1))
         lam_ = lam[:, None]
@@ -409,7 +411,7 @@ class _Run:
         delta = torch.where(ok[:, None] & torch.isfinite(delta), delta, 0.0)
         y_new = y + delta
         fit1, _, _ = self.fit_of(y_new)
-        phi1, _ = tg.penalty(y_new, self.ternary_penalty)
+        phi1, _ = tg.penalty(y_new, self.ternary_penalty, self.periodic)
         f1 = 0.5 * (fit1 + lam * phi1.pow(2).sum(1) + alpha * y_new.pow(2).sum(1))
         accept = ok & (f1 < f0)
         s["y"] = torch.where(accept[:, None], y_new, y)
