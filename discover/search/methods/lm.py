@@ -57,7 +57,7 @@ class LMOptions:
         the same amount of work per step for every format), the solver and the device (and
         at most 4 with the dense solver when the driver wants one scheme only).
     iters : int
-        LM steps per restart at most.
+        LM steps per restart at most (four times as many with ring Q's snap-and-refit).
     fit_iters, fit_tol : int, float
         A member anneals once ||T − Σ U⊗V⊗W||² < ``fit_tol`` or after ``fit_iters`` steps.
     abandon, abandon_early : float
@@ -503,8 +503,8 @@ class _Run:
             half = opt.fit_iters // 2
             stalled = ((clock >= 0) & (clock < opt.check_every) & (fit > opt.abandon) & (opt.abandon > 0)) \
                 | ((age >= half) & (age < half + opt.check_every) & (fit > opt.abandon_early) & (opt.abandon_early > 0))
-            if self.refitting:
-                done = self.snap_and_refit(s, fit) | (s["age"] >= opt.iters)
+            if self.refitting:  # rounding by refits takes longer than an anneal: four times the steps
+                done = self.snap_and_refit(s, fit) | (s["age"] >= 4 * opt.iters)
             else:
                 done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
             self.abandoned += int((stalled & ~hit).sum())
