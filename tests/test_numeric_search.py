@@ -188,3 +188,13 @@ def test_ring_q_with_the_ternary_penalty_finds_a_scheme():
     result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "fix_chunk": 0, "q_penalty": "ternary"},
                            seed=0, restarts=16, workers=1)
     assert len(result.found) == 1 and verify(result.found[0]).valid
+
+
+def test_adam_warm_start_runs_from_the_known_scheme():
+    problem = Problem("2x2x2", 7, start=strassen())
+    m = get_method("adam")
+    opts = m.options_type(batch=2, steps=30, fit_steps=10, perturb=0.05)
+    res = m.run_task(SearchTask("adam", problem, opts, driver.task_seed(0, 0), 0), lambda: False)
+    assert res.restarts == 2 and len(res.candidates) == 2
+    for c in res.candidates:
+        assert (integer_reconstruction(c.U, c.V, c.W) == matmul_tensor("2x2x2")).all()

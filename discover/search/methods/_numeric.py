@@ -186,6 +186,26 @@ def random_factors(target: Target, batch: int, gen: torch.Generator, scale: floa
     return [(torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale).to(target.device) for d in (a, b, c)]
 
 
+def warm_factors(problem: Problem, target: Target, batch: int, gen: torch.Generator, scale: float,
+                 init_scale: float) -> torch.Tensor:
+    """``batch`` starts (B, full) near ``problem.start``: its terms (a random subset of ``rank``
+    when it has more, random small terms added when fewer) plus Gaussian noise of size ``scale``."""
+    r = target.rank
+    U0, V0, W0 = (torch.as_tensor(np.array(X.astype(float), dtype=np.float64).reshape(X.shape[0], -1)) for X in problem.start.factors)
+    rs = U0.shape[0]
+    out = []
+    for _ in range(batch):
+        if rs >= r:
+            keep = torch.randperm(rs, generator=gen)[:r].sort().values
+            parts = [X[keep] for X in (U0, V0, W0)]
+        else:
+            parts = [torch.cat([X, torch.randn(r - rs, X.shape[1], generator=gen, dtype=torch.float64) * init_scale])
+                     for X in (U0, V0, W0)]
+        x = torch.cat([p.flatten() for p in parts])
+        out.append(x + torch.randn(x.shape, generator=gen, dtype=torch.float64) * scale)
+    return torch.stack(out).to(target.device)
+
+
 DEVICES = ("auto", "cpu", "cuda")
 
 

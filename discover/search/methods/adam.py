@@ -21,7 +21,7 @@ from . import _numeric as nm
 @dataclass(frozen=True)
 class AdamOptions:
     """Options of the ``adam`` method (see :class:`discover.search.methods.lm.LMOptions`; ``device``
-    is ``auto``, ``cpu`` or ``cuda``)."""
+    is ``auto``, ``cpu`` or ``cuda``; ``perturb`` is the noise added to a ``--start`` scheme)."""
 
     batch: int = 64
     steps: int = 2000
@@ -34,6 +34,7 @@ class AdamOptions:
     init_scale: float = 0.5
     check_every: int = 20
     device: str = "auto"
+    perturb: float = 0.3
 
 
 class AdamMethod:
@@ -57,7 +58,13 @@ class AdamMethod:
         target = nm.Target.from_problem(task.problem, device)
         start = time.monotonic()
         gen = nm.torch_generator(task.seed)
-        factors = [f.requires_grad_() for f in nm.random_factors(target, opt.batch, gen, opt.init_scale)]
+        if task.problem.start is not None:  # warm start: the known scheme plus noise, per restart
+            x = nm.warm_factors(task.problem, target, opt.batch, gen, opt.perturb, opt.init_scale)
+            r = target.rank
+            starts = [p.reshape(opt.batch, r, -1).contiguous() for p in torch.split(x, [r * d for d in target.sizes], dim=1)]
+        else:
+            starts = nm.random_factors(target, opt.batch, gen, opt.init_scale)
+        factors = [f.requires_grad_() for f in starts]
         adam = torch.optim.Adam(factors, lr=opt.lr)
         active = torch.ones(opt.batch, dtype=torch.bool, device=device)
         candidates = []

@@ -34,7 +34,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
 import torch
 
 from ..contract import Problem, SearchError, SearchTask, TaskResult
@@ -247,26 +246,6 @@ def _pcg(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor, diag: torch.Tensor, 
     return delta, torch.isfinite(delta).all(1)
 
 
-def warm_factors(problem: Problem, target: nm.Target, batch: int, gen: torch.Generator, scale: float,
-                 init_scale: float) -> torch.Tensor:
-    """``batch`` starts (B, full) near ``problem.start``: its terms (a random subset of ``rank``
-    when it has more, random small terms added when fewer) plus Gaussian noise of size ``scale``."""
-    r = target.rank
-    U0, V0, W0 = (torch.as_tensor(np.array(X.astype(float), dtype=np.float64).reshape(X.shape[0], -1)) for X in problem.start.factors)
-    rs = U0.shape[0]
-    out = []
-    for _ in range(batch):
-        if rs >= r:
-            keep = torch.randperm(rs, generator=gen)[:r].sort().values
-            parts = [X[keep] for X in (U0, V0, W0)]
-        else:
-            parts = [torch.cat([X, torch.randn(r - rs, X.shape[1], generator=gen, dtype=torch.float64) * init_scale])
-                     for X in (U0, V0, W0)]
-        x = torch.cat([p.flatten() for p in parts])
-        out.append(x + torch.randn(x.shape, generator=gen, dtype=torch.float64) * scale)
-    return torch.stack(out).to(target.device)
-
-
 class LMMethod:
     """Batched Levenberg–Marquardt with annealed rounding (see module docstring)."""
 
@@ -344,7 +323,7 @@ class _Run:
         """State of k fresh restarts (the next k member indices)."""
         opt, dev = self.opt, self.device
         if self.task.problem.start is not None:
-            y = warm_factors(self.task.problem, self.target, k, self.gen, opt.perturb, opt.init_scale)
+            y = nm.warm_factors(self.task.problem, self.target, k, self.gen, opt.perturb, opt.init_scale)
         else:
             y = (torch.randn(k, self.pmap.size, generator=self.gen, dtype=torch.float64) * opt.init_scale).to(dev)
         ids = torch.arange(self.started, self.started + k, device=dev)
