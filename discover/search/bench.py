@@ -68,6 +68,12 @@ def machine_description() -> str:
     return describe_machine(f"torch {torch.__version__}", gpu)
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, searches: int = 3,
                options: Optional[dict] = None, scheduler: Optional[Scheduler] = None) -> Cell:
     """Measure one (method, target) cell within ``budget`` seconds (half rate, half time-to-first).
@@ -76,6 +82,9 @@ def bench_cell(method: str, fmt: str, rank: int, budget: float, seed: int = 0, s
     """
     cell = Cell(method, f"{fmt} r{rank}")
     m = get_method(method)
+    if str((options or {}).get("device", "")).lower() == "cuda" and not _cuda_available():
+        cell.note = "no GPU"  # the GPU row of a CPU-only machine
+        return cell
     try:
         problem = Problem(Format.parse(fmt), rank)
         opts = build_options(m.options_type, options or {})

@@ -1,4 +1,4 @@
-"""Batched continuous machinery shared by the numerical methods (torch, float64, CPU).
+"""Batched continuous machinery shared by the numerical methods (torch; CPU or CUDA).
 
 Every restart of a batch is one slice of the leading dimension: factors have shapes
 ``U (B, r, a)``, ``V (B, r, b)``, ``W (B, r, c)`` with a = n·m, b = m·p, c = n·p, laid out
@@ -35,9 +35,13 @@ class Target:
     shapes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
     @classmethod
-    def from_problem(cls, problem: Problem) -> "Target":
-        T = torch.from_numpy(matmul_tensor(problem.format).astype(np.float64))
+    def from_problem(cls, problem: Problem, device: "torch.device | str" = "cpu") -> "Target":
+        T = torch.from_numpy(matmul_tensor(problem.format).astype(np.float64)).to(device)
         return cls(T, problem.rank, problem.ring, max(1, int(problem.coefficient_bound)), problem.format.shapes)
+
+    @property
+    def device(self) -> torch.device:
+        return self.T.device
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -50,26 +54,38 @@ class Target:
 
     @property
     def levels(self) -> tuple[float, ...]:
-        """The allowed positive values: {1} ternary, {1..bound} integers, {1/2, 1..bound} halves."""
+        """The allowed positive values: {1} ternary, {1..bound} integers, the halves up to bound for Q."""
         if self.ring in ("ZT", "Z2"):
             return (1.0,)
-        ints = tuple(float(v) for v in range(1, self.bound + 1))
-        return ((0.5,) + ints) if self.ring == "Q" else ints
+        if self.ring == "Q":
+            return tuple(v / 2 for v in range(1, 2 * self.bound + 1))
+        return tuple(float(v) for v in range(1, self.bound + 1))
 
     def snap(self, x: torch.Tensor, levels: "tuple[float, ...] | None" = None) -> torch.Tensor:
-        """Nearest allowed value of every entry (among ``levels`` when given)."""
-        pos = torch.tensor((0.0,) + (levels or self.levels), dtype=x.dtype)
-        mag = pos[torch.argmin((x.abs().unsqueeze(-1) - pos).abs(), dim=-1)]
-        return torch.sign(x) * mag
+        """Nearest allowed value of every entry (among ``levels`` when given).
 
-    def penalty(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        Every level set here is a grid (multiples of ``step`` up to the largest level), so
+        rounding is one ``round`` and one ``clamp``.
+        """
+        levels = levels or self.levels
+        step = levels[0]
+        return (torch.round(x / step) * step).clamp(-levels[-1], levels[-1])
+
+    def penalty(self, x: torch.Tensor, ternary: bool = False, periodic: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Residual φ(x) that is zero exactly on the allowed values, and φ'(x).
 
         φ(x) = x·Π_v (x² − v²) / Π_v v² over the allowed positive values v: for ternary
-        coefficients this is x³ − x (the x(x²−1) penalty of the reference prototype).
+        coefficients this is x³ − x (the x(x²−1) penalty of the reference prototype). For Q
+        (halves) it is the periodic sin(2πx)/2π, zero on every multiple of 1/2: the degree-7
+        polynomial of {1/2, 1, 2} is too steep outside [−2, 2] and too flat inside (the norm
+        penalty keeps the entries small, and the rounding clamps them to ±bound).
         """
-        scale = math.prod(v * v for v in self.levels)
-        factors = [x * x - v * v for v in self.levels]
+        if self.ring == "Q" and periodic and not ternary:
+            t = 2.0 * math.pi * x
+            return torch.sin(t) / (2.0 * math.pi), torch.cos(t)
+        levels = (1.0,) if ternary else self.levels
+        scale = math.prod(v * v for v in levels)
+        factors = [x * x - v * v for v in levels]
         prod = torch.ones_like(x)
         for g in factors:
             prod = prod * g
@@ -85,7 +101,10 @@ class Target:
 
 def reconstruct(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Σ_k U_k ⊗ V_k ⊗ W_k for every batch member: shape (B, a, b, c)."""
-    return torch.einsum("bri,brj,brk->bijk", U, V, W)
+    B, r, a = U.shape
+    b, c = V.shape[2], W.shape[2]
+    kr = (U[:, :, :, None] * V[:, :, None, :]).reshape(B, r, a * b)  # Khatri–Rao rows, one bmm below
+    return (kr.transpose(1, 2) @ W).reshape(B, a, b, c)
 
 
 def exact_mask(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
@@ -93,7 +112,7 @@ def exact_mask(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor
 
     Values are multiples of 1/2 at most 2 in size, so every product and sum is exact in float64.
     """
-    diff = reconstruct(U, V, W) - target.T
+    diff = reconstruct(U, V, W) - target.T.to(U.dtype)
     if target.ring == "Z2":
         diff = torch.remainder(diff, 2.0)
     return (diff == 0).flatten(1).all(dim=1)
@@ -140,7 +159,7 @@ def make_candidates(
     r = target.rank
     out = []
     for i in indices:
-        uf, vf, wf = _positive_leads(U[i].numpy(), V[i].numpy(), W[i].numpy())
+        uf, vf, wf = _positive_leads(*(X[i].detach().double().cpu().numpy() for X in (U, V, W)))
         u = _exact_values(uf, target.step).reshape(r, n, m)
         v = _exact_values(vf, target.step).reshape(r, m, p)
         w = _exact_values(wf, target.step).reshape(r, n, p)
@@ -158,10 +177,45 @@ def target_over_z(target: Target) -> Target:
 
 
 def random_factors(target: Target, batch: int, gen: torch.Generator, scale: float) -> list[torch.Tensor]:
-    """Gaussian starting points U, V, W with entries of standard deviation ``scale``."""
+    """Gaussian starting points U, V, W with entries of standard deviation ``scale``.
+
+    Drawn on the CPU generator (the same starts on every device), then moved to the target's device.
+    """
     a, b, c = target.sizes
     r = target.rank
-    return [torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale for d in (a, b, c)]
+    return [(torch.randn(batch, r, d, generator=gen, dtype=torch.float64) * scale).to(target.device) for d in (a, b, c)]
+
+
+def warm_factors(problem: Problem, target: Target, batch: int, gen: torch.Generator, scale: float,
+                 init_scale: float) -> torch.Tensor:
+    """``batch`` starts (B, full) near ``problem.start``: its terms (a random subset of ``rank``
+    when it has more, random small terms added when fewer) plus Gaussian noise of size ``scale``."""
+    r = target.rank
+    U0, V0, W0 = (torch.as_tensor(np.array(X.astype(float), dtype=np.float64).reshape(X.shape[0], -1)) for X in problem.start.factors)
+    rs = U0.shape[0]
+    out = []
+    for _ in range(batch):
+        if rs >= r:
+            keep = torch.randperm(rs, generator=gen)[:r].sort().values
+            parts = [X[keep] for X in (U0, V0, W0)]
+        else:
+            parts = [torch.cat([X, torch.randn(r - rs, X.shape[1], generator=gen, dtype=torch.float64) * init_scale])
+                     for X in (U0, V0, W0)]
+        x = torch.cat([p.flatten() for p in parts])
+        out.append(x + torch.randn(x.shape, generator=gen, dtype=torch.float64) * scale)
+    return torch.stack(out).to(target.device)
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str, method: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is a usage error."""
+    if name not in DEVICES:
+        raise SearchError(f"{method}: device={name!r}: choose auto, cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SearchError(f"{method}: device=cuda but no CUDA device is available (use device=auto or cpu)")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
 def torch_generator(seed: np.random.SeedSequence) -> torch.Generator:
@@ -195,15 +249,20 @@ def stopper(task: SearchTask, should_stop: Callable[[], bool]) -> Callable[[], b
     return stop
 
 
+#: Integer options where 0 means "chosen from the problem size".
+ZERO_MEANS_AUTO = frozenset({"slots"})
+
+
 def check_numeric_options(name: str, options: object) -> None:
     """Counts at least 1 (``batch``, step counts, ``check_every``), other numbers finite and ≥ 0."""
     for f in dataclasses.fields(options):
         value = getattr(options, f.name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        low = 1 if isinstance(value, int) else 0
+        low = 1 if isinstance(value, int) and f.name not in ZERO_MEANS_AUTO else 0
         if not math.isfinite(value) or value < low:
-            raise SearchError(f"{name}: {f.name} must be {'an integer ≥ 1' if low else 'a finite number ≥ 0'}, got {value!r}")
+            what = "an integer ≥ 1" if low else "an integer ≥ 0" if isinstance(value, int) else "a finite number ≥ 0"
+            raise SearchError(f"{name}: {f.name} must be {what}, got {value!r}")
 
 
 def balanced(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -20,7 +20,8 @@ from . import _numeric as nm
 
 @dataclass(frozen=True)
 class AdamOptions:
-    """Options of the ``adam`` method (see :class:`discover.search.methods.lm.LMOptions`)."""
+    """Options of the ``adam`` method (see :class:`discover.search.methods.lm.LMOptions`; ``device``
+    is ``auto``, ``cpu`` or ``cuda``; ``perturb`` is the noise added to a ``--start`` scheme)."""
 
     batch: int = 64
     steps: int = 2000
@@ -32,6 +33,8 @@ class AdamOptions:
     alpha: float = 1e-4
     init_scale: float = 0.5
     check_every: int = 20
+    device: str = "auto"
+    perturb: float = 0.3
 
 
 class AdamMethod:
@@ -43,6 +46,7 @@ class AdamMethod:
 
     def check(self, problem: Problem, options: AdamOptions) -> None:
         nm.check_numeric_options(self.name, options)
+        nm.resolve_device(options.device, self.name)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         with nm.single_thread():
@@ -50,12 +54,19 @@ class AdamMethod:
 
     def _run(self, task: SearchTask, stop: Callable[[], bool]) -> TaskResult:
         opt: AdamOptions = task.options
-        target = nm.Target.from_problem(task.problem)
+        device = nm.resolve_device(opt.device, self.name)
+        target = nm.Target.from_problem(task.problem, device)
         start = time.monotonic()
         gen = nm.torch_generator(task.seed)
-        factors = [f.requires_grad_() for f in nm.random_factors(target, opt.batch, gen, opt.init_scale)]
+        if task.problem.start is not None:  # warm start: the known scheme plus noise, per restart
+            x = nm.warm_factors(task.problem, target, opt.batch, gen, opt.perturb, opt.init_scale)
+            r = target.rank
+            starts = [p.reshape(opt.batch, r, -1).contiguous() for p in torch.split(x, [r * d for d in target.sizes], dim=1)]
+        else:
+            starts = nm.random_factors(target, opt.batch, gen, opt.init_scale)
+        factors = [f.requires_grad_() for f in starts]
         adam = torch.optim.Adam(factors, lr=opt.lr)
-        active = torch.ones(opt.batch, dtype=torch.bool)
+        active = torch.ones(opt.batch, dtype=torch.bool, device=device)
         candidates = []
         best = float("inf")
         steps = 0
@@ -79,7 +90,7 @@ class AdamMethod:
             best = min(best, self._check(target, factors, active, candidates, steps))
         candidates.sort(key=lambda cand: cand.sub_index)
         return TaskResult(task.task_index, restarts=opt.batch, candidates=candidates, best_residual=best,
-                          seconds=time.monotonic() - start, stats={"steps": steps})
+                          seconds=time.monotonic() - start, stats={"steps": steps, "device": device.type})
 
     @staticmethod
     def _check(target, factors, active, candidates, steps) -> float:

@@ -1,25 +1,46 @@
 """``lm``: batched Levenberg–Marquardt with an annealed penalty toward the allowed values.
 
-Minimises ½||T − Σ_k U_k⊗V_k⊗W_k||² + ½λ||φ(x)||² + ½α||x||² for a whole batch of random
-starts at once (Tichavský–Phan–Cichocki 2017 use LM with a bounded norm; φ vanishes on the
-allowed coefficients, e.g. x³ − x for ternary). Each member has its own clock: λ is 0 until
-its fit is reached, then grows geometrically, pushing every entry onto an allowed value; a
-member still inexact ``patience`` steps after λ hit its cap is given up. The Gauss–Newton matrix JᵀJ
-is assembled in closed form from the r×r Gram matrices of the factors (never forming J), so
-one step costs one batched Cholesky solve of size r·(a+b+c). Every few steps the whole batch
-is rounded and checked exactly; hits leave the batch.
+Minimises ½||T − Σ_k U_k⊗V_k⊗W_k||² + ½λ||φ(y)||² + ½α||y||² for many restarts at once
+(Tichavský–Phan–Cichocki 2017 use LM with a bounded norm; φ vanishes on the allowed
+coefficients, e.g. y³ − y for ternary). The tensor batch is a set of *slots*: every slot holds
+one restart; when a restart becomes exact, or stalls, its slot is refilled with the next restart
+of the task, so every tensor operation works on a full batch.
+
+* Each member has its own clock: λ is 0 until its fit is reached, then grows geometrically,
+  pushing every entry onto an allowed value.
+* A restart stalls, and is replaced, when its fit is still above ``abandon`` when its fit phase
+  ends (the cheap residual test: most such restarts never become exact), or ``patience`` steps
+  after λ reached its cap.
+* The Gauss–Newton matrix JᵀJ is assembled in closed form from the r×r Gram matrices of the
+  factors (never forming J); one step is one batched Cholesky solve of size r·(a+b+c) (or of the
+  symmetric parametrisation's size). The linear algebra runs in ``dtype`` (float32 by default:
+  the step only has to be good enough, it is accepted only when the float64 objective drops);
+  the parameters, the objective and the exact check stay in float64.
+* Every ``check_every`` steps the whole batch is rounded and checked exactly (one vectorised
+  reconstruction); hits become candidates.
+* Over ``--ring Q`` (halves) the anneal is replaced by *snap-and-refit*: after the fit, each
+  round fixes the free entries nearest the half-integer grid (a share ``fix_chunk``) and
+  refits the rest under a light periodic penalty; a refit that fails backtracks (the last
+  chunk is released and the chunk halved).
+* ``symmetric=S,T`` (square formats) optimises cyclic-symmetric schemes (S symmetric terms,
+  T cyclic triples; see :mod:`discover.search.methods._params`).
+* ``problem.start`` (``--start``) warm-starts every restart from the known scheme plus noise of
+  size ``perturb`` (terms dropped or added at random to reach the rank).
 """
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 
-from ..contract import Problem, SearchTask, TaskResult
+from ..contract import Problem, SearchError, SearchTask, TaskResult
 from . import _numeric as nm
+from ._params import ParamMap, cyclic_map, free_map, parse_symmetric
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass(frozen=True)
@@ -29,14 +50,21 @@ class LMOptions:
     Attributes
     ----------
     batch : int
-        Restarts solved together in one task.
+        Restarts per task.
+    slots : int
+        Restarts solved together in one tensor batch; 0 chooses from the problem size (about
+        the same amount of work per step for every format), the solver and the device (and
+        at most 4 with the dense solver when the driver wants one scheme only).
     iters : int
-        LM steps per task at most.
+        LM steps per restart at most (four times as many with ring Q's snap-and-refit).
     fit_iters, fit_tol : int, float
-        A member anneals once ||T − Σ U⊗V⊗W||² < ``fit_tol`` or after ``fit_iters`` steps
-        (each member has its own clock: small formats fit in a few steps, 3x3x3 needs more).
+        A member anneals once ||T − Σ U⊗V⊗W||² < ``fit_tol`` or after ``fit_iters`` steps.
+    abandon, abandon_early : float
+        The stall test: a member whose fit is above ``abandon`` when its fit phase ends, or
+        above ``abandon_early`` after half of ``fit_iters``, is replaced by a new restart (on
+        3x3x3 r23 such members almost never become exact); 0 disables a test.
     patience : int
-        Steps a member may stay at ``penalty_max`` before it is given up.
+        Steps a member may stay at ``penalty_max`` before it is replaced.
     penalty_start, penalty_growth, penalty_max : float
         λ after the fit phase, its factor per step, and its cap.
     alpha : float
@@ -45,46 +73,177 @@ class LMOptions:
         Standard deviation of the random starting entries.
     check_every : int
         Round and check the batch exactly every this many steps.
+    dtype : str
+        ``float32`` or ``float64`` for the Gauss–Newton solve (the parameters stay float64).
+    device : str
+        ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+    symmetric : str
+        ``S,T``: search cyclic-symmetric schemes of square formats with S symmetric terms and T
+        cyclic triples (S + 3T = rank); empty: no symmetry.
+    perturb : float
+        Standard deviation of the noise added to a ``--start`` scheme for each restart.
+    fix_chunk : float
+        Snap-and-refit (ring Q): share of the free entries fixed per round (halved on backtrack).
+    refit_iters, refit_tol : int, float
+        Snap-and-refit: LM steps per refit, and the fit a refit must reach to count.
+    q_penalty : str
+        Ring Q: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2), ``levels`` (the
+        polynomial y·Π(y² − v²) over the grid up to ``--bound``) or ``ternary`` (y³ − y: finds
+        ternary schemes, which are in Q too).
+    solver : str
+        ``cholesky`` (assemble JᵀJ, one dense solve), ``cg`` (matrix-free conjugate gradients
+        preconditioned by the per-factor ALS blocks: cheap for large formats) or ``auto``
+        (``cg`` above 300 parameters per restart without symmetry).
+    cg_iters, cg_tol : int, float
+        Conjugate-gradient iterations per LM step at most, and the relative residual to stop at.
     """
 
-    batch: int = 8
-    iters: int = 800
+    batch: int = 64
+    slots: int = 0
+    iters: int = 250
     fit_iters: int = 100
     fit_tol: float = 1e-3
+    abandon: float = 5e-3
+    abandon_early: float = 0.5
     patience: int = 40
     penalty_start: float = 1e-3
-    penalty_growth: float = 1.02
+    penalty_growth: float = 1.05
     penalty_max: float = 30.0
     alpha: float = 1e-3
     init_scale: float = 0.5
     check_every: int = 5
+    dtype: str = "float32"
+    device: str = "auto"
+    symmetric: str = ""
+    perturb: float = 0.3
+    fix_chunk: float = 0.1
+    refit_tol: float = 1e-6
+    refit_iters: int = 20
+    q_penalty: str = "halves"
+    solver: str = "auto"
+    cg_iters: int = 10
+    cg_tol: float = 1e-3
+
+
+def auto_slots(params: int, device: torch.device, solver: str = "cholesky") -> int:
+    """Slots so that one step is about the same work for every format (≈ 3·10⁷ flops on CPU).
+
+    A Cholesky solve of size P costs P³/3, so a 2x2x2 r7 step (P = 84) batches many restarts
+    and a 3x3x3 r23 step (P = 621) a few. A conjugate-gradient step costs a few r×r products per
+    iteration, so its batch is set by the Python overhead per operation (32 restarts). A GPU
+    takes 16 times more per step.
+    """
+    scale = 16 if device.type == "cuda" else 1
+    if solver == "cg":
+        return 32 * scale
+    return int(min(256 * scale, max(2, round(3e7 * scale / (params ** 3 / 3)))))
 
 
 def _gauss_newton(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """JᵀJ of the reconstruction (B, P, P) with P = r(a+b+c), from Gram matrices."""
     B, r, a = U.shape
     b, c = V.shape[2], W.shape[2]
+    P = r * (a + b + c)
     Gu, Gv, Gw = (X @ X.transpose(1, 2) for X in (U, V, W))
+    H = torch.zeros(B, P, P, dtype=U.dtype, device=U.device)
+    o1, o2 = r * a, r * (a + b)
 
-    def diag_block(G: torch.Tensor, d: int) -> torch.Tensor:
-        eye = torch.eye(d, dtype=G.dtype)
-        return (G[:, :, None, :, None] * eye[None, None, :, None, :]).reshape(B, r * d, r * d)
+    def diag_block(G: torch.Tensor, off: int, d: int) -> None:
+        # kron(G, I_d) written into the diagonal block through a strided view
+        blk = H[:, off:off + r * d, off:off + r * d].view(B, r, d, r, d)
+        blk.diagonal(dim1=2, dim2=4).copy_(G[:, :, :, None].expand(B, r, r, d))
 
+    diag_block(Gv * Gw, 0, a)
+    diag_block(Gu * Gw, o1, b)
+    diag_block(Gu * Gv, o2, c)
     uv = torch.einsum("bkl,blx,bky->bkxly", Gw, U, V).reshape(B, r * a, r * b)
     uw = torch.einsum("bkl,blx,bkz->bkxlz", Gv, U, W).reshape(B, r * a, r * c)
     vw = torch.einsum("bkl,bly,bkz->bkylz", Gu, V, W).reshape(B, r * b, r * c)
-    top = torch.cat([diag_block(Gv * Gw, a), uv, uw], dim=2)
-    mid = torch.cat([uv.transpose(1, 2), diag_block(Gu * Gw, b), vw], dim=2)
-    bot = torch.cat([uw.transpose(1, 2), vw.transpose(1, 2), diag_block(Gu * Gv, c)], dim=2)
-    return torch.cat([top, mid, bot], dim=1)
+    H[:, :o1, o1:o2] = uv
+    H[:, o1:o2, :o1] = uv.transpose(1, 2)
+    H[:, :o1, o2:] = uw
+    H[:, o2:, :o1] = uw.transpose(1, 2)
+    H[:, o1:o2, o2:] = vw
+    H[:, o2:, o1:o2] = vw.transpose(1, 2)
+    return H
 
 
 def _gradient(R: torch.Tensor, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """JᵀR flattened like the parameters (U, V, W)."""
-    gu = torch.einsum("bxjl,bkj,bkl->bkx", R, V, W)
-    gv = torch.einsum("biyl,bki,bkl->bky", R, U, W)
-    gw = torch.einsum("bijz,bki,bkj->bkz", R, U, V)
+    """JᵀR flattened like the parameters (U, V, W): three Khatri–Rao products, one bmm each."""
+    B, r, a = U.shape
+    b, c = V.shape[2], W.shape[2]
+
+    def kr(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        return (X[:, :, :, None] * Y[:, :, None, :]).reshape(B, r, -1)
+
+    gu = kr(V, W) @ R.reshape(B, a, b * c).transpose(1, 2)
+    gv = kr(U, W) @ R.transpose(1, 2).reshape(B, b, a * c).transpose(1, 2)
+    gw = kr(U, V) @ R.reshape(B, a * b, c)
     return torch.cat([g.flatten(1) for g in (gu, gv, gw)], dim=1)
+
+
+def _pcg(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor, diag: torch.Tensor, g: torch.Tensor,
+         free: Optional[torch.Tensor], iters: int, tol: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Solve (JᵀJ + diag)·δ = −g for every member by preconditioned conjugate gradients.
+
+    JᵀJ is applied matrix-free from the r×r Gram matrices: the U block of JᵀJ·d is
+    (Gv∘Gw)·dU + ((V dVᵀ)∘Gw + Gv∘(W dWᵀ))·U, and cyclically for V and W. The three factors are
+    stacked (zero-padded to a common width) so one product serves all three. The preconditioner
+    is the block diagonal: for each column x of U the r×r matrix Gv∘Gw + diag(d_x) (one ALS solve
+    per factor), factored once per step. ``free`` (B, P) masks entries held fixed. Returns δ and
+    a mask of members whose solve stayed finite.
+    """
+    B, r, _ = U.shape
+    sizes = (U.shape[2], V.shape[2], W.shape[2])
+    d = max(sizes)
+
+    def stack(flat: torch.Tensor, pad: float = 0.0) -> torch.Tensor:
+        out = flat.new_full((3, B, r, d), pad)
+        for i, part in enumerate(torch.split(flat, tuple(r * k for k in sizes), dim=1)):
+            out[i, :, :, :sizes[i]] = part.reshape(B, r, sizes[i])
+        return out
+
+    def unstack(X: torch.Tensor) -> torch.Tensor:
+        return torch.cat([X[i, :, :, :k].reshape(B, -1) for i, k in enumerate(sizes)], dim=1)
+
+    S = stack(torch.cat([X.reshape(B, -1) for X in (U, V, W)], dim=1))
+    G = S @ S.transpose(-1, -2)  # (3, B, r, r): Gu, Gv, Gw
+    G1, G2 = G.roll(-1, 0), G.roll(-2, 0)
+    P = G1 * G2
+    Dg = stack(diag, 1.0)
+    mask = stack(free if free is not None else torch.ones_like(g))
+    L, _ = torch.linalg.cholesky_ex(P.unsqueeze(2) + torch.diag_embed(Dg.transpose(-1, -2)))
+
+    def precond(R: torch.Tensor) -> torch.Tensor:
+        return torch.cholesky_solve(R.transpose(-1, -2).unsqueeze(-1), L).squeeze(-1).transpose(-1, -2) * mask
+
+    def matvec(Z: torch.Tensor) -> torch.Tensor:
+        M = S @ Z.transpose(-1, -2)
+        return (P @ Z + (M.roll(-1, 0) * G2 + G1 * M.roll(-2, 0)) @ S + Dg * Z) * mask
+
+    def dot(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        return (X * Y).sum(dim=(0, 2, 3))
+
+    res = -stack(g) * mask
+    x = torch.zeros_like(res)
+    z = precond(res)
+    p = z
+    rz = dot(res, z)
+    g2 = dot(res, res).clamp(min=1e-300)
+    for _ in range(iters):
+        Hp = matvec(p)
+        pHp = dot(p, Hp)
+        step = torch.where(pHp > 0, rz / pHp.clamp(min=1e-300), 0.0)[None, :, None, None]
+        x = x + step * p
+        res = res - step * Hp
+        if bool((dot(res, res) <= tol * tol * g2).all()):
+            break
+        z = precond(res)
+        rz_new = dot(res, z)
+        p = z + torch.where(rz > 0, rz_new / rz.clamp(min=1e-300), 0.0)[None, :, None, None] * p
+        rz = rz_new
+    delta = unstack(x)
+    return delta, torch.isfinite(delta).all(1)
 
 
 class LMMethod:
@@ -96,93 +255,253 @@ class LMMethod:
 
     def check(self, problem: Problem, options: LMOptions) -> None:
         nm.check_numeric_options(self.name, options)
+        if options.q_penalty not in ("halves", "levels", "ternary"):
+            raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves, levels or ternary")
+        if options.solver not in ("auto", "cg", "cholesky"):
+            raise SearchError(f"lm: solver={options.solver!r}: choose auto, cg or cholesky")
+        if options.solver == "cg" and options.symmetric:
+            raise SearchError("lm: solver=cg does not support symmetric= (use solver=cholesky)")
+        if options.dtype not in DTYPES:
+            raise SearchError(f"lm: dtype={options.dtype!r}: choose float32 or float64")
+        nm.resolve_device(options.device, self.name)
+        if options.symmetric:
+            n, m, p = problem.format.dims
+            if not n == m == p:
+                raise SearchError(f"lm: symmetric= needs a square format (n=m=p), not {problem.format}")
+            parse_symmetric(options.symmetric, n, problem.rank)
+            if problem.start is not None:
+                raise SearchError("lm: --start and symmetric= cannot be combined")
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         with nm.single_thread():
-            return self._run(task, nm.stopper(task, should_stop))
+            return _Run(task, nm.stopper(task, should_stop)).run()
 
-    def _run(self, task: SearchTask, stop: Callable[[], bool]) -> TaskResult:
-        opt: LMOptions = task.options
-        target = nm.Target.from_problem(task.problem)
-        start = time.monotonic()
-        gen = nm.torch_generator(task.seed)
-        a, b, c = target.sizes
-        r = target.rank
-        splits = (r * a, r * b, r * c)
-        x = torch.cat([f.flatten(1) for f in nm.random_factors(target, opt.batch, gen, opt.init_scale)], dim=1)
-        ids = torch.arange(opt.batch)  # batch members still running
-        mu = torch.full((opt.batch,), 1e-2, dtype=torch.float64)
-        candidates = []
-        best = float("inf")
-        steps = 0
 
-        def unpack(z: torch.Tensor) -> list[torch.Tensor]:
-            return [p.reshape(z.shape[0], r, -1) for p in torch.split(z, splits, dim=1)]
+class _Run:
+    """One task: ``batch`` restarts through ``slots`` tensor slots."""
 
-        def cost(z: torch.Tensor, lam: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-            U, V, W = unpack(z)
-            R = nm.reconstruct(U, V, W) - target.T
-            phi, _ = target.penalty(z)
-            fit = R.pow(2).flatten(1).sum(1)
-            return 0.5 * (fit + lam * phi.pow(2).sum(1) + opt.alpha * z.pow(2).sum(1)), R, fit
+    def __init__(self, task: SearchTask, stop: Callable[[], bool]) -> None:
+        self.task, self.stop = task, stop
+        self.opt: LMOptions = task.options
+        opt = self.opt
+        self.device = nm.resolve_device(opt.device, "lm")
+        self.target = nm.Target.from_problem(task.problem, self.device)
+        self.work = DTYPES[opt.dtype]
+        self.gen = nm.torch_generator(task.seed)
+        a, b, c = self.target.sizes
+        r = self.target.rank
+        self.splits = (r * a, r * b, r * c)
+        if opt.symmetric:
+            n = task.problem.format.dims[0]
+            self.pmap: ParamMap = cyclic_map(n, *parse_symmetric(opt.symmetric, n, r)).to(self.device)
+        else:
+            self.pmap = free_map(r, (a, b, c))
+        if opt.solver == "auto":
+            self.solver = "cg" if self.pmap.index is None and self.pmap.size > 300 else "cholesky"
+        else:
+            self.solver = opt.solver
+        slots = opt.slots or auto_slots(self.pmap.size, self.device, self.solver)
+        if task.first_hit and not opt.slots and self.solver == "cholesky":
+            # one scheme wanted: small steps reach the first exact member sooner (2x2x2: ~25 steps)
+            slots = min(slots, 4)
+        self.slots = min(opt.batch, slots)
+        self.anneal_len = math.log(opt.penalty_max / opt.penalty_start) / math.log(opt.penalty_growth) + opt.patience
+        self.mu_min = 1e-6 if self.work == torch.float32 else 1e-9
+        self.candidates: list = []
+        self.best = float("inf")
+        self.steps = 0
+        self.started = 0
+        self.abandoned = 0
+        self.refits = 0
+        self.trace: Optional[list] = None
+        self.ternary_penalty = opt.q_penalty == "ternary"
+        self.periodic = opt.q_penalty == "halves"
+        self.refitting = self.target.ring == "Q" and opt.fix_chunk > 0
 
-        clock = torch.full((opt.batch,), -1.0, dtype=torch.float64)  # < 0: still fitting
-        anneal_len = math.log(opt.penalty_max / opt.penalty_start) / math.log(opt.penalty_growth) + opt.patience
+    # -- members ---------------------------------------------------------------------------
+    def _new(self, k: int) -> dict[str, torch.Tensor]:
+        """State of k fresh restarts (the next k member indices)."""
+        opt, dev = self.opt, self.device
+        if self.task.problem.start is not None:
+            y = nm.warm_factors(self.task.problem, self.target, k, self.gen, opt.perturb, opt.init_scale)
+        else:
+            y = (torch.randn(k, self.pmap.size, generator=self.gen, dtype=torch.float64) * opt.init_scale).to(dev)
+        ids = torch.arange(self.started, self.started + k, device=dev)
+        self.started += k
+        f64 = dict(dtype=torch.float64, device=dev)
+        return {"y": y, "ids": ids, "mu": torch.full((k,), 1e-2, **f64), "clock": torch.full((k,), -1.0, **f64),
+                "age": torch.zeros(k, dtype=torch.long, device=dev),
+                "fixed": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
+                "last": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
+                "since": torch.zeros(k, dtype=torch.long, device=dev),
+                "chunk": torch.full((k,), self.opt.fix_chunk, **f64)}
 
-        for it in range(opt.iters):
-            if len(ids) == 0 or stop() or (task.first_hit and candidates):
-                break
-            steps = it + 1
+    def unpack(self, y: torch.Tensor) -> list[torch.Tensor]:
+        x = self.pmap.expand(y)
+        r = self.target.rank
+        return [p.reshape(x.shape[0], r, -1) for p in torch.split(x, self.splits, dim=1)]
+
+    def fit_of(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        F = self.unpack(y)
+        R = nm.reconstruct(*F) - self.target.T
+        return R.pow(2).flatten(1).sum(1), R, F
+
+    # -- one LM step for every slot ---------------------------------------------------------
+    def step(self, s: dict[str, torch.Tensor]) -> torch.Tensor:
+        opt, tg = self.opt, self.target
+        y, mu, clock = s["y"], s["mu"], s["clock"]
+        alpha = torch.full_like(mu, opt.alpha)
+        if self.refitting:
+            # a light pull toward the grid while the free entries refit, and no norm penalty:
+            # the refit must reach an exact zero of the fit, which α would bias away from
+            lam = torch.where(clock >= 0, opt.penalty_start, 0.0)
+            alpha = torch.where(clock >= 0, 0.0, alpha)
+        else:
             lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
-            U, V, W = unpack(x)
-            f0, R, fit = cost(x, lam)
-            clock = torch.where((clock < 0) & ((fit < opt.fit_tol) | (it >= opt.fit_iters)), 0.0, clock)
-            phi, dphi = target.penalty(x)
-            lam_ = lam[:, None]
-            H = _gauss_newton(U, V, W) + torch.diag_embed(lam_ * dphi * dphi + opt.alpha + mu[:, None])
-            g = _gradient(R, U, V, W) + lam_ * phi * dphi + opt.alpha * x
+        fit, R, (U, V, W) = self.fit_of(y)
+        phi, dphi = tg.penalty(y, self.ternary_penalty, self.periodic)
+        alpha_ = alpha[:, None]
+        f0 = 0.5 * (fit + lam * phi.pow(2).sum(1) + alpha * y.pow(2).sum(1))
+        lam_ = lam[:, None]
+        diag = lam_ * dphi * dphi + alpha_ + mu[:, None]
+        fixed = s["fixed"]
+        has_fixed = bool(fixed.any())
+        if self.solver == "cg":
+            g = _gradient(R, U, V, W) + lam_ * phi * dphi + alpha_ * y
+            w = self.work
+            free = (~fixed).to(w) if has_fixed else None
+            delta, ok = _pcg(U.to(w), V.to(w), W.to(w), diag.to(w), g.to(w), free, opt.cg_iters, opt.cg_tol)
+            delta = delta.double()
+        else:
+            w = self.work
+            Uw, Vw, Ww = U.to(w), V.to(w), W.to(w)
+            H = self.pmap.reduce_matrix(_gauss_newton(Uw, Vw, Ww))
+            g = self.pmap.reduce_vector(_gradient(R.to(w), Uw, Vw, Ww).double())
+            g = g + lam_ * phi * dphi + alpha_ * y
+            if has_fixed:  # fixed entries: unit rows and columns, zero gradient → no move
+                keep = (~fixed).to(w)
+                H = H * keep[:, :, None] * keep[:, None, :]
+                diag = torch.where(fixed, 1.0, diag)
+                g = torch.where(fixed, 0.0, g)
+            H.diagonal(dim1=1, dim2=2).add_(diag.to(w))
             L, info = torch.linalg.cholesky_ex(H)
             ok = info == 0
-            delta = torch.zeros_like(x)
-            if ok.any():
-                delta[ok] = -torch.cholesky_solve(g[ok].unsqueeze(-1), L[ok]).squeeze(-1)
-            x_new = x + delta
-            f1, _, _ = cost(x_new, lam)
-            accept = ok & (f1 < f0)
-            x = torch.where(accept[:, None], x_new, x)
-            mu = torch.where(accept, mu / 3.0, mu * 4.0).clamp(1e-9, 1e9)
-            clock = torch.where(clock >= 0, clock + 1, clock)
-            if it % opt.check_every == 0 or it == opt.iters - 1:
-                hit, bres = self._check(target, x, unpack, ids, candidates, steps)
-                best = min(best, bres)
-                keep = ~hit & (clock <= anneal_len)  # hits leave; so do members past the anneal
-                x, ids, mu, clock = x[keep], ids[keep], mu[keep], clock[keep]
-        if len(ids) and not (task.first_hit and candidates):
-            _, bres = self._check(target, x, unpack, ids, candidates, steps)
-            best = min(best, bres)
-        candidates.sort(key=lambda cand: cand.sub_index)
-        return TaskResult(task.task_index, restarts=opt.batch, candidates=candidates, best_residual=best,
-                          seconds=time.monotonic() - start, stats={"steps": steps})
+            delta = -torch.cholesky_solve(g.to(w).unsqueeze(-1), L).squeeze(-1).double()
+        delta = torch.where(ok[:, None] & torch.isfinite(delta), delta, 0.0)
+        y_new = y + delta
+        fit1, _, _ = self.fit_of(y_new)
+        phi1, _ = tg.penalty(y_new, self.ternary_penalty, self.periodic)
+        f1 = 0.5 * (fit1 + lam * phi1.pow(2).sum(1) + alpha * y_new.pow(2).sum(1))
+        accept = ok & (f1 < f0)
+        s["y"] = torch.where(accept[:, None], y_new, y)
+        s["mu"] = torch.where(accept, mu / 3.0, mu * 4.0).clamp(self.mu_min, 1e9)
+        # the fit phase ends at fit_tol or after fit_iters steps
+        s["clock"] = torch.where((clock < 0) & ((fit < opt.fit_tol) | (s["age"] >= opt.fit_iters)), 0.0,
+                                 torch.where(clock >= 0, clock + 1, clock))
+        s["age"] = s["age"] + 1
+        return torch.where(accept, fit1, fit)
 
-    @staticmethod
-    def _check(target, x, unpack, ids, candidates, steps) -> tuple[torch.Tensor, float]:
-        """Round the batch, collect exact hits; return the hit mask and the best rounded residual."""
-        S = unpack(target.snap(x))
-        hit = nm.exact_mask(target, *S)
-        if target.levels != (1.0,):
+    # -- rounding and the exact check -------------------------------------------------------
+    def check(self, s: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Round the batch, collect exact hits; return the hit mask."""
+        tg = self.target
+        y = s["y"]
+        S = self.unpack(tg.snap(y))
+        hit = nm.exact_mask(tg, *S)
+        if tg.levels != (1.0,):
             # Richer rings also accept the ternary rounding (often the nearer exact point).
-            S3 = unpack(target.snap(x, (1.0,)))
-            hit3 = nm.exact_mask(target, *S3) & ~hit
+            S3 = self.unpack(tg.snap(y, (1.0,)))
+            hit3 = nm.exact_mask(tg, *S3) & ~hit
             S = [torch.where(hit3[:, None, None], b, a) for a, b in zip(S, S3)]
             hit = hit | hit3
-        if hit.any():
+        res = nm.residual_norms(tg, *S)
+        if len(res):
+            self.best = min(self.best, float(res.min()))
+        if bool(hit.any()):
             local = torch.nonzero(hit).flatten().tolist()
-            found = nm.make_candidates(target, *S, local, info={"steps": steps})
+            found = nm.make_candidates(tg, *S, local, info={"steps": self.steps})
             for cand, i in zip(found, local):
-                cand.sub_index = int(ids[i])
-            candidates.extend(found)
-        res = nm.residual_norms(target, *S)
-        return hit, float(res.min()) if len(res) else float("inf")
+                cand.sub_index = int(s["ids"][i])
+                cand.info["age"] = int(s["age"][i])
+            self.candidates.extend(found)
+        return hit
+
+    def snap_and_refit(self, s: dict[str, torch.Tensor], fit: torch.Tensor) -> torch.Tensor:
+        """Ring Q: progressive rounding with refits and backtracking; returns the members given up.
+
+        Once a member's fit phase is over, every ``refit_iters`` steps it either fixes the next
+        chunk of free entries (those nearest the grid, snapped onto it) when its refit succeeded
+        (fit below ``fit_tol``), or, when it failed, backtracks: the last chunk is released and
+        the chunk size is halved. A member whose chunk falls below one entry is given up.
+        """
+        opt, tg = self.opt, self.target
+        y, fixed = s["y"], s["fixed"]
+        rounding = s["clock"] >= 0
+        s["since"] = torch.where(rounding, s["since"] + opt.check_every, s["since"])
+        due = rounding & (s["since"] >= opt.refit_iters)
+        if not bool(due.any()):
+            return torch.zeros_like(due)
+        good = fit < opt.refit_tol
+        fail = due & ~good & s["last"].any(1)
+        # backtrack: release the last chunk, halve the chunk size
+        fixed = torch.where(fail[:, None] & s["last"], False, fixed)
+        s["chunk"] = torch.where(fail, s["chunk"] * 0.5, s["chunk"])
+        advance = due & (good | ~s["last"].any(1))
+        free_count = (~fixed).sum(1)
+        k = torch.ceil(s["chunk"] * free_count.double()).long().clamp(min=1)
+        snapped = tg.snap(y)
+        dist = torch.where(fixed, math.inf, (y - snapped).abs())
+        order = dist.argsort(dim=1)
+        rank_of = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=y.device).expand_as(order))
+        newly = advance[:, None] & (rank_of < k[:, None]) & ~fixed
+        s["y"] = torch.where(newly, snapped, y)
+        s["fixed"] = fixed | newly
+        s["last"] = torch.where(due[:, None], newly, s["last"])
+        s["since"] = torch.where(due, 0, s["since"])
+        s["mu"] = torch.where(due, 1e-2, s["mu"])
+        self.refits += int(fail.sum())
+        return due & (s["chunk"] * free_count.double() < 0.5)
+
+    # -- the task loop ----------------------------------------------------------------------
+    def run(self) -> TaskResult:
+        opt, task = self.opt, self.task
+        start = time.monotonic()
+        s = self._new(self.slots)
+        while len(s["y"]):
+            if self.stop() or (task.first_hit and self.candidates):
+                break
+            fit = self.step(s)
+            self.steps += 1
+            if self.steps % opt.check_every:
+                continue
+            hit = self.check(s)
+            if self.trace is not None:  # (member, age, fit, hit) for tuning the stall test
+                self.trace.extend(zip(s["ids"].tolist(), s["age"].tolist(), fit.tolist(), hit.tolist()))
+            # the cheap residual test: at mid-fit and when the fit phase ends
+            age, clock = s["age"], s["clock"]
+            half = opt.fit_iters // 2
+            stalled = ((clock >= 0) & (clock < opt.check_every) & (fit > opt.abandon) & (opt.abandon > 0)) \
+                | ((age >= half) & (age < half + opt.check_every) & (fit > opt.abandon_early) & (opt.abandon_early > 0))
+            if self.refitting:  # rounding by refits takes longer than an anneal: four times the steps
+                done = self.snap_and_refit(s, fit) | (s["age"] >= 4 * opt.iters)
+            else:
+                done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
+            self.abandoned += int((stalled & ~hit).sum())
+            keep = ~(hit | stalled | done)
+            if bool(keep.all()):
+                continue
+            s = {k: v[keep] for k, v in s.items()}
+            room = min(self.slots - len(s["y"]), opt.batch - self.started)
+            if room > 0 and not (task.first_hit and self.candidates):
+                fresh = self._new(room)
+                s = {k: torch.cat([s[k], fresh[k]]) for k in s}
+        if len(s["y"]) and not (task.first_hit and self.candidates):
+            self.check(s)
+        self.candidates.sort(key=lambda cand: cand.sub_index)
+        return TaskResult(task.task_index, restarts=self.started, candidates=self.candidates, best_residual=self.best,
+                          seconds=time.monotonic() - start,
+                          stats={"steps": self.steps, "slots": self.slots, "abandoned": self.abandoned,
+                                 "refits": self.refits, "device": self.device.type, "dtype": opt.dtype})
 
 
 METHOD = LMMethod()
