@@ -122,12 +122,22 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if as_json:
         doc = result.to_json()
         doc["found"] = [scheme_to_dict(s) for s in result.found]
+        if result.best_scheme is not None:
+            doc["best_scheme"] = scheme_to_dict(result.best_scheme)
         echo_json(doc)
     if result.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)
     if not result.found:
-        best = f" (best rank reached: {result.best_rank})" if result.best_rank is not None else ""
+        notes = []
+        if result.best_rank is not None:
+            notes.append(f"best rank reached: {result.best_rank}")
+        if result.best_rank_mod2 is not None and (result.best_rank is None or result.best_rank_mod2 < result.best_rank):
+            notes.append(f"best rank mod 2: {result.best_rank_mod2}, not lifted")
+        best = f" ({'; '.join(notes)})" if notes else ""
         info(f"no exact scheme found for {problem.format} rank {rank} ring {problem.ring}{best}", False)
+        if result.best_scheme is not None:
+            where = f", saved {result.best_saved}" if result.best_saved is not None else ""
+            info(f"best exact scheme: rank {result.best_scheme.rank} (verified){where}", quiet)
         raise SystemExit(EXIT_NOT_FOUND)
 
 

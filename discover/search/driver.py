@@ -182,6 +182,8 @@ def search(
             self.n_tasks = n_tasks
             self.find_all = find_all
             self.last_report = 0.0
+            self.running: dict[int, dict] = {}  # live statistics of running tasks (discover.search.live)
+            self.finished: set[int] = set()
 
         def make_task(self, i: int) -> SearchTask:
             opts = options
@@ -194,7 +196,14 @@ def search(
                               first_hit=not find_all)
 
         def accept(self, task, result) -> bool:
+            self.running.pop(task.task_index, None)
+            self.finished.add(task.task_index)
             return collector.accept(task, result)
+
+        def live(self, index: int, stats: dict) -> None:
+            """A running task's statistics (display only; see discover.search.live)."""
+            if index not in self.finished:  # a late message from a task already collected
+                self.running[index] = stats
 
         def stopping(self) -> bool:
             return (deadline is not None and time.monotonic() >= deadline) or user_stop() or collector.enough()
@@ -202,8 +211,14 @@ def search(
         def report(self) -> None:
             if progress is not None:
                 r = collector.result
+                live = list(self.running.values())
+                best = _lowest([r.best_rank] + [s.get("best_rank") for s in live])
+                mod2 = _lowest([r.best_rank_mod2] + [s.get("best_rank_mod2") for s in live])
+                rates = [s["flips_per_s"] for s in live if s.get("flips_per_s")]
+                pools = next((s["pools"] for s in reversed(live) if s.get("pools")), None) or r.pools
                 progress(Progress(r.restarts_done, r.tasks_done, r.best_residual, collector.hits, r.rejected,
-                                  time.monotonic() - start, r.best_rank, problem.rank))
+                                  time.monotonic() - start, best, problem.rank, mod2,
+                                  sum(rates) if rates else None, pools))
 
     try:
         scheduler.run(_Source())
@@ -213,6 +228,11 @@ def search(
     collector.result.elapsed = time.monotonic() - start
     _Source().report()
     return collector.result
+
+
+def _lowest(values) -> Optional[int]:
+    known = [int(v) for v in values if v is not None]
+    return min(known) if known else None
 
 
 def _naive_result(problem: Problem, seed: int, store, on_found, start: float) -> SearchResult:

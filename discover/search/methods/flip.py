@@ -21,6 +21,7 @@ from ...errors import DiscoverError, SearchError
 from ...flip.settings import FlipSettings, is_ternary_scheme
 from ...flip.walk import flip_search
 from ...scheme import Scheme
+from ..live import Throttle
 from ..contract import Candidate, Problem, SearchTask, TaskResult
 
 
@@ -59,7 +60,8 @@ class FlipMethod:
         problem = task.problem
         if problem.start is None:
             problem = dataclasses.replace(problem, start=self._start(problem, task.options))
-        outcome = flip_search(problem, task.options, task.seed, should_stop, task.time_limit)
+        outcome = flip_search(problem, task.options, task.seed, should_stop, task.time_limit,
+                              on_progress=Throttle(task.task_index))
         candidates = []
         if outcome.scheme is not None:
             candidates.append(Candidate.of(outcome.scheme, info=dict(outcome.stats)))
@@ -70,7 +72,9 @@ class FlipMethod:
             best_residual=0.0 if candidates else float(outcome.rank_mod2 - problem.rank),
             seconds=time.perf_counter() - t0,
             stats=outcome.stats,
-            best_rank=outcome.rank_mod2 if task.problem.ring == "Z2" or outcome.stats.get("field") == "zt" else None,
+            best_rank=outcome.exact_rank,
+            best_rank_mod2=outcome.rank_mod2 if outcome.stats.get("field") == "gf2" else None,
+            best_scheme=outcome.best,
         )
 
 
