@@ -1,6 +1,7 @@
 """``strassen search``: translate the command line into one call of :func:`discover.search.search`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -36,7 +37,7 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.argument("format")
 @click.option("--rank", "-r", type=int, default=None, help="Number of products to look for (required).")
 @click.option("--method", "-m", default=None,
-              help="Search method (lm, adam, sgd, flip). Default: lm for 2x2x2 and --ring Q, "
+              help="Search method (lm, adam, sgd, flip, pool). Default: lm for 2x2x2 and --ring Q, "
                    "flip for larger formats: see strassen bench search.")
 @click.option("--ring", type=click.Choice(RING_NAMES, case_sensitive=False), default="ZT", show_default=True,
               help="Coefficients searched: ZT {-1,0,1}, Z integers up to --bound, Q halves {0,±1/2,±1,±2}, Z2 mod 2.")
@@ -74,6 +75,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 2x3x3 --rank 15 --all --max-found 10 --json
       strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
       strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
+      strassen search 3x4x4 --rank 38 --method pool -o runs/344 --time-limit 600   (rerun: continues the pools)
       strassen search --method lm --options-help x
     """
     from ..problem import Problem
@@ -103,9 +105,12 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     def on_start(method_name: str, limit: Optional[float]) -> None:
         note = f", stops after {limit:g} s" + (" (--time-limit to change)" if time_limit is None else "") if limit else ""
         info(f"searching {problem.format} rank {rank} ring {problem.ring} with {method_name} (seed {seed}{note})", quiet)
+    options = _parse_options(option_pairs)
+    if method == "pool" and out is not None and "pool_dir" not in options:
+        options["pool_dir"] = str(Path(out) / "pools")  # the pools live beside the results; a rerun continues them
     bar = None if quiet or as_json else ProgressLine()
     try:
-        result = search(problem, method, _parse_options(option_pairs), seed=seed, restarts=restarts,
+        result = search(problem, method, options, seed=seed, restarts=restarts,
                         time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
                         progress=bar, on_found=on_found, on_start=on_start)
     finally:

@@ -19,6 +19,10 @@ lift
     Sign lifting (mod 4) and Hensel lifting (mod 2^k + rational reconstruction).
 walk
     :func:`flip_search`: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
+moves
+    Plateau escapes for the ternary walk: split (inverse of a reduction) and elementary sandwiches.
+pool
+    Pool descent: pools of distinct exact schemes per rank, persisted in a folder, shared by walkers.
 bench
     The flip benchmark's engine (``strassen bench flip`` prints its table).
 """
