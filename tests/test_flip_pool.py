@@ -163,3 +163,19 @@ def test_failed_pool_search_saves_its_best_scheme(tmp_path):
     res = driver.search(p, "pool", {"max_walks": 20, "walk_flips": 20000}, seed=0, restarts=1, workers=1, out_dir=tmp_path)
     assert res.found == [] and res.best_scheme is not None and res.best_rank == res.best_scheme.rank < 27
     assert [f.name for f in tmp_path.glob("*.json")] == [f"3x3x3_r{res.best_rank}_ZT.json"]
+
+
+def test_bench_flip_compare_binary_prints_both_columns(runner, tmp_path):
+    # A stand-in peer: reports a rank on stdout the way the default pattern reads it, then idles.
+    fake = tmp_path / "peer.sh"
+    fake.write_text("#!/bin/sh\necho \"Rank was improved from 27 to 25, scheme was saved\"\nexec sleep 30\n")
+    fake.chmod(0o755)
+    r = runner.invoke(main, ["bench", "flip", "--compare-binary", str(fake), "--quick", "--budget", "2",
+                             "--workers", "1", "--peer-rate-seconds", "0"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("machine: ") and "peer: peer.sh" in lines[0]
+    assert "ours GF(2)" in lines[1] and "peer ternary not measured" in lines[1]
+    row = next(line for line in lines if line.startswith("3x3x3"))
+    assert "rank 25 (>2 s)" in row
+    assert "seed 0: ours" in r.stderr and "peer target not reached, best rank 25" in r.stderr
