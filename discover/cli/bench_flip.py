@@ -28,10 +28,13 @@ from .bench_cmd import bench_group
 @click.option("--peer-args", default=None,
               help="With --compare-binary: the peer's arguments, fields {n} {m} {p} {target} {threads} {seed} {out} "
                    "(default fits dronperminov/ternary_flip_graph's flip_graph).")
+@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --compare-binary: the first seed (runs use first-seed .. first-seed+seeds-1).")
 @click.option("--peer-rate-seconds", type=click.FloatRange(min=0), default=20.0, show_default=True,
               help="With --compare-binary: seconds spent measuring the peer's walk steps/s on one thread (0: skip).")
 def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring: str, strategy: str,
-                       compare_binary: str | None, workers: int, peer_args: str | None, peer_rate_seconds: float) -> None:
+                       compare_binary: str | None, workers: int, peer_args: str | None, first_seed: int,
+                       peer_rate_seconds: float) -> None:
     """Time to the first verified ternary (or integer) scheme of each benchmark format.
 
     Each run walks the flip graph from the naive scheme (4x4x4: Strassen⊗Strassen), over Z with
@@ -57,7 +60,8 @@ def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring:
     from ..rings import Ring
 
     if compare_binary is not None:
-        _compare(compare_binary, budget, 1 if quick else seeds, workers, strategy, peer_args, peer_rate_seconds, quick)
+        _compare(compare_binary, budget, 1 if quick else seeds, workers, strategy, peer_args, peer_rate_seconds, quick,
+                 first_seed)
         return
 
     rows = QUICK_ROWS if quick else ROWS
@@ -76,7 +80,7 @@ def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring:
 
 
 def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str, peer_args: str | None,
-             rate_seconds: float, quick: bool) -> None:
+             rate_seconds: float, quick: bool, first_seed: int = 0) -> None:
     """Print the side-by-side table (ours | peer) and the flips/s per core of both."""
     import os
 
@@ -84,7 +88,7 @@ def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str
     from ..flip.compare import COMPARE_ROWS, PEER_ARGS, compare_row, peer_rate, summarise
 
     args = peer_args or PEER_ARGS
-    click.echo(f"machine: {describe_machine()}; budget {budget:g} s per run, {seeds} seed(s) (median), "
+    click.echo(f"machine: {describe_machine()}; budget {budget:g} s per run, seeds {first_seed}..{first_seed + seeds - 1} (median), "
                f"ours: search -m {strategy} --workers {workers}; peer: {os.path.basename(binary)} {args} "
                f"(threads {workers}); from naive, ternary")
     ours_rate = f"GF(2) {throughput('gf2'):,}, ternary {throughput('zt'):,}"
@@ -94,10 +98,10 @@ def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str
     click.echo(f"{'format':<7} {'target':>6}  {'ours':<22} {'peer':<22} {'load':>5}")
     for name, target in (COMPARE_ROWS[:1] if quick else COMPARE_ROWS):
         row = compare_row(binary, name, target, budget, workers, strategy, seeds, args,
-                          on_run=lambda n, s, who: click.echo(f"  {n} seed {s} {who} ...", err=True))
+                          on_run=lambda n, s, who: click.echo(f"  {n} seed {s} {who} ...", err=True), first_seed=first_seed)
         click.echo(f"{name:<7} {target:>6}  {summarise(row.ours, budget):<22} {summarise(row.peer, budget):<22} "
                    f"{max(row.load):>5.1f}")
-        for seed, (a, b) in enumerate(zip(row.ours, row.peer)):
+        for seed, (a, b) in enumerate(zip(row.ours, row.peer), start=first_seed):
             click.echo(f"    seed {seed}: ours {_run(a)}; peer {_run(b)}", err=True)
     sys.stdout.flush()
 

@@ -114,7 +114,9 @@ def run_peer(binary: str, fmt: str, target: int, budget: float, threads: int, se
         wall = time.perf_counter() - t0
         reader.join(timeout=5)
         proc.stdout.close()  # type: ignore[union-attr]
-    return Run(reached[0] if reached else None, min(best) if best else None, wall)
+    # The default arguments start from the naive scheme: no report means it never went below it.
+    naive = n * m * p if "{n}" in args else None
+    return Run(reached[0] if reached else None, min(best) if best else naive, wall)
 
 
 def peer_rate(binary: str, seconds: float = 20.0, count: int = 16, iterations: int = 100_000) -> Optional[float]:
@@ -155,10 +157,10 @@ def peer_rate(binary: str, seconds: float = 20.0, count: int = 16, iterations: i
 
 
 def compare_row(binary: str, fmt: str, target: int, budget: float, workers: int, method: str, seeds: int,
-                args: str = PEER_ARGS, rank_pattern: str = PEER_RANK, on_run=None) -> CompareRow:
+                args: str = PEER_ARGS, rank_pattern: str = PEER_RANK, on_run=None, first_seed: int = 0) -> CompareRow:
     """Ours then the peer, back to back, for each seed (peer seed = ours + 1: its 0 means 'time-based')."""
     row = CompareRow(fmt, target)
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         row.load.append(os.getloadavg()[0])
         if on_run is not None:
             on_run(fmt, seed, "ours")
