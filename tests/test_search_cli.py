@@ -38,13 +38,25 @@ def test_search_json_output(runner):
     assert doc["interrupted"] is False
 
 
-def test_unreached_rank_is_not_found_and_writes_nothing(runner, tmp_path):
-    # 3x3x3 rank 20 is an open problem: a 2-second walk finds nothing, reports its best rank, saves nothing.
-    r = runner.invoke(main, ["search", "3x3x3", "--rank", "20", "--time-limit", "2", "-o", str(tmp_path / "o"), "-j", "1"])
-    assert r.exit_code == 1
-    assert "no exact scheme found" in r.stderr and "best rank reached" in r.stderr
-    assert [p.name for p in (tmp_path / "o").iterdir()] == [".search-state"]  # no scheme, only the resume state
-    assert r.stdout == ""
+def test_unreached_rank_reports_and_saves_the_best_exact_scheme(runner, tmp_path):
+    # 3x3x3 rank 20 is an open problem. A fixed flip budget makes the walk reproducible: it ends
+    # above the target, exit 1, and the lowest-rank exact scheme it reached is verified and saved
+    # under its real rank; --json carries the same numbers.
+    out = tmp_path / "o"
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "20", "--restarts", "1", "-O", "max_flips=300000",
+                             "-o", str(out), "-j", "1", "--json"])
+    assert r.exit_code == 1, r.stderr
+    doc = json.loads(r.stdout)
+    best = doc["best_rank"]
+    assert doc["found"] == [] and 20 < best < 27 and doc["best_scheme_rank"] == best
+    assert doc["flips"] == 300000 and doc["best_rank_mod2"] is None
+    assert f"best rank reached: {best}" in r.stderr and f"best exact scheme: rank {best} (verified)" in r.stderr
+    assert sorted(f.name for f in out.iterdir()) == [".search-state", f"3x3x3_r{best}_ZT.json"]
+    assert doc["best_saved"] == str(out / f"3x3x3_r{best}_ZT.json")
+    saved = load_scheme(out / f"3x3x3_r{best}_ZT.json")
+    assert saved.rank == best and verify(saved).valid
+    assert saved.meta["provenance"]["problem"]["rank"] == 20 and saved.meta["verification"]["valid"] is True
+    assert doc["best_scheme"]["rank"] == best
 
 
 def test_proven_impossible_rank_is_refused_at_once_with_the_reference(runner):

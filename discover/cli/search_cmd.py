@@ -1,6 +1,7 @@
 """``strassen search``: translate the command line into one call of :func:`discover.search.search`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -39,7 +40,7 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.argument("format")
 @click.option("--rank", "-r", type=int, default=None, help="Number of products to look for (required).")
 @click.option("--method", "-m", default=None,
-              help="Search method (lm, adam, sgd, flip). Default: lm for 2x2x2 and --ring Q, "
+              help="Search method (lm, adam, sgd, flip, pool). Default: lm for 2x2x2 and --ring Q, "
                    "flip for larger formats: see strassen bench search.")
 @click.option("--ring", type=click.Choice(RING_NAMES, case_sensitive=False), default="ZT", show_default=True,
               help="Coefficients searched: ZT {-1,0,1}, Z integers up to --bound, Q halves {0,±1/2,±1,±2}, Z2 mod 2.")
@@ -89,6 +90,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
       strassen search 3x3x3 --rank 23 --method flip --cluster local:4 -o found/
       strassen search 3x3x3 --rank 23 --all --scheduler tcp://10.0.0.5:8786 -o found/ --resume
+      strassen search 3x4x4 --rank 38 --method pool -o runs/344 --time-limit 600   (rerun: continues the pools)
       strassen search --method lm --options-help x
       strassen search 3x3x3 --rank 23 --progress-plot progress.png
     """
@@ -120,9 +122,12 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     def on_start(method_name: str, limit: Optional[float]) -> None:
         note = f", stops after {limit:g} s" + (" (--time-limit to change)" if time_limit is None else "") if limit else ""
         info(f"searching {problem.format} rank {rank} ring {problem.ring} with {method_name} (seed {seed}{note})", quiet)
+    options = _parse_options(option_pairs)
+    if method == "pool" and out is not None and "pool_dir" not in options:
+        options["pool_dir"] = str(Path(out) / "pools")  # the pools live beside the results; a rerun continues them
     bar = None if quiet or as_json else ProgressLine()
     try:
-        result = search(problem, method, _parse_options(option_pairs), seed=seed, restarts=restarts,
+        result = search(problem, method, options, seed=seed, restarts=restarts,
                         time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
                         progress=bar, on_found=on_found, on_start=on_start, scheduler=scheduler, resume=resume)
     except ClusterError as e:
@@ -148,12 +153,22 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if as_json:
         doc = result.to_json()
         doc["found"] = [scheme_to_dict(s) for s in result.found]
+        if result.best_scheme is not None:
+            doc["best_scheme"] = scheme_to_dict(result.best_scheme)
         echo_json(doc)
     if result.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)
     if not result.found:
-        best = f" (best rank reached: {result.best_rank})" if result.best_rank is not None else ""
+        notes = []
+        if result.best_rank is not None:
+            notes.append(f"best rank reached: {result.best_rank}")
+        if result.best_rank_mod2 is not None and (result.best_rank is None or result.best_rank_mod2 < result.best_rank):
+            notes.append(f"best rank mod 2: {result.best_rank_mod2}, not lifted")
+        best = f" ({'; '.join(notes)})" if notes else ""
         info(f"no exact scheme found for {problem.format} rank {rank} ring {problem.ring}{best}", False)
+        if result.best_scheme is not None:
+            where = f", saved {result.best_saved}" if result.best_saved is not None else ""
+            info(f"best exact scheme: rank {result.best_scheme.rank} (verified){where}", quiet)
         raise SystemExit(EXIT_NOT_FOUND)
 
 

@@ -19,6 +19,14 @@ lift
     Sign lifting (mod 4) and Hensel lifting (mod 2^k + rational reconstruction).
 walk
     :func:`flip_search`: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
+cyclic
+    Cyclic-symmetric flips for square formats: orbit representatives, moves on whole orbits.
+gf3
+    The flip graph over GF(3) (numpy, small formats) and the 3-adic lift to rationals (halves).
+moves
+    Plateau escapes for the ternary walk: split (inverse of a reduction) and elementary sandwiches.
+pool
+    Pool descent: pools of distinct exact schemes per rank, persisted in a folder, shared by walkers.
 bench
     The flip benchmark's engine (``strassen bench flip`` prints its table).
 """

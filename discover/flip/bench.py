@@ -21,6 +21,7 @@ from ..symmetry import kron
 from ..verify import verify_exact
 from . import gf2, zt
 from .policy import walk_kernel
+from .pool import PoolSettings, pool_descent
 from .rng import seed_state
 from .settings import FlipSettings
 from .walk import flip_search
@@ -68,8 +69,12 @@ class FormatRow:
 
 
 def bench_format(name: str, target: int, budget: float, seeds: int, walk_field: str, ring: Ring,
-                 on_seed=None) -> FormatRow:
-    """Walk ``seeds`` times from the start scheme within ``budget`` seconds each; verify what is found."""
+                 on_seed=None, strategy: str = "flip") -> FormatRow:
+    """Walk ``seeds`` times from the start scheme within ``budget`` seconds each; verify what is found.
+
+    ``strategy="pool"`` runs a pool descent (:mod:`discover.flip.pool`, ternary, in memory)
+    instead of one walk.
+    """
     fmt = Format.parse(name)
     known = best_known(fmt)
     row = FormatRow(name, target, known.rank if known else None, seeds)
@@ -78,6 +83,15 @@ def bench_format(name: str, target: int, budget: float, seeds: int, walk_field: 
         if on_seed is not None:
             on_seed(name, seed)
         t0 = time.perf_counter()
+        if strategy == "pool":
+            out = pool_descent(fmt, target, problem.start, PoolSettings(), np.random.SeedSequence(seed), time_limit=budget)
+            dt = time.perf_counter() - t0
+            if out.scheme is not None and verify_exact(out.scheme).valid:
+                row.times.append(dt)
+                row.reached.append(out.scheme.rank)
+            else:
+                row.reached.append(out.best_rank)
+            continue
         out = flip_search(problem, FlipSettings(field=walk_field), np.random.SeedSequence(seed), time_limit=budget)
         dt = time.perf_counter() - t0
         row.lifts += out.stats["lift_attempts"]

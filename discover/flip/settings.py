@@ -12,7 +12,7 @@ from ..rings import Ring
 from ..scheme import Scheme
 from .zt import is_ternary
 
-FIELDS = ("auto", "zt", "gf2")
+FIELDS = ("auto", "zt", "gf2", "gf3")
 STARTS = ("naive", "catalog")
 
 
@@ -29,7 +29,9 @@ class FlipSettings:
     ----------
     field : str
         "auto" (zt for rings ZT/Z/Q with a ternary start, else gf2), "zt" (ternary walk over
-        Z: every scheme visited is exact) or "gf2" (walk mod 2, then lift).
+        Z: every scheme visited is exact), "gf2" (walk mod 2, then lift) or "gf3" (walk mod 3
+        from the naive scheme, then a 3-adic lift to rationals with denominators prime to 3,
+        e.g. halves; ring Q only; a numpy walk for small formats, :mod:`discover.flip.gf3`).
     plateau : int
         Flips without a new best rank before a plus transition (or a restart from the best).
     max_plus : int

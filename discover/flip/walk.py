@@ -31,12 +31,22 @@ class WalkOutcome:
     """What a walk produced: an exact scheme of rank ≤ target (or None) and counters.
 
     ``rank_mod2`` is the lowest rank the walk reached (mod 2 for gf2 walks, where a scheme of
-    that rank may not lift).
+    that rank may not lift). ``best`` is the exact scheme of lowest rank the walk holds when
+    it did not reach the target (ternary walks: every visited scheme is exact; GF(2) walks
+    with ring Z2: exact mod 2; other GF(2) walks: None), checked here before it is returned.
     """
 
     scheme: Optional[Scheme]
     rank_mod2: int
     stats: dict = field(default_factory=dict)
+    best: Optional[Scheme] = None
+
+    @property
+    def exact_rank(self) -> Optional[int]:
+        """The lowest rank of an exact scheme the walk reached (None: only a mod-2 rank is known)."""
+        if self.scheme is not None:
+            return self.scheme.rank
+        return self.best.rank if self.best is not None else None
 
 
 def _accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
@@ -66,6 +76,7 @@ def flip_search(
     seed: np.random.SeedSequence,
     should_stop: Callable[[], bool] = lambda: False,
     time_limit: Optional[float] = None,
+    on_progress: Optional[Callable[[dict], None]] = None,
 ) -> WalkOutcome:
     """Walk a flip graph from the problem's start until an exact scheme of rank ≤ target is found.
 
@@ -83,7 +94,10 @@ def flip_search(
     seed
         The walk's randomness; a seed and a flip budget (``max_flips``) reproduce a walk.
     should_stop, time_limit
-        Polled between chunks of ``settings.chunk`` flips.
+        Polled between compiled calls of at most ``settings.chunk`` flips (sized to ~0.2 s).
+    on_progress
+        Called after every chunk with ``best_rank`` (exact; ternary walks), ``best_rank_mod2``
+        (GF(2) walks), ``rank``, ``flips`` and ``flips_per_s`` (for the progress display).
 
     Returns
     -------
@@ -121,13 +135,24 @@ def flip_search(
         return n if not settings.max_flips else max(0, min(n, settings.max_flips - int(stats[0])))
 
     found: Optional[Scheme] = None
+    step = min(settings.chunk, 10_000)  # flips per compiled call, adapted to take ~0.2 s
     failed_here = 0
     lowest = r
     while found is None and (r <= target or not out_of_budget()):
         if r > target:
-            r, best_r = walk_kernel(F, r, best, best_r, target, budget(settings.chunk), settings.plateau,
+            before, tick = int(stats[0]), time.perf_counter()
+            r, best_r = walk_kernel(F, r, best, best_r, target, budget(step), settings.plateau,
                                     settings.max_plus, state, stats, ternary)
+            # Size the next call to ~0.2 s, so stop requests and progress are prompt on any format.
+            took = time.perf_counter() - tick
+            if int(stats[0]) - before >= step:
+                step = int(min(settings.chunk, max(1000, step * min(4.0, 0.2 / max(took, 1e-4)))))
             lowest = min(lowest, best_r, r)
+            if on_progress is not None:
+                elapsed = time.perf_counter() - t0
+                on_progress({"best_rank": int(lowest) if ternary or ring is Ring.Z2 else None,
+                             "best_rank_mod2": None if ternary else int(lowest), "rank": int(r),
+                             "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
             continue
         if ternary:
             U, V, W = zt.unpack(F, r, fmt)
@@ -187,7 +212,23 @@ def flip_search(
     }
     if found is not None:
         found = found.with_meta(name=f"flip-graph {fmt} rank {found.rank}")
-    return WalkOutcome(found, int(lowest), out)
+    best_scheme = None if found is not None else _best_exact(best, best_r, fmt, ternary, ring)
+    return WalkOutcome(found, int(lowest), out, best_scheme)
+
+
+def _best_exact(best: np.ndarray, best_r: int, fmt, ternary: bool, ring: Ring) -> Optional[Scheme]:
+    """The walk's lowest-rank scheme when it is exact in the problem's sense (checked here)."""
+    if ternary:
+        U, V, W = zt.unpack(best, best_r, fmt)
+        if not (integer_reconstruction(U, V, W) == matmul_tensor(fmt)).all():
+            return None
+        return Scheme.from_arrays(U, V, W, fmt).with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)")
+    if ring is Ring.Z2:
+        U, V, W = gf2.unpack(best, best_r, fmt)
+        if not is_exact_mod2(U, V, W, fmt):
+            return None
+        return Scheme.from_arrays(U, V, W, fmt, mod2=True).with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached, mod 2)")
+    return None
 
 
 __all__ = ["FlipSettings", "WalkOutcome", "flip_search", "is_ternary_scheme"]

@@ -37,6 +37,9 @@ class Progress:
     target: Optional[int] = None
     tasks_running: Optional[int] = None  # from the scheduler, when it says
     workers: Optional[int] = None
+    best_rank_mod2: Optional[int] = None  # GF(2) walks: lowest rank reached mod 2 (may not lift)
+    flips_per_s: Optional[float] = None  # flip methods: all running walkers together
+    pools: Optional[dict[int, int]] = None  # pool method: rank -> schemes in that pool
 
 
 @dataclass
@@ -73,6 +76,17 @@ class SearchResult:
     history : list of (seconds, best, hits)
         The progress as it was reported: best rank (flip) or best residual (numerical methods)
         and verified hits against time; :func:`discover.plot.plot_progress` draws it.
+    best_rank_mod2 : int or None
+        GF(2) walks: the lowest rank reached mod 2 (a scheme of that rank may not lift).
+    best_scheme : Scheme or None
+        When nothing reached the target: the verified scheme of lowest rank a task proposed
+        (exact check and sympy proof, stamped), saved under its own rank; else None.
+    best_saved : Path or None
+        Where ``best_scheme`` was saved.
+    flips : int
+        Flips done by the tasks that reported back (flip methods).
+    pools : dict or None
+        Pool method: rank -> number of distinct exact schemes in that pool at the end.
     """
 
     problem: Optional[Problem] = None
@@ -90,6 +104,11 @@ class SearchResult:
     first_found_seconds: Optional[float] = None
     time_limit: Optional[float] = None
     history: list[tuple[float, float, int]] = field(default_factory=list)
+    best_rank_mod2: Optional[int] = None
+    best_scheme: Optional[Scheme] = None
+    best_saved: Optional[Path] = None
+    flips: int = 0
+    pools: Optional[dict[int, int]] = None
 
     @property
     def below_target(self) -> bool:
@@ -107,6 +126,11 @@ class SearchResult:
             "best_residual": None if self.best_residual == float("inf") else self.best_residual,
             "rejected": self.rejected, "interrupted": self.interrupted, "saved": [str(s) for s in self.saved],
             "time_limit": self.time_limit,
+            "best_rank_mod2": self.best_rank_mod2, "flips": self.flips,
+            "flips_per_s": round(self.flips / self.elapsed) if self.flips and self.elapsed > 0 else None,
+            "best_scheme_rank": self.best_scheme.rank if self.best_scheme is not None else None,
+            "best_saved": str(self.best_saved) if self.best_saved is not None else None,
+            "pools": {str(k): v for k, v in sorted(self.pools.items())} if self.pools else None,
         }
 
 
@@ -134,6 +158,7 @@ class Collector:
         self.result = SearchResult(problem=problem, method=method, seed=seed)
         self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
         self.keys: set = set()
+        self.best: Optional[tuple[Scheme, SearchTask]] = None  # lowest-rank exact proposal above the target
 
     @property
     def hits(self) -> int:
@@ -149,6 +174,11 @@ class Collector:
         r.restarts_done += res.restarts
         r.best_residual = min(r.best_residual, res.best_residual)
         r.best_rank = _lower(r.best_rank, res.best_rank)
+        r.best_rank_mod2 = _lower(r.best_rank_mod2, res.best_rank_mod2)
+        r.flips += int(res.stats.get("flips", 0) or 0)
+        if res.stats.get("pools"):
+            r.pools = {int(k): int(v) for k, v in res.stats["pools"].items()}
+        self._consider_best(task, res)
         success = False
         for cand in sorted(res.candidates, key=lambda c: c.sub_index):
             if self.enough():
@@ -197,14 +227,26 @@ class Collector:
             elif task_index is not None and task_index not in self.by_task:
                 self.by_task[task_index] = scheme
 
-    def _verified(self, cand: Candidate, task: SearchTask) -> Optional[Scheme]:
+    def _consider_best(self, task: SearchTask, res: TaskResult) -> None:
+        """Keep the lowest-rank exact ``best_scheme`` proposed so far (checked exactly here)."""
+        s = res.best_scheme
+        if s is None or s.format != self.problem.format or (self.best is not None and s.rank >= self.best[0].rank):
+            return
+        if s.mod2 != (self.problem.ring == "Z2") or not verify_exact(s).valid:
+            self.result.rejected += 1
+            return
+        self.best = (s, task)
+        self.result.best_rank = _lower(self.result.best_rank, s.rank)
+
+    def _verified(self, cand: Candidate, task: SearchTask, max_rank: Optional[int] = None) -> Optional[Scheme]:
         try:
             scheme = cand.scheme if cand.scheme is not None else \
                 Scheme.from_arrays(cand.U, cand.V, cand.W, self.problem.format, mod2=cand.mod2)
         except DiscoverError:
             self.result.rejected += 1
             return None
-        if scheme.format != self.problem.format or scheme.rank > self.problem.rank or not verify_exact(scheme).valid:
+        limit = self.problem.rank if max_rank is None else max_rank
+        if scheme.format != self.problem.format or scheme.rank > limit or not verify_exact(scheme).valid:
             self.result.rejected += 1
             return None
         proof = verify_sympy(scheme)
@@ -242,3 +284,16 @@ class Collector:
         """First-hit mode: keep (and save) only the lowest-index success."""
         if not self.find_all and self.by_task and not self.result.found:
             self._keep(self.by_task[min(self.by_task)])
+        if not self.result.found and self.best is not None:
+            self._keep_best()
+
+    def _keep_best(self) -> None:
+        """Nothing reached the target: prove, stamp and save the best exact scheme under its own rank."""
+        scheme, task = self.best
+        proven = self._verified(Candidate.of(scheme, info={"best_above_target": True}), task, max_rank=scheme.rank)
+        if proven is None:
+            return
+        self.result.best_scheme = proven
+        if self.store is not None:
+            self.result.best_saved = self.store.save(proven)
+            self.result.saved.append(self.result.best_saved)

@@ -53,9 +53,12 @@ class Candidate:
 class TaskResult:
     """What one task returns: its candidates and statistics for the progress display.
 
-    ``best_rank`` is the lowest rank a rank-lowering method (flip) reached, even when it
-    found nothing exact at the target; ``best_residual`` is the smallest squared residual a
-    numerical method reached.
+    ``best_rank`` is the lowest rank a rank-lowering method (flip) reached with an exact
+    scheme, even when it found nothing at the target; ``best_rank_mod2`` the lowest rank a
+    GF(2) walk reached mod 2 (such a scheme may not lift); ``best_scheme`` an exact scheme of
+    rank ``best_rank`` above the target (a proposal like the candidates: the collector checks
+    it, keeps the lowest over all tasks, and saves it when nothing reached the target);
+    ``best_residual`` is the smallest squared residual a numerical method reached.
     """
 
     task_index: int
@@ -65,6 +68,8 @@ class TaskResult:
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
     best_rank: Optional[int] = None
+    best_rank_mod2: Optional[int] = None
+    best_scheme: Optional[Scheme] = None
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,8 @@ def search(
             self.n_tasks = needed
             self.find_all = find_all
             self.last_report = 0.0
+            self.running: dict[int, dict] = {}  # live statistics of running tasks (discover.search.live)
+            self.finished: set[int] = set()
 
         def make_task(self, i: int) -> SearchTask:
             opts = options
@@ -219,6 +221,8 @@ def search(
                               first_hit=not find_all)
 
         def accept(self, task, result) -> bool:
+            self.running.pop(task.task_index, None)
+            self.finished.add(task.task_index)
             success = collector.accept(task, result)
             if state is not None:
                 # A task cut short by the time limit or a stop is not finished: a resume reruns it.
@@ -228,19 +232,32 @@ def search(
         def is_done(self, i: int) -> bool:
             return state is not None and i in state.done
 
+        def live(self, index: int, stats: dict) -> None:
+            """A running task's statistics (display only; see discover.search.live)."""
+            if index not in self.finished:  # a late message from a task already collected
+                self.running[index] = stats
+
         def stopping(self) -> bool:
             return (deadline is not None and time.monotonic() >= deadline) or user_stop() or collector.enough()
 
         def report(self) -> None:
             r = collector.result
             elapsed = time.monotonic() - start
-            best = r.best_rank if r.best_rank is not None else r.best_residual
-            if best != float("inf"):
-                r.history.append((round(elapsed, 3), float(best), collector.hits))
+            live = list(self.running.values())
+            best = _lowest([r.best_rank] + [s.get("best_rank") for s in live])
+            mod2 = _lowest([r.best_rank_mod2] + [s.get("best_rank_mod2") for s in live])
+            # The history (for --progress-plot) follows what the progress line shows.
+            shown = best if best is not None else mod2 if mod2 is not None else r.best_residual
+            if shown != float("inf"):
+                r.history.append((round(elapsed, 3), float(shown), collector.hits))
             if progress is not None:
+                rates = [s["flips_per_s"] for s in live if s.get("flips_per_s")]
+                pools = next((s["pools"] for s in reversed(live) if s.get("pools")), None) or r.pools
                 progress(Progress(r.restarts_done, r.tasks_done, r.best_residual, collector.hits, r.rejected,
-                                  elapsed, r.best_rank, problem.rank,
-                                  getattr(scheduler, "tasks_running", None), getattr(scheduler, "workers", None)))
+                                  elapsed, best, problem.rank,
+                                  tasks_running=getattr(scheduler, "tasks_running", None),
+                                  workers=getattr(scheduler, "workers", None), best_rank_mod2=mod2,
+                                  flips_per_s=sum(rates) if rates else None, pools=pools))
 
     lost: Optional[ClusterError] = None
     try:
@@ -259,6 +276,11 @@ def search(
     collector.result.elapsed = time.monotonic() - start
     _Source().report()
     return collector.result
+
+
+def _lowest(values) -> Optional[int]:
+    known = [int(v) for v in values if v is not None]
+    return min(known) if known else None
 
 
 def _naive_result(problem: Problem, seed: int, store, on_found, start: float) -> SearchResult:

@@ -9,21 +9,41 @@ from .collector import Progress
 
 
 def format_progress(p: Progress) -> str:
-    """``tasks 12 done, 2 running, 2 workers | restarts 48 | best rank 24 (target 23) | exact 1 | 3.2 s``.
+    """``tasks 3 done, 2 running, 2 workers | restarts 2 | best rank 24 (target 23) | 1.9M flips/s | exact 0 | 3.2 s``.
 
-    The residual replaces the rank for numerical methods; the task part shows when the
-    scheduler reports it.
+    Flip walks show the lowest exact rank reached (GF(2) walks: ``best rank mod 2``, which may
+    not lift), the pool method the size of each pool (``pools r24:16 r23:3``), numerical
+    methods the best residual.
     """
-    if p.best_rank is not None:
-        best = f"best rank {p.best_rank}" + (f" (target {p.target})" if p.target is not None else "")
-    else:
-        best = "best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}")
-    extra = f" | rejected {p.rejected}" if p.rejected else ""
-    tasks = ""
+    target = f" (target {p.target})" if p.target is not None else ""
+    parts = []
     if p.tasks_running is not None:  # the scheduler reports its tasks and workers
-        tasks = f"tasks {p.tasks_done} done, {p.tasks_running} running" + \
-            (f", {p.workers} workers" if p.workers is not None else "") + " | "
-    return f"{tasks}restarts {p.restarts_done} | {best} | exact {p.hits}{extra} | {p.elapsed:.1f} s"
+        parts.append(f"tasks {p.tasks_done} done, {p.tasks_running} running"
+                     + (f", {p.workers} workers" if p.workers is not None else ""))
+    parts.append(f"restarts {p.restarts_done}")
+    if p.best_rank is not None:
+        parts.append(f"best rank {p.best_rank}{target}")
+    if p.best_rank_mod2 is not None and (p.best_rank is None or p.best_rank_mod2 < p.best_rank):
+        parts.append(f"best rank mod 2 {p.best_rank_mod2}" + ("" if p.best_rank is not None else target))
+    if p.best_rank is None and p.best_rank_mod2 is None:
+        parts.append("best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}"))
+    if p.flips_per_s:
+        parts.append(f"{_si(p.flips_per_s)} flips/s")
+    if p.pools:
+        parts.append("pools " + " ".join(f"r{k}:{v}" for k, v in sorted(p.pools.items(), reverse=True)[-4:]))
+    parts.append(f"exact {p.hits}")
+    if p.rejected:
+        parts.append(f"rejected {p.rejected}")
+    parts.append(f"{p.elapsed:.1f} s")
+    return " | ".join(parts)
+
+
+def _si(x: float) -> str:
+    """1234567 -> ``1.2M``."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= scale:
+            return f"{x / scale:.1f}{unit}"
+    return f"{x:.0f}"
 
 
 class ProgressLine:

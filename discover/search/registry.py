@@ -18,6 +18,7 @@ BUILTIN_METHODS: dict[str, str] = {
     "adam": "discover.search.methods.adam",
     "sgd": "discover.search.methods.sgd",
     "flip": "discover.search.methods.flip",
+    "pool": "discover.search.methods.pool",
 }
 
 _EXTRA: dict[str, Method] = {}

@@ -26,6 +26,7 @@ import signal
 import sys
 from typing import Any, Callable, Optional, Protocol
 
+from .live import install as install_live_sink
 from .contract import SearchTask, TaskResult
 from .registry import get_method
 
@@ -79,26 +80,43 @@ class InlineScheduler:
     tasks_running = 0
 
     def run(self, source: TaskSource) -> None:
-        i = skip_done(source, 0)
-        while source.n_tasks is None or i < source.n_tasks:
-            if source.stopping():
-                return
-            task = source.make_task(i)
-            self.tasks_running = 1
-            try:
-                result = execute(task, source.stopping)
-            finally:
-                self.tasks_running = 0
-            success = source.accept(task, result)
-            source.report()
-            if success and not source.find_all:
-                return
-            i = skip_done(source, i + 1)
+        previous = install_live_sink(_inline_sink(source))
+        try:
+            i = skip_done(source, 0)
+            while source.n_tasks is None or i < source.n_tasks:
+                if source.stopping():
+                    return
+                task = source.make_task(i)
+                self.tasks_running = 1
+                try:
+                    result = execute(task, source.stopping)
+                finally:
+                    self.tasks_running = 0
+                success = source.accept(task, result)
+                source.report()
+                if success and not source.find_all:
+                    return
+                i = skip_done(source, i + 1)
+        finally:
+            install_live_sink(previous)
+
+
+def _inline_sink(source: TaskSource) -> Optional[Callable[[int, dict], None]]:
+    """Live statistics straight to the driver (when its source takes them), then redraw."""
+    note = getattr(source, "live", None)
+    if note is None:
+        return None
+
+    def sink(index: int, stats: dict) -> None:
+        note(index, stats)
+        source.report()
+    return sink
 
 
 # --------------------------------------------------------------------------- process pool, worker side
 _STOP_ALL: Any = None  # multiprocessing.Event, inherited by forked workers
 _STOP_ABOVE: Any = None  # multiprocessing.Value: tasks with a larger index should stop
+_LIVE: Any = None  # multiprocessing queue of (task index, statistics) for the progress display
 
 
 def _die_with_parent() -> None:
@@ -112,12 +130,35 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(stop_all: Any, stop_above: Any) -> None:
-    global _STOP_ALL, _STOP_ABOVE
-    _STOP_ALL, _STOP_ABOVE = stop_all, stop_above
+def _init_worker(stop_all: Any, stop_above: Any, live_queue: Any = None) -> None:
+    global _STOP_ALL, _STOP_ABOVE, _LIVE
+    _STOP_ALL, _STOP_ABOVE, _LIVE = stop_all, stop_above, live_queue
+    if live_queue is not None:
+        install_live_sink(_queue_sink)
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _queue_sink(index: int, stats: dict) -> None:
+    try:
+        _LIVE.put((index, stats))  # small and at most a few a second: the parent drains every 0.5 s
+    except (OSError, ValueError):  # a closed pipe only costs a display update
+        pass
+
+
+def _drain(queue: Any, source: TaskSource) -> None:
+    """Hand the workers' live statistics to the driver (latest per task wins)."""
+    note = getattr(source, "live", None)
+    for _ in range(10_000):  # bounded: workers may keep writing while we read
+        try:
+            if queue.empty():
+                return
+            index, stats = queue.get()
+        except (OSError, EOFError, ValueError):  # a closed pipe: nothing more to show
+            return
+        if note is not None:
+            note(index, stats)
 
 
 def _run_in_worker(task: SearchTask) -> TaskResult:
@@ -140,8 +181,9 @@ class ProcessPoolScheduler:
         ctx = mp.get_context("fork")
         stop_all = ctx.Event()
         stop_above = ctx.Value("q", 2**62)
+        live_queue = ctx.SimpleQueue() if hasattr(source, "live") else None
         pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-                                      initargs=(stop_all, stop_above))
+                                      initargs=(stop_all, stop_above, live_queue))
         running: dict[cf.Future, SearchTask] = {}
         next_index = skip_done(source, 0)
         first_success: Optional[int] = None
@@ -160,6 +202,8 @@ class ProcessPoolScheduler:
                 if not running:
                     return
                 done, _ = cf.wait(list(running), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+                if live_queue is not None:
+                    _drain(live_queue, source)
                 for fut in sorted(done, key=lambda f: running[f].task_index):
                     task = running.pop(fut)
                     success = source.accept(task, fut.result())
@@ -175,6 +219,8 @@ class ProcessPoolScheduler:
             raise
         finally:
             stop_all.set()
+            if live_queue is not None:
+                _drain(live_queue, source)  # unblock a worker writing its last update
             pool.shutdown(wait=True, cancel_futures=True)
 
 

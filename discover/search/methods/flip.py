@@ -21,6 +21,7 @@ from ...errors import DiscoverError, SearchError
 from ...flip.settings import FlipSettings, is_ternary_scheme
 from ...flip.walk import flip_search
 from ...scheme import Scheme
+from ..live import Throttle
 from ..contract import Candidate, Problem, SearchTask, TaskResult
 
 
@@ -36,6 +37,8 @@ class FlipMethod:
         if max(a * b for a, b in problem.format.shapes) > 64:
             raise SearchError(f"flip: format {problem.format} has a factor with more than 64 entries")
         options.check(problem.start)
+        if options.field == "gf3" and problem.ring != "Q":
+            raise SearchError("flip: field=gf3 lifts to rationals (halves); use it with --ring Q")
 
     def _start(self, problem: Problem, options: FlipSettings) -> Scheme:
         if problem.start is not None:
@@ -57,9 +60,12 @@ class FlipMethod:
         """Walk from the start scheme until an exact scheme of rank ≤ target is found."""
         t0 = time.perf_counter()
         problem = task.problem
+        if task.options.field == "gf3":
+            return self._run_gf3(task, should_stop, t0)
         if problem.start is None:
             problem = dataclasses.replace(problem, start=self._start(problem, task.options))
-        outcome = flip_search(problem, task.options, task.seed, should_stop, task.time_limit)
+        outcome = flip_search(problem, task.options, task.seed, should_stop, task.time_limit,
+                              on_progress=Throttle(task.task_index))
         candidates = []
         if outcome.scheme is not None:
             candidates.append(Candidate.of(outcome.scheme, info=dict(outcome.stats)))
@@ -70,8 +76,34 @@ class FlipMethod:
             best_residual=0.0 if candidates else float(outcome.rank_mod2 - problem.rank),
             seconds=time.perf_counter() - t0,
             stats=outcome.stats,
-            best_rank=outcome.rank_mod2 if task.problem.ring == "Z2" or outcome.stats.get("field") == "zt" else None,
+            best_rank=outcome.exact_rank,
+            best_rank_mod2=outcome.rank_mod2 if outcome.stats.get("field") == "gf2" else None,
+            best_scheme=outcome.best,
         )
+
+    def _run_gf3(self, task: SearchTask, should_stop: Callable[[], bool], t0: float) -> TaskResult:
+        """Walks mod 3 from the naive scheme, each followed by a 3-adic lift, until one lifts."""
+        import numpy as np
+
+        from ...flip.gf3 import hensel_lift3, is_exact_mod3, walk_mod3
+
+        problem, opts = task.problem, task.options
+        rng = np.random.default_rng(task.seed)
+        walks = 0
+        found = None
+        budget = opts.max_flips or 20_000
+        while found is None and not should_stop() and (task.time_limit is None or time.perf_counter() - t0 < task.time_limit):
+            walks += 1
+            F = walk_mod3(problem.format, problem.rank, rng, budget)
+            if F is not None and is_exact_mod3(F, problem.format):
+                found = hensel_lift3(F, problem.format)
+            if opts.max_flips and walks >= 1:
+                break  # a flip budget means one reproducible walk
+        candidates = [Candidate.of(found.with_meta(name=f"GF(3) flip graph {problem.format} rank {found.rank}, 3-adic lift"),
+                                   info={"field": "gf3", "walks": walks})] if found is not None else []
+        return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
+                          best_residual=0.0 if candidates else float("inf"), seconds=time.perf_counter() - t0,
+                          stats={"field": "gf3", "walks": walks})
 
 
 METHOD = FlipMethod()

@@ -1,0 +1,321 @@
+"""Pool descent (Kauers–Moosbauer's flip graph with pools of schemes per rank).
+
+Instead of one long walk, many short walks start from the members of a *pool*: distinct exact
+schemes of the current rank L. A walk (flips, reductions, plus transitions, at most
+``walk_flips`` flips) that reaches a rank below L adds its scheme to the pool of that rank; a
+walk that ends at rank L adds its end point to pool L while that pool is short of
+``pool_size`` (so the pool spreads over the plateau). The search moves down to the next pool
+when it holds ``pool_size`` schemes, or when ``patience`` walks at level L have passed since
+that pool got its first member.
+
+Every scheme is checked exactly (the integer tensor of its ternary coefficients equals the
+matmul tensor) before it enters a pool; pools are deduplicated by
+:func:`discover.canonical.canonical_key`. With a folder, each member is also a file
+``<folder>/<format>_ZT/r<rank>/<key hash>.json`` written atomically, and walkers reread the
+folder every ``sync`` seconds: several processes (or a later run) share and continue the same
+pools. Files that fail the exact check on reading are ignored.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..canonical import canonical_key
+from ..errors import DiscoverError, SearchError
+from ..formats import Format
+from ..jsonio import load_scheme, save_scheme
+from ..scheme import Scheme
+from ..tensor import integer_reconstruction, matmul_tensor
+from . import zt
+from .moves import perturb
+from .policy import reduce_all, walk_kernel
+from .rng import seed_state
+from .settings import is_ternary_scheme
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """Options of the ``pool`` search method.
+
+    Attributes
+    ----------
+    pool_size : int
+        Schemes a pool should hold before the search moves down to it (the peer's ``--count``).
+    walk_flips : int
+        Flips of one walk from a pool member (the peer's ``--flip-iterations``).
+    patience : int
+        Walks at one level, after the next pool got its first member, before moving down anyway.
+    plateau, max_plus : int
+        Plus-transition policy inside a walk (as for ``flip``).
+    split_p, sandwich_p : float
+        Probability that a walk starts with a split (the inverse of a reduction: one factor
+        cut in two, rank + 1) or with a sandwich (a random ±1 elementary symmetry
+        A → XAY⁻¹, B → YBZ⁻¹, C → XCZ⁻¹, kept only when the result stays ternary), to leave
+        plateaus (:mod:`discover.flip.moves`).
+    sync : float
+        Seconds between rereads of the pool folder (other walkers' schemes).
+    pool_dir : str
+        Folder of the pools ("" keeps them in memory; ``strassen search -o DIR`` sets
+        ``DIR/pools``).
+    max_walks : int
+        Walks per task (0: until the time limit); with a budget and no folder a seed
+        reproduces the search.
+    start : str
+        Start scheme when the problem has none: "naive" or "catalog".
+    """
+
+    pool_size: int = 16
+    walk_flips: int = 100_000
+    patience: int = 64
+    plateau: int = 20_000
+    max_plus: int = 4
+    split_p: float = 0.05
+    sandwich_p: float = 0.05
+    sync: float = 2.0
+    pool_dir: str = ""
+    max_walks: int = 0
+    start: str = "naive"
+
+    def check(self, start: Optional[Scheme] = None) -> None:
+        """Raise :class:`~discover.errors.SearchError` for settings no pool search can run with."""
+        for name in ("pool_size", "walk_flips", "patience", "plateau"):
+            if getattr(self, name) < 1:
+                raise SearchError(f"pool: {name} must be at least 1, got {getattr(self, name)}")
+        for name in ("max_plus", "max_walks"):
+            if getattr(self, name) < 0:
+                raise SearchError(f"pool: {name} must be at least 0, got {getattr(self, name)}")
+        for name in ("split_p", "sandwich_p"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise SearchError(f"pool: {name} must be a probability in [0, 1], got {getattr(self, name)}")
+        if self.sync <= 0:
+            raise SearchError(f"pool: sync must be positive, got {self.sync}")
+        if self.start not in ("naive", "catalog"):
+            raise SearchError(f"pool: start={self.start!r}: choose naive or catalog")
+        if start is not None and not is_ternary_scheme(start):
+            raise SearchError("pool: the start scheme must have coefficients in {-1, 0, 1}")
+
+
+def _key_hash(scheme: Scheme) -> str:
+    return hashlib.sha1(repr(canonical_key(scheme)).encode()).hexdigest()[:20]
+
+
+def _exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
+    return bool((integer_reconstruction(U, V, W) == matmul_tensor(fmt)).all())
+
+
+class Pools:
+    """Distinct exact ternary schemes per rank, optionally mirrored in a folder.
+
+    Parameters
+    ----------
+    fmt
+        The format of every member.
+    folder
+        Where the pools live on disk (shared by walkers and later runs), or None.
+    """
+
+    def __init__(self, fmt: Format, folder: "str | os.PathLike[str] | None" = None) -> None:
+        self.fmt = fmt
+        self.folder = None if not folder else Path(folder) / f"{fmt}_ZT"
+        self.members: dict[int, dict[str, np.ndarray]] = {}  # rank -> key hash -> packed (6, rank)
+        self.rejected = 0
+        if self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise SearchError(f"pool: cannot create the pool folder {self.folder}: {e.strerror or e}") from e
+
+    def sizes(self) -> dict[int, int]:
+        """rank -> number of members."""
+        return {r: len(m) for r, m in sorted(self.members.items()) if m}
+
+    def lowest(self) -> Optional[int]:
+        """The lowest rank with a member (None when empty)."""
+        ranks = [r for r, m in self.members.items() if m]
+        return min(ranks) if ranks else None
+
+    def add(self, F: np.ndarray, r: int, persist: bool = True) -> bool:
+        """Check a packed ternary scheme exactly and add it when new; True when it was added."""
+        U, V, W = zt.unpack(F, r, self.fmt)
+        if not _exact(U, V, W, self.fmt):
+            self.rejected += 1
+            return False
+        scheme = Scheme.from_arrays(U, V, W, self.fmt)
+        key = _key_hash(scheme)
+        pool = self.members.setdefault(r, {})
+        if key in pool:
+            return False
+        pool[key] = np.ascontiguousarray(F[:, :r])
+        if persist and self.folder is not None:
+            path = self.folder / f"r{r}" / f"{key}.json"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                save_scheme(scheme.with_meta(name=f"pool {self.fmt} rank {r}"), path,
+                            verification={"valid": True, "checked_over": "Z", "method": "exact tensor (pool entry)"})
+        return True
+
+    def sync(self, below: Optional[int] = None) -> int:
+        """Read members other walkers wrote (ranks ≤ ``below`` when given); returns how many were new."""
+        if self.folder is None or not self.folder.exists():
+            return 0
+        new = 0
+        for sub in self.folder.iterdir():
+            if not (sub.is_dir() and sub.name.startswith("r") and sub.name[1:].isdigit()):
+                continue
+            rank = int(sub.name[1:])
+            if below is not None and rank > below:
+                continue
+            known = self.members.setdefault(rank, {})
+            for path in sub.glob("*.json"):
+                if path.stem in known:
+                    continue
+                try:
+                    scheme = load_scheme(path)
+                    U, V, W = scheme.int64_arrays()
+                    F = zt.pack(U, V, W)
+                except (DiscoverError, ValueError, OSError):
+                    self.rejected += 1
+                    continue
+                if scheme.format != self.fmt or scheme.rank != rank:
+                    self.rejected += 1
+                    continue
+                new += self.add(F, rank, persist=False)
+        return new
+
+    def pick(self, rank: int, state: np.ndarray) -> np.ndarray:
+        """A uniformly random member of pool ``rank`` (packed, shape (6, rank))."""
+        pool = list(self.members[rank].values())
+        from .rng import below
+
+        return pool[int(below(state, len(pool)))]
+
+    def scheme(self, rank: int) -> Scheme:
+        """One member of pool ``rank`` as a scheme (the first by key, so it is reproducible)."""
+        key = min(self.members[rank])
+        U, V, W = zt.unpack(self.members[rank][key], rank, self.fmt)
+        return Scheme.from_arrays(U, V, W, self.fmt)
+
+
+@dataclass
+class PoolOutcome:
+    """What a pool descent produced: a scheme of rank ≤ target (or None), the best exact one, counters."""
+
+    scheme: Optional[Scheme]
+    best: Optional[Scheme]
+    best_rank: int
+    stats: dict = field(default_factory=dict)
+
+
+def pool_descent(
+    fmt: Format,
+    target: int,
+    start: Scheme,
+    settings: PoolSettings,
+    seed: np.random.SeedSequence,
+    should_stop: Callable[[], bool] = lambda: False,
+    time_limit: Optional[float] = None,
+    on_progress: Optional[Callable[[dict], None]] = None,
+) -> PoolOutcome:
+    """Descend rank by rank through pools of exact ternary schemes until rank ≤ ``target``.
+
+    Parameters
+    ----------
+    fmt, target
+        The format and the rank to reach.
+    start
+        An exact ternary scheme (it enters the pool of its rank after its reductions); pools
+        already in ``settings.pool_dir`` are continued from their lowest rank.
+    settings
+        See :class:`PoolSettings`.
+    seed
+        The walks' randomness (with ``max_walks`` and no folder, a seed reproduces the run).
+    should_stop, time_limit
+        Polled between walks and inside long walks.
+    on_progress
+        Called after every walk with ``best_rank``, ``level``, ``pools``, ``flips``, ``flips_per_s``.
+
+    Returns
+    -------
+    PoolOutcome
+        ``scheme`` (rank ≤ target) is None when the budget ran out; ``best`` is a member of
+        the lowest pool reached (exact).
+    """
+    t0 = time.perf_counter()
+    state = seed_state(seed)
+    U0, V0, W0 = start.int64_arrays()
+    keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
+    F0 = zt.pack(U0[keep], V0[keep], W0[keep], len(keep) + 8)
+    r0, _ = reduce_all(F0, len(keep), True)
+    pools = Pools(fmt, settings.pool_dir or None)
+    pools.add(F0, r0)
+    pools.sync()
+    stats = np.zeros(5, dtype=np.int64)
+    counters = {"walks": 0, "improvements": 0, "splits": 0, "sandwiches": 0, "levels": 0}
+    level = pools.lowest()
+    entered_next: Optional[int] = None  # walks at this level when a lower pool got its first member
+    last_sync = time.perf_counter()
+    found: Optional[Scheme] = None
+
+    def out_of_time() -> bool:
+        return should_stop() or (time_limit is not None and time.perf_counter() - t0 > time_limit)
+
+    while True:
+        lowest = pools.lowest()
+        if lowest is not None and lowest <= target:
+            found = pools.scheme(lowest)
+            break
+        if out_of_time() or (settings.max_walks and counters["walks"] >= settings.max_walks):
+            break
+        if settings.pool_dir and time.perf_counter() - last_sync > settings.sync:
+            pools.sync(below=level)
+            last_sync = time.perf_counter()
+        # Move down when a lower pool is full, or after `patience` walks once one has a member.
+        sizes = pools.sizes()
+        lower = sorted(rk for rk in sizes if rk < level)
+        if lower:
+            if entered_next is None:
+                entered_next = counters["walks"]
+            full = [rk for rk in lower if sizes[rk] >= settings.pool_size]
+            if full or counters["walks"] - entered_next >= settings.patience:
+                level = min(full) if full else lower[0]
+                entered_next = None
+                counters["levels"] += 1
+        F = np.zeros((6, level + settings.max_plus + 8), dtype=np.uint64)
+        F[:, :level] = pools.pick(level, state)
+        r, how = perturb(F, level, state, settings.split_p, settings.sandwich_p, fmt)
+        if how:
+            counters[how] += 1
+        best = F.copy()
+        best_r = r
+        walked = 0
+        while walked < settings.walk_flips and r >= level and not out_of_time():
+            before = int(stats[0])
+            r, best_r = walk_kernel(F, r, best, best_r, level - 1, min(settings.walk_flips - walked, 50_000),
+                                    settings.plateau, settings.max_plus, state, stats, True)
+            walked += int(stats[0]) - before
+            if int(stats[0]) == before:
+                break  # a dead end: no flip applies
+        counters["walks"] += 1
+        if best_r < level:
+            counters["improvements"] += pools.add(best, best_r)
+        elif r == level and len(pools.members.get(level, {})) < settings.pool_size:
+            pools.add(F, r)  # spread the pool over the plateau
+        if on_progress is not None:
+            elapsed = time.perf_counter() - t0
+            on_progress({"best_rank": pools.lowest(), "level": level, "pools": pools.sizes(), "flips": int(stats[0]),
+                         "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+    lowest = pools.lowest()
+    out = {"field": "zt", "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
+           "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest, "level": level,
+           "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
+    if found is not None:
+        found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}")
+        return PoolOutcome(found, None, found.rank, out)
+    best = pools.scheme(lowest).with_meta(name=f"pool descent {fmt} rank {lowest} (best reached)")
+    return PoolOutcome(None, best, lowest, out)

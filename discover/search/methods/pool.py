@@ -1,0 +1,69 @@
+"""``pool``: pool descent over the ternary flip graph (:mod:`discover.flip.pool`).
+
+Many short walks from a pool of distinct exact schemes of the current rank; walks that reach a
+lower rank fill the next pool, and the search moves down when that pool is full (or after a
+patience budget). Task ``i`` runs one descent with the ``i``-th child seed; with ``pool_dir``
+(``strassen search -o DIR`` sets ``DIR/pools``) the tasks of a run, and later runs, share and
+continue the same pools, so they may run under any scheduler that sees that folder. Rings ZT,
+Z and Q (the walk stays ternary, so every pool member is an integer scheme).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ...errors import DiscoverError, SearchError
+from ...flip.pool import PoolSettings, pool_descent
+from ...flip.settings import is_ternary_scheme
+from ...rings import Ring
+from ...scheme import Scheme
+from ..contract import Candidate, Problem, SearchTask, TaskResult
+from ..live import Throttle
+
+
+class PoolMethod:
+    """The ``pool`` search method (see the module docstring)."""
+
+    name = "pool"
+    options_type = PoolSettings
+    description = "pool descent over the ternary flip graph (pools of exact schemes per rank, split and sandwich moves)"
+
+    def check(self, problem: Problem, options: PoolSettings) -> None:
+        """Reject problems the pool descent cannot handle."""
+        if problem.ring is Ring.Z2:
+            raise SearchError("pool: the pools hold ternary integer schemes; use --method flip for --ring Z2")
+        if max(a * b for a, b in problem.format.shapes) > 64:
+            raise SearchError(f"pool: format {problem.format} has a factor with more than 64 entries")
+        options.check(problem.start)
+
+    def _start(self, problem: Problem, options: PoolSettings) -> Scheme:
+        if problem.start is not None:
+            return problem.start
+        if options.start == "catalog":
+            from ...catalog import best
+
+            try:
+                found = best(problem.format)
+            except DiscoverError:  # no catalog, or no scheme of this format in it
+                found = None
+            if found is not None and is_ternary_scheme(found):
+                return found
+        return Scheme.naive(problem.format)
+
+    def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
+        """One pool descent from the start scheme (and the pools already in ``pool_dir``)."""
+        t0 = time.perf_counter()
+        problem = task.problem
+        out = pool_descent(problem.format, problem.rank, self._start(problem, task.options), task.options, task.seed,
+                           should_stop, task.time_limit, on_progress=Throttle(task.task_index))
+        candidates = [Candidate.of(out.scheme, info={k: v for k, v in out.stats.items() if k != "pools"})] \
+            if out.scheme is not None else []
+        return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
+                          best_residual=0.0 if candidates else float(out.best_rank - problem.rank),
+                          seconds=time.perf_counter() - t0, stats=out.stats, best_rank=out.best_rank,
+                          best_scheme=out.best)
+
+
+METHOD = PoolMethod()
+
+__all__ = ["METHOD", "PoolMethod", "PoolSettings"]
