@@ -205,3 +205,34 @@ def test_workers_die_with_the_command_even_after_sigkill():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_start_scheme_that_is_not_exact_is_one_line_and_exit_2(runner, tmp_path):
+    from discover.jsonio import save_scheme
+    from discover.known import strassen
+    from discover.scheme import Scheme
+
+    s = strassen()
+    W = np.array(s.W)
+    W[0, 0, 0] = 0
+    bad = save_scheme(Scheme.from_arrays(s.U, s.V, W, "2x2x2"), tmp_path / "bad.json")
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--method", "flip", "--start", str(bad)])
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "NOT valid" in lines[0]
+
+
+def test_every_scheme_is_saved_before_it_is_reported(tmp_path):
+    # Ctrl-C can come between any two schemes: a scheme handed to the caller is already on disk.
+    from discover.problem import Problem
+    from discover.search import search
+
+    seen = []
+
+    def on_found(scheme, path):
+        assert path is not None and path.exists() and load_scheme(path).same_coefficients(scheme)
+        seen.append(path)
+
+    result = search(Problem("2x2x3", 11), "flip", seed=0, restarts=6, workers=1, find_all=True, out_dir=tmp_path,
+                    on_found=on_found)
+    assert seen == result.saved and len(seen) == len(result.found) >= 2
