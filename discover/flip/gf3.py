@@ -28,6 +28,7 @@ from ..formats import Format
 from ..scheme import Scheme
 from ..tensor import matmul_tensor
 from ..verify import verify_exact
+from .lift import rational_reconstruction
 
 P = 3
 
@@ -208,16 +209,8 @@ def _jacobian(A: np.ndarray, B: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def _rational(x: int, modulus: int) -> Optional[Fraction]:
-    """a/b ≡ x (mod modulus) with |a|, b ≤ sqrt(modulus/2) and b prime to 3, else None."""
-    bound = int((modulus // 2) ** 0.5)
-    r0, r1, s0, s1 = modulus, x % modulus, 0, 1
-    while r1 > bound:
-        q = r0 // r1
-        r0, r1, s0, s1 = r1, r0 - q * r1, s1, s0 - q * s1
-    if s1 == 0 or abs(s1) > bound:
-        return None
-    value = Fraction(r1, s1)
-    return value if value.denominator % P else None
+    """Rational reconstruction for the 3-adic lift (denominators prime to 3)."""
+    return rational_reconstruction(x, modulus, P)
 
 
 def hensel_lift3(F: list[np.ndarray], fmt: Format, steps: int = 16) -> Optional[Scheme]:

@@ -105,8 +105,11 @@ def sign_lift(
 
 
 # ---------------------------------------------------------------------------- Hensel lift
-def _rational(x: int, modulus: int) -> Optional[Fraction]:
-    """Rational reconstruction: a/b ≡ x mod modulus with |a|, b ≤ sqrt(modulus/2), b odd."""
+def rational_reconstruction(x: int, modulus: int, prime: int = 2) -> Optional[Fraction]:
+    """a/b ≡ x (mod modulus) with |a|, b ≤ sqrt(modulus/2) and b prime to ``prime``, else None.
+
+    ``modulus`` is a power of ``prime`` (2-adic lifts here, 3-adic in :mod:`.gf3`).
+    """
     bound = int((modulus // 2) ** 0.5)
     r0, r1, s0, s1 = modulus, x % modulus, 0, 1
     while r1 > bound:
@@ -115,7 +118,12 @@ def _rational(x: int, modulus: int) -> Optional[Fraction]:
     if s1 == 0 or abs(s1) > bound:
         return None
     value = Fraction(r1, s1)
-    return value if value.denominator % 2 == 1 else None
+    return value if value.denominator % prime else None
+
+
+def _rational(x: int, modulus: int) -> Optional[Fraction]:
+    """Rational reconstruction for the 2-adic lift (odd denominators)."""
+    return rational_reconstruction(x, modulus, 2)
 
 
 def _jacobian_mod2(A: np.ndarray, B: np.ndarray, C: np.ndarray) -> np.ndarray:

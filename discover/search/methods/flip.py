@@ -25,6 +25,23 @@ from ..live import Throttle
 from ..contract import Candidate, Problem, SearchTask, TaskResult
 
 
+def start_scheme(problem: Problem, start: str, usable: Callable[[Scheme], bool]) -> Scheme:
+    """Where a walk starts: the problem's start scheme, else (``start="catalog"``) the catalog's
+    best scheme when ``usable`` accepts it, else the naive scheme."""
+    if problem.start is not None:
+        return problem.start
+    if start == "catalog":
+        from ...catalog import best
+
+        try:
+            found = best(problem.format)
+        except DiscoverError:  # no catalog, or no scheme of this format in it
+            found = None
+        if found is not None and usable(found):
+            return found
+    return Scheme.naive(problem.format)
+
+
 class FlipMethod:
     """The ``flip`` search method (see the module docstring)."""
 
@@ -41,20 +58,9 @@ class FlipMethod:
             raise SearchError("flip: field=gf3 lifts to rationals (halves); use it with --ring Q")
 
     def _start(self, problem: Problem, options: FlipSettings) -> Scheme:
-        if problem.start is not None:
-            return problem.start
-        if options.start == "catalog":
-            from ...catalog import best
-
-            try:
-                found = best(problem.format)
-            except DiscoverError:  # no catalog, or no scheme of this format in it
-                found = None
-            usable = found is not None and (
-                is_ternary_scheme(found) if options.field == "zt" else found.denominator % 2 == 1)
-            if usable:
-                return found
-        return Scheme.naive(problem.format)
+        ternary = options.field == "zt"
+        return start_scheme(problem, options.start,
+                            lambda s: is_ternary_scheme(s) if ternary else s.denominator % 2 == 1)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         """Walk from the start scheme until an exact scheme of rank ≤ target is found."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ...errors import DiscoverError, SearchError
+from ...errors import SearchError
 from ...flip.pool import PoolSettings, pool_descent
 from ...flip.settings import is_ternary_scheme
 from ...rings import Ring
 from ...scheme import Scheme
 from ..contract import Candidate, Problem, SearchTask, TaskResult
 from ..live import Throttle
+from .flip import start_scheme
 
 
 class PoolMethod:
@@ -37,18 +38,7 @@ class PoolMethod:
         options.check(problem.start)
 
     def _start(self, problem: Problem, options: PoolSettings) -> Scheme:
-        if problem.start is not None:
-            return problem.start
-        if options.start == "catalog":
-            from ...catalog import best
-
-            try:
-                found = best(problem.format)
-            except DiscoverError:  # no catalog, or no scheme of this format in it
-                found = None
-            if found is not None and is_ternary_scheme(found):
-                return found
-        return Scheme.naive(problem.format)
+        return start_scheme(problem, options.start, is_ternary_scheme)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         """One pool descent from the start scheme (and the pools already in ``pool_dir``)."""
