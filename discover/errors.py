@@ -69,3 +69,7 @@ class DtypeError(DiscoverError, TypeError):
 
 class IntegerOverflowError(DiscoverError, OverflowError):
     """The exact integer evaluation of a scheme with fractions could overflow int64."""
+
+
+class TuneError(DiscoverError):
+    """A tune table (``strassen tune``) that cannot be read or used, or bad tuning options."""
