@@ -73,3 +73,7 @@ class IntegerOverflowError(DiscoverError, OverflowError):
 
 class TuneError(DiscoverError):
     """A tune table (``strassen tune``) that cannot be read or used, or bad tuning options."""
+
+
+class BuildError(DiscoverError):
+    """Building generated C failed: no C compiler, no BLAS where one was asked for, or a compiler error."""
