@@ -126,3 +126,22 @@ def test_tune_cli_writes_a_table_and_refuses_bad_options(tmp_path):
     for bad in (["--sizes", "0"], ["--dtypes", "int8"], ["--schemes", "nope.json"]):
         result = runner.invoke(main, ["tune", *bad, "-o", str(tmp_path / "x.json")])
         assert result.exit_code == 2 and "error:" in result.output, result.output
+
+
+@pytest.mark.slow  # numba compiles the generated module's kernels afresh (no disk cache for exec'd code)
+@pytest.mark.parametrize("source", ["winograd", "catalog:3x3x3"])
+def test_generated_module_fused_backend_and_its_numpy_fallback(source):
+    from discover.codegen import generate
+
+    namespace: dict = {}
+    exec(compile(generate(discover.load(source), "python"), "gen", "exec"), namespace)
+    assert namespace["BACKEND"] == "fused"  # numba is installed here
+    namespace["FUSED_MIN_BLOCK"] = 1  # the fused kernels even on these small blocks
+    rng = np.random.default_rng(4)
+    for N, K, P in SHAPES[:3]:
+        for dtype in ("float64", "float32"):
+            A, B = _ints(rng, (N, K), dtype), _ints(rng, (K, P), dtype)
+            for levels in (1, 2):
+                for backend in ("fused", "numpy"):
+                    namespace["BACKEND"] = backend
+                    np.testing.assert_array_equal(namespace["matmul"](A, B, levels, cutoff=1), A @ B)
