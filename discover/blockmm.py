@@ -23,14 +23,33 @@ _TORCH_MODULES: dict[Any, Any] = {}
 def resolve(scheme: "Scheme | str") -> Scheme:
     """A scheme object, or a scheme source (``"strassen"``, ``"catalog:3x3x3"``, a file), checked exactly."""
     if isinstance(scheme, str):
-        from .sources import load_source
-
-        return load_source(scheme)
+        return _load_cached(scheme)
     if not isinstance(scheme, Scheme):
         raise SchemeError(f"scheme must be a Scheme or a scheme source, got {type(scheme).__name__}")
     if scheme.mod2 or not verify_exact(scheme).valid:
         raise NotExactError(f"{scheme!r} is not exact over the integers: it cannot multiply matrices")
     return scheme
+
+
+_SOURCES: dict[tuple[str, float], Scheme] = {}
+
+
+def _load_cached(source: str) -> Scheme:
+    """A scheme source loaded and checked once per process (a file: again when its mtime changes)."""
+    import os
+
+    from .sources import load_source
+
+    if source == "-":
+        return load_source(source)
+    try:
+        stamp = os.stat(source).st_mtime
+    except OSError:
+        stamp = 0.0  # a name (strassen, catalog:...), not a file
+    key = (source, stamp)
+    if key not in _SOURCES:
+        _SOURCES[key] = load_source(source)
+    return _SOURCES[key]
 
 
 def _key(scheme: Scheme) -> Any:
