@@ -98,8 +98,9 @@ def export(scheme: "Scheme | str", target: str, path: "str | os.PathLike[str] | 
     raise DiscoverError(f"unknown export target {target!r}; choose one of {', '.join([*TARGETS, *EXPORT_TARGETS])}")
 
 
-def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1) -> Any:
-    """``A @ B`` by a verified scheme; see :func:`discover.blockmm.matmul`.
+def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1,
+           backend: str = "auto", table: Any = None) -> Any:
+    """``A @ B`` by a verified scheme, or ``scheme="auto"``: as tuned; see :func:`discover.blockmm.matmul`.
 
     Examples
     --------
@@ -110,4 +111,4 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     """
     from .blockmm import matmul as _matmul
 
-    return _matmul(A, B, scheme, levels, cutoff)
+    return _matmul(A, B, scheme, levels, cutoff, backend, table)

@@ -23,14 +23,33 @@ _TORCH_MODULES: dict[Any, Any] = {}
 def resolve(scheme: "Scheme | str") -> Scheme:
     """A scheme object, or a scheme source (``"strassen"``, ``"catalog:3x3x3"``, a file), checked exactly."""
     if isinstance(scheme, str):
-        from .sources import load_source
-
-        return load_source(scheme)
+        return _load_cached(scheme)
     if not isinstance(scheme, Scheme):
         raise SchemeError(f"scheme must be a Scheme or a scheme source, got {type(scheme).__name__}")
     if scheme.mod2 or not verify_exact(scheme).valid:
         raise NotExactError(f"{scheme!r} is not exact over the integers: it cannot multiply matrices")
     return scheme
+
+
+_SOURCES: dict[tuple[str, float], Scheme] = {}
+
+
+def _load_cached(source: str) -> Scheme:
+    """A scheme source loaded and checked once per process (a file: again when its mtime changes)."""
+    import os
+
+    from .sources import load_source
+
+    if source == "-":
+        return load_source(source)
+    try:
+        stamp = os.stat(source).st_mtime
+    except OSError:
+        stamp = 0.0  # a name (strassen, catalog:...), not a file
+    key = (source, stamp)
+    if key not in _SOURCES:
+        _SOURCES[key] = load_source(source)
+    return _SOURCES[key]
 
 
 def _key(scheme: Scheme) -> Any:
@@ -55,7 +74,31 @@ def _check_levels(levels: int, cutoff: int) -> None:
             raise SchemeError(f"{name} must be an integer ≥ {0 if name == 'levels' else 1}, got {value!r}")
 
 
-def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1) -> Any:
+BACKENDS = ("auto", "fused", "numpy")
+
+
+def _auto(A: Any, B: Any, table: Any) -> "tuple[str, int] | None":
+    """The tuned choice for this product (None: the plain product), see :mod:`discover.tune`."""
+    from .tunetable import choose, load_table
+
+    if not isinstance(table, dict):
+        table = load_table(table)
+    is_torch = type(A).__module__.startswith("torch") or type(B).__module__.startswith("torch")
+    if is_torch:
+        import torch
+
+        A, B = torch.as_tensor(A), torch.as_tensor(B)
+        dtype = str(torch.promote_types(A.dtype, B.dtype)).replace("torch.", "")
+    else:
+        A, B = np.asarray(A), np.asarray(B)
+        dtype = np.result_type(A, B).name
+    if A.ndim < 2 or B.ndim < 2:
+        return None
+    return choose(table, "torch" if is_torch else "numpy", dtype, (A.shape[-2], A.shape[-1], B.shape[-1]))
+
+
+def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1,
+           backend: str = "auto", table: Any = None) -> Any:
     """``A @ B`` computed by a verified scheme (numpy arrays or torch tensors, 2-D or batched).
 
     Parameters
@@ -68,6 +111,15 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
         Recursion levels of the scheme (0: the plain product).
     cutoff
         A level is applied only while every block dimension is at least this (default 1).
+    backend : {"auto", "fused", "numpy"}
+        For numpy arrays: ``fused`` runs :mod:`discover.fastmm` (numba kernels for the additions,
+        BLAS leaves; float and complex dtypes only), ``numpy`` the generated numpy code, ``auto``
+        the first for float/complex arrays when numba is installed and the second otherwise.
+    table : dict or path, optional
+        With ``scheme="auto"``: the tune table (default: the one ``strassen tune`` saved, see
+        :func:`discover.tune.default_path`). ``scheme="auto"`` picks the scheme and levels the
+        table measured fastest for this size class and dtype, or the plain product (also when
+        there is no table); ``levels`` is then ignored.
 
     Examples
     --------
@@ -77,6 +129,17 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     True
     """
     _check_levels(levels, cutoff)
+    if backend not in BACKENDS:
+        raise SchemeError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if isinstance(scheme, str) and scheme == "auto":
+        picked = _auto(A, B, table)
+        if picked is None:
+            if type(A).__module__.startswith("torch") or type(B).__module__.startswith("torch"):
+                import torch
+
+                return torch.matmul(torch.as_tensor(A), torch.as_tensor(B))
+            return np.matmul(np.asarray(A), np.asarray(B))
+        scheme, levels = picked
     scheme = resolve(scheme)
     if type(A).__module__.startswith("torch") or type(B).__module__.startswith("torch"):
         return _torch_matmul(A, B, scheme, levels, cutoff)
@@ -85,7 +148,11 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
         raise SchemeError(f"matmul needs matrices (2-D or batched), got shapes {A.shape} and {B.shape}")
     if A.shape[-1] != B.shape[-2]:
         raise SchemeError(f"shapes {A.shape} and {B.shape} do not multiply")
-    module = numpy_module(scheme)
+    module: Any = numpy_module(scheme)
+    if _fused(A, B, backend):
+        from .fastmm import fused_matmul
+
+        module = types.SimpleNamespace(matmul=lambda a, b, levels, cutoff: fused_matmul(a, b, scheme, levels, cutoff))
     if A.ndim == 2 and B.ndim == 2:
         return module.matmul(A, B, levels=levels, cutoff=cutoff)
     batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
@@ -94,6 +161,19 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     flat = [module.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), levels=levels, cutoff=cutoff)
             for a, b in zip(A.reshape((-1,) + A.shape[-2:]), B.reshape((-1,) + B.shape[-2:]))]
     return np.stack(flat).reshape(batch + flat[0].shape[-2:]) if flat else np.matmul(A, B)
+
+
+def _fused(A: np.ndarray, B: np.ndarray, backend: str) -> bool:
+    if backend == "numpy":
+        return False
+    from .fastmm import DTYPES, available
+
+    ok = np.result_type(A, B).name in DTYPES
+    if backend == "fused" and not ok:
+        raise SchemeError(f"the fused backend computes {', '.join(DTYPES)}, not {np.result_type(A, B)}")
+    if backend == "fused" and not available():
+        raise SchemeError("the fused backend needs numba (pip install numba)")
+    return ok and available()
 
 
 def _torch_matmul(A: Any, B: Any, scheme: Scheme, levels: int, cutoff: int) -> Any:

@@ -78,3 +78,11 @@ class LimitError(DiscoverError, ValueError):
 class WriteError(DiscoverError, OSError):
     """A result cannot be written safely: the target is unwritable, not a regular file, or a
     symbolic link that leaves its folder."""
+
+
+class TuneError(DiscoverError):
+    """A tune table (``strassen tune``) that cannot be read or used, or bad tuning options."""
+
+
+class BuildError(DiscoverError):
+    """Building generated C failed: no C compiler, no BLAS where one was asked for, or a compiler error."""

@@ -100,8 +100,9 @@ def test_bench_matmul_tiny_run(runner, tmp_path, monkeypatch):
     assert "cores" in doc["machine"]
     (entry,) = doc["schemes"]  # no 3x3x3 scheme without a catalog entry: skipped, and said so
     assert entry["format"] == "2x2x2" and entry["additions"] == 15
-    assert [(r["size"], r["levels"]) for r in entry["rows"]] == [(96, 1)]
-    assert entry["rows"][0]["error"] < 1e-12
+    assert [(r["size"], r["levels"], r["dtype"]) for r in entry["rows"]] == [(96, 1, "float64"), (96, 1, "float32")]
+    assert entry["rows"][0]["error"] < 1e-12 and entry["rows"][1]["error"] < 1e-4
+    assert entry["backend"] == "fused"
 
 
 def test_bench_matmul_bad_sizes(runner):

@@ -15,6 +15,7 @@ from .export_cmd import export_command
 from .import_cmd import import_command
 from .nn_cmd import nn_demo_command
 from .search_cmd import search_command
+from .tune_cmd import tune_command
 from .verify_show import show_command, verify_command
 
 
@@ -41,5 +42,6 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.meta["verbose"] = verbose
 
 
-for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command):
+for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command,
+                 tune_command):
     main.add_command(_command)

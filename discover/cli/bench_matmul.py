@@ -22,13 +22,16 @@ from .common import echo_json, fail
               help="Timed runs per figure, best kept (sizes from 8192 on: one run).")
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1),
               help="Threads for the additions in the generated numpy code (its THREADS setting).")
+@click.option("--dtypes", default="float64,float32", show_default=True, help="float64 and/or float32.")
+@click.option("--backend", type=click.Choice(["fused", "generated"]), default="fused", show_default=True,
+              help="fused: discover.matmul's numba kernels + BLAS leaves; generated: the exported numpy code.")
 @click.option("--no-c", is_flag=True, help="Skip the C sanity check.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
 def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels: str, repeats: int, threads: int,
-                         no_c: bool,
+                         dtypes: str, backend: str, no_c: bool,
                          seed: int, as_json: bool) -> None:
-    """Generated numpy code of the best 2x2x2, 3x3x3 and 4x4x4 schemes against numpy.matmul (float64).
+    """The best 2x2x2, 3x3x3 and 4x4x4 schemes against numpy.matmul (float64 and float32).
 
     For every size and level it prints the plain time, the scheme's time, the speed-up (plain time / scheme time)
     (above 1: the scheme is faster) and the normwise error against the plain product,
@@ -53,6 +56,14 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
     from ..formats import Format
 
     fmts = [str(Format.parse(f)) for f in formats.split(",") if f.strip()]
+    dtype_list = [d.strip() for d in dtypes.split(",") if d.strip()]
+    if not dtype_list or any(d not in ("float64", "float32") for d in dtype_list):
+        fail(f"--dtypes takes float64 and/or float32, got {dtypes!r}")
+    if backend == "fused":
+        from ..fastmm import available
+
+        if not available():
+            fail("--backend fused needs numba; use --backend generated")
     results: dict[str, Any] = {"machine": machine_description(), "schemes": [], "c": []}
     out = sys.stderr if as_json else sys.stdout
 
@@ -74,16 +85,29 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
 
             stab = measure_stability(scheme)
             say(f"  additions per level {module.ADDITIONS} (plain {scheme.additions}); {stab.summary()}")
-            say(f"  {'size':>6} {'levels':>6} {'numpy s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
-            rows = measure_scheme(module, size_list, level_list, repeats, rng, say)
-            for lv in level_list:
-                mine = [r for r in rows if r["levels"] == lv]
-                wins = [r["size"] for r in mine if r["ratio"] > 1.0]
-                top = max(mine, key=lambda r: r["ratio"]) if mine else None
-                if top:
-                    cross = f"crossover {min(wins)}" if wins else "no crossover up to " + str(max(size_list))
-                    say(f"  {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up {top['ratio']:.3f}x at {top['size']}")
-            results["schemes"].append({"format": fmt, "scheme": origin, "additions": module.ADDITIONS,
+            say(f"  backend: {backend}")
+            say(f"  {'size':>6} {'levels':>6} {'dtype':>8} {'numpy s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
+            run = None
+            if backend == "fused":
+                from ..fastmm import fused_matmul
+
+                def run(A: Any, B: Any, lv: int, out: Any, scheme: Any = scheme) -> Any:
+                    return fused_matmul(A, B, scheme, lv, out=out)
+            rows = [row for dtype in dtype_list
+                    for row in measure_scheme(module, size_list, level_list, repeats, rng, say, dtype, run)]
+            for dtype in dtype_list:
+                for lv in level_list:
+                    mine = [r for r in rows if r["levels"] == lv and r["dtype"] == dtype]
+                    wins = [r["size"] for r in mine if r["ratio"] > 1.0]
+                    top = max(mine, key=lambda r: r["ratio"]) if mine else None
+                    if top:
+                        # The crossover: the smallest size from which on every measured size is faster.
+                        later = [s for s in wins if all(r["ratio"] > 1.0 for r in mine if r["size"] >= s)]
+                        cross = f"crossover {min(later)}" if later else "no crossover up to " + str(max(size_list))
+                        say(f"  {dtype} {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up "
+                            f"{top['ratio']:.3f}x at {top['size']}")
+            results["schemes"].append({"format": fmt, "scheme": origin, "backend": backend,
+                                       "additions": module.ADDITIONS,
                                        "stability": stab.to_json(), "rows": rows})
         if not no_c:
             scheme, origin = bench_scheme("2x2x2")

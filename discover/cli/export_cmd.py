@@ -25,10 +25,13 @@ from .common import EXIT_NOT_FOUND, SCHEME, command_line, echo_json, fail, info,
               help=f"Default cutoff of the generated matmul (python, torch; default {DEFAULT_CUTOFF}): blocks "
                    "smaller than N in any dimension use A @ B. 1 always runs the scheme.")
 @click.option("--no-stability", is_flag=True, help="Skip measuring the error growth.")
+@click.option("--build", is_flag=True, help="With --to c: compile -o LIB.so (source beside it) with BLAS leaf "
+              "products (scipy's/numpy's OpenBLAS or a system BLAS).")
+@click.option("--no-blas", is_flag=True, help="With --build: plain C loops, no BLAS.")
 @json_option("Print a JSON report (additions, stability, file) on stdout.")
 @quiet_option("No report on stderr.")
 def export_command(source: str, target: str, out: Optional[str], no_eliminate: bool, cutoff: Optional[int],
-                   no_stability: bool, as_json: bool, quiet: bool) -> None:
+                   no_stability: bool, build: bool, no_blas: bool, as_json: bool, quiet: bool) -> None:
     """Write a verified scheme as code, formulas or an interchange format.
 
     SOURCE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP. The scheme is verified first:
@@ -41,11 +44,14 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
       strassen export algorithms/2x2x2_r7_ZT.json --to python -o strassen2.py
       strassen export algorithms/3x3x3_r23_ZT.json --to python --cutoff 1 -o s333.py
       strassen export winograd --to c -o winograd.c && gcc -O2 -Wall -Werror -c winograd.c
+      strassen export winograd --to c --build -o libwinograd.so
       strassen export winograd --to markdown
       strassen export catalog:3x3x3 --to python -o m.py
     """
     if cutoff is not None and (target not in CUTOFF_TARGETS or cutoff < 1):
         fail(f"--cutoff takes a value of at least 1 and applies to {', '.join(CUTOFF_TARGETS)} only")
+    if (build or no_blas) and (target != "c" or not out or out == "-" or (no_blas and not build)):
+        fail("--build needs --to c and -o LIB.so (--no-blas only with --build)")
     output = out
     scheme = read_source(source)
     report = verify(scheme, proof=False)
@@ -73,7 +79,17 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
             stab = measure_stability(scheme, program=program)
             doc["stability"] = stab.to_json()
             info(stab.summary(), quiet)
-        if output and output != "-":
+        if build:
+            from ..codegen.cbuild import build_shared, find_blas
+
+            blas = False if no_blas else find_blas()
+            if blas is None:
+                fail("--build found no BLAS (scipy's or numpy's OpenBLAS, or a system libblas); use --no-blas")
+            library = build_shared(scheme, output, blas, command_line())
+            doc["file"], doc["source_file"] = str(library), str(Path(output).with_suffix(".c"))
+            doc["blas"] = None if blas is False else f"{blas.path} ({blas.dgemm})"
+            info(f"wrote {library} (BLAS: {doc['blas'] or 'none, plain loops'}) and {doc['source_file']}", quiet)
+        elif output and output != "-":
             atomic_write_text(output, text)
             doc["file"] = output
             info(f"wrote {output} ({target})", quiet)

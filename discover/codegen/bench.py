@@ -136,25 +136,36 @@ def c_rows(scheme: Scheme, folder: Path, sizes: tuple[int, ...], repeats: int, s
 
 
 def measure_scheme(module: Any, size_list: tuple[int, ...], level_list: tuple[int, ...], repeats: int,
-                   rng: np.random.Generator, say: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Time a generated module against ``numpy.matmul`` for every size and level (float64)."""
+                   rng: np.random.Generator, say: Callable[[str], None], dtype: str = "float64",
+                   run: Optional[Callable[..., Any]] = None) -> list[dict[str, Any]]:
+    """Time a scheme against ``numpy.matmul`` for every size and level in ``dtype``.
+
+    ``run(A, B, levels, out)`` computes the scheme's product (default: the generated module's
+    ``matmul``; ``strassen bench matmul --backend fused`` passes :func:`discover.fastmm.fused_matmul`).
+    The error is normwise against the plain product, relative to ``max|A| max|B|``.
+    """
+    if run is None:
+        def run(A: Any, B: Any, lv: int, out: Any) -> Any:
+            return module.matmul(A, B, levels=lv, out=out)
+    item = np.dtype(dtype).itemsize
     rows = []
     for n in size_list:
         free_bytes = available_memory()
-        if free_bytes is not None and needed_memory(module, n, max(level_list)) > 0.9 * free_bytes:
-            say(f"  {n:>6}: skipped, needs about {needed_memory(module, n, max(level_list)) / 2**30:.1f} GiB "
-                f"of {free_bytes / 2**30:.1f} GiB available")
+        need = needed_memory(module, n, max(level_list)) * item // 8
+        if free_bytes is not None and need > 0.9 * free_bytes:
+            say(f"  {n:>6}: skipped, needs about {need / 2**30:.1f} GiB of {free_bytes / 2**30:.1f} GiB available")
             continue
-        A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
-        ref, C = np.empty((n, n)), np.empty((n, n))
+        A, B = rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype)
+        ref, C = np.empty((n, n), dtype), np.empty((n, n), dtype)
         reps = repeats if n < LARGE else 1
         for k, lv in enumerate(level_list):
             t_np = best_time(lambda A=A, B=B, ref=ref: np.matmul(A, B, out=ref), reps, warmup=k == 0)
-            t_s = best_time(lambda A=A, B=B, C=C, lv=lv: module.matmul(A, B, levels=lv, out=C), reps)
-            err = float(np.abs(C - ref).max() / (np.abs(A).max() * np.abs(B).max()))
-            row = {"size": n, "levels": lv, "numpy_s": t_np, "scheme_s": t_s, "ratio": t_np / t_s, "error": err}
+            t_s = best_time(lambda A=A, B=B, C=C, lv=lv: run(A, B, lv, C), reps)
+            err = float(np.abs(C.astype(np.float64) - ref).max() / (np.abs(A).max() * np.abs(B).max()))
+            row = {"size": n, "levels": lv, "dtype": dtype, "numpy_s": t_np, "scheme_s": t_s, "ratio": t_np / t_s,
+                   "error": err}
             rows.append(row)
-            say(f"  {n:>6} {lv:>6} {t_np:>10.3f} {t_s:>10.3f} {t_np / t_s:>7.3f}x {err:>9.1e}")
+            say(f"  {n:>6} {lv:>6} {dtype:>8} {t_np:>10.3f} {t_s:>10.3f} {t_np / t_s:>7.3f}x {err:>9.1e}")
         module.clear_workspace()
         del A, B, ref, C
     return rows

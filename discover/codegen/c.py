@@ -150,9 +150,35 @@ _HEAD = '''/*
  * {int_note}
  * There is no complex variant. Defining the macro STRASSEN_TRACE(name) at compile time
  * calls it on entry to every one-level step (instrumentation; tests count calls with it).
+ *
+ * BLAS leaves: compiled with -DSTRASSEN_BLAS, the double and float variants multiply the
+ * blocks below the last level with cblas_dgemm / cblas_sgemm (row-major, leading dimensions,
+ * beta = 1 where a peeled product accumulates) instead of the plain loop. The symbol names and
+ * the BLAS integer type can be changed for prefixed or 64-bit-integer builds of OpenBLAS:
+ * -DSTRASSEN_DGEMM=scipy_cblas_dgemm -DSTRASSEN_SGEMM=... -DSTRASSEN_BLAS_INT="long long".
+ * discover.codegen.cbuild.build_shared (strassen export --to c --build) does all of this.
  */
 #include <stdint.h>
 #include <stdlib.h>
+
+#ifdef STRASSEN_BLAS
+#ifndef STRASSEN_BLAS_INT
+#define STRASSEN_BLAS_INT int
+#endif
+#ifndef STRASSEN_DGEMM
+#define STRASSEN_DGEMM cblas_dgemm
+#endif
+#ifndef STRASSEN_SGEMM
+#define STRASSEN_SGEMM cblas_sgemm
+#endif
+/* CBLAS: order 101 = row-major, transpose 111 = none */
+void STRASSEN_DGEMM(int order, int transa, int transb, STRASSEN_BLAS_INT m, STRASSEN_BLAS_INT n,
+                    STRASSEN_BLAS_INT k, double alpha, const double *a, STRASSEN_BLAS_INT lda, const double *b,
+                    STRASSEN_BLAS_INT ldb, double beta, double *c, STRASSEN_BLAS_INT ldc);
+void STRASSEN_SGEMM(int order, int transa, int transb, STRASSEN_BLAS_INT m, STRASSEN_BLAS_INT n,
+                    STRASSEN_BLAS_INT k, float alpha, const float *a, STRASSEN_BLAS_INT lda, const float *b,
+                    STRASSEN_BLAS_INT ldb, float beta, float *c, STRASSEN_BLAS_INT ldc);
+#endif
 
 '''
 
@@ -189,6 +215,12 @@ static inline void plain_mm_{h}(int N, int K, int P, const {t} *A, int lda, cons
                               {t} *C, int ldc, int accumulate)
 {{
     int i, k, l;
+#ifdef STRASSEN_BLAS
+    if (N > 0 && K > 0 && P > 0) {{
+        {gemm}(101, 111, 111, N, P, K, 1, A, lda, B, ldb, accumulate ? 1 : 0, C, ldc);
+        return;
+    }}
+#endif
     for (i = 0; i < N; i++) {{
         {t} *ci = C + (size_t)i * ldc;
         if (!accumulate)
@@ -367,7 +399,8 @@ def generate_c(scheme: Scheme, program: Program, command: str) -> str:
     )
     parts = [_HEAD.format(**fields)]
     for suffix, ctype, h in VARIANTS:
-        parts.append(_FLOAT_HELPERS.format(h=h, t=ctype) if h != "i64" else _INT_HELPERS)
+        gemm = "STRASSEN_DGEMM" if h == "f64" else "STRASSEN_SGEMM"
+        parts.append(_FLOAT_HELPERS.format(h=h, t=ctype, gemm=gemm) if h != "i64" else _INT_HELPERS)
     for suffix, ctype, h in VARIANTS:
         parts.append(_PROTOTYPES.format(name=name + suffix, t=ctype, n=n, m=m, p=p))
     for suffix, ctype, h in VARIANTS:

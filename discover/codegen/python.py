@@ -18,6 +18,8 @@ import textwrap
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from ..integral import integral_program, side_norms
 from ..scheme import Scheme
 from ..slp import Program, Step
@@ -137,7 +139,9 @@ not divide are peeled (their remainder goes through ``@``), and blocks smaller t
 {n}*{cutoff} rows and {m}*{cutoff} columns and B {p}*{cutoff} columns for the scheme to run:
 pass ``cutoff=1`` to force it. ``applied_levels(N, K, P, levels, cutoff)`` says how many
 levels a call applies. Work buffers are kept between calls per thread;
-``clear_workspace()`` frees them.
+``clear_workspace()`` frees them. With numba installed, float and complex arrays run fused
+multi-threaded kernels for the additions (``BACKEND = "fused"``); without it, or with
+``BACKEND = "numpy"``, the numpy code below runs.
 
 Dtypes: the result has the dtype of ``A @ B`` (numpy's promotion, ``np.result_type``).
 * Integers: exactly ``A @ B``, its wrap-around on overflow included.
@@ -229,6 +233,95 @@ def _divide(C):
     else:
         np.floor_divide(C, DENOMINATOR, out=C)
 
+# ---------------------------------------------------------------- optional fused backend (numba)
+#: Nonzero coefficients per product: (block rows, block columns, values) of U[k] and of V[k].
+_LEFT = {left}
+_RIGHT = {right}
+#: The C side in CSR form over the blocks of C (row-major): ptr, product index, coefficient.
+_C_PTR, _C_K, _C_COEF = {cside}
+#: "fused" when numba is installed: one multi-threaded pass per operand sum and one for all of C,
+#: BLAS products (float and complex arrays); "numpy" otherwise. Set to "numpy" to force the fallback.
+BACKEND = "numpy"
+#: The fused kernels run for blocks of at least this many entries (numba compiles them on first use).
+FUSED_MIN_BLOCK = 1 << 14
+try:
+    import numba as _nb
+except ImportError:  # the numpy-only fallback
+    _nb = None
+else:
+    BACKEND = "fused"
+
+    @_nb.njit(parallel=True, nogil=True, cache=False)
+    def _combine(X, rows, cols, bi, bj, coef, out):
+        for r in _nb.prange(rows):
+            r0 = bi[0] * rows + r
+            c0 = bj[0] * cols
+            a = coef[0]
+            for c in range(cols):
+                out[r, c] = a * X[r0, c0 + c]
+            for t in range(1, coef.shape[0]):
+                rt = bi[t] * rows + r
+                ct = bj[t] * cols
+                a = coef[t]
+                for c in range(cols):
+                    out[r, c] += a * X[rt, ct + c]
+
+    @_nb.njit(parallel=True, nogil=True, cache=False)
+    def _gather(M, C, rows, cols, nbp, ptr, ks, coef):
+        for idx in _nb.prange((ptr.shape[0] - 1) * rows):
+            b = idx // rows
+            r = idx - b * rows
+            i = b // nbp
+            cr = i * rows + r
+            cc = (b - i * nbp) * cols
+            if ptr[b] == ptr[b + 1]:
+                for c in range(cols):
+                    C[cr, cc + c] = 0
+                continue
+            k = ks[ptr[b]]
+            a = coef[ptr[b]]
+            for c in range(cols):
+                C[cr, cc + c] = a * M[k, r, c]
+            for t in range(ptr[b] + 1, ptr[b + 1]):
+                k = ks[t]
+                a = coef[t]
+                for c in range(cols):
+                    C[cr, cc + c] += a * M[k, r, c]
+
+
+def _tables(dtype):
+    key = ("tables", dtype.str)
+    found = _work_tables.get(key)
+    if found is None:
+        side = lambda s: [(np.array(bi, np.int64), np.array(bj, np.int64), np.array(c, dtype)) for bi, bj, c in s]
+        found = _work_tables[key] = (side(_LEFT), side(_RIGHT), np.array(_C_PTR, np.int64),
+                                     np.array(_C_K, np.int64), np.array(_C_COEF, dtype))
+    return found
+
+
+_work_tables = {{}}
+
+
+def _operand(X, side, rows, cols, work):
+    bi, bj, coef = side
+    if len(coef) == 1 and coef[0] == 1:  # a single block: the product reads it in place
+        i, j = int(bi[0]), int(bj[0])
+        return X[i * rows:(i + 1) * rows, j * cols:(j + 1) * cols]
+    _combine(X, rows, cols, bi, bj, coef, work)
+    return work
+
+
+def _fused_one_level(A, B, C, depth, cutoff):
+    """One level with fused kernels: S_k and T_k in one pass each, C in one pass."""
+    h, w, q = A.shape[0] // {n}, A.shape[1] // {m}, B.shape[1] // {p}
+    left, right, ptr, ks, coef = _tables(C.dtype)
+    S = _work(depth, "S", 1, (h, w), C.dtype)[0]
+    T = _work(depth, "T", 1, (w, q), C.dtype)[0]
+    M = _work(depth, "M", 1, ({rank}, h, q), C.dtype)[0]
+    for k in range({rank}):
+        _mul(_operand(A, left[k], h, w, S), _operand(B, right[k], w, q, T), M[k], depth - 1, cutoff)
+    _gather(M, C, h, q, {p}, ptr, ks, coef)
+
 
 def _mul(A, B, C, depth, cutoff, exact=False):
     """C = A @ B (C preallocated) with ``depth`` levels of the scheme; ``exact``: its integer program."""
@@ -242,6 +335,8 @@ def _mul(A, B, C, depth, cutoff, exact=False):
         _one_level_exact(A[:N1, :K1], B[:K1, :P1], C[:N1, :P1], depth, cutoff, exact)
         if DENOMINATOR != 1:
             _divide(C[:N1, :P1])
+    elif BACKEND == "fused" and C.dtype.kind in "fc" and (N // {n}) * (P // {p}) >= FUSED_MIN_BLOCK:
+        _fused_one_level(A[:N1, :K1], B[:K1, :P1], C[:N1, :P1], depth, cutoff)
     else:
         _one_level(A[:N1, :K1], B[:K1, :P1], C[:N1, :P1], depth, cutoff, exact)
     if K1 < K:
@@ -354,6 +449,7 @@ def generate_numpy(scheme: Scheme, program: Program, command: str, cutoff: int =
         int_note = "The scheme has integer coefficients: integers run it in their own dtype."
     plan = plan_buffers(program, schedule(program, lazy=False))
     workspace = (plan.count["A"], plan.count["B"], plan.count["C"])
+    left, right, cside = _fused_tables(scheme)
     return _TEMPLATE.format(
         title=f"Fast matrix multiplication: {info['name']} ({scheme.format}, rank {scheme.rank}), numpy.",
         fmt=scheme.format, n=n, m=m, p=p, rank=scheme.rank, naive=scheme.format.naive_rank,
@@ -361,4 +457,29 @@ def generate_numpy(scheme: Scheme, program: Program, command: str, cutoff: int =
         command=command or "(library call)", cutoff=cutoff, rational=rational, body=body,
         workspace=workspace, exact_body=exact_body, denominator=denominator, growth=side_norms(exact),
         int_note="\n  ".join(textwrap.wrap(int_note, 86)),
+        left=left, right=right, cside=cside,
     )
+
+
+def _fused_tables(scheme: Scheme) -> tuple[str, str, str]:
+    """Python literals of the fused backend's coefficient tables (floats: exact for the schemes' dyadic
+    and small-denominator coefficients as far as the dtype allows, like the numpy code's literals)."""
+    U, V, W = (np.asarray(f, dtype=object) for f in scheme.factors)
+    n, m, p = scheme.format.dims
+
+    def side(F: np.ndarray) -> str:
+        rows = []
+        for k in range(scheme.rank):
+            bi, bj = np.nonzero(F[k] != 0)
+            rows.append((bi.tolist(), bj.tolist(), [float(Fraction(F[k][i, j])) for i, j in zip(bi, bj)]))
+        return repr(rows)
+
+    ptr, ks, coef = [0], [], []
+    for i in range(n):
+        for l in range(p):
+            for k in range(scheme.rank):
+                if W[k, i, l] != 0:
+                    ks.append(k)
+                    coef.append(float(Fraction(W[k, i, l])))
+            ptr.append(len(ks))
+    return side(U), side(V), repr((ptr, ks, coef))

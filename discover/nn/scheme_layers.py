@@ -139,10 +139,20 @@ class SchemeMatmul(nn.Module):
     min_size : int
         Below this many rows, inner or output columns per block the recursion stops and a
         plain product is used (tiny blocks cost more in Python overhead than they save).
+    dispatch : bool
+        Opt-in tuned dispatch for float inputs: each product runs the scheme and level count
+        that the tune table (``strassen tune --backend torch``) measured fastest for its size
+        class and dtype, or a plain ``torch.matmul`` where no scheme beat it (and when there
+        is no table). Integer inputs keep this layer's own scheme and levels.
+    table : dict or path, optional
+        The tune table for ``dispatch`` (default :func:`discover.tunetable.default_path`).
     """
 
-    def __init__(self, scheme: Scheme | str | Format, levels: int = 1, boundary: str = "peel", min_size: int = 1) -> None:
+    def __init__(self, scheme: Scheme | str | Format, levels: int = 1, boundary: str = "peel", min_size: int = 1,
+                 dispatch: bool = False, table: Any = None) -> None:
         super().__init__()
+        self.dispatch, self.table = bool(dispatch), table
+        self._dispatched: dict[tuple[str, int], "SchemeMatmul"] = {}
         if levels < 0:
             raise ValueError("levels must be ≥ 0")
         if boundary not in BOUNDARIES:
@@ -187,6 +197,18 @@ class SchemeMatmul(nn.Module):
         module._set_scheme(module.scheme_from_buffers())  # type: ignore[operator]
 
     # ------------------------------------------------------------------ evaluation
+    def _dispatch(self, a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The tuned choice for this product (see ``dispatch``)."""
+        from ..tunetable import choose, load_table
+
+        table = self.table if isinstance(self.table, dict) else load_table(self.table)
+        picked = choose(table, "torch", str(dtype).replace("torch.", ""), (a.shape[-2], a.shape[-1], b.shape[-1]))
+        if picked is None:
+            return torch.matmul(a, b)
+        if picked not in self._dispatched:  # a plain dict: tuned helpers are not part of the state
+            self._dispatched[picked] = SchemeMatmul(picked[0], picked[1], self.boundary, self.min_size)
+        return self._dispatched[picked].to(a.device)(a, b)
+
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """``a @ b`` for ``a`` (..., N, M) and ``b`` (..., M, P), leading dims broadcast.
 
@@ -207,6 +229,8 @@ class SchemeMatmul(nn.Module):
             raise DtypeError("SchemeMatmul multiplies integer, floating or complex tensors, not booleans")
         a, b = a.to(dtype), b.to(dtype)
         if dtype.is_floating_point or dtype.is_complex:
+            if self.dispatch:
+                return self._dispatch(a, b, dtype)
             return self._matmul(a, b, self.levels)
         if self.denominator == 1 or self.levels == 0 or a.numel() == 0 or b.numel() == 0:
             return self._matmul(a, b, self.levels, exact=True)  # integer arithmetic in the dtype is exact
@@ -306,8 +330,8 @@ class SchemeLinear(nn.Module):
     scheme : Scheme or str
         The scheme, or a format looked up in the catalog. The flattened input (rows, in)
         is the scheme's A, ``weight.T`` (in, out) its B.
-    levels, boundary, min_size
-        As for :class:`SchemeMatmul`.
+    levels, boundary, min_size, dispatch, table
+        As for :class:`SchemeMatmul` (``dispatch=True``: the tuned dispatch of ``strassen tune``).
     bias : bool
         Whether to add a learned bias.
     """
@@ -323,12 +347,14 @@ class SchemeLinear(nn.Module):
         min_size: int = 1,
         device: Any = None,
         dtype: Any = None,
+        dispatch: bool = False,
+        table: Any = None,
     ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(torch.empty(out_features, in_features, device=device, dtype=dtype))
         self.bias = nn.Parameter(torch.empty(out_features, device=device, dtype=dtype)) if bias else None
-        self.matmul = SchemeMatmul(scheme, levels, boundary, min_size)
+        self.matmul = SchemeMatmul(scheme, levels, boundary, min_size, dispatch, table)
         self.reset_parameters()
         self._register_load_state_dict_pre_hook(self._keep_scheme_for_linear_state)
 
