@@ -1,4 +1,4 @@
-"""Every example in README.md runs as written (the fast ones; a line ending in ``# slow`` is skipped).
+"""Every example in README.md runs as written (the fast ones; a line whose comment starts with ``# slow`` is skipped).
 
 Blocks fenced as ``bash`` and ``python`` are run; blocks fenced as ``sh`` and ``py`` show commands
 for other machines (a cluster's head node, Slurm) or for hours of work, and are only read. A shell
@@ -40,7 +40,7 @@ def _shell_commands() -> list[tuple[str, str]]:
             else:
                 logical.append((offset, raw.strip()))
         for offset, line in logical:
-            if not line or line.startswith("#") or line.endswith("# slow"):
+            if not line or line.startswith("#") or re.search(r"#\s*slow\b", line):
                 continue
             if "pip install" in line:
                 if "&&" not in line:
