@@ -15,7 +15,7 @@ from typing import Any
 from ..integral import integral_program, side_norms
 from ..scheme import Scheme
 from ..slp import Program, Step
-from .header import describe
+from .header import describe, level_helpers
 
 
 def _literal(c: Any) -> str:
@@ -119,27 +119,7 @@ def _mul(A, B, depth, cutoff, exact=False):
     return C
 
 
-def applied_levels(N, K, P, levels=1, cutoff=DEFAULT_CUTOFF):
-    """How many levels of the scheme ``matmul`` applies to an (N, K) @ (K, P) product (0: plain ``@``)."""
-    done, cutoff = 0, max(1, int(cutoff))
-    while done < int(levels) and N // {n} >= cutoff and K // {m} >= cutoff and P // {p} >= cutoff:
-        N, K, P, done = N // {n}, K // {m}, P // {p}, done + 1
-    return done
-
-
-def intermediate_bound(alpha, beta, K, levels):
-    """Bound on every value of the integer program for |A| <= alpha, |B| <= beta, inner dimension K."""
-    la, lb, gc = GROWTH
-    best = K * alpha * beta
-    for _ in range(max(int(levels), 0)):
-        k = K // {m}
-        if k < 1:
-            break
-        best = max(best, la * alpha, lb * beta, gc * k * la * alpha * lb * beta)
-        alpha, beta, K = la * alpha, lb * beta, k
-        best = max(best, K * alpha * beta)
-    return best
-
+{level_helpers}
 
 def matmul(A, B, levels=1, cutoff=DEFAULT_CUTOFF):
     """A @ B with ``levels`` recursion levels of the scheme (``levels=0``: plain ``A @ B``).
@@ -196,4 +176,6 @@ def generate_torch(scheme: Scheme, program: Program, command: str, cutoff: int =
         command=command or "(library call)", cutoff=cutoff, body=body, exact_body=exact_body,
         rational=rational, denominator=denominator, growth=side_norms(exact),
         int_note="\n  ".join(textwrap.wrap(int_note, 86)),
+   
+        level_helpers=level_helpers(n, m, p),
     )
