@@ -258,3 +258,23 @@ def test_restricted_unpickler_reads_numpy_object_arrays():
     back = read_npy(buf)
     assert back.dtype == object and all(np.array_equal(a, b) for a, b in zip(back, value))
     assert pickle.dumps(1)  # the module is untouched for ordinary pickling
+
+
+def test_perminov_newer_spelling_dimension_and_rank(tmp_path):
+    # The numerical tool of the same author writes "dimension"/"rank" instead of "n"/"m".
+    import json
+
+    from discover.interchange.perminov import perminov_dict
+
+    scheme = strassen()
+    doc = perminov_dict(scheme)
+    doc["dimension"] = doc.pop("n")
+    doc["rank"] = doc.pop("m", scheme.rank)
+    doc.update(ring="ZT", complexity=0, strategy="default")
+    path = tmp_path / "2x2x2_m7_c0_0123_ZT.json"
+    path.write_text(json.dumps(doc))
+    assert detect_format(path) == "perminov"
+    item = import_file(path)[0]
+    assert item.declared_rank == 7
+    assert item.scheme.format == scheme.format
+    assert (item.scheme.U == scheme.U).all() and (item.scheme.V == scheme.V).all() and (item.scheme.W == scheme.W).all()

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import LoadError
 from ..jsonio import parse_json
 from ..limits import check_regular_file, read_limited_text
+from .perminov import is_perminov
 
 _PRODUCT = re.compile(r"[abc]\d")
 _NUMBERS = re.compile(r"^[\s\d.+\-/eE]+$")
@@ -50,9 +51,9 @@ def detect_format(path: Path) -> str:
             raise LoadError(f"{path}: malformed JSON: {e}") from e
         if isinstance(doc, dict) and all(k in doc for k in ("U", "V", "W")):
             return "json"
-        if isinstance(doc, dict) and all(k in doc for k in ("n", "u", "v", "w")):
+        if is_perminov(doc):
             return "perminov"
-        raise LoadError(f"{path}: JSON that is neither a catalog scheme (U, V, W) nor a Perminov scheme (n, u, v, w)")
+        raise LoadError(f"{path}: JSON that is neither a catalog scheme (U, V, W) nor a Perminov scheme (n or dimension, u, v, w)")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     body = [ln for ln in lines if not ln.startswith("#")]
     if body and all(_PRODUCT.search(ln) for ln in body) and any("a" in ln and "b" in ln for ln in body):

@@ -3,6 +3,8 @@
 ``{"n": [n1, n2, n3], "m": R, "z2": bool, "u": R×(n1·n2), "v": R×(n2·n3), "w": R×(n3·n1),
 "multiplications": [...], "elements": [...]}``; coefficients are integers or strings such as
 ``"1/2"``; ``w`` is in the Cᵀ layout. The rank is recounted from ``u`` (``m`` is only a claim).
+Newer files of his numerical and flip tools spell the format ``"dimension"`` and the claimed rank
+``"rank"`` (with ``"ring"``, ``"complexity"``); both spellings are read, the classic one is written.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from .common import ImportedScheme, ct_factors, item_meta, scheme_from_ct
 
 def is_perminov(doc: Any) -> bool:
     """True when a decoded JSON document looks like a Perminov scheme."""
-    return isinstance(doc, dict) and all(k in doc for k in ("n", "u", "v", "w"))
+    return (isinstance(doc, dict) and ("n" in doc or "dimension" in doc)
+            and all(k in doc for k in ("u", "v", "w")))
 
 
 def _rows(doc: dict, name: str) -> np.ndarray:
@@ -47,12 +50,13 @@ def _rows(doc: dict, name: str) -> np.ndarray:
 def scheme_from_perminov(doc: Any, source: str = "") -> ImportedScheme:
     """Build the import item of one decoded Perminov document."""
     if not is_perminov(doc):
-        raise LoadError("not a Perminov scheme: needs the fields n, u, v, w")
+        raise LoadError("not a Perminov scheme: needs the fields n (or dimension), u, v, w")
+    dims_field = "n" if "n" in doc else "dimension"
     try:
-        fmt = Format.parse(doc["n"])
+        fmt = Format.parse(doc[dims_field])
     except FormatError as e:
-        raise LoadError(f"field n: {e}") from e
-    declared = doc.get("m")
+        raise LoadError(f"field {dims_field}: {e}") from e
+    declared = doc.get("m", doc.get("rank"))
     declared = declared if isinstance(declared, int) and not isinstance(declared, bool) else None
     try:
         sizes = [len(doc[name]) if isinstance(doc[name], list) else 0 for name in ("u", "v", "w")]
