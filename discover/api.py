@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
+from .blockmm import matmul as _blockmm_matmul
 from .errors import DiscoverError
 from .jsonio import atomic_write_text
 from .provenance import command_line, save_certified
@@ -109,6 +110,4 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     >>> bool((discover.matmul(A, B, "catalog:3x4x5") == A @ B).all())
     True
     """
-    from .blockmm import matmul as _matmul
-
-    return _matmul(A, B, scheme, levels, cutoff, backend, table)
+    return _blockmm_matmul(A, B, scheme, levels, cutoff, backend, table)

@@ -145,3 +145,19 @@ def test_generated_module_fused_backend_and_its_numpy_fallback(source):
                 for backend in ("fused", "numpy"):
                     namespace["BACKEND"] = backend
                     np.testing.assert_array_equal(namespace["matmul"](A, B, levels, cutoff=1), A @ B)
+
+
+def test_dispatch_needs_a_crossover_not_an_isolated_gain():
+    # 1024 measured a gain, 2048 a loss, 4096 a gain: only 4096 and above dispatch.
+    entries = [{"backend": "torch", "dtype": "float32", "scheme": "winograd", "levels": 1, "size": n,
+                "plain_s": 1.0, "scheme_s": 1.0 / g, "speedup": g} for n, g in ((512, 0.8), (1024, 1.2), (2048, 0.97), (4096, 1.1))]
+    table = {"version": 1, "margin": 1.05, "entries": entries}
+    assert choose(table, "torch", "float32", (1024, 1024, 1024)) is None
+    assert choose(table, "torch", "float32", (3000, 3000, 3000)) is None
+    assert choose(table, "torch", "float32", (4096, 5000, 9000)) == ("winograd", 1)
+    from discover.tunetable import dispatch_plan
+
+    assert dispatch_plan(table, "torch", "float32") == (4096.0, [(4096, ("winograd", 1))])
+    assert dispatch_plan(table, "numpy", "float32") == (float("inf"), [])
+    table["margin"] = 1.15  # 1.1 is then not enough anywhere
+    assert choose(dict(table), "torch", "float32", (8192, 8192, 8192)) is None

@@ -7,6 +7,7 @@ from typing import Optional
 import click
 
 from .common import echo_json, fail, info
+from ..tunetable import DEFAULT_MARGIN
 
 
 def _ints(text: str, name: str) -> tuple[int, ...]:
@@ -29,7 +30,7 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
               help="numpy arrays (fused kernels + BLAS) or torch tensors (SchemeMatmul).")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1),
               help="Interleaved plain/scheme pairs per figure (median kept).")
-@click.option("--margin", default=1.02, show_default=True, type=click.FloatRange(min=1.0),
+@click.option("--margin", default=DEFAULT_MARGIN, show_default=True, type=click.FloatRange(min=1.0),
               help="Minimal measured speed-up for a scheme to be dispatched to.")
 @click.option("--merge/--replace", default=True, show_default=True,
               help="Keep the other backend's entries of an existing table.")
