@@ -105,6 +105,24 @@ def test_bench_matmul_tiny_run(runner, tmp_path, monkeypatch):
     assert entry["backend"] == "fused"
 
 
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
+def test_bench_matmul_c_with_blas_leaves(runner):
+    from discover.codegen.cbuild import find_blas
+
+    if find_blas() is None:
+        pytest.skip("no BLAS found")
+    result = runner.invoke(main, ["bench", "matmul", "--sizes", "48", "--formats", "2x2x2", "--levels", "1,2",
+                                  "--dtypes", "float64", "--repeats", "2", "--no-c", "--c-blas", "40,57",
+                                  "--c-schemes", "winograd", "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["c_blas"]
+    assert entry["scheme"] == "winograd"
+    assert [(r["size"], r["levels"], len(r["pairs"])) for r in entry["rows"]] == [(40, 1, 2), (40, 2, 2), (57, 1, 2), (57, 2, 2)]
+    assert all(r["error"] < 1e-13 for r in entry["rows"])
+    bad = runner.invoke(main, ["bench", "matmul", "--sizes", "48", "--c-blas", "0"])
+    assert bad.exit_code == 2 and "error:" in bad.stderr
+
+
 def test_bench_matmul_bad_sizes(runner):
     result = runner.invoke(main, ["bench", "matmul", "--sizes", "big"])
     assert result.exit_code == 2 and result.stderr.startswith("error:")

@@ -26,10 +26,14 @@ from .common import echo_json, fail
 @click.option("--backend", type=click.Choice(["fused", "generated"]), default="fused", show_default=True,
               help="fused: discover.matmul's numba kernels + BLAS leaves; generated: the exported numpy code.")
 @click.option("--no-c", is_flag=True, help="Skip the C sanity check.")
+@click.option("--c-blas", "c_blas", default=None, metavar="SIZES",
+              help="Also time the generated C with BLAS leaves against numpy.matmul at these sizes "
+                   "(float64, interleaved pairs, median; the scheme of each --formats entry, or --c-schemes).")
+@click.option("--c-schemes", default=None, help="Scheme sources for --c-blas (e.g. winograd,strassen).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
 def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels: str, repeats: int, threads: int,
-                         dtypes: str, backend: str, no_c: bool,
+                         dtypes: str, backend: str, no_c: bool, c_blas: Optional[str], c_schemes: Optional[str],
                          seed: int, as_json: bool) -> None:
     """The best 2x2x2, 3x3x3 and 4x4x4 schemes against numpy.matmul (float64 and float32).
 
@@ -42,14 +46,18 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
     Examples:
       strassen bench matmul --quick
       strassen bench matmul --formats 2x2x2 --sizes 2048,4096 --levels 1
+      strassen bench matmul --formats 2x2x2 --sizes 4096 --c-blas 4096,8192 --c-schemes winograd,strassen
     """
     from ..codegen.bench import FULL_SIZES, QUICK_SIZES
 
     try:
         size_list = tuple(int(s) for s in sizes.split(",")) if sizes else (QUICK_SIZES if quick else FULL_SIZES)
         level_list = tuple(int(s) for s in levels.split(","))
+        c_blas_sizes = tuple(int(s) for s in c_blas.split(",")) if c_blas else ()
     except ValueError:
-        fail("--sizes and --levels take comma-separated integers")
+        fail("--sizes, --levels and --c-blas take comma-separated integers")
+    if any(s < 1 for s in c_blas_sizes):
+        fail("--c-blas sizes must be positive")
     if any(s < 1 for s in size_list) or any(lv < 1 for lv in level_list):
         fail("sizes and levels must be positive")
     from ..codegen.bench import bench_scheme, c_rows, load_generated, machine_description, measure_scheme
@@ -64,7 +72,7 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
 
         if not available():
             fail("--backend fused needs numba; use --backend generated")
-    results: dict[str, Any] = {"machine": machine_description(), "schemes": [], "c": []}
+    results: dict[str, Any] = {"machine": machine_description(), "schemes": [], "c": [], "c_blas": []}
     out = sys.stderr if as_json else sys.stdout
 
     def say(line: str) -> None:
@@ -115,5 +123,18 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                 say(f"generated C ({origin}) against its plain C loop:")
                 say(f"  {'':1} {'size':>6} {'levels':>6} {'loop s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
                 results["c"] = c_rows(scheme, folder, (128, 256) if quick else (256, 512), repeats, say)
+        if c_blas_sizes:
+            from ..codegen.bench import c_blas_rows
+            from ..sources import load_source
+
+            for source in (c_schemes.split(",") if c_schemes else fmts):
+                scheme = load_source(source.strip()) if c_schemes else bench_scheme(source)[0]
+                if scheme is None:
+                    continue
+                say(f"generated C with BLAS leaves ({source.strip()}, rank {scheme.rank}) against numpy.matmul, float64, "
+                    f"median of {repeats} interleaved pairs:")
+                say(f"  {'':6} {'size':>6} {'levels':>6} {'numpy s':>10} {'scheme s':>10} {'speed-up':>8} {'error':>9}")
+                rows = c_blas_rows(scheme, folder, c_blas_sizes, level_list, repeats, say)
+                results["c_blas"].append({"scheme": source.strip(), "rows": rows})
     if as_json:
         echo_json(results)

@@ -135,6 +135,47 @@ def c_rows(scheme: Scheme, folder: Path, sizes: tuple[int, ...], repeats: int, s
     return rows
 
 
+def c_blas_rows(scheme: Scheme, folder: Path, sizes: tuple[int, ...], levels: tuple[int, ...], pairs: int,
+                say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Generated C with BLAS leaf products (built by :func:`~.cbuild.build_shared`) against
+    ``numpy.matmul`` on the same BLAS: float64, square, plain and scheme interleaved pair by pair,
+    the median of the pairs (the figure the issue's acceptance asks for)."""
+    import ctypes
+    import statistics
+
+    from .c import function_name
+    from .cbuild import build_shared, compiler, find_blas
+
+    if compiler() is None or find_blas() is None:
+        say("no C compiler or no BLAS found: C with BLAS leaves skipped")
+        return []
+    fn = getattr(ctypes.CDLL(str(build_shared(scheme, folder / "libscheme_blas.so"))), function_name(scheme))
+    fn.restype = ctypes.c_int
+    ptr = ctypes.POINTER(ctypes.c_double)
+    rows = []
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+        plain_out, scheme_out = np.empty((n, n)), np.empty((n, n))
+        for lv in levels:
+            plain, mine = [], []
+            for _ in range(pairs):
+                start = time.perf_counter()
+                np.matmul(A, B, out=plain_out)
+                plain.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                if fn(n, n, n, A.ctypes.data_as(ptr), n, B.ctypes.data_as(ptr), n, scheme_out.ctypes.data_as(ptr), n, lv, 1):
+                    raise DiscoverError("the generated C code could not allocate its work buffers")
+                mine.append(time.perf_counter() - start)
+            p, m = statistics.median(plain), statistics.median(mine)
+            err = float(np.abs(scheme_out - plain_out).max() / (np.abs(A).max() * np.abs(B).max()))
+            pair_text = ", ".join(f"{a / b:.2f}" for a, b in zip(plain, mine))
+            rows.append({"size": n, "levels": lv, "plain_s": p, "scheme_s": m, "ratio": p / m, "error": err,
+                         "pairs": [a / b for a, b in zip(plain, mine)]})
+            say(f"  C+BLAS {n:>6} {lv:>6} {p:>10.3f} {m:>10.3f} {p / m:>7.3f}x {err:>9.1e}  pairs {pair_text}")
+    return rows
+
+
 def measure_scheme(module: Any, size_list: tuple[int, ...], level_list: tuple[int, ...], repeats: int,
                    rng: np.random.Generator, say: Callable[[str], None], dtype: str = "float64",
                    run: Optional[Callable[..., Any]] = None) -> list[dict[str, Any]]:
