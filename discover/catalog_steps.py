@@ -146,7 +146,7 @@ def parse_command(command: Any) -> tuple[str, ...]:
 
 def start_argument(argv: Sequence[str]) -> Optional[str]:
     """The scheme a recorded command starts from, as written in it (None: it starts from nothing)."""
-    if argv[:1] == ("search",):
+    if tuple(argv[:1]) == ("search",):
         return _option(argv, "--start")
     if argv and argv[0] in _STARTS_FROM_ARGUMENT and len(argv) > 1:
         return argv[1]

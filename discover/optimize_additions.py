@@ -8,7 +8,8 @@ scheme needs 18 written and 16 after greedy elimination, its sandwiched form Win
 
 :func:`optimize_additions` walks that orbit by elementary moves (X, Y or Z = I ± e_ij, each
 an integer matrix of determinant 1, so an integer scheme stays integral), keeping the
-coefficient bound of the start (a ternary scheme stays ternary), with a Metropolis rule on
+coefficient bound of the start (a ternary scheme stays ternary; ``slack`` lets the walk step
+above it on the way, which cost time without gain on 2x2x4 and 2x3x3), with a Metropolis rule on
 the eliminated additions and a return to the best form after a stretch without progress. The
 moves are exact integer row and column operations; the caller certifies the result (the
 command proves it with sympy and checks its straight-line program exactly).
@@ -98,7 +99,8 @@ def _orientations(scheme: Scheme) -> list[tuple[str, Scheme]]:
 
 
 def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0, bound: Optional[int] = None,
-                       temperature: float = 1.0, patience: int = 300, time_limit: Optional[float] = None,
+                       slack: int = 0, temperature: float = 1.0, patience: int = 300,
+                       time_limit: Optional[float] = None,
                        should_stop: Optional[Callable[[], bool]] = None,
                        on_progress: Optional[Callable[[int, int, int], None]] = None) -> AdditionsResult:
     """Search the orbit of ``scheme`` for the form with the fewest additions after elimination.
@@ -112,7 +114,9 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
     seed
         Seed of the move choices.
     bound
-        Largest coefficient allowed (default: the start's, so a ternary scheme stays ternary).
+        Largest coefficient of the result (default: the start's, so a ternary scheme stays ternary).
+    slack
+        How far above ``bound`` the walk may go on its way (only forms within ``bound`` are kept).
     temperature
         Start temperature of the Metropolis rule, lowered linearly to a tenth of it.
     patience
@@ -157,7 +161,7 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
     orientation = best_name
     base = [np.asarray(f, dtype=np.int64) for f in best_scheme.factors]
     cur = [a.copy() for a in base]
-    cur_adds = best_adds
+    cur_adds, cur_peak = best_adds, limit
     best = [a.copy() for a in base]
     best_moves: list[Move] = []
     cur_moves: list[Move] = []
@@ -172,20 +176,22 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
         i, j = (int(v) for v in rng.choice(size, 2, replace=False))
         move = Move(side, i, j, 1 if rng.random() < 0.5 else -1)
         U, V, W = apply_move(*cur, move)
-        if max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0))) > limit:
+        peak = max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0)))
+        if peak > limit + slack:
             continue
         adds = additions_after_elimination(Scheme.from_arrays(U, V, W, fmt))
         evaluations += 1
         t = temperature * (1 - 0.9 * it / max(iterations, 1))
         if adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t)):
-            cur, cur_adds = [U, V, W], adds
+            cur, cur_adds, cur_peak = [U, V, W], adds, peak
             cur_moves.append(move)
-        if cur_adds < best_adds:
+        if cur_peak <= limit and cur_adds < best_adds:
             best, best_adds, best_moves, since_best = [a.copy() for a in cur], cur_adds, list(cur_moves), 0
         else:
             since_best += 1
             if since_best >= patience:  # back to the best form: the walk wandered off
                 cur, cur_adds, cur_moves, since_best = [a.copy() for a in best], best_adds, list(best_moves), 0
+                cur_peak = limit
         if on_progress is not None and done % 100 == 0:
             on_progress(done, cur_adds, best_adds)
     changed = bool(best_moves) or orientation != "as given"

@@ -48,11 +48,16 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     if scheme.mod2:
         fail(f"{source} is valid mod 2 only: it has no additions over the integers to optimise")
 
-    def progress(done: int, current: int, best: int) -> None:
-        info(f"\r{done}/{iterations} moves, current {current}, best {best} additions", quiet)
+    shown = []
+
+    def progress(done: int, current: int, best: int) -> None:  # one line, rewritten in place
+        click.echo(f"\r{done}/{iterations} moves, current {current}, best {best} additions", err=True, nl=False)
+        shown.append(done)
 
     result = optimize_additions(scheme, iterations=iterations, seed=seed, bound=bound, time_limit=time_limit,
                                 on_progress=None if quiet else progress)
+    if shown:
+        click.echo("", err=True)
     pub = published_additions(scheme.format)
     known = f"; published: {pub.additions} at rank {pub.rank} ({pub.source})" if pub else ""
     info(f"{scheme.format} rank {scheme.rank}: {result.start_additions} → {result.additions} additions after "
