@@ -5,6 +5,10 @@ common-subexpression elimination, in the standard basis (no change of basis), th
 :func:`discover.catalog.eliminated_additions`. A count is only comparable with ours at the same
 rank, so each record names its rank. Formats missing here have no count we know of.
 
+These are the counts of the schemes the sources publish, not lower bounds and not always the
+fewest possible at that rank: Winograd's 2x2x2 scheme plus a naive 2x2x1 slice computes 2x2x3
+at rank 11 with 17 additions, below the 20 listed for it.
+
 Sources: Winograd 1971 (2x2x2, 15, optimal: Probert 1976; 12 in an alternative basis,
 Karstadt–Schwartz 2017, a different model); Sun 2026, arXiv:2604.27645 (3x3x3 rank 23, 56);
 the other formats from A. I. Perminov, "Parallel Heuristic Exploration for Additive Complexity
