@@ -112,8 +112,9 @@ def entry_method(entry: CatalogEntry) -> Optional[str]:
 def entry_wall_time(entry: CatalogEntry) -> Optional[float]:
     """Seconds the recorded search took (None when not recorded, e.g. for compositions)."""
     prov = entry.scheme.meta.get("provenance") or {}
-    value = prov.get("wall_time") if isinstance(prov, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    from .catalog_steps import record_seconds
+
+    return record_seconds(prov.get("wall_time") if isinstance(prov, dict) else None)
 
 
 def compare_catalog(directory: Optional[os.PathLike | str] = None,

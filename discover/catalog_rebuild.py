@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence
 
 from .catalog import CatalogEntry
 from .catalog_compare import format_seconds
-from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, recorded_chain
+from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain
 from .errors import DiscoverError
 from .jsonio import load_scheme
 from .scheme import Scheme
@@ -50,8 +50,7 @@ class StepRun:
         if not self.step.timed or self.scheme is None:
             return None
         prov = self.scheme.meta.get("provenance") or {}
-        value = prov.get("wall_time") if isinstance(prov, dict) else None
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return record_seconds(prov.get("wall_time") if isinstance(prov, dict) else None)
 
 
 @dataclass

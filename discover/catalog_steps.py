@@ -8,6 +8,7 @@ methods and total search time, and ``catalog rebuild`` reruns it (:mod:`discover
 """
 from __future__ import annotations
 
+import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,10 +117,15 @@ def _provenance(entry: CatalogEntry) -> dict[str, Any]:
     return prov if isinstance(prov, dict) else {}
 
 
-def _number(value: Any) -> Optional[float]:
+def record_seconds(value: Any) -> Optional[float]:
+    """A finite number of seconds from a record, or None (the files may be anyone's)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond floats
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _option(argv: Sequence[str], name: str) -> Optional[str]:
@@ -163,9 +169,9 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
         method = str(prov["method"])
     else:
         method = "compose" if prov.get("composed") else None
-    budget = _number(prov.get("time_limit"))
+    budget = record_seconds(prov.get("time_limit"))
     if budget is None and argv[:1] == ("search",):
-        budget = _number(_safe_float(_option(argv, "--time-limit")))
+        budget = record_seconds(_safe_float(_option(argv, "--time-limit")))
     env = prov.get("environment") if isinstance(prov.get("environment"), dict) else {}
     workers, cores = prov.get("workers"), env.get("cores")
     return RecordedStep(
@@ -173,7 +179,7 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
         argv=argv,
         start=start_argument(argv),
         method=method,
-        wall_time=_number(prov.get("wall_time")),
+        wall_time=record_seconds(prov.get("wall_time")),
         budget=budget,
         workers=workers if isinstance(workers, int) and not isinstance(workers, bool) else None,
         cores=cores if isinstance(cores, int) and not isinstance(cores, bool) else None,
@@ -183,7 +189,7 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
 def _safe_float(text: Optional[str]) -> Optional[float]:
     try:
         return float(text) if text is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
