@@ -229,7 +229,7 @@ def _published(row: ComparisonRow) -> str:
 
 def _workers(row: ComparisonRow) -> str:
     if row.workers is None:
-        return DASH if row.cores is None else f"? of {row.cores}"
+        return DASH if row.cores is None else f"{DASH} of {row.cores}"
     return str(row.workers) if row.cores is None else f"{row.workers} of {row.cores}"
 
 

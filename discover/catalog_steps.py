@@ -92,11 +92,13 @@ class Chain:
 
     @property
     def workers(self) -> Optional[int]:
-        return max((s.workers for s in self.steps if s.workers is not None), default=None)
+        """Most worker processes of a timed step (the ones the search time is about)."""
+        return max((s.workers for s in self.steps if s.timed and s.workers is not None), default=None)
 
     @property
     def cores(self) -> Optional[int]:
-        return max((s.cores for s in self.steps if s.cores is not None), default=None)
+        """Most cores of a machine that ran a timed step."""
+        return max((s.cores for s in self.steps if s.timed and s.cores is not None), default=None)
 
     @property
     def methods(self) -> Optional[str]:

@@ -172,6 +172,17 @@ def test_optimize_additions_command_writes_a_proven_scheme(runner, tmp_path, mon
     assert prov["command"].startswith("strassen optimize-additions strassen")
 
 
+def test_an_optimized_file_joins_the_chain_and_the_catalog_prefers_it(runner, small_catalog, monkeypatch):
+    monkeypatch.chdir(small_catalog.parent)
+    args = ["optimize-additions", "cat/2x2x2_r7_ZT.json", "--iterations", "400", "-o", "cat", "-q"]
+    monkeypatch.setattr(sys, "argv", ["strassen", *args])
+    assert runner.invoke(main, args).exit_code == 0
+    row = next(r for r in compare_catalog(small_catalog).rows if r.format == "2x2x2")
+    assert (row.file, row.additions_eliminated, row.methods) == ("2x2x2_r7_ZT-additions.json", 15, "flip → optimize-additions")
+    # the search's time, workers and cores: the rewrite is not timed
+    assert (row.search_time, row.budget, row.workers, row.cores, row.steps) == (1.25, 60.0, 2, 4, 2)
+
+
 def test_optimize_additions_exits_1_when_nothing_is_cheaper(runner, tmp_path):
     result = runner.invoke(main, ["optimize-additions", "winograd", "--iterations", "50", "-o", str(tmp_path), "--json"])
     assert result.exit_code == 1

@@ -75,7 +75,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         "method": "optimize-additions", "from": source, "seed": seed, "iterations": result.iterations,
         "additions_before": result.start_additions, "additions": result.additions,
         "orientation": result.orientation, "sandwich": {"X": X, "Y": Y, "Z": Z},
-        "wall_time": result.seconds, "command": command_line(), "date": now_iso(),
+        "wall_time": result.seconds, "workers": 1, "command": command_line(), "date": now_iso(),
     })
     if out:
         path = Path(out)
