@@ -218,7 +218,7 @@ def _gap(row: ComparisonRow) -> str:
     return DASH if row.gap is None else (f"{row.gap:+d}" if row.gap else "0")
 
 
-def _published(row: ComparisonRow) -> str:
+def published_text(row: ComparisonRow) -> str:
     """The published count, with its rank when that is not ours (then the two do not compare)."""
     if row.published_additions is None:
         return DASH
@@ -233,7 +233,8 @@ def _workers(row: ComparisonRow) -> str:
     return str(row.workers) if row.cores is None else f"{row.workers} of {row.cores}"
 
 
-def _time(row: ComparisonRow) -> str:
+def time_text(row: ComparisonRow) -> str:
+    """``3.5 s (45 s)``: the chain's search time and, in brackets, its time limits."""
     if row.search_time is None:
         return DASH
     if row.budget is None:
@@ -258,7 +259,7 @@ def text_table(comparison: Comparison) -> str:
         lines.append(
             f"{r.format:<7} {_ours(r):>5} {r.our_ring or DASH:<4} {r.best_known_rank:>7} "
             f"{r.best_known_integer_rank:>7} {r.best_known_mod2_rank:>5} {_gap(r):>4} {r.inequivalent:>7} "
-            f"{_dash(r.additions_eliminated):>5} {_published(r):>10}  {_time(r):<18} {r.methods or DASH:<22} {r.source}"
+            f"{_dash(r.additions_eliminated):>5} {published_text(r):>10}  {time_text(r):<18} {r.methods or DASH:<22} {r.source}"
         )
     lines += [TEXT_NOTE, comparison.summary]
     return "\n".join(lines) + "\n"
@@ -281,8 +282,8 @@ def markdown_table(comparison: Comparison) -> str:
              "|" + "|".join("---:" if h in right else "---" for h in MARKDOWN_HEAD) + "|"]
     for r in comparison.rows:
         cells = [r.format, _ours(r), r.our_ring or DASH, str(r.best_known_rank), str(r.best_known_integer_rank),
-                 str(r.best_known_mod2_rank), _gap(r), _dash(r.additions_eliminated), _published(r),
-                 r.methods or DASH, _time(r), _workers(r), r.source]
+                 str(r.best_known_mod2_rank), _gap(r), _dash(r.additions_eliminated), published_text(r),
+                 r.methods or DASH, time_text(r), _workers(r), r.source]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     sources = sorted({r.published_additions_source for r in comparison.rows if r.published_additions_source})
     lines += ["",
