@@ -51,6 +51,7 @@ class AdditionsResult:
     orientation: str
     moves: list[Move] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def improved(self) -> bool:
@@ -168,36 +169,43 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
     sides = [(name, size) for name, size in zip("XYZ", fmt.dims) if size > 1]
     since_best = 0
     done = 0
-    for it in range(iterations):
-        if (should_stop is not None and should_stop()) or (time_limit is not None and time.perf_counter() - t0 > time_limit):
-            break
-        done = it + 1
-        side, size = sides[int(rng.integers(len(sides)))]
-        i, j = (int(v) for v in rng.choice(size, 2, replace=False))
-        move = Move(side, i, j, 1 if rng.random() < 0.5 else -1)
-        U, V, W = apply_move(*cur, move)
-        peak = max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0)))
-        if peak > limit + slack:
-            continue
-        adds = additions_after_elimination(Scheme.from_arrays(U, V, W, fmt))
-        evaluations += 1
-        t = temperature * (1 - 0.9 * it / max(iterations, 1))
-        if adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t)):
-            cur, cur_adds, cur_peak = [U, V, W], adds, peak
-            cur_moves.append(move)
-        if cur_peak <= limit and cur_adds < best_adds:
-            best, best_adds, best_moves, since_best = [a.copy() for a in cur], cur_adds, list(cur_moves), 0
-        else:
-            since_best += 1
-            if since_best >= patience:  # back to the best form: the walk wandered off
-                cur, cur_adds, cur_moves, since_best = [a.copy() for a in best], best_adds, list(best_moves), 0
-                cur_peak = limit
-        if on_progress is not None and done % 100 == 0:
-            on_progress(done, cur_adds, best_adds)
+    interrupted = False
+    try:
+        for it in range(iterations):
+            if (should_stop is not None and should_stop()) or \
+                    (time_limit is not None and time.perf_counter() - t0 > time_limit):
+                break
+            done = it + 1
+            side, size = sides[int(rng.integers(len(sides)))]
+            i, j = (int(v) for v in rng.choice(size, 2, replace=False))
+            move = Move(side, i, j, 1 if rng.random() < 0.5 else -1)
+            U, V, W = apply_move(*cur, move)
+            peak = max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0)))
+            if peak > limit + slack:
+                continue
+            adds = additions_after_elimination(Scheme.from_arrays(U, V, W, fmt))
+            evaluations += 1
+            t = temperature * (1 - 0.9 * it / max(iterations, 1))
+            if adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t)):
+                cur, cur_adds, cur_peak = [U, V, W], adds, peak
+                cur_moves.append(move)
+            if cur_peak <= limit and cur_adds < best_adds:
+                # one assignment: Ctrl-C between statements must not pair arrays with another count
+                best, best_adds, best_moves = [a.copy() for a in cur], cur_adds, list(cur_moves)
+                since_best = 0
+            else:
+                since_best += 1
+                if since_best >= patience:  # back to the best form: the walk wandered off
+                    cur, cur_adds, cur_moves, since_best = [a.copy() for a in best], best_adds, list(best_moves), 0
+                    cur_peak = limit
+            if on_progress is not None and done % 100 == 0:
+                on_progress(done, cur_adds, best_adds)
+    except KeyboardInterrupt:  # Ctrl-C: stop and hand back the best form so far (the caller decides)
+        interrupted = True
     changed = bool(best_moves) or orientation != "as given"
     result_scheme = Scheme.from_arrays(*best, fmt) if changed else scheme
     return AdditionsResult(result_scheme, start_additions, best_adds, done, evaluations, orientation, best_moves,
-                           round(time.perf_counter() - t0, 3))
+                           round(time.perf_counter() - t0, 3), interrupted)
 
 
 def sandwich_matrices(fmt_dims: tuple[int, int, int], moves: list[Move]) -> tuple[list[list[int]], ...]:

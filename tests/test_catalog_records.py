@@ -159,6 +159,16 @@ def test_optimize_additions_finds_winograds_count_from_strassen():
     compile_scheme(result.scheme, eliminate=True, check=True)
 
 
+def test_ctrl_c_keeps_the_best_form_found_so_far():
+    def interrupt(done, current, best):
+        raise KeyboardInterrupt
+
+    result = optimize_additions(strassen(), iterations=400, seed=0, on_progress=interrupt)
+    assert result.interrupted and result.iterations < 400
+    assert result.additions == eliminated_additions(result.scheme) <= eliminated_additions(strassen())
+    assert verify_exact(result.scheme).valid
+
+
 def test_optimize_additions_command_writes_a_proven_scheme(runner, tmp_path, monkeypatch):
     args = ["optimize-additions", "strassen", "--iterations", "400", "-o", str(tmp_path), "-q"]
     monkeypatch.setattr(sys, "argv", ["strassen", *args])  # what the provenance records

@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from .common import EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, quiet_option
+from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, quiet_option
 
 
 @click.command("optimize-additions")
@@ -30,7 +30,8 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     square formats, the cyclic and transposed orientations) keeps the rank and the tensor but
     changes the additions. The result is proven with sympy, its straight-line program is
     checked exactly, and it is written (or printed) only when it needs fewer additions than
-    SOURCE: exit 0; exit 1 when nothing cheaper was found.
+    SOURCE: exit 0; exit 1 when nothing cheaper was found. Ctrl-C stops the walk and keeps the
+    best form found so far (proven and written as above; exit 130).
 
     \b
     Examples:
@@ -58,6 +59,8 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
                                 on_progress=None if quiet else progress)
     if shown:
         click.echo("", err=True)
+    if result.interrupted:
+        info("interrupted: keeping the best form found so far", quiet)
     pub = published_additions(scheme.format)
     known = f"; published: {pub.additions} at rank {pub.rank} ({pub.source})" if pub else ""
     info(f"{scheme.format} rank {scheme.rank}: {result.start_additions} → {result.additions} additions after "
@@ -68,7 +71,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     if not result.improved:
         if as_json:
             echo_json(doc)
-        raise SystemExit(EXIT_NOT_FOUND)
+        raise SystemExit(EXIT_INTERRUPTED if result.interrupted else EXIT_NOT_FOUND)
     X, Y, Z = sandwich_matrices(scheme.format.dims, result.moves)
     compile_scheme(result.scheme, eliminate=True, check=True)  # the program itself, checked exactly
     certified = certify(result.scheme, {
@@ -89,3 +92,5 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         echo_json(doc)
     elif not out:
         click.echo(dumps_scheme(certified), nl=False)
+    if result.interrupted:
+        raise SystemExit(EXIT_INTERRUPTED)
