@@ -88,8 +88,9 @@ def load(fmt: Any, directory: Optional[os.PathLike | str] = None, *, include_mod
     return sorted(found, key=quality_key)
 
 
-def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
-    """The best catalog scheme for ``fmt`` over the integers/rationals, reoriented if stored in another orientation.
+def best_entry(fmt: Any, directory: Optional[os.PathLike | str] = None,
+               entries: Optional[list[CatalogEntry]] = None) -> CatalogEntry:
+    """The catalog file of the best scheme for any orientation of ``fmt`` (as stored, not reoriented).
 
     The tool's own schemes are preferred; imported (published) ones are used when the folder has
     nothing else for the format, so ``catalog get`` finds what ``catalog list`` shows.
@@ -99,15 +100,30 @@ def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
     LoadError
         When the catalog has no scheme for any orientation of ``fmt``.
     """
+    fmt = Format.parse(fmt)
+    entries = list_entries(directory) if entries is None else entries
+    usable = [e for e in entries if not e.scheme.mod2 and e.scheme.format.canonical() == fmt.canonical()]
+    # The tool's own schemes first; a folder of imported (published) schemes is a catalog too.
+    candidates = [e for e in usable if not e.published] or usable
+    if not candidates:
+        raise LoadError(f"the catalog has no scheme for {fmt} (nor any orientation of it)")
+    return min(candidates, key=lambda e: quality_key(e.scheme))
+
+
+def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
+    """The best catalog scheme for ``fmt`` over the integers/rationals, reoriented if stored in another orientation.
+
+    See :func:`best_entry` for the choice.
+
+    Raises
+    ------
+    LoadError
+        When the catalog has no scheme for any orientation of ``fmt``.
+    """
     from .symmetry import to_format
 
     fmt = Format.parse(fmt)
-    usable = [e for e in list_entries(directory) if not e.scheme.mod2 and e.scheme.format.canonical() == fmt.canonical()]
-    # The tool's own schemes first; a folder of imported (published) schemes is a catalog too.
-    candidates = [e.scheme for e in usable if not e.published] or [e.scheme for e in usable]
-    if not candidates:
-        raise LoadError(f"the catalog has no scheme for {fmt} (nor any orientation of it)")
-    chosen = min(candidates, key=quality_key)
+    chosen = best_entry(fmt, directory).scheme
     return chosen if chosen.format == fmt else to_format(chosen, fmt)
 
 

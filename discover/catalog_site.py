@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .catalog import CatalogEntry, catalog_dir, list_entries
-from .catalog_compare import Comparison, ComparisonRow, compare_catalog, entry_method, entry_wall_time, relative_path
+from .catalog_compare import (Comparison, ComparisonRow, compare_catalog, entry_method, entry_wall_time, published_text,
+                              relative_path, time_text)
 from .errors import DiscoverError
 from .jsonio import atomic_write_text
 from .scheme import Scheme
@@ -177,8 +178,8 @@ def _gap_cell(row: ComparisonRow) -> str:
 
 def _index_page(comparison: Comparison, entries: list[CatalogEntry], stems: dict[int, str],
                 by_file: dict[str, str], root: Path) -> str:
-    head = ["format", "ours", "ring", "additions", "after CSE", "best known Q", "best known Z", "best known mod 2",
-            "gap", "method", "time", "classes", "source"]
+    head = ["format", "ours", "ring", "additions", "after CSE", "published (CSE)", "best known Q", "best known Z",
+            "best known mod 2", "gap", "method", "time (budget)", "classes", "source"]
     lines = ["<h1>strassen-discover: catalog of fast matrix-multiplication schemes</h1>",
              f'<p id="summary">{escape(comparison.summary)}. Every scheme below is found by this tool and '
              "verified exactly; “ours” links to its page.</p>",
@@ -195,14 +196,16 @@ def _index_page(comparison: Comparison, entries: list[CatalogEntry], stems: dict
         lines.append("<tr>" + "".join([
             _cell(escape(row.format), "text"), _cell(ours), _cell(_dash(row.our_ring), "text"),
             _cell(_dash(row.additions)), _cell(_dash(row.additions_eliminated)),
+            _cell(escape(published_text(row))),
             _cell(row.best_known_rank), _cell(row.best_known_integer_rank), _cell(row.best_known_mod2_rank),
-            _gap_cell(row), _cell(_dash(row.method), "text"), _cell(_seconds(row.wall_time)),
+            _gap_cell(row), _cell(_dash(row.methods), "text"), _cell(escape(time_text(row))),
             _cell(row.inequivalent if row.our_rank is not None else "–"), _cell(escape(row.source), "text wrap"),
         ]) + "</tr>")
     lines += ["</tbody>", "</table>",
               '<p class="note">gap = our rank − best known integer rank; * composed from smaller catalog schemes; '
-              "additions as written and after common-subexpression elimination; time = the recorded search’s wall "
-              "time; classes = distinct symmetry invariants among our schemes at our rank.</p>",
+              "additions as written and after common-subexpression elimination, and the published count after "
+              "elimination (at another rank: marked rN; the sources’ schemes, not lower bounds); method and time = "
+              "the recorded steps from the origin to the scheme, their search time and time limits; classes = distinct symmetry invariants among our schemes at our rank.</p>",
               '<h2 id="all">All schemes</h2>', '<table id="schemes-table">',
               '<thead><tr><th class="text">scheme</th><th>rank</th><th class="text">ring</th><th>additions</th>'
               '<th class="text">method</th><th>time</th><th class="text">file</th></tr></thead>', "<tbody>"]

@@ -4,9 +4,12 @@ For every format n ≤ m ≤ p ≤ 5 it runs, until one succeeds, searches at th
 integer rank and just above it (flip graph over Z with ternary coefficients, then over GF(2)
 with Hensel lifting to Z), and falls back to composing catalog schemes (direct sums, Kronecker
 products) followed by flip-graph descent from the composed start. Every step is a `strassen`
-command, so each catalog file records the exact command that made it.
+command, so each catalog file records the exact command that made it, its time limit and the
+file it started from: `strassen catalog rebuild --format FMT` reruns that chain. With
+`--additions N`, the best scheme of each format is then rewritten by `strassen optimize-additions`
+(N moves) into a second file of the same rank with fewer additions after elimination.
 
-    python scripts/build_catalog.py [--formats 2x2x2,3x3x3] [--budget 120] [--out algorithms]
+    python scripts/build_catalog.py [--formats 2x2x2,3x3x3] [--budget 120] [--out algorithms] [--additions 2000]
 """
 from __future__ import annotations
 
@@ -101,12 +104,29 @@ def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> No
             compose_and_descend(fmt, target, out, budget, seed, log, peel)
 
 
+def optimize_additions(fmt: str, out: Path, iterations: int, seed: int, log) -> None:
+    """Add a file with fewer additions at the best rank (skipped when one is there already)."""
+    from discover.catalog import best_entry
+    from discover.errors import LoadError
+
+    try:
+        entry = best_entry(fmt, ROOT / out)
+    except LoadError:
+        return
+    if entry.path.stem.endswith("-additions"):
+        return
+    run(["strassen", "optimize-additions", str(Path(entry.path).relative_to(ROOT)), "-o", str(out), "-q",
+         "--iterations", str(iterations), "--seed", str(seed)], log)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--formats", default=",".join(str(r.format) for r in TABLE))
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per search")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="algorithms")
+    parser.add_argument("--additions", type=int, default=0, metavar="N",
+                        help="then search N moves for fewer additions at each format's best rank (0: skip)")
     args = parser.parse_args()
     out = Path(args.out)  # relative to the repository root, so recorded commands stay portable
     (ROOT / out).mkdir(parents=True, exist_ok=True)
@@ -114,6 +134,8 @@ def main() -> None:
     for record in TABLE:  # small formats first: compositions need them
         if str(record.format) in wanted:
             build(str(record.format), record.integer_rank, out, args.budget, args.seed, sys.stderr)
+            if args.additions:
+                optimize_additions(str(record.format), out, args.additions, args.seed, sys.stderr)
 
 
 if __name__ == "__main__":

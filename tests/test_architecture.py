@@ -22,7 +22,7 @@ CORE = {"discover._version", "discover.limits", "discover.errors", "discover.for
         "discover.scheme", "discover.tensor", "discover.verify", "discover.jsonio", "discover.names",
         "discover.machine"}
 BUILT_ON_CORE = {"discover.problem", "discover.canonical", "discover.symmetry", "discover.formulas",
-                 "discover.slp", "discover.known", "discover.invariants", "discover.best_known",
+                 "discover.slp", "discover.known", "discover.invariants", "discover.best_known", "discover.published_additions",
                  "discover.stability", "discover.provenance", "discover.plot", "discover.progress"}
 #: Upward imports allowed by name, each a convenience method that delegates (imported inside it).
 DELEGATES = {("discover.scheme", "discover.plot")}  # Scheme.plot() draws with discover.plot

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discover.catalog_compare import compare_catalog
+from discover.catalog_compare import compare_catalog, published_text, time_text
 from discover.cli import main
 from discover.interchange import import_file
 from discover.jsonio import load_scheme
@@ -110,20 +110,20 @@ def test_index_table_is_the_compare_engine_output(site, small_catalog):
     assert root.find(f"{XHTML}head/{XHTML}title").text == "strassen-discover catalog"
     table = root.find(f".//{XHTML}table[@id='compare-table']")
     heads = ["".join(th.itertext()) for th in table.iter(f"{XHTML}th")]
-    assert heads == ["format", "ours", "ring", "additions", "after CSE", "best known Q", "best known Z",
-                     "best known mod 2", "gap", "method", "time", "classes", "source"]
+    assert heads == ["format", "ours", "ring", "additions", "after CSE", "published (CSE)", "best known Q",
+                     "best known Z", "best known mod 2", "gap", "method", "time (budget)", "classes", "source"]
     rows = [["".join(td.itertext()) for td in tr.findall(f"{XHTML}td")] for tr in table.find(f"{XHTML}tbody")]
     expected = compare_catalog(small_catalog).rows
     assert len(rows) == len(expected) == 20
     for cells, row in zip(rows, expected):
-        assert cells[0] == row.format and cells[5:8] == [str(row.best_known_rank), str(row.best_known_integer_rank),
+        assert cells[0] == row.format and cells[6:9] == [str(row.best_known_rank), str(row.best_known_integer_rank),
                                                          str(row.best_known_mod2_rank)]
-        assert cells[12] == row.source
+        assert cells[5] == published_text(row) and cells[13] == row.source
         if row.our_rank is None:
-            assert cells[1] == cells[2] == cells[8] == "–"
+            assert cells[1] == cells[2] == cells[9] == "–"
         else:
             assert cells[1:5] == [str(row.our_rank), row.our_ring, str(row.additions), str(row.additions_eliminated)]
-            assert cells[8] == "0" and cells[9] == row.method and cells[10] == f"{row.wall_time:.1f} s"
+            assert cells[9] == "0" and cells[10] == row.methods and cells[11] == time_text(row)
     assert rows[0][:3] == ["2x2x2", "7", "ZT"] and rows[1][:3] == ["2x2x3", "11", "ZT"]
     assert [r[1] for r in rows].count("–") == 18
     link = table.find(f".//{XHTML}a")

@@ -360,6 +360,7 @@ def test_format_parsing(value):
     ["transform", "{f}", "--op", "cyclic"], ["transform", "{f}", "--op", "orient", "--to", "2x2x2"],
     ["compose", "{f}", "naive:1x1x1", "--op", "kron"], ["compose", "{f}", "{f}", "--op", "sum-p"],
     ["catalog", "list", "--dir", "{c}"], ["catalog", "get", "2x2x2", "--dir", "{c}"], ["catalog", "compare", "--dir", "{c}"],
+    ["catalog", "compare", "--dir", "{c}", "--markdown"], ["optimize-additions", "{f}", "--iterations", "3", "-q"],
 ]))
 def test_commands_on_hostile_files(tmp, text, command):
     path = _write(tmp, "c.json", text)

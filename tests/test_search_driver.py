@@ -137,3 +137,11 @@ def test_max_found_is_never_exceeded_even_inside_one_batch(tmp_path):
                            out_dir=tmp_path, max_found=2)
     assert len(result.found) == 2
     assert len(list(tmp_path.glob("*.json"))) == 2
+
+
+def test_a_found_scheme_records_its_time_budget(tmp_path):
+    """`catalog rebuild` compares a rerun with the budget each search stamps (issue 13)."""
+    result = driver.search(P222, "lm", {"batch": 2}, seed=1, time_limit=120.0, workers=1, out_dir=tmp_path)
+    prov = result.found[0].meta["provenance"]
+    assert prov["time_limit"] == 120.0 and prov["workers"] == 1
+    assert 0 <= prov["wall_time"] <= 120.0

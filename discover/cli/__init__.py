@@ -8,6 +8,7 @@ from .bench_cmd import bench_group
 from . import bench_flip  # noqa: F401  (registers `strassen bench flip`)
 from . import bench_search  # noqa: F401  (registers `strassen bench search`)
 from .bench_matmul import bench_matmul_command  # noqa: F401  (registers `bench matmul`)
+from .additions_cmd import optimize_additions_command
 from .catalog_cmd import catalog_group
 from .common import StrassenGroup
 from .compose_cmd import compose_command, transform_command
@@ -43,5 +44,5 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command,
-                 tune_command):
+                 tune_command, optimize_additions_command):
     main.add_command(_command)

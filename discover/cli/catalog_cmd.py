@@ -7,7 +7,7 @@ from typing import Optional
 import click
 
 from ..catalog import catalog_dir, list_entries
-from .common import echo_json, info, quiet_option
+from .common import EXIT_NOT_FOUND, echo_json, info, quiet_option
 
 DIR_OPTION = click.option(
     "--dir", "directory", type=click.Path(file_okay=False), default=None,
@@ -61,30 +61,28 @@ def list_command(directory: Optional[str], as_json: bool) -> None:
 @catalog_group.command("compare")
 @DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def compare_command(directory: Optional[str], as_json: bool) -> None:
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (for the README).")
+def compare_command(directory: Optional[str], as_json: bool, markdown: bool) -> None:
     """Our best rank per format against the best known ranks (rational, integer and mod 2).
 
-    \b
-    Example:
-      strassen catalog compare
-    """
-    from ..catalog_compare import compare_catalog
+    Also: additions after elimination beside the fewest published, and the methods, search
+    time (time limits), and workers of the recorded steps that produced each entry.
 
+    \b
+    Examples:
+      strassen catalog compare
+      strassen catalog compare --markdown > table.md
+    """
+    from ..catalog_compare import compare_catalog, markdown_table, text_table
+    from .common import fail
+
+    if as_json and markdown:
+        fail("--json and --markdown exclude each other")
     comparison = compare_catalog(directory)
     if as_json:
         echo_json(comparison.to_json())
-        return
-    click.echo(f"{'format':<7} {'ours':>5} {'ring':<4} {'known Q':>7} {'known Z':>7} {'mod 2':>5} {'gap':>4} {'classes':>7}  source")
-    for r in comparison.rows:
-        ours = "-" if r.our_rank is None else str(r.our_rank)
-        gap = "-" if r.gap is None else f"{r.gap:+d}" if r.gap else "0"
-        mark = "*" if r.composed else ""
-        click.echo(
-            f"{r.format:<7} {ours + mark:>5} {r.our_ring or '-':<4} {r.best_known_rank:>7} "
-            f"{r.best_known_integer_rank:>7} {r.best_known_mod2_rank:>5} {gap:>4} {r.inequivalent:>7}  {r.source}"
-        )
-    click.echo("(* composed from smaller catalog schemes; classes = distinct symmetry invariants among our schemes at our rank)")
-    click.echo(comparison.summary)
+    else:
+        click.echo(markdown_table(comparison) if markdown else text_table(comparison), nl=False)
 
 
 @catalog_group.command("get")
@@ -120,91 +118,49 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
 
 
 @catalog_group.command("rebuild")
-@click.option("--format", "fmt", required=True, help="Rerun the recorded command of this format's best entry.")
+@click.option("--format", "fmt", required=True, help="Rebuild this format's best catalog entry.")
 @DIR_OPTION
-@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Where the rerun writes (default: a temporary folder).")
+@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Where the rerun writes, one folder per step (default: a temporary folder).")
+@click.option("--last-step", is_flag=True, help="Rerun only the last recorded step, from the catalog file it started from.")
 @quiet_option(expose=False)
-def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str]) -> None:
-    """Rerun the recorded search (or composition) of a catalog entry and check the rank.
+def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str], last_step: bool) -> None:
+    """Rerun the recorded steps of a catalog entry and check its rank and time budget.
 
-    Exit 0 when the rerun finds a verified scheme of the same rank.
+    The steps are followed back from the entry to its origin (each search's --start names the
+    previous catalog file) and rerun in order, each from the previous step's new result. Exit 0
+    when the last step reaches the entry's rank and the searches took no longer than their
+    recorded time limits together, else 1.
 
     \b
-    Example:
+    Examples:
       strassen catalog rebuild --format 3x3x3
+      strassen catalog rebuild --format 3x4x5 --last-step
     """
     import shlex
-    import subprocess
-    import sys
     import tempfile
 
-    from ..catalog import best
-    from ..jsonio import load_scheme
-    from .common import EXIT_NOT_FOUND, fail, info
+    from ..catalog import best_entry
+    from ..catalog_compare import format_seconds
+    from ..catalog_rebuild import rebuild
 
-    target = best(fmt, directory)
-    prov = target.meta.get("provenance") or {}
-    command = prov.get("command") if isinstance(prov, dict) else None
-    if not command:
-        fail(f"the catalog entry for {fmt} records no command to rerun")
-    argv = shlex.split(command)
-    if argv[:1] != ["strassen"]:
-        fail(f"recorded command {command!r} is not a strassen command")
-    argv = _upgrade_recorded_options(_resolve_catalog_paths(argv[1:], catalog_dir(directory)))
-    argv = _redirect_output(argv, out_dir or tempfile.mkdtemp(prefix="strassen-rebuild-"))
-    info("rerunning: strassen " + " ".join(shlex.quote(a) for a in argv))
-    # The recorded command runs as it ran the first time: as its own process.
-    code = subprocess.run([sys.executable, "-m", "discover.cli", *argv]).returncode
-    if code != 0:
-        raise SystemExit(code)
-    written = _written_file(argv)
-    schemes = [load_scheme(p) for p in written]
-    ranks = sorted(s.rank for s in schemes)
-    if not ranks or ranks[0] > target.rank:
-        info(f"rerun did not reach rank {target.rank} (got {ranks or 'nothing'})")
+    root = catalog_dir(directory)
+    entries = list_entries(directory)
+    target = best_entry(fmt, entries=entries)  # any orientation: the stored one is rebuilt
+
+    def on_step(index: int, count: int, argv: list[str]) -> None:
+        info(f"step {index}/{count}: strassen " + " ".join(shlex.quote(a) for a in argv))
+
+    def on_done(run) -> None:
+        took = format_seconds(run.search_time if run.search_time is not None else run.process_time)
+        got = f"rank {run.rank}" if run.rank is not None else "nothing"
+        info(f"  -> exit {run.returncode}, {got} (recorded: rank {run.step.entry.scheme.rank}) in {took}")
+
+    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="strassen-rebuild-"))
+    result = rebuild(target, entries, root, out, last_step_only=last_step, on_step=on_step, on_done=on_done)
+    click.echo(result.summary())
+    if not result.ok:
         raise SystemExit(EXIT_NOT_FOUND)
-    click.echo(f"rebuilt {fmt}: rank {ranks[0]} (catalog: {target.rank})")
-
-
-def _resolve_catalog_paths(argv: list[str], root: Path) -> list[str]:
-    """Recorded commands name catalog files as ``algorithms/...`` (relative to the repository):
-    point those at the catalog actually in use, so a rebuild works from any folder."""
-    result = []
-    for arg in argv:
-        if (arg == "algorithms" or arg.startswith("algorithms/")) and not Path(arg).exists():
-            arg = str(root / arg[len("algorithms"):].lstrip("/")) if arg != "algorithms" else str(root)
-        result.append(arg)
-    return result
-
-
-def _upgrade_recorded_options(argv: list[str]) -> list[str]:
-    """Commands recorded by version 0.1 passed search method options as ``-o KEY=VALUE``;
-    ``-o`` now names the output everywhere and method options are ``-O KEY=VALUE``."""
-    if argv[:1] != ["search"]:
-        return argv
-    return ["-O" if a == "-o" and i + 1 < len(argv) and "=" in argv[i + 1] else a for i, a in enumerate(argv)]
-
-
-def _redirect_output(argv: list[str], out_dir: str) -> list[str]:
-    """Point the rerun's --out / -o at ``out_dir`` so the catalog itself is never overwritten."""
-    from pathlib import Path
-
-    result = list(argv)
-    for flag in ("--out", "-o"):
-        if flag in result:
-            i = result.index(flag)
-            old = Path(result[i + 1])
-            result[i + 1] = str(Path(out_dir) / old.name) if old.suffix == ".json" else out_dir
-            return result
-    return result + ["--out", out_dir]
-
-
-def _written_file(argv: list[str]) -> list[Path]:
-    for flag in ("--out", "-o"):
-        if flag in argv:
-            target = Path(argv[argv.index(flag) + 1])
-            return [target] if target.suffix == ".json" else sorted(target.glob("*.json"))
-    return []
 
 
 @catalog_group.command("compose")

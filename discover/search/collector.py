@@ -265,6 +265,7 @@ class Collector:
             "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options),
             "problem": self.problem.to_json(),
             "wall_time": round(time.monotonic() - self.start, 3),
+            "time_limit": self.result.time_limit,  # the budget: `catalog rebuild` checks a rerun against it
             "workers": self.workers,
         }
         if cand.info:

@@ -1,0 +1,242 @@
+"""Catalog records: recorded steps, compare --markdown/--json with methods, times and additions,
+rebuild against the recorded budget, and optimize-additions (issue 13, items 1, 5 and 6)."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from discover import Scheme, verify_exact
+from discover.catalog import catalog_dir, eliminated_additions, list_entries
+from discover.catalog_compare import compare_catalog, format_seconds, markdown_table
+from discover.catalog_steps import recorded_chain
+from discover.cli import main
+from discover.jsonio import load_scheme, save_scheme
+from discover.known import strassen, winograd
+from discover.optimize_additions import Move, apply_move, optimize_additions, sandwich_matrices
+from discover.published_additions import TABLE as PUBLISHED, published_additions
+from discover.best_known import TABLE as BEST_KNOWN
+from discover.slp import compile_scheme
+from discover.symmetry import direct_sum, sandwich
+
+SHIPPED = Path(__file__).resolve().parents[1] / "algorithms"
+
+
+def _with(scheme: Scheme, **provenance) -> Scheme:
+    return scheme.with_meta(provenance=provenance)
+
+
+@pytest.fixture
+def small_catalog(tmp_path) -> Path:
+    """2x2x2 found by a search on 2 workers of 4 cores; 2x2x3 composed (r12) and then searched down to 11."""
+    root = tmp_path / "cat"
+    root.mkdir()
+    save_scheme(_with(strassen(), method="flip", wall_time=1.25, time_limit=60.0, workers=2,
+                      environment={"cores": 4},
+                      command="strassen search 2x2x2 --rank 7 --method flip --seed 1 -o algorithms --time-limit 60"),
+                root / "2x2x2_r7_ZT.json")
+    naive12 = direct_sum(Scheme.naive("2x2x2"), Scheme.naive("2x2x1"), "p")
+    save_scheme(_with(naive12, method="compose", composed=True,
+                      command="strassen catalog compose 2x2x3 --dir algorithms --out algorithms"),
+                root / "2x2x3_r12_ZT-composed.json")
+    s11 = direct_sum(strassen(), Scheme.naive("2x2x1"), "p")
+    save_scheme(_with(s11, method="flip", wall_time=3.5, command=(
+        "strassen search 2x2x3 --method flip --seed 1 --out algorithms -q --rank 11 "
+        "--start algorithms/2x2x3_r12_ZT-composed.json --ring ZT -o field=zt --time-limit 45.0")),
+        root / "2x2x3_r11_ZT.json")
+    return root
+
+
+# ---------------------------------------------------------------------- recorded steps
+def test_the_chain_follows_the_recorded_starts_back_to_the_origin(small_catalog):
+    entries = list_entries(small_catalog)
+    last = next(e for e in entries if e.path.name == "2x2x3_r11_ZT.json")
+    chain = recorded_chain(last, entries, small_catalog)
+    assert [Path(s.entry.path).name for s in chain.steps] == ["2x2x3_r12_ZT-composed.json", "2x2x3_r11_ZT.json"]
+    assert chain.complete
+    assert chain.methods == "compose → flip"
+    assert (chain.wall_time, chain.budget, chain.workers, chain.cores) == (3.5, 45.0, None, None)
+    first = recorded_chain(next(e for e in entries if e.path.name == "2x2x2_r7_ZT.json"), entries, small_catalog)
+    assert (first.methods, first.wall_time, first.budget, first.workers, first.cores) == ("flip", 1.25, 60.0, 2, 4)
+
+
+def test_a_start_outside_the_catalog_leaves_the_chain_incomplete(small_catalog):
+    path = small_catalog / "2x2x3_r11_ZT.json"
+    doc = json.loads(path.read_text())
+    doc["provenance"]["command"] = doc["provenance"]["command"].replace(
+        "algorithms/2x2x3_r12_ZT-composed.json", "runs/elsewhere.json")
+    path.write_text(json.dumps(doc))
+    entries = list_entries(small_catalog)
+    chain = recorded_chain(next(e for e in entries if e.path == path), entries, small_catalog)
+    assert len(chain.steps) == 1 and not chain.complete
+
+
+def test_every_shipped_entry_has_a_chain_from_a_recorded_origin():
+    entries = list_entries(SHIPPED)
+    for entry in entries:
+        chain = recorded_chain(entry, entries, SHIPPED)
+        assert chain.complete, entry.path.name
+        assert all(step.argv for step in chain.steps), entry.path.name
+
+
+# ---------------------------------------------------------------------- compare
+def test_format_seconds():
+    assert [format_seconds(s) for s in (None, 0.87, 9.96, 42.4, 60, 185, 7260, 7200)] == \
+        ["–", "0.9 s", "10.0 s", "42 s", "1 min", "3 min 5 s", "2 h 1 min", "2 h"]
+
+
+def test_compare_markdown_on_a_small_catalog(runner, small_catalog):
+    result = runner.invoke(main, ["catalog", "compare", "--dir", str(small_catalog), "--markdown"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    a222, a223 = eliminated_additions(strassen()), eliminated_additions(load_scheme(small_catalog / "2x2x3_r11_ZT.json"))
+    assert lines[0] == ("| format | ours | ring | best known Q | best known Z | mod 2 | gap | additions | "
+                        "published additions | method | search time (budget) | workers | rank source |")
+    assert lines[1] == "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+    assert lines[2] == (f"| 2x2x2 | 7 | ZT | 7 | 7 | 7 | 0 | {a222} | 15 | flip | 1.2 s (1 min) | 2 of 4 | "
+                        "Strassen 1969 (optimal) |")
+    assert lines[3] == (f"| 2x2x3 | 11 | ZT | 11 | 11 | 11 | 0 | {a223} | 20 | compose → flip | 3.5 s (45 s) | – | "
+                        "Hopcroft–Kerr 1971 (optimal) |")
+    assert lines[4] == "| 2x2x4 | – | – | 14 | 14 | 14 | – | – | 31 (r14) | – | – | – | Hopcroft–Kerr 1971 |"
+    assert len([line for line in lines if line.startswith("| ")]) == 1 + 20
+    assert lines[-1] == "2/20 formats at the best known integer rank (2/20 within 2)."
+    assert any(line.startswith("Published additions: ") and "Winograd 1971" in line for line in lines)
+    assert result.stdout == markdown_table(compare_catalog(small_catalog))
+
+
+def test_compare_json_and_text_carry_the_same_columns(runner, small_catalog):
+    doc = json.loads(runner.invoke(main, ["catalog", "compare", "--dir", str(small_catalog), "--json"]).stdout)
+    row = next(r for r in doc["formats"] if r["format"] == "2x2x3")
+    assert row["file"] == "2x2x3_r11_ZT.json"
+    assert (row["method"], row["methods"], row["steps"], row["steps_complete"]) == ("flip", "compose → flip", 2, True)
+    assert (row["wall_time"], row["search_time"], row["budget"], row["workers"], row["cores"]) == (3.5, 3.5, 45.0, None, None)
+    assert (row["published_additions"], row["published_additions_rank"]) == (20, 11)
+    assert row["additions_eliminated"] == eliminated_additions(load_scheme(small_catalog / "2x2x3_r11_ZT.json"))
+    text = runner.invoke(main, ["catalog", "compare", "--dir", str(small_catalog)]).stdout.splitlines()
+    line = next(line for line in text if line.startswith("2x2x3"))
+    assert f" {row['additions_eliminated']} " in line and "3.5 s (45 s)" in line and "compose → flip" in line
+
+
+def test_compare_refuses_json_with_markdown(runner, small_catalog):
+    result = runner.invoke(main, ["catalog", "compare", "--dir", str(small_catalog), "--json", "--markdown"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --json and --markdown exclude each other"
+
+
+def test_published_additions_table_is_consistent():
+    assert [str(r.format) for r in PUBLISHED] == [str(r.format) for r in BEST_KNOWN]
+    for record in PUBLISHED:
+        known = next(b for b in BEST_KNOWN if b.format == record.format)
+        assert known.integer_rank <= record.rank <= record.format.naive_rank
+        assert 0 < record.additions and record.source
+    assert published_additions("3x3x3").additions == 56
+    assert published_additions("2x2x2").additions == 15
+    assert published_additions("6x6x6") is None
+
+
+# ---------------------------------------------------------------------- optimize-additions
+@pytest.mark.parametrize("side", "XYZ")
+def test_an_elementary_move_is_the_sandwich_it_names(side):
+    s = Scheme.from_arrays(*(np.asarray(f, dtype=np.int64) for f in strassen().factors), "2x2x2")
+    move = Move(side, 0, 1, -1)
+    moved = Scheme.from_arrays(*apply_move(*(np.asarray(f, dtype=np.int64) for f in s.factors), move), "2x2x2")
+    X, Y, Z = sandwich_matrices((2, 2, 2), [move])
+    assert moved.same_coefficients(sandwich(s, X, Y, Z))
+    assert verify_exact(moved).valid
+
+
+def test_optimize_additions_finds_winograds_count_from_strassen():
+    start = strassen()
+    assert eliminated_additions(start) > 15
+    result = optimize_additions(start, iterations=400, seed=0)
+    assert result.additions == 15 == eliminated_additions(result.scheme)
+    assert result.scheme.rank == 7 and result.scheme.max_abs_coefficient == 1
+    assert verify_exact(result.scheme).valid
+    compile_scheme(result.scheme, eliminate=True, check=True)
+
+
+def test_ctrl_c_keeps_the_best_form_found_so_far():
+    def interrupt(done, current, best):
+        raise KeyboardInterrupt
+
+    result = optimize_additions(strassen(), iterations=400, seed=0, on_progress=interrupt)
+    assert result.interrupted and result.iterations < 400
+    assert result.additions == eliminated_additions(result.scheme) <= eliminated_additions(strassen())
+    assert verify_exact(result.scheme).valid
+
+
+def test_optimize_additions_command_writes_a_proven_scheme(runner, tmp_path, monkeypatch):
+    args = ["optimize-additions", "strassen", "--iterations", "400", "-o", str(tmp_path), "-q"]
+    monkeypatch.setattr(sys, "argv", ["strassen", *args])  # what the provenance records
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "2x2x2_r7_ZT-additions.json"
+    scheme = load_scheme(path)
+    prov = scheme.meta["provenance"]
+    assert prov["method"] == "optimize-additions" and prov["additions"] == 15 == eliminated_additions(scheme)
+    assert "sympy" in scheme.meta["verification"]["method"] and verify_exact(scheme).valid
+    assert prov["command"].startswith("strassen optimize-additions strassen")
+
+
+def test_an_optimized_file_joins_the_chain_and_the_catalog_prefers_it(runner, small_catalog, monkeypatch):
+    monkeypatch.chdir(small_catalog.parent)
+    args = ["optimize-additions", "cat/2x2x2_r7_ZT.json", "--iterations", "400", "-o", "cat", "-q"]
+    monkeypatch.setattr(sys, "argv", ["strassen", *args])
+    assert runner.invoke(main, args).exit_code == 0
+    row = next(r for r in compare_catalog(small_catalog).rows if r.format == "2x2x2")
+    assert (row.file, row.additions_eliminated, row.methods) == ("2x2x2_r7_ZT-additions.json", 15, "flip → optimize-additions")
+    # the search's time, workers and cores: the rewrite is not timed
+    assert (row.search_time, row.budget, row.workers, row.cores, row.steps) == (1.25, 60.0, 2, 4, 2)
+
+
+def test_optimize_additions_exits_1_when_nothing_is_cheaper(runner, tmp_path):
+    result = runner.invoke(main, ["optimize-additions", "winograd", "--iterations", "50", "-o", str(tmp_path), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert (doc["additions_before"], doc["additions"], doc["improved"], doc["saved"]) == (15, 15, False, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_optimize_additions_refuses_a_mod2_scheme(runner, tmp_path):
+    path = tmp_path / "m.json"
+    save_scheme(strassen().with_meta(), path)
+    doc = json.loads(path.read_text())
+    doc["ring"] = "Z2"
+    path.write_text(json.dumps(doc))
+    result = runner.invoke(main, ["optimize-additions", str(path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")
+
+
+# ---------------------------------------------------------------------- rebuild
+def test_rebuild_reruns_the_chain_within_its_budget(runner, small_catalog, tmp_path, monkeypatch):
+    """compose (r11 from the catalog's 2x2x2) then the flip step: rank 11 again, within 45 s."""
+    monkeypatch.chdir(tmp_path)  # recorded paths say algorithms/: they must resolve to --dir
+    result = runner.invoke(main, ["catalog", "rebuild", "--format", "2x2x3", "--dir", str(small_catalog),
+                                  "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip()
+    assert line.startswith("rebuilt 2x2x3: reached rank 11 in ") and "(budget 45 s; catalog: rank 11, 2 steps)" in line
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["step-1", "step-2"]
+    for step in ("step-1", "step-2"):
+        assert all(verify_exact(load_scheme(p)).valid for p in (tmp_path / "out" / step).glob("*.json"))
+
+
+def test_rebuild_exits_1_when_the_budget_is_not_enough(runner, tmp_path, monkeypatch):
+    root = tmp_path / "cat"
+    root.mkdir()
+    shutil.copy(SHIPPED / "3x3x3_r23_ZT.json", root)
+    path = root / "3x3x3_r23_ZT.json"
+    doc = json.loads(path.read_text())
+    doc["provenance"]["command"] = ("strassen search 3x3x3 --rank 23 --method flip --seed 1 --ring ZT "
+                                    "-O field=zt -o algorithms -q --time-limit 0.5")
+    path.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["catalog", "rebuild", "--format", "3x3x3", "--dir", str(root),
+                                  "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("rebuild of 3x3x3: did not reach rank 23: step 1 of 1 got ")
+    assert "(budget 0.5 s; catalog: rank 23, 1 step)" in result.stdout
