@@ -29,7 +29,7 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
               help="numpy arrays (fused kernels + BLAS) or torch tensors (SchemeMatmul).")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1),
-              help="Interleaved plain/scheme pairs per figure (median kept).")
+              help="Interleaved plain/scheme pairs per figure (fastest run of each side kept).")
 @click.option("--margin", default=DEFAULT_MARGIN, show_default=True, type=click.FloatRange(min=1.0),
               help="Minimal measured speed-up for a scheme to be dispatched to.")
 @click.option("--merge/--replace", default=True, show_default=True,
