@@ -7,6 +7,7 @@ the dtype policy is that of the generated code and of the layers (README, "dtype
 """
 from __future__ import annotations
 
+import time
 import types
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .errors import NotExactError, SchemeError
 from .scheme import Scheme
-from .tunetable import choose, load_table
+from .tunetable import RELOAD_INTERVAL, choose, dispatch_plan, load_table
 from .verify import verify_exact
 
 _NUMPY_MODULES: dict[Any, types.ModuleType] = {}
@@ -96,16 +97,39 @@ def _dtype_name(A: Any, B: Any, is_torch: bool) -> str:
     return np.result_type(np.asarray(A), np.asarray(B)).name
 
 
+#: For ``scheme="auto"`` with the default table: per operand dtype, the smallest size the table
+#: dispatches to a scheme (inf: never), valid until ``_FAST_UNTIL[0]`` (a monotonic time). Lets the
+#: plain case return after a handful of attribute lookups.
+_FAST: dict[Any, float] = {}
+_FAST_UNTIL = [-1.0]
+
+
+def _remember_threshold(A: Any, B: Any, table: "dict[str, Any] | None") -> None:
+    dtype = getattr(A, "dtype", None)
+    if dtype is None or dtype is not getattr(B, "dtype", None):
+        return
+    now = time.monotonic()
+    if now >= _FAST_UNTIL[0]:
+        _FAST.clear()
+        _FAST_UNTIL[0] = now + RELOAD_INTERVAL
+    is_torch = type(A).__module__.startswith("torch")
+    _FAST[dtype] = dispatch_plan(table, "torch" if is_torch else "numpy", _dtype_name(A, B, is_torch))[0] \
+        if table else float("inf")
+
+
 def _auto(A: Any, B: Any, table: Any) -> "tuple[str, int] | None":
     """The tuned choice for this product (None: the plain product), see :mod:`discover.tune`.
 
     Kept cheap (a few microseconds): a 128×128 float32 product takes about 0.2 ms, and the plain
     path must stay within 2 % of calling it directly.
     """
-    if not isinstance(table, dict):
-        table = load_table(table)
+    if table is None:
+        table = load_table(None)
+        _remember_threshold(A, B, table)
         if table is None:
             return None
+    elif not isinstance(table, dict):
+        table = load_table(table)
     shape_a, shape_b = getattr(A, "shape", None), getattr(B, "shape", None)
     if shape_a is None or shape_b is None:
         A, B = np.asarray(A), np.asarray(B)
@@ -148,6 +172,15 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     >>> bool((discover.matmul(A, B, "strassen", levels=2) == A @ B).all())
     True
     """
+    if table is None and scheme == "auto" and _FAST:
+        # The fast plain path (see _FAST): same dtype, below the table's smallest dispatched size.
+        dtype = getattr(A, "dtype", None)
+        if dtype is not None and dtype is getattr(B, "dtype", None) and time.monotonic() < _FAST_UNTIL[0]:
+            threshold = _FAST.get(dtype)
+            if threshold is not None:
+                sa, sb = A.shape, B.shape
+                if len(sa) >= 2 and len(sb) >= 2 and min(sa[-2], sa[-1], sb[-1]) < threshold:
+                    return A @ B
     if backend not in BACKENDS:
         raise SchemeError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if scheme == "auto" and isinstance(scheme, str):

@@ -161,3 +161,22 @@ def test_dispatch_needs_a_crossover_not_an_isolated_gain():
     assert dispatch_plan(table, "numpy", "float32") == (float("inf"), [])
     table["margin"] = 1.15  # 1.1 is then not enough anywhere
     assert choose(dict(table), "torch", "float32", (8192, 8192, 8192)) is None
+
+
+def test_auto_with_the_default_table_takes_the_fast_plain_path_below_the_threshold(tmp_path, monkeypatch):
+    import discover.blockmm as blockmm
+
+    path = save_table(_table(1.5), tmp_path / "t.json")  # dispatches from size 16 on
+    monkeypatch.setenv("STRASSEN_TUNE", str(path))
+    monkeypatch.setattr(blockmm, "_FAST_UNTIL", [-1.0])
+    monkeypatch.setattr(blockmm, "_FAST", {})
+    monkeypatch.setattr("discover.tunetable._DEFAULT", [-1e9, ""])
+    rng = np.random.default_rng(3)
+    small, big = _ints(rng, (8, 8), "float64"), _ints(rng, (40, 40), "float64")
+    np.testing.assert_array_equal(matmul(small, small, "auto"), small @ small)
+    assert blockmm._FAST == {small.dtype: 16.0}  # remembered: the next small product skips the table
+    calls = []
+    monkeypatch.setattr(blockmm, "_auto", lambda *a: calls.append(a) or None)
+    np.testing.assert_array_equal(matmul(small, small, "auto"), small @ small)
+    assert calls == []
+    monkeypatch.undo()
