@@ -84,6 +84,9 @@ class Target:
             t = 2.0 * math.pi * x
             return torch.sin(t) / (2.0 * math.pi), torch.cos(t)
         levels = (1.0,) if ternary else self.levels
+        if levels == (1.0,):  # x³ − x, the common case, in three operations
+            x2 = x * x
+            return x * (x2 - 1.0), 3.0 * x2 - 1.0
         scale = math.prod(v * v for v in levels)
         factors = [x * x - v * v for v in levels]
         prod = torch.ones_like(x)
