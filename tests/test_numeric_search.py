@@ -212,6 +212,19 @@ def test_ring_q_snap_and_refit_finds_a_scheme_with_halves():
     assert _needs_rationals(s)
 
 
+@pytest.mark.slow
+def test_ring_q_warm_start_finds_a_2x3x3_scheme_with_halves():
+    # From the catalog's ternary 2x3x3 r15 plus noise: exact fit, gauge, snap-and-refit
+    # (about 80 s on the 2-core machine under load).
+    from discover.sources import load_source
+
+    problem = Problem("2x3x3", 15, ring="Q", start=load_source("catalog:2x3x3"))
+    result = driver.search(problem, "lm", {"batch": 8, "perturb": 0.3}, seed=0, restarts=8, workers=1)
+    assert len(result.found) == 1
+    s = result.found[0]
+    assert verify(s).valid and s.ring == "Q" and _needs_rationals(s)
+
+
 def test_snap_proposes_only_exact_candidates():
     m = get_method("lm")
     opts = m.options_type(batch=8, snap_budget=6)
