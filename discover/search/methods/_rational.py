@@ -22,7 +22,6 @@ The ``lm`` method over ``--ring Q`` runs this pipeline for every restart:
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Optional
