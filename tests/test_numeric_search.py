@@ -1,6 +1,9 @@
 """The numerical methods' batching, stall test, symmetric mode, device option and warm starts."""
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
@@ -118,6 +121,9 @@ def test_symmetric_mode_finds_a_cyclic_symmetric_3x3x3_rank_23():
     (["-O", "solver=qr"], "choose auto, cg or cholesky"),
     (["-O", "dtype=float16"], "choose float32 or float64"),
     (["-O", "device=tpu"], "choose auto, cpu or cuda"),
+    (["-O", "q_rounding=round"], "choose snap or anneal"),
+    (["-O", "values=1/2,0"], "expected positive numbers"),
+    (["-O", "values=x"], "expected positive numbers"),
 ])
 def test_bad_numeric_options_are_one_line_errors(options, message):
     r = CliRunner().invoke(main, ["search", "2x2x2", "--rank", "7", "-m", "lm", "--restarts", "1", *options])
@@ -172,20 +178,64 @@ def test_bench_gpu_row_says_no_gpu():
     assert "no GPU" in format_table([cell])[-1]
 
 
-def test_ring_q_snap_and_refit_proposes_only_exact_candidates():
-    # Progressive rounding over the halves: whatever a task proposes reconstructs T exactly,
-    # and the refit rounds (backtracks) are counted.
+def _coefficients(scheme) -> set:
+    return {Fraction(x) for X in scheme.factors for x in np.asarray(X).ravel()}
+
+
+def _needs_rationals(scheme) -> bool:
+    """True when some term stays fractional however it is rescaled (a·u, b·v, w/(a·b)).
+
+    Each u_k and v_k is scaled to a primitive integer vector; the term is integral up to
+    scaling exactly when w_k then is integral.
+    """
+    U, V, W = scheme.factors
+    for u, v, w in zip(U, V, W):
+        scale = Fraction(1)
+        for x in (u, v):
+            vals = [Fraction(e) for e in np.asarray(x).ravel() if e != 0]
+            den = math.lcm(*(f.denominator for f in vals))
+            g = math.gcd(*(int(f * den) for f in vals))
+            scale *= Fraction(g, den)  # x = scale_x · (primitive integer vector)
+        if any((Fraction(e) * scale).denominator != 1 for e in np.asarray(w).ravel()):
+            return True
+    return False
+
+
+def test_ring_q_snap_and_refit_finds_a_scheme_with_halves():
+    # Exact real fit, gauge, snap-and-refit with backtracking: a verified scheme over Q whose
+    # halves no rescaling of its terms removes.
+    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 16}, seed=0, restarts=32, workers=1)
+    assert len(result.found) == 1
+    s = result.found[0]
+    assert verify(s).valid and s.ring == "Q"
+    assert {Fraction(1, 2), Fraction(-1, 2)} & _coefficients(s)
+    assert _needs_rationals(s)
+
+
+@pytest.mark.slow
+def test_ring_q_warm_start_finds_a_2x3x3_scheme_with_halves():
+    # From the catalog's ternary 2x3x3 r15 plus noise: exact fit, gauge, snap-and-refit
+    # (about 80 s on the 2-core machine under load).
+    from discover.sources import load_source
+
+    problem = Problem("2x3x3", 15, ring="Q", start=load_source("catalog:2x3x3"))
+    result = driver.search(problem, "lm", {"batch": 8, "perturb": 0.3}, seed=0, restarts=8, workers=1)
+    assert len(result.found) == 1
+    s = result.found[0]
+    assert verify(s).valid and s.ring == "Q" and _needs_rationals(s)
+
+
+def test_snap_proposes_only_exact_candidates():
     m = get_method("lm")
-    problem = Problem("2x2x2", 7, ring="Q")
-    opts = m.options_type(batch=8, iters=300, fix_chunk=0.2, refit_iters=10)
-    res = m.run_task(SearchTask("lm", problem, opts, driver.task_seed(0, 0), 0), lambda: False)
-    assert res.restarts == 8 and res.stats["refits"] > 0
+    opts = m.options_type(batch=8, snap_budget=6)
+    res = m.run_task(SearchTask("lm", Problem("2x2x2", 7, ring="Q"), opts, driver.task_seed(0, 1), 1), lambda: False)
+    assert res.restarts == 8 and res.stats["snap_rounds"] > 0
     for c in res.candidates:
         assert (integer_reconstruction(c.U, c.V, c.W) == matmul_tensor("2x2x2")).all()
 
 
 def test_ring_q_with_the_ternary_penalty_finds_a_scheme():
-    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "fix_chunk": 0, "q_penalty": "ternary"},
+    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "q_rounding": "anneal", "q_penalty": "ternary"},
                            seed=0, restarts=16, workers=1)
     assert len(result.found) == 1 and verify(result.found[0]).valid
 

@@ -84,6 +84,9 @@ class Target:
             t = 2.0 * math.pi * x
             return torch.sin(t) / (2.0 * math.pi), torch.cos(t)
         levels = (1.0,) if ternary else self.levels
+        if levels == (1.0,):  # x³ − x, the common case, in three operations
+            x2 = x * x
+            return x * (x2 - 1.0), 3.0 * x2 - 1.0
         scale = math.prod(v * v for v in levels)
         factors = [x * x - v * v for v in levels]
         prod = torch.ones_like(x)
@@ -126,7 +129,8 @@ def residual_norms(target: Target, U: torch.Tensor, V: torch.Tensor, W: torch.Te
 def _exact_values(arr: np.ndarray, step: float) -> np.ndarray:
     if step == 1.0:
         return np.vectorize(int, otypes=[object])(np.rint(arr))
-    return np.vectorize(lambda v: Fraction(int(round(v * 2)), 2), otypes=[object])(arr)
+    # the snap grids hold small rationals (halves by default): recover them from their floats
+    return np.vectorize(lambda v: Fraction(float(v)).limit_denominator(1024), otypes=[object])(arr)
 
 
 def _lead_sign(x: np.ndarray) -> np.ndarray:
@@ -250,7 +254,7 @@ def stopper(task: SearchTask, should_stop: Callable[[], bool]) -> Callable[[], b
 
 
 #: Integer options where 0 means "chosen from the problem size".
-ZERO_MEANS_AUTO = frozenset({"slots"})
+ZERO_MEANS_AUTO = frozenset({"slots", "snap_budget"})
 
 
 def check_numeric_options(name: str, options: object) -> None:

@@ -18,10 +18,9 @@ of the task, so every tensor operation works on a full batch.
   the parameters, the objective and the exact check stay in float64.
 * Every ``check_every`` steps the whole batch is rounded and checked exactly (one vectorised
   reconstruction); hits become candidates.
-* Over ``--ring Q`` (halves) the anneal is replaced by *snap-and-refit*: after the fit, each
-  round fixes the free entries nearest the half-integer grid (a share ``fix_chunk``) and
-  refits the rest under a light periodic penalty; a refit that fails backtracks (the last
-  chunk is released and the chunk halved).
+* Over ``--ring Q`` the anneal is replaced by the rational pipeline of
+  :mod:`~discover.search.methods._rational`: an exact real fit, the scaling gauge of every
+  term, then snap-and-refit with backtracking onto the coefficient set ``values``.
 * ``symmetric=S,T`` (square formats) optimises cyclic-symmetric schemes (S symmetric terms,
   T cyclic triples; see :mod:`discover.search.methods._params`).
 * ``problem.start`` (``--start``) warm-starts every restart from the known scheme plus noise of
@@ -38,6 +37,8 @@ import torch
 
 from ..contract import Problem, SearchError, SearchTask, TaskResult
 from . import _numeric as nm
+from . import _rational
+from ._lmsolve import gauss_newton as _gauss_newton, gradient as _gradient, pcg as _pcg
 from ._params import ParamMap, cyclic_map, free_map, parse_symmetric
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -56,7 +57,7 @@ class LMOptions:
         the same amount of work per step for every format), the solver and the device (and
         at most 4 with the dense solver when the driver wants one scheme only).
     iters : int
-        LM steps per restart at most (four times as many with ring Q's snap-and-refit).
+        LM steps per restart at most.
     fit_iters, fit_tol : int, float
         A member anneals once ||T − Σ U⊗V⊗W||² < ``fit_tol`` or after ``fit_iters`` steps.
     abandon, abandon_early : float
@@ -82,12 +83,21 @@ class LMOptions:
         cyclic triples (S + 3T = rank); empty: no symmetry.
     perturb : float
         Standard deviation of the noise added to a ``--start`` scheme for each restart.
-    fix_chunk : float
-        Snap-and-refit (ring Q): share of the free entries fixed per round (halved on backtrack).
-    refit_iters, refit_tol : int, float
-        Snap-and-refit: LM steps per refit, and the fit a refit must reach to count.
+    q_rounding : str
+        Ring Q: ``snap`` (exact real fit, gauge, snap-and-refit with backtracking; see
+        :mod:`~discover.search.methods._rational`) or ``anneal`` (the penalty ``q_penalty``).
+    values : str
+        Ring Q, ``snap``: the positive coefficients allowed (0 and signs implied), e.g.
+        ``1/2,2``, strictly; empty: the grid 1/2, 1, 2 and the integers up to ``--bound``, and a
+        dead end of the snapping that is exact with denominators 4 is accepted too.
+    snap_tries, snap_budget : int
+        Snap-and-refit: units (factor vectors) refitted together per round (the one that
+        leaves the rest nearest the grid is kept), and refit rounds per restart before it is
+        given up (0: rank + 5; a restart that snaps at all usually does so without backtracking).
+    exact_tol, refit_iters : float, int
+        Snap-and-refit: the fit counted as an exact real solution, and LM steps per refit.
     q_penalty : str
-        Ring Q: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2), ``levels`` (the
+        Ring Q, ``anneal``: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2), ``levels`` (the
         polynomial y·Π(y² − v²) over the grid up to ``--bound``) or ``ternary`` (y³ − y: finds
         ternary schemes, which are in Q too).
     solver : str
@@ -116,8 +126,11 @@ class LMOptions:
     device: str = "auto"
     symmetric: str = ""
     perturb: float = 0.3
-    fix_chunk: float = 0.1
-    refit_tol: float = 1e-6
+    q_rounding: str = "snap"
+    values: str = ""
+    snap_tries: int = 8
+    snap_budget: int = 0
+    exact_tol: float = 1e-22
     refit_iters: int = 20
     q_penalty: str = "halves"
     solver: str = "auto"
@@ -139,113 +152,6 @@ def auto_slots(params: int, device: torch.device, solver: str = "cholesky") -> i
     return int(min(256 * scale, max(2, round(3e7 * scale / (params ** 3 / 3)))))
 
 
-def _gauss_newton(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """JᵀJ of the reconstruction (B, P, P) with P = r(a+b+c), from Gram matrices."""
-    B, r, a = U.shape
-    b, c = V.shape[2], W.shape[2]
-    P = r * (a + b + c)
-    Gu, Gv, Gw = (X @ X.transpose(1, 2) for X in (U, V, W))
-    H = torch.zeros(B, P, P, dtype=U.dtype, device=U.device)
-    o1, o2 = r * a, r * (a + b)
-
-    def diag_block(G: torch.Tensor, off: int, d: int) -> None:
-        # kron(G, I_d) written into the diagonal block through a strided view
-        blk = H[:, off:off + r * d, off:off + r * d].view(B, r, d, r, d)
-        blk.diagonal(dim1=2, dim2=4).copy_(G[:, :, :, None].expand(B, r, r, d))
-
-    diag_block(Gv * Gw, 0, a)
-    diag_block(Gu * Gw, o1, b)
-    diag_block(Gu * Gv, o2, c)
-    uv = torch.einsum("bkl,blx,bky->bkxly", Gw, U, V).reshape(B, r * a, r * b)
-    uw = torch.einsum("bkl,blx,bkz->bkxlz", Gv, U, W).reshape(B, r * a, r * c)
-    vw = torch.einsum("bkl,bly,bkz->bkylz", Gu, V, W).reshape(B, r * b, r * c)
-    H[:, :o1, o1:o2] = uv
-    H[:, o1:o2, :o1] = uv.transpose(1, 2)
-    H[:, :o1, o2:] = uw
-    H[:, o2:, :o1] = uw.transpose(1, 2)
-    H[:, o1:o2, o2:] = vw
-    H[:, o2:, o1:o2] = vw.transpose(1, 2)
-    return H
-
-
-def _gradient(R: torch.Tensor, U: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """JᵀR flattened like the parameters (U, V, W): three Khatri–Rao products, one bmm each."""
-    B, r, a = U.shape
-    b, c = V.shape[2], W.shape[2]
-
-    def kr(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        return (X[:, :, :, None] * Y[:, :, None, :]).reshape(B, r, -1)
-
-    gu = kr(V, W) @ R.reshape(B, a, b * c).transpose(1, 2)
-    gv = kr(U, W) @ R.transpose(1, 2).reshape(B, b, a * c).transpose(1, 2)
-    gw = kr(U, V) @ R.reshape(B, a * b, c)
-    return torch.cat([g.flatten(1) for g in (gu, gv, gw)], dim=1)
-
-
-def _pcg(U: torch.Tensor, V: torch.Tensor, W: torch.Tensor, diag: torch.Tensor, g: torch.Tensor,
-         free: Optional[torch.Tensor], iters: int, tol: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Solve (JᵀJ + diag)·δ = −g for every member by preconditioned conjugate gradients.
-
-    JᵀJ is applied matrix-free from the r×r Gram matrices: the U block of JᵀJ·d is
-    (Gv∘Gw)·dU + ((V dVᵀ)∘Gw + Gv∘(W dWᵀ))·U, and cyclically for V and W. The three factors are
-    stacked (zero-padded to a common width) so one product serves all three. The preconditioner
-    is the block diagonal: for each column x of U the r×r matrix Gv∘Gw + diag(d_x) (one ALS solve
-    per factor), factored once per step. ``free`` (B, P) masks entries held fixed. Returns δ and
-    a mask of members whose solve stayed finite.
-    """
-    B, r, _ = U.shape
-    sizes = (U.shape[2], V.shape[2], W.shape[2])
-    d = max(sizes)
-
-    def stack(flat: torch.Tensor, pad: float = 0.0) -> torch.Tensor:
-        out = flat.new_full((3, B, r, d), pad)
-        for i, part in enumerate(torch.split(flat, tuple(r * k for k in sizes), dim=1)):
-            out[i, :, :, :sizes[i]] = part.reshape(B, r, sizes[i])
-        return out
-
-    def unstack(X: torch.Tensor) -> torch.Tensor:
-        return torch.cat([X[i, :, :, :k].reshape(B, -1) for i, k in enumerate(sizes)], dim=1)
-
-    S = stack(torch.cat([X.reshape(B, -1) for X in (U, V, W)], dim=1))
-    G = S @ S.transpose(-1, -2)  # (3, B, r, r): Gu, Gv, Gw
-    G1, G2 = G.roll(-1, 0), G.roll(-2, 0)
-    P = G1 * G2
-    Dg = stack(diag, 1.0)
-    mask = stack(free if free is not None else torch.ones_like(g))
-    L, _ = torch.linalg.cholesky_ex(P.unsqueeze(2) + torch.diag_embed(Dg.transpose(-1, -2)))
-
-    def precond(R: torch.Tensor) -> torch.Tensor:
-        return torch.cholesky_solve(R.transpose(-1, -2).unsqueeze(-1), L).squeeze(-1).transpose(-1, -2) * mask
-
-    def matvec(Z: torch.Tensor) -> torch.Tensor:
-        M = S @ Z.transpose(-1, -2)
-        return (P @ Z + (M.roll(-1, 0) * G2 + G1 * M.roll(-2, 0)) @ S + Dg * Z) * mask
-
-    def dot(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        return (X * Y).sum(dim=(0, 2, 3))
-
-    res = -stack(g) * mask
-    x = torch.zeros_like(res)
-    z = precond(res)
-    p = z
-    rz = dot(res, z)
-    g2 = dot(res, res).clamp(min=1e-300)
-    for _ in range(iters):
-        Hp = matvec(p)
-        pHp = dot(p, Hp)
-        step = torch.where(pHp > 0, rz / pHp.clamp(min=1e-300), 0.0)[None, :, None, None]
-        x = x + step * p
-        res = res - step * Hp
-        if bool((dot(res, res) <= tol * tol * g2).all()):
-            break
-        z = precond(res)
-        rz_new = dot(res, z)
-        p = z + torch.where(rz > 0, rz_new / rz.clamp(min=1e-300), 0.0)[None, :, None, None] * p
-        rz = rz_new
-    delta = unstack(x)
-    return delta, torch.isfinite(delta).all(1)
-
-
 class LMMethod:
     """Batched Levenberg–Marquardt with annealed rounding (see module docstring)."""
 
@@ -259,6 +165,15 @@ class LMMethod:
             raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves, levels or ternary")
         if options.solver not in ("auto", "cg", "cholesky"):
             raise SearchError(f"lm: solver={options.solver!r}: choose auto, cg or cholesky")
+        if options.q_rounding not in ("snap", "anneal"):
+            raise SearchError(f"lm: q_rounding={options.q_rounding!r}: choose snap or anneal")
+        if options.values:
+            try:
+                _rational.parse_values(options.values)
+            except (ValueError, ZeroDivisionError) as e:
+                raise SearchError(f"lm: values={options.values!r}: expected positive numbers like 1/2,1,2 ({e})") from None
+        if problem.ring == "Q" and options.q_rounding == "snap" and options.symmetric:
+            raise SearchError("lm: symmetric= over ring Q needs q_rounding=anneal")
         if options.solver == "cg" and options.symmetric:
             raise SearchError("lm: solver=cg does not support symmetric= (use solver=cholesky)")
         if options.dtype not in DTYPES:
@@ -312,11 +227,10 @@ class _Run:
         self.steps = 0
         self.started = 0
         self.abandoned = 0
-        self.refits = 0
         self.trace: Optional[list] = None
         self.ternary_penalty = opt.q_penalty == "ternary"
         self.periodic = opt.q_penalty == "halves"
-        self.refitting = self.target.ring == "Q" and opt.fix_chunk > 0
+        self.refitting = self.target.ring == "Q" and opt.q_rounding == "snap"
 
     # -- members ---------------------------------------------------------------------------
     def _new(self, k: int) -> dict[str, torch.Tensor]:
@@ -330,11 +244,7 @@ class _Run:
         self.started += k
         f64 = dict(dtype=torch.float64, device=dev)
         return {"y": y, "ids": ids, "mu": torch.full((k,), 1e-2, **f64), "clock": torch.full((k,), -1.0, **f64),
-                "age": torch.zeros(k, dtype=torch.long, device=dev),
-                "fixed": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
-                "last": torch.zeros(k, self.pmap.size, dtype=torch.bool, device=dev),
-                "since": torch.zeros(k, dtype=torch.long, device=dev),
-                "chunk": torch.full((k,), self.opt.fix_chunk, **f64)}
+                "age": torch.zeros(k, dtype=torch.long, device=dev)}
 
     def unpack(self, y: torch.Tensor) -> list[torch.Tensor]:
         x = self.pmap.expand(y)
@@ -351,26 +261,17 @@ class _Run:
         opt, tg = self.opt, self.target
         y, mu, clock = s["y"], s["mu"], s["clock"]
         alpha = torch.full_like(mu, opt.alpha)
-        if self.refitting:
-            # a light pull toward the grid while the free entries refit, and no norm penalty:
-            # the refit must reach an exact zero of the fit, which α would bias away from
-            lam = torch.where(clock >= 0, opt.penalty_start, 0.0)
-            alpha = torch.where(clock >= 0, 0.0, alpha)
-        else:
-            lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
+        lam = torch.where(clock >= 0, (opt.penalty_start * opt.penalty_growth ** clock).clamp(max=opt.penalty_max), 0.0)
         fit, R, (U, V, W) = self.fit_of(y)
         phi, dphi = tg.penalty(y, self.ternary_penalty, self.periodic)
         alpha_ = alpha[:, None]
         f0 = 0.5 * (fit + lam * phi.pow(2).sum(1) + alpha * y.pow(2).sum(1))
         lam_ = lam[:, None]
         diag = lam_ * dphi * dphi + alpha_ + mu[:, None]
-        fixed = s["fixed"]
-        has_fixed = bool(fixed.any())
         if self.solver == "cg":
             g = _gradient(R, U, V, W) + lam_ * phi * dphi + alpha_ * y
             w = self.work
-            free = (~fixed).to(w) if has_fixed else None
-            delta, ok = _pcg(U.to(w), V.to(w), W.to(w), diag.to(w), g.to(w), free, opt.cg_iters, opt.cg_tol)
+            delta, ok = _pcg(U.to(w), V.to(w), W.to(w), diag.to(w), g.to(w), None, opt.cg_iters, opt.cg_tol)
             delta = delta.double()
         else:
             w = self.work
@@ -378,11 +279,6 @@ class _Run:
             H = self.pmap.reduce_matrix(_gauss_newton(Uw, Vw, Ww))
             g = self.pmap.reduce_vector(_gradient(R.to(w), Uw, Vw, Ww).double())
             g = g + lam_ * phi * dphi + alpha_ * y
-            if has_fixed:  # fixed entries: unit rows and columns, zero gradient → no move
-                keep = (~fixed).to(w)
-                H = H * keep[:, :, None] * keep[:, None, :]
-                diag = torch.where(fixed, 1.0, diag)
-                g = torch.where(fixed, 0.0, g)
             H.diagonal(dim1=1, dim2=2).add_(diag.to(w))
             L, info = torch.linalg.cholesky_ex(H)
             ok = info == 0
@@ -426,46 +322,57 @@ class _Run:
             self.candidates.extend(found)
         return hit
 
-    def snap_and_refit(self, s: dict[str, torch.Tensor], fit: torch.Tensor) -> torch.Tensor:
-        """Ring Q: progressive rounding with refits and backtracking; returns the members given up.
+    # -- ring Q: exact fit, gauge, snap-and-refit ------------------------------------------
+    def q_values(self) -> tuple[float, ...]:
+        """The positive coefficients of the snap grid: ``values``, or 1/2, 1, 2 and the integers to ``--bound``."""
+        if self.opt.values:
+            return _rational.parse_values(self.opt.values)
+        return tuple(sorted({0.5, 1.0, 2.0} | {float(v) for v in range(1, self.target.bound + 1)}))
 
-        Once a member's fit phase is over, every ``refit_iters`` steps it either fixes the next
-        chunk of free entries (those nearest the grid, snapped onto it) when its refit succeeded
-        (fit below ``fit_tol``), or, when it failed, backtracks: the last chunk is released and
-        the chunk size is halved. A member whose chunk falls below one entry is given up.
-        """
-        opt, tg = self.opt, self.target
-        y, fixed = s["y"], s["fixed"]
-        rounding = s["clock"] >= 0
-        s["since"] = torch.where(rounding, s["since"] + opt.check_every, s["since"])
-        due = rounding & (s["since"] >= opt.refit_iters)
-        if not bool(due.any()):
-            return torch.zeros_like(due)
-        good = fit < opt.refit_tol
-        fail = due & ~good & s["last"].any(1)
-        # backtrack: release the last chunk, halve the chunk size
-        fixed = torch.where(fail[:, None] & s["last"], False, fixed)
-        s["chunk"] = torch.where(fail, s["chunk"] * 0.5, s["chunk"])
-        advance = due & (good | ~s["last"].any(1))
-        free_count = (~fixed).sum(1)
-        k = torch.ceil(s["chunk"] * free_count.double()).long().clamp(min=1)
-        snapped = tg.snap(y)
-        dist = torch.where(fixed, math.inf, (y - snapped).abs())
-        order = dist.argsort(dim=1)
-        rank_of = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=y.device).expand_as(order))
-        newly = advance[:, None] & (rank_of < k[:, None]) & ~fixed
-        s["y"] = torch.where(newly, snapped, y)
-        s["fixed"] = fixed | newly
-        s["last"] = torch.where(due[:, None], newly, s["last"])
-        s["since"] = torch.where(due, 0, s["since"])
-        s["mu"] = torch.where(due, 1e-2, s["mu"])
-        self.refits += int(fail.sum())
-        return due & (s["chunk"] * free_count.double() < 0.5)
+    def run_rational(self, start: float) -> TaskResult:
+        """Ring Q: batches of restarts fitted to exact real solutions, then each one snapped."""
+        opt, task, tg = self.opt, self.task, self.target
+        r, sizes = tg.rank, tg.sizes
+        grid = _rational.Grid.of(self.q_values(), self.device)
+        rounds = backtracks = 0
+        while self.started < opt.batch and not self.stop() and not (task.first_hit and self.candidates):
+            s = self._new(min(opt.slots or 8, opt.batch - self.started))
+            y, exact, steps = _rational.fit_exact(  # an exact real fit takes longer than a fit to fit_tol
+                s["y"], tg.T, r, alpha=opt.alpha, steps=2 * opt.iters, tol=opt.exact_tol, abandon_early=opt.abandon_early,
+                abandon=opt.abandon, fit_iters=opt.fit_iters, stop=self.stop, chunk=opt.check_every)
+            self.steps += steps
+            self.abandoned += int((~exact).sum())
+            self.best = min(self.best, float(_rational.fit_of(grid.snap(y), tg.T, r)[0].min()))
+            for i in torch.nonzero(exact).flatten().tolist():
+                if self.stop() or (task.first_hit and self.candidates):
+                    break
+                stats = _rational.SnapStats()
+                out = _rational.snap_member(y[i:i + 1], grid, tg.T, r, tries=opt.snap_tries,
+                                            budget=opt.snap_budget or r + 5,
+                                            refit_iters=opt.refit_iters, tol=opt.exact_tol, stop=self.stop, stats=stats,
+                                            quarters=not opt.values)
+                rounds += stats.rounds
+                backtracks += stats.backtracks
+                self.best = min(self.best, stats.best_residual)
+                if out is None:
+                    continue
+                F = _rational.exact_factors(out, r, sizes)
+                found = nm.make_candidates(tg, *F, [0], info={"snap_rounds": stats.rounds, "backtracks": stats.backtracks})
+                found[0].sub_index = int(s["ids"][i])
+                self.candidates.extend(found)
+        self.candidates.sort(key=lambda cand: cand.sub_index)
+        return TaskResult(task.task_index, restarts=self.started, candidates=self.candidates, best_residual=self.best,
+                          seconds=time.monotonic() - start,
+                          stats={"steps": self.steps, "slots": self.slots, "abandoned": self.abandoned,
+                                 "snap_rounds": rounds, "backtracks": backtracks, "device": self.device.type,
+                                 "dtype": "float64"})
 
     # -- the task loop ----------------------------------------------------------------------
     def run(self) -> TaskResult:
         opt, task = self.opt, self.task
         start = time.monotonic()
+        if self.refitting:
+            return self.run_rational(start)
         s = self._new(self.slots)
         while len(s["y"]):
             if self.stop() or (task.first_hit and self.candidates):
@@ -482,10 +389,7 @@ class _Run:
             half = opt.fit_iters // 2
             stalled = ((clock >= 0) & (clock < opt.check_every) & (fit > opt.abandon) & (opt.abandon > 0)) \
                 | ((age >= half) & (age < half + opt.check_every) & (fit > opt.abandon_early) & (opt.abandon_early > 0))
-            if self.refitting:  # rounding by refits takes longer than an anneal: four times the steps
-                done = self.snap_and_refit(s, fit) | (s["age"] >= 4 * opt.iters)
-            else:
-                done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
+            done = (s["clock"] > self.anneal_len) | (s["age"] >= opt.iters)
             self.abandoned += int((stalled & ~hit).sum())
             keep = ~(hit | stalled | done)
             if bool(keep.all()):
@@ -501,7 +405,7 @@ class _Run:
         return TaskResult(task.task_index, restarts=self.started, candidates=self.candidates, best_residual=self.best,
                           seconds=time.monotonic() - start,
                           stats={"steps": self.steps, "slots": self.slots, "abandoned": self.abandoned,
-                                 "refits": self.refits, "device": self.device.type, "dtype": opt.dtype})
+                                 "device": self.device.type, "dtype": opt.dtype})
 
 
 METHOD = LMMethod()
