@@ -99,8 +99,10 @@ def export(scheme: "Scheme | str", target: str, path: "str | os.PathLike[str] | 
 
 
 def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1,
-           backend: str = "auto", table: Any = None) -> Any:
+           backend: str = "auto", table: Any = None, basis: str = "standard") -> Any:
     """``A @ B`` by a verified scheme, or ``scheme="auto"``: as tuned; see :func:`discover.blockmm.matmul`.
+
+    ``basis="alt"`` runs the scheme in its alternative basis (float arrays, fused backend).
 
     Examples
     --------
@@ -111,4 +113,4 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     """
     from .blockmm import matmul as _matmul
 
-    return _matmul(A, B, scheme, levels, cutoff, backend, table)
+    return _matmul(A, B, scheme, levels, cutoff, backend, table, basis)
