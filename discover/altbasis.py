@@ -228,21 +228,42 @@ def _float(X: np.ndarray) -> np.ndarray:
     return np.array([[float(v) for v in row] for row in np.asarray(X, dtype=object).tolist()], dtype=np.float64)
 
 
+def _independent(Ff: np.ndarray, order: Any, d: int) -> list[int]:
+    """The first ``d`` rows of ``Ff`` in ``order`` that are independent of those before (Gram–Schmidt)."""
+    chosen: list[int] = []
+    basis: list[np.ndarray] = []
+    for k in order:
+        v = Ff[int(k)].copy()
+        for q in basis:
+            v -= (q @ v) * q
+        norm = float(np.linalg.norm(v))
+        if norm > 1e-8 * max(1.0, float(np.linalg.norm(Ff[int(k)]))):
+            basis.append(v / norm)
+            chosen.append(int(k))
+            if len(chosen) == d:
+                break
+    return chosen
+
+
 def _subsets(r: int, d: int, budget: int, rng: np.random.Generator, Ff: np.ndarray) -> list[tuple[int, ...]]:
     """Candidate product subsets: all of them when few, else random independent sets."""
     if math.comb(r, d) <= budget:
         return list(itertools.combinations(range(r), d))
     seen: set[tuple[int, ...]] = set()
     for _ in range(budget):
-        chosen: list[int] = []
-        for k in rng.permutation(r):
-            if np.linalg.matrix_rank(Ff[chosen + [int(k)]]) == len(chosen) + 1:
-                chosen.append(int(k))
-                if len(chosen) == d:
-                    break
+        chosen = _independent(Ff, rng.permutation(r), d)
         if len(chosen) == d:
             seen.add(tuple(sorted(chosen)))
     return sorted(seen)
+
+
+def _subset_score(Ff: np.ndarray, S: tuple[int, ...], integer: bool) -> Optional[tuple[int, int]]:
+    """``(nnz F·F_S^{-1}, nnz F_S)`` in floats, or None for a singular (or, if ``integer``, non-unimodular) F_S."""
+    Xf = Ff[list(S)]
+    det = np.linalg.det(Xf)
+    if abs(det) < 1e-9 or (integer and abs(abs(det) - 1) > 1e-6):
+        return None
+    return int((np.abs(np.linalg.solve(Xf.T, Ff.T)) > 1e-9).sum()), _nnz(Xf)
 
 
 def _polish(core: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +300,7 @@ def sparsify_side(F: np.ndarray, *, budget: int = 2000, seed: int = 0, integer: 
     integer : bool
         Keep only unimodular bases (integer, det ±1).
     keep : int
-        Candidates (best by their unpolished score) that get the column-operation polish.
+        Candidates (best by their score) that get the column-operation polish.
 
     Returns
     -------
@@ -295,12 +316,9 @@ def sparsify_side(F: np.ndarray, *, budget: int = 2000, seed: int = 0, integer: 
     identity = np.array([[int(i == j) for j in range(d)] for i in range(d)], dtype=object)
     candidates = [(_nnz(F), _nnz(identity), (), F.copy(), identity)]
     for S in _subsets(r, d, budget, rng, Ff):
-        Xf = Ff[list(S)]
-        det = np.linalg.det(Xf)
-        if abs(det) < 1e-9 or (integer and abs(abs(det) - 1) > 1e-6):
-            continue
-        score_core = int((np.abs(Ff @ np.linalg.inv(Xf)) > 1e-9).sum())
-        candidates.append((score_core, _nnz(Xf), S, None, None))
+        got = _subset_score(Ff, S, integer)
+        if got is not None:
+            candidates.append((got[0], got[1], S, None, None))
     candidates.sort(key=lambda c: (c[0], c[1], c[2]))
     best: Optional[tuple[tuple[int, int], np.ndarray, np.ndarray]] = None
     for _, _, S, core, basis in candidates[:keep]:
