@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -25,7 +26,8 @@ def alts():
     # 3x3x3 with a small sampling budget: the default one takes about 10 s.
     return {"winograd": find_alt_basis(discover.load("winograd")),
             "strassen": find_alt_basis(discover.load("strassen")),
-            "catalog:3x3x3": find_alt_basis(discover.load("catalog:3x3x3"), budget=60)}
+            "catalog:3x3x3": find_alt_basis(discover.load("catalog:3x3x3"), budget=60),
+            "catalog:2x3x4": find_alt_basis(discover.load("catalog:2x3x4"), budget=60)}
 
 
 def _flat(F, r):
@@ -66,7 +68,7 @@ def test_check_refuses_a_wrong_basis(alts):
         find_alt_basis(alt.core)  # not exact
 
 
-@pytest.mark.parametrize("source", ["winograd", "strassen", "catalog:3x3x3"])
+@pytest.mark.parametrize("source", ["winograd", "strassen", "catalog:3x3x3", "catalog:2x3x4"])
 @pytest.mark.parametrize("levels", [1, 2])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_alt_matmul_is_exact_on_integer_valued_odd_shapes(alts, source, levels, dtype):
@@ -90,6 +92,19 @@ def test_alt_error_growth_stays_within_twice_the_standard_basis(alts, source, le
     alt = np.abs(alt_matmul(A, B, alts[source], levels) - exact).max()
     standard = np.abs(fused_matmul(A, B, alts[source].original, levels) - exact).max()
     assert alt <= 2 * standard + 1e-15
+
+
+def test_rational_bases_only_when_asked():
+    # Winograd with U doubled and W halved: no product subset of W is unimodular any more.
+    w = discover.load("winograd")
+    scheme = Scheme.from_arrays(np.asarray(w.U, dtype=object) * 2, w.V, np.asarray(w.W, dtype=object) * Fraction(1, 2))
+    integer = find_alt_basis(scheme)
+    assert integer.is_integer and integer.core_additions()["total"] > 12
+    rational = find_alt_basis(scheme, integer=False)
+    assert not rational.is_integer and rational.core_additions()["total"] == 12
+    rng = np.random.default_rng(4)
+    A, B = rng.integers(-9, 10, (13, 11)).astype(float), rng.integers(-9, 10, (11, 9)).astype(float)
+    np.testing.assert_array_equal(alt_matmul(A, B, rational, 2), A @ B)
 
 
 def test_levels_are_decided_at_the_top():
