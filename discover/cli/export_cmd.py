@@ -29,7 +29,7 @@ from .common import EXIT_NOT_FOUND, SCHEME, command_line, echo_json, fail, info,
               "products (scipy's/numpy's OpenBLAS or a system BLAS).")
 @click.option("--no-blas", is_flag=True, help="With --build: plain C loops, no BLAS.")
 @click.option("--alt-basis", "alt_basis", is_flag=True,
-              help="With --to python: the scheme in an alternative basis (Karstadt–Schwartz): basis changes once "
+              help="With --to python or c: the scheme in an alternative basis (Karstadt–Schwartz): basis changes once "
                    "per level at the top and a sparser core.")
 @json_option("Print a JSON report (additions, stability, file) on stdout.")
 @quiet_option("No report on stderr.")
@@ -51,13 +51,14 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
       strassen export winograd --to markdown
       strassen export catalog:3x3x3 --to python -o m.py
       strassen export winograd --to python --alt-basis -o winograd_alt.py
+      strassen export winograd --to c --alt-basis --build -o libwinograd_alt.so
     """
     if cutoff is not None and (target not in CUTOFF_TARGETS or cutoff < 1):
         fail(f"--cutoff takes a value of at least 1 and applies to {', '.join(CUTOFF_TARGETS)} only")
     if (build or no_blas) and (target != "c" or not out or out == "-" or (no_blas and not build)):
         fail("--build needs --to c and -o LIB.so (--no-blas only with --build)")
-    if alt_basis and (target != "python" or no_eliminate):
-        fail("--alt-basis applies to --to python (without --no-eliminate)")
+    if alt_basis and (target not in ("python", "c") or no_eliminate):
+        fail("--alt-basis applies to --to python and --to c (without --no-eliminate)")
     output = out
     scheme = read_source(source)
     report = verify(scheme, proof=False)
@@ -76,10 +77,13 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
         info(f"additions per level: {scheme.additions} written plainly, {program.additions} in the program", quiet)
         if alt_basis:
             from ..altbasis import find_alt_basis
-            from ..codegen.altbasis import generate_numpy_alt
+            from ..codegen.altbasis import generate_c_alt, generate_numpy_alt
 
             alt = find_alt_basis(scheme)
-            text = generate_numpy_alt(alt, command_line(), DEFAULT_CUTOFF if cutoff is None else cutoff)
+            if target == "c":
+                text = generate_c_alt(alt, command_line())
+            else:
+                text = generate_numpy_alt(alt, command_line(), DEFAULT_CUTOFF if cutoff is None else cutoff)
             core, changes = alt.core_additions(), alt.basis_additions()
             doc["additions"]["alt_basis"] = {"core": core["total"], "basis_changes": changes["total"]}
             info(f"alternative basis: {core['total']} additions per level in the core, basis changes "
@@ -102,7 +106,7 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
             blas = False if no_blas else find_blas()
             if blas is None:
                 fail("--build found no BLAS (scipy's or numpy's OpenBLAS, or a system libblas); use --no-blas")
-            library = build_shared(scheme, output, blas, command_line())
+            library = build_shared(scheme, output, blas, command_line(), text=text if alt_basis else None)
             doc["file"], doc["source_file"] = str(library), str(Path(output).with_suffix(".c"))
             doc["blas"] = None if blas is False else f"{blas.path} ({blas.dgemm})"
             info(f"wrote {library} (BLAS: {doc['blas'] or 'none, plain loops'}) and {doc['source_file']}", quiet)

@@ -184,3 +184,140 @@ def generate_numpy_alt(alt: AltBasisScheme, command: str, cutoff: int = 64) -> s
     wrapper = _WRAPPER.format(phi=_literal(alt.phi), psi=_literal(alt.psi), omega_t=_literal(alt.omega.T),
                               core=core["total"], basis=basis["total"], n=n, m=m, p=p)
     return doc + text[end:] + wrapper
+
+
+_C_TABLES = '''
+/* ---------------------------------------------------------------- alternative basis (Karstadt-Schwartz)
+ * {title}
+ * U = U'.PHI, V = V'.PSI, W = W'.OMEGA (factors flattened row-major); the functions above are the
+ * sparse core ({core} additions per level; the standard basis has {plain}). {name}_alt (and _f32,
+ * _i64) compute C = A*B: a~ = PHI a and b~ = PSI b at every block level once at the top, the core's
+ * recursion on them, then c = OMEGA^T c~ ({basis} additions per level for the three changes).
+ * Same arguments and return codes as {name}; the levels are the largest L <= levels whose blocks
+ * are at least cutoff in every dimension, and the rest of odd dimensions is peeled once at the top.
+ */
+static inline int {name}_alt_pow(int b, int e)
+{{
+    int r = 1;
+    while (e-- > 0)
+        r *= b;
+    return r;
+}}
+
+{tables}
+'''
+
+_C_ALT = '''
+/* target = T applied to the gr x gc grid of blocks at every one of `levels` block levels */
+static void {name}_alt_change{suffix}(const int *ptr, const int *idx, const long long *coef, int gr, int gc,
+        int rows, int cols, const {t} *X, int ldx, {t} *target, int ldt, {t} *work, int levels)
+{{
+    const {t} *src = X;
+    int lds = ldx, lev, I, J, e, s;
+    for (lev = 1; lev <= levels; lev++) {{
+        {t} *out = (levels - lev) % 2 == 0 ? target : work;
+        int ldo = (levels - lev) % 2 == 0 ? ldt : cols;
+        int rb = rows / {name}_alt_pow(gr, lev), cb = cols / {name}_alt_pow(gc, lev);
+        for (I = 0; I < {name}_alt_pow(gr, lev - 1); I++)
+            for (J = 0; J < {name}_alt_pow(gc, lev - 1); J++)
+                for (e = 0; e < gr * gc; e++) {{
+                    {t} *o = out + (size_t)(I * gr * rb + (e / gc) * rb) * ldo + J * gc * cb + (e % gc) * cb;
+                    for (s = ptr[e]; s < ptr[e + 1]; s++) {{
+                        const {t} *x = src + (size_t)(I * gr * rb + (idx[s] / gc) * rb) * lds
+                                         + J * gc * cb + (idx[s] % gc) * cb;
+                        if (s == ptr[e])
+                            lin2_{h}(rb, cb, o, ldo, x, lds, ({t})coef[s], NULL, 0, ({t})0);
+                        else
+                            axpy_{h}(rb, cb, o, ldo, x, lds, ({t})coef[s]);
+                    }}
+                }}
+        src = out;
+        lds = ldo;
+    }}
+}}
+
+int {name}_alt{suffix}(int N, int K, int P, const {t} *A, int lda, const {t} *B, int ldb,
+        {t} *C, int ldc, int levels, int cutoff)
+{{
+    int L, N1, K1, P1, rc;
+    size_t most;
+    {t} *At, *Bt, *Ct, *Wk = NULL;
+    if (cutoff < 1)
+        cutoff = 1;
+    for (L = levels; L > 0; L--)
+        if (N / {name}_alt_pow({n}, L) >= cutoff && K / {name}_alt_pow({m}, L) >= cutoff
+            && P / {name}_alt_pow({p}, L) >= cutoff)
+            break;
+    if (L <= 0) {{
+        plain_mm_{h}(N, K, P, A, lda, B, ldb, C, ldc, 0);
+        return 0;
+    }}
+    N1 = N - N % {name}_alt_pow({n}, L);
+    K1 = K - K % {name}_alt_pow({m}, L);
+    P1 = P - P % {name}_alt_pow({p}, L);
+    most = (size_t)N1 * K1;
+    if ((size_t)K1 * P1 > most) most = (size_t)K1 * P1;
+    if ((size_t)N1 * P1 > most) most = (size_t)N1 * P1;
+    At = malloc(sizeof({t}) * (size_t)N1 * K1);
+    Bt = malloc(sizeof({t}) * (size_t)K1 * P1);
+    Ct = malloc(sizeof({t}) * (size_t)N1 * P1);
+    if (L > 1)
+        Wk = malloc(sizeof({t}) * most);
+    if (!At || !Bt || !Ct || (L > 1 && !Wk)) {{
+        free(At); free(Bt); free(Ct); free(Wk);
+        return -1;
+    }}
+    {name}_alt_change{suffix}({name}_alt_phi_ptr, {name}_alt_phi_idx, {name}_alt_phi_coef, {n}, {m}, N1, K1, A, lda, At, K1, Wk, L);
+    {name}_alt_change{suffix}({name}_alt_psi_ptr, {name}_alt_psi_idx, {name}_alt_psi_coef, {m}, {p}, K1, P1, B, ldb, Bt, P1, Wk, L);
+    rc = {name}{suffix}_rec(N1, K1, P1, At, K1, Bt, P1, Ct, P1, L, 1);
+    if (rc == 0)
+        {name}_alt_change{suffix}({name}_alt_omega_t_ptr, {name}_alt_omega_t_idx, {name}_alt_omega_t_coef, {n}, {p},
+                                   N1, P1, Ct, P1, C, ldc, Wk, L);
+    free(At); free(Bt); free(Ct); free(Wk);
+    if (rc != 0)
+        return rc;
+    if (K1 < K)
+        plain_mm_{h}(N1, K - K1, P1, A + K1, lda, B + (size_t)K1 * ldb, ldb, C, ldc, 1);
+    if (P1 < P)
+        plain_mm_{h}(N1, K, P - P1, A, lda, B + P1, ldb, C + P1, ldc, 0);
+    if (N1 < N)
+        plain_mm_{h}(N - N1, K, P, A + (size_t)N1 * lda, lda, B, ldb, C + (size_t)N1 * ldc, ldc, 0);
+    return 0;
+}}
+'''
+
+
+def _c_table(name: str, T) -> str:
+    """A basis change in CSR form: row pointers, block indices, integer coefficients."""
+    ptr, idx, coef = [0], [], []
+    for row in T.tolist():
+        for j, c in enumerate(row):
+            if c != 0:
+                idx.append(j)
+                coef.append(int(c))
+        ptr.append(len(idx))
+    return (f"static const int {name}_ptr[] = {{{', '.join(map(str, ptr))}}};\n"
+            f"static const int {name}_idx[] = {{{', '.join(map(str, idx))}}};\n"
+            f"static const long long {name}_coef[] = {{{', '.join(map(str, coef))}}};\n")
+
+
+def generate_c_alt(alt: AltBasisScheme, command: str) -> str:
+    """Text of the C99 file running ``alt``: the core's C (:mod:`discover.codegen.c`) and
+    ``NAME_alt`` drivers (double, float, int64_t; integer bases only)."""
+    from .c import VARIANTS, function_name, generate_c
+
+    if not alt.is_integer:
+        raise DiscoverError("only integer alternative bases (det ±1) are exported")
+    core_program = compile_scheme(alt.core, eliminate=True)  # checked exactly against the core
+    text = generate_c(alt.core, core_program, command)
+    name = function_name(alt.core)
+    n, m, p = alt.original.format.dims
+    tables = "".join(_c_table(f"{name}_alt_{label}", T)
+                     for label, T in (("phi", alt.phi), ("psi", alt.psi), ("omega_t", alt.omega.T)))
+    parts = [text, _C_TABLES.format(
+        title=f"{describe(alt.original)['name']} ({alt.original.format}, rank {alt.original.rank})".replace("*/", "* /"),
+        core=alt.core_additions()["total"], plain=alt.original.additions, name=name,
+        basis=alt.basis_additions()["total"], tables=tables)]
+    for suffix, ctype, h in VARIANTS:
+        parts.append(_C_ALT.format(name=name, suffix=suffix, t=ctype, h=h, n=n, m=m, p=p))
+    return "".join(parts)
