@@ -202,10 +202,12 @@ class AltBasisScheme:
                  ("omega^T: c = omega^T · c~", self.omega.T, n, p, "c"))
         for title, X, rows, cols, letter in names:
             out.append(title)
+            src, dst = ("~", "") if letter == "c" else ("", "~")  # c = omega^T c~; a~ = phi a
             for i in range(rows * cols):
-                terms = [(X[i, j], f"{letter}{j // cols + 1}{j % cols + 1}") for j in range(rows * cols) if X[i, j] != 0]
-                lhs = f"{letter}{i // cols + 1}{i % cols + 1}" + ("" if letter == "c" else "~")
-                rhs = " ".join(_term(c, v + ("~" if letter == "c" else ""), first=k == 0) for k, (c, v) in enumerate(terms))
+                terms = [(X[i, j], f"{letter}{j // cols + 1}{j % cols + 1}{src}")
+                         for j in range(rows * cols) if X[i, j] != 0]
+                lhs = f"{letter}{i // cols + 1}{i % cols + 1}{dst}"
+                rhs = " ".join(_term(c, v, first=k == 0) for k, (c, v) in enumerate(terms))
                 out.append(f"  {lhs} = {rhs}")
         out.append("core (on a~, b~, giving c~):")
         out += ["  " + line for line in scheme_formulas(self.core)[1:]]

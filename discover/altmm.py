@@ -84,9 +84,9 @@ def basis_change(X: np.ndarray, T: np.ndarray, grid: tuple[int, int], levels: in
         dst = dsts[t - 1]
         assert dst is not None and dst is not X
         rb, cb = X.shape[0] // gr**t, X.shape[1] // gc**t
-        for I in range(gr ** (t - 1)):
-            for J in range(gc ** (t - 1)):
-                r0, c0 = I * gr * rb, J * gc * cb
+        for si in range(gr ** (t - 1)):  # the blocks of level t - 1
+            for sj in range(gc ** (t - 1)):
+                r0, c0 = si * gr * rb, sj * gc * cb
                 sub = src[r0:r0 + gr * rb, c0:c0 + gc * cb]
                 for e, (bi, bj, coef) in enumerate(rows):
                     i, j = divmod(e, gc)

@@ -268,8 +268,10 @@ int {name}_alt{suffix}(int N, int K, int P, const {t} *A, int lda, const {t} *B,
         free(At); free(Bt); free(Ct); free(Wk);
         return -1;
     }}
-    {name}_alt_change{suffix}({name}_alt_phi_ptr, {name}_alt_phi_idx, {name}_alt_phi_coef, {n}, {m}, N1, K1, A, lda, At, K1, Wk, L);
-    {name}_alt_change{suffix}({name}_alt_psi_ptr, {name}_alt_psi_idx, {name}_alt_psi_coef, {m}, {p}, K1, P1, B, ldb, Bt, P1, Wk, L);
+    {name}_alt_change{suffix}({name}_alt_phi_ptr, {name}_alt_phi_idx, {name}_alt_phi_coef, {n}, {m},
+                               N1, K1, A, lda, At, K1, Wk, L);
+    {name}_alt_change{suffix}({name}_alt_psi_ptr, {name}_alt_psi_idx, {name}_alt_psi_coef, {m}, {p},
+                               K1, P1, B, ldb, Bt, P1, Wk, L);
     rc = {name}{suffix}_rec(N1, K1, P1, At, K1, Bt, P1, Ct, P1, L, 1);
     if (rc == 0)
         {name}_alt_change{suffix}({name}_alt_omega_t_ptr, {name}_alt_omega_t_idx, {name}_alt_omega_t_coef, {n}, {p},
@@ -315,8 +317,9 @@ def generate_c_alt(alt: AltBasisScheme, command: str) -> str:
     n, m, p = alt.original.format.dims
     tables = "".join(_c_table(f"{name}_alt_{label}", T)
                      for label, T in (("phi", alt.phi), ("psi", alt.psi), ("omega_t", alt.omega.T)))
+    title = f"{describe(alt.original)['name']} ({alt.original.format}, rank {alt.original.rank})"
     parts = [text, _C_TABLES.format(
-        title=f"{describe(alt.original)['name']} ({alt.original.format}, rank {alt.original.rank})".replace("*/", "* /"),
+        title=title.replace("*/", "* /"),
         core=alt.core_additions()["total"], plain=alt.original.additions, name=name,
         basis=alt.basis_additions()["total"], tables=tables)]
     for suffix, ctype, h in VARIANTS:
