@@ -100,8 +100,10 @@ def export(scheme: "Scheme | str", target: str, path: "str | os.PathLike[str] | 
 
 
 def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1,
-           backend: str = "auto", table: Any = None) -> Any:
+           backend: str = "auto", table: Any = None, basis: str = "standard") -> Any:
     """``A @ B`` by a verified scheme, or ``scheme="auto"``: as tuned; see :func:`discover.blockmm.matmul`.
+
+    ``basis="alt"`` runs the scheme in its alternative basis (float arrays, fused backend).
 
     Examples
     --------
@@ -110,4 +112,4 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     >>> bool((discover.matmul(A, B, "catalog:3x4x5") == A @ B).all())
     True
     """
-    return _blockmm_matmul(A, B, scheme, levels, cutoff, backend, table)
+    return _blockmm_matmul(A, B, scheme, levels, cutoff, backend, table, basis)

@@ -77,6 +77,18 @@ def _check_levels(levels: int, cutoff: int) -> None:
 
 
 BACKENDS = ("auto", "fused", "numpy")
+BASES = ("standard", "alt")
+_ALT: dict[Any, Any] = {}
+
+
+def alt_basis(scheme: Scheme) -> Any:
+    """The alternative basis of a scheme (:func:`discover.altbasis.find_alt_basis`), found once per process."""
+    key = _key(scheme)
+    if key not in _ALT:
+        from .altbasis import find_alt_basis
+
+        _ALT[key] = find_alt_basis(scheme)
+    return _ALT[key]
 
 
 _DTYPE_NAMES: dict[Any, str] = {}
@@ -142,7 +154,7 @@ def _auto(A: Any, B: Any, table: Any) -> "tuple[str, int] | None":
 
 
 def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1, cutoff: int = 1,
-           backend: str = "auto", table: Any = None) -> Any:
+           backend: str = "auto", table: Any = None, basis: str = "standard") -> Any:
     """``A @ B`` computed by a verified scheme (numpy arrays or torch tensors, 2-D or batched).
 
     Parameters
@@ -164,6 +176,10 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
         :func:`discover.tune.default_path`). ``scheme="auto"`` picks the scheme and levels the
         table measured fastest for this size class and dtype, or the plain product (also when
         there is no table); ``levels`` is then ignored.
+    basis : {"standard", "alt"}
+        ``alt`` runs the scheme in its alternative basis (Karstadt–Schwartz, :mod:`discover.altbasis`:
+        basis changes once per level at the top, a sparser core; the basis is found on first use and
+        cached): numpy float or complex arrays on the fused backend only.
 
     Examples
     --------
@@ -172,7 +188,7 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     >>> bool((discover.matmul(A, B, "strassen", levels=2) == A @ B).all())
     True
     """
-    if table is None and scheme == "auto" and _FAST:
+    if table is None and scheme == "auto" and _FAST and basis in BASES:
         # The fast plain path (see _FAST): same dtype, below the table's smallest dispatched size.
         dtype = getattr(A, "dtype", None)
         if dtype is not None and dtype is getattr(B, "dtype", None) and time.monotonic() < _FAST_UNTIL[0]:
@@ -183,6 +199,8 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
                     return A @ B
     if backend not in BACKENDS:
         raise SchemeError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if basis not in BASES:
+        raise SchemeError(f"basis must be one of {', '.join(BASES)}, got {basis!r}")
     if scheme == "auto" and isinstance(scheme, str):
         picked = _auto(A, B, table)
         if picked is None:
@@ -198,14 +216,24 @@ def matmul(A: Any, B: Any, scheme: "Scheme | str" = "strassen", levels: int = 1,
     _check_levels(levels, cutoff)
     scheme = resolve(scheme)
     if type(A).__module__.startswith("torch") or type(B).__module__.startswith("torch"):
+        if basis == "alt":
+            raise SchemeError("basis='alt' runs numpy arrays (the fused backend), not torch tensors")
         return _torch_matmul(A, B, scheme, levels, cutoff)
     A, B = np.asarray(A), np.asarray(B)
     if A.ndim < 2 or B.ndim < 2:
         raise SchemeError(f"matmul needs matrices (2-D or batched), got shapes {A.shape} and {B.shape}")
     if A.shape[-1] != B.shape[-2]:
         raise SchemeError(f"shapes {A.shape} and {B.shape} do not multiply")
-    module: Any = numpy_module(scheme)
-    if _fused(A, B, backend):
+    if basis == "alt":
+        if backend == "numpy" or not _fused(A, B, "fused"):
+            raise SchemeError("basis='alt' runs on the fused backend (float or complex arrays, numba), "
+                              f"not backend={backend!r} with {np.result_type(A, B)}")
+        from .altmm import alt_module
+
+        module: Any = alt_module(alt_basis(scheme))
+    else:
+        module = numpy_module(scheme)
+    if basis == "standard" and _fused(A, B, backend):
         from .fastmm import fused_matmul
 
         module = types.SimpleNamespace(matmul=lambda a, b, levels, cutoff: fused_matmul(a, b, scheme, levels, cutoff))

@@ -23,7 +23,8 @@ CORE = {"discover._version", "discover.limits", "discover.errors", "discover.for
         "discover.machine"}
 BUILT_ON_CORE = {"discover.problem", "discover.canonical", "discover.symmetry", "discover.formulas",
                  "discover.slp", "discover.known", "discover.invariants", "discover.best_known", "discover.published_additions",
-                 "discover.stability", "discover.provenance", "discover.plot", "discover.progress"}
+                 "discover.stability", "discover.provenance", "discover.plot", "discover.progress",
+                 "discover.altbasis"}
 #: Upward imports allowed by name, each a convenience method that delegates (imported inside it).
 DELEGATES = {("discover.scheme", "discover.plot")}  # Scheme.plot() draws with discover.plot
 

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 MODULES = ["discover", "discover.api", "discover.rings", "discover.problem", "discover.sources", "discover.blockmm",
-           "discover.search", "discover.search.driver", "discover.nn.convert"]
+           "discover.search", "discover.search.driver", "discover.nn.convert", "discover.altbasis", "discover.altmm"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -25,6 +25,9 @@ from .common import echo_json, fail
 @click.option("--dtypes", default="float64,float32", show_default=True, help="float64 and/or float32.")
 @click.option("--backend", type=click.Choice(["fused", "generated"]), default="fused", show_default=True,
               help="fused: discover.matmul's numba kernels + BLAS leaves; generated: the exported numpy code.")
+@click.option("--alt-basis", "alt_basis", is_flag=True,
+              help="Also time each scheme in its alternative basis (Karstadt–Schwartz, fused backend) and report "
+                   "its additions per level beside the standard basis's.")
 @click.option("--no-c", is_flag=True, help="Skip the C sanity check.")
 @click.option("--c-blas", "c_blas", default=None, metavar="SIZES",
               help="Also time the generated C with BLAS leaves against numpy.matmul at these sizes "
@@ -33,7 +36,8 @@ from .common import echo_json, fail
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
 def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels: str, repeats: int, threads: int,
-                         dtypes: str, backend: str, no_c: bool, c_blas: Optional[str], c_schemes: Optional[str],
+                         dtypes: str, backend: str, alt_basis: bool, no_c: bool, c_blas: Optional[str],
+                         c_schemes: Optional[str],
                          seed: int, as_json: bool) -> None:
     """The best 2x2x2, 3x3x3 and 4x4x4 schemes against numpy.matmul (float64 and float32).
 
@@ -47,6 +51,7 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
       strassen bench matmul --quick
       strassen bench matmul --formats 2x2x2 --sizes 2048,4096 --levels 1
       strassen bench matmul --formats 2x2x2 --sizes 4096 --c-blas 4096,8192 --c-schemes winograd,strassen
+      strassen bench matmul --formats 2x2x2 --sizes 4096 --alt-basis --no-c
     """
     from ..codegen.bench import FULL_SIZES, QUICK_SIZES
 
@@ -67,11 +72,11 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
     dtype_list = [d.strip() for d in dtypes.split(",") if d.strip()]
     if not dtype_list or any(d not in ("float64", "float32") for d in dtype_list):
         fail(f"--dtypes takes float64 and/or float32, got {dtypes!r}")
-    if backend == "fused":
+    if backend == "fused" or alt_basis:
         from ..fastmm import available
 
         if not available():
-            fail("--backend fused needs numba; use --backend generated")
+            fail("--backend fused and --alt-basis need numba; use --backend generated")
     results: dict[str, Any] = {"machine": machine_description(), "schemes": [], "c": [], "c_blas": []}
     out = sys.stderr if as_json else sys.stdout
 
@@ -103,20 +108,12 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                     return fused_matmul(A, B, scheme, lv, out=out)
             rows = [row for dtype in dtype_list
                     for row in measure_scheme(module, size_list, level_list, repeats, rng, say, dtype, run)]
-            for dtype in dtype_list:
-                for lv in level_list:
-                    mine = [r for r in rows if r["levels"] == lv and r["dtype"] == dtype]
-                    wins = [r["size"] for r in mine if r["ratio"] > 1.0]
-                    top = max(mine, key=lambda r: r["ratio"]) if mine else None
-                    if top:
-                        # The crossover: the smallest size from which on every measured size is faster.
-                        later = [s for s in wins if all(r["ratio"] > 1.0 for r in mine if r["size"] >= s)]
-                        cross = f"crossover {min(later)}" if later else "no crossover up to " + str(max(size_list))
-                        say(f"  {dtype} {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up "
-                            f"{top['ratio']:.3f}x at {top['size']}")
-            results["schemes"].append({"format": fmt, "scheme": origin, "backend": backend,
-                                       "additions": module.ADDITIONS,
-                                       "stability": stab.to_json(), "rows": rows})
+            _summary(rows, dtype_list, level_list, size_list, say, "")
+            entry = {"format": fmt, "scheme": origin, "backend": backend, "additions": module.ADDITIONS,
+                     "stability": stab.to_json(), "rows": rows}
+            if alt_basis:
+                entry["alt_basis"] = _alt_rows(scheme, module, size_list, level_list, repeats, rng, say, dtype_list)
+            results["schemes"].append(entry)
         if not no_c:
             scheme, origin = bench_scheme("2x2x2")
             if scheme is not None:
@@ -138,3 +135,40 @@ def bench_matmul_command(quick: bool, sizes: Optional[str], formats: str, levels
                 results["c_blas"].append({"scheme": source.strip(), "rows": rows})
     if as_json:
         echo_json(results)
+
+
+def _summary(rows: list, dtype_list: list, level_list: tuple, size_list: tuple, say: Any, label: str) -> None:
+    """Per dtype and level: the crossover (smallest size from which on every size is faster) and the best speed-up."""
+    for dtype in dtype_list:
+        for lv in level_list:
+            mine = [r for r in rows if r["levels"] == lv and r["dtype"] == dtype]
+            wins = [r["size"] for r in mine if r["ratio"] > 1.0]
+            top = max(mine, key=lambda r: r["ratio"]) if mine else None
+            if top:
+                later = [s for s in wins if all(r["ratio"] > 1.0 for r in mine if r["size"] >= s)]
+                cross = f"crossover {min(later)}" if later else "no crossover up to " + str(max(size_list))
+                say(f"  {label}{dtype} {lv} level{'s' if lv > 1 else ''}: {cross}; best speed-up "
+                    f"{top['ratio']:.3f}x at {top['size']}")
+
+
+def _alt_rows(scheme: Any, module: Any, size_list: tuple, level_list: tuple, repeats: int, rng: Any, say: Any,
+              dtype_list: list) -> dict:
+    """The same table for the scheme in its alternative basis (numpy timed again beside it, row by row)."""
+    from ..altbasis import find_alt_basis
+    from ..altmm import alt_matmul
+    from ..codegen.bench import measure_scheme
+
+    alt = find_alt_basis(scheme)
+    core, changes = alt.core_additions(), alt.basis_additions()
+    say(f"  alternative basis: additions per level {core['total']} (standard basis: {scheme.additions} "
+        f"written plainly, {module.ADDITIONS} with shared subexpressions); basis changes {changes['total']} "
+        "per level, once at the top")
+    say(f"  {'size':>6} {'levels':>6} {'dtype':>8} {'numpy s':>10} {'alt s':>10} {'speed-up':>8} {'error':>9}")
+
+    def run(A: Any, B: Any, lv: int, out: Any) -> Any:
+        return alt_matmul(A, B, alt, lv, out=out)
+
+    rows = [row for dtype in dtype_list
+            for row in measure_scheme(module, size_list, level_list, repeats, rng, say, dtype, run)]
+    _summary(rows, dtype_list, level_list, size_list, say, "alt ")
+    return {"additions": core["total"], "basis_changes": changes["total"], "rows": rows}

@@ -28,10 +28,13 @@ from .common import EXIT_NOT_FOUND, SCHEME, command_line, echo_json, fail, info,
 @click.option("--build", is_flag=True, help="With --to c: compile -o LIB.so (source beside it) with BLAS leaf "
               "products (scipy's/numpy's OpenBLAS or a system BLAS).")
 @click.option("--no-blas", is_flag=True, help="With --build: plain C loops, no BLAS.")
+@click.option("--alt-basis", "alt_basis", is_flag=True,
+              help="With --to python or c: the scheme in an alternative basis (Karstadt–Schwartz): basis changes once "
+                   "per level at the top and a sparser core.")
 @json_option("Print a JSON report (additions, stability, file) on stdout.")
 @quiet_option("No report on stderr.")
 def export_command(source: str, target: str, out: Optional[str], no_eliminate: bool, cutoff: Optional[int],
-                   no_stability: bool, build: bool, no_blas: bool, as_json: bool, quiet: bool) -> None:
+                   no_stability: bool, build: bool, no_blas: bool, alt_basis: bool, as_json: bool, quiet: bool) -> None:
     """Write a verified scheme as code, formulas or an interchange format.
 
     SOURCE is a scheme file, -, strassen, winograd, naive:NxMxP or catalog:NxMxP. The scheme is verified first:
@@ -47,11 +50,15 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
       strassen export winograd --to c --build -o libwinograd.so
       strassen export winograd --to markdown
       strassen export catalog:3x3x3 --to python -o m.py
+      strassen export winograd --to python --alt-basis -o winograd_alt.py
+      strassen export winograd --to c --alt-basis --build -o libwinograd_alt.so
     """
     if cutoff is not None and (target not in CUTOFF_TARGETS or cutoff < 1):
         fail(f"--cutoff takes a value of at least 1 and applies to {', '.join(CUTOFF_TARGETS)} only")
     if (build or no_blas) and (target != "c" or not out or out == "-" or (no_blas and not build)):
         fail("--build needs --to c and -o LIB.so (--no-blas only with --build)")
+    if alt_basis and (target not in ("python", "c") or no_eliminate):
+        fail("--alt-basis applies to --to python and --to c (without --no-eliminate)")
     output = out
     scheme = read_source(source)
     report = verify(scheme, proof=False)
@@ -66,14 +73,28 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
         from ..slp import compile_scheme
 
         program = compile_scheme(scheme, eliminate=not no_eliminate)
-        text = generate(scheme, target, command_line(), program=program, cutoff=cutoff)
         doc["additions"] = {"plain": scheme.additions, "program": program.additions}
         info(f"additions per level: {scheme.additions} written plainly, {program.additions} in the program", quiet)
+        if alt_basis:
+            from ..altbasis import find_alt_basis
+            from ..codegen.altbasis import generate_c_alt, generate_numpy_alt
+
+            alt = find_alt_basis(scheme)
+            if target == "c":
+                text = generate_c_alt(alt, command_line())
+            else:
+                text = generate_numpy_alt(alt, command_line(), DEFAULT_CUTOFF if cutoff is None else cutoff)
+            core, changes = alt.core_additions(), alt.basis_additions()
+            doc["additions"]["alt_basis"] = {"core": core["total"], "basis_changes": changes["total"]}
+            info(f"alternative basis: {core['total']} additions per level in the core, basis changes "
+                 f"{changes['total']} per level once at the top", quiet)
+        else:
+            text = generate(scheme, target, command_line(), program=program, cutoff=cutoff)
         if target in CUTOFF_TARGETS:
             doc["cutoff"] = DEFAULT_CUTOFF if cutoff is None else cutoff
             info(f"matmul(A, B, levels=1, cutoff={doc['cutoff']}): blocks smaller than the cutoff use A @ B "
                  "(cutoff=1 forces the scheme)", quiet)
-        if not no_stability:
+        if not no_stability and not alt_basis:  # the measured growth is that of the standard basis
             from ..stability import measure_stability
 
             stab = measure_stability(scheme, program=program)
@@ -85,7 +106,7 @@ def export_command(source: str, target: str, out: Optional[str], no_eliminate: b
             blas = False if no_blas else find_blas()
             if blas is None:
                 fail("--build found no BLAS (scipy's or numpy's OpenBLAS, or a system libblas); use --no-blas")
-            library = build_shared(scheme, output, blas, command_line())
+            library = build_shared(scheme, output, blas, command_line(), text=text if alt_basis else None)
             doc["file"], doc["source_file"] = str(library), str(Path(output).with_suffix(".c"))
             doc["blas"] = None if blas is False else f"{blas.path} ({blas.dgemm})"
             info(f"wrote {library} (BLAS: {doc['blas'] or 'none, plain loops'}) and {doc['source_file']}", quiet)

@@ -65,8 +65,11 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
               help="Also report additions before/after common-subexpression elimination and the error growth.")
 @click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
               help="Also draw U, V, W of every product as signed grids into this .svg/.png/.pdf (needs the plot extra).")
+@click.option("--alt-basis", "alt_basis", is_flag=True,
+              help="Also print the scheme in an alternative basis (Karstadt–Schwartz): the basis changes, the sparse "
+                   "core and the additions per level in both bases.")
 @quiet_option("No messages on stderr.", expose=False)
-def show_command(file: str, as_json: bool, additions: bool, plot_path: str | None) -> None:
+def show_command(file: str, as_json: bool, additions: bool, plot_path: str | None, alt_basis: bool = False) -> None:
     """Print a scheme as formulas: a header, one line per product, one per entry of C.
 
     \b
@@ -76,6 +79,7 @@ def show_command(file: str, as_json: bool, additions: bool, plot_path: str | Non
     Examples:
       strassen show algorithms/2x2x2_r7_ZT.json
       strassen show winograd --additions
+      strassen show winograd --alt-basis
       strassen show naive:2x3x4
       strassen show algorithms/2x2x2_r7_ZT.json --plot strassen.png
     """
@@ -94,6 +98,12 @@ def show_command(file: str, as_json: bool, additions: bool, plot_path: str | Non
     if additions:
         extra = _cost_report(scheme)
         lines = lines + extra.pop("lines")
+    if alt_basis:
+        from ..altbasis import find_alt_basis
+
+        alt = find_alt_basis(scheme)
+        lines = lines + alt.lines()
+        extra["alt_basis"] = alt.to_json()
     if as_json:
         echo_json({"file": file, "lines": lines, **extra})
     else:

@@ -78,7 +78,8 @@ def compiler() -> Optional[str]:
     return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
-def build_shared(scheme: Scheme, out: "str | Path", blas: "bool | Blas" = True, command: str = "") -> Path:
+def build_shared(scheme: Scheme, out: "str | Path", blas: "bool | Blas" = True, command: str = "",
+                 text: Optional[str] = None) -> Path:
     """Generate the C code of ``scheme``, compile it to the shared library ``out``; returns its path.
 
     Parameters
@@ -90,6 +91,9 @@ def build_shared(scheme: Scheme, out: "str | Path", blas: "bool | Blas" = True, 
     blas : bool or Blas
         True: BLAS leaves through :func:`find_blas` (BuildError when none is found); a
         :class:`Blas`: that one; False: plain loops only.
+    text : str, optional
+        The C source to build (default: the ``c`` target of ``scheme``; ``export --alt-basis``
+        passes :func:`discover.codegen.altbasis.generate_c_alt`'s).
 
     Raises
     ------
@@ -107,7 +111,7 @@ def build_shared(scheme: Scheme, out: "str | Path", blas: "bool | Blas" = True, 
                          "build without BLAS or install one")
     out = Path(out)
     src = out.with_suffix(".c")
-    src.write_text(generate(scheme, "c", command))
+    src.write_text(generate(scheme, "c", command) if text is None else text)
     args = [cc, "-O3", "-shared", "-fPIC", str(src), "-o", str(out)]
     if found is not None:
         args[1:1] = ["-DSTRASSEN_BLAS", f"-DSTRASSEN_DGEMM={found.dgemm}", f"-DSTRASSEN_SGEMM={found.sgemm}",
