@@ -6,7 +6,11 @@ A *source* is one of:
 * ``-``: a JSON scheme on standard input;
 * a built-in name: ``strassen``, ``winograd``;
 * ``naive:NxMxP``: the schoolbook scheme of a format;
-* ``catalog:NxMxP``: the catalog's best scheme of a format (``directory`` picks the catalog).
+* ``catalog:NxMxP``: the catalog's best scheme of a format (``directory`` picks the catalog);
+* meta moves across formats (:mod:`discover.metamoves`) applied to another source:
+  ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
+  (rows/columns dropped, dead products removed), ``resize:NxMxP:SOURCE`` (either, per
+  dimension) and ``product:SOURCE1,SOURCE2`` (Kronecker product; split at the first comma).
 
 Every scheme returned has passed the exact check (:func:`load_source` verifies files and stdin,
 which anyone could have written); built-in, naive and catalog schemes are exact by construction
@@ -27,7 +31,11 @@ from .scheme import Scheme
 from .verify import verify_exact
 
 #: What the help texts say a source is.
-SOURCE_HELP = "a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP or catalog:NxMxP"
+SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
+               "or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, "
+               "product:SOURCE1,SOURCE2")
+#: Meta moves spelled ``KIND:NxMxP:SOURCE``.
+_RESIZERS = ("extend", "project", "resize")
 
 
 def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Scheme:
@@ -49,6 +57,15 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
         except LoadError as e:
             raise LoadError(f"<stdin>: {e}") from e
     kind, sep, arg = spec.partition(":")
+    if sep and kind in _RESIZERS and not Path(spec).exists():
+        return _resized(kind, arg, directory)
+    if sep and kind == "product" and not Path(spec).exists():
+        first, comma, second = arg.partition(",")
+        if not comma:
+            raise LoadError(f"{spec}: product needs two sources, product:SOURCE1,SOURCE2")
+        from .metamoves import product
+
+        return product(_checked(first, directory), _checked(second, directory))
     if sep and kind == "naive":
         return Scheme.naive(arg)
     if sep and kind == "catalog":
@@ -58,6 +75,36 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
     if not Path(spec).exists() and spec.lower() in KNOWN:
         return KNOWN[spec.lower()]()
     return load_scheme(spec)
+
+
+def _checked(spec: str, directory) -> Scheme:
+    """An inner source of a meta move, checked exactly (the move keeps exactness, not creates it)."""
+    return load_source(spec, directory)
+
+
+def _resized(kind: str, arg: str, directory) -> Scheme:
+    """``extend``/``project``/``resize`` of an inner source to the format before its colon."""
+    from . import metamoves
+    from .errors import FormatError, SchemeError
+    from .formats import Format
+
+    fmt_text, sep, inner = arg.partition(":")
+    if not sep or not inner:
+        raise LoadError(f"{kind}:{arg}: spell it {kind}:NxMxP:SOURCE")
+    try:
+        fmt = Format.parse(fmt_text)
+    except FormatError as e:
+        raise LoadError(f"{kind}:{arg}: {e}") from e
+    scheme = _checked(inner, directory)
+    have = scheme.format.dims
+    if kind == "extend" and any(a < b for a, b in zip(fmt.dims, have)):
+        raise LoadError(f"{kind}:{arg}: extend only grows a format; {scheme.format} does not fit in {fmt}")
+    if kind == "project" and any(a > b for a, b in zip(fmt.dims, have)):
+        raise LoadError(f"{kind}:{arg}: project only shrinks a format; {fmt} is not inside {scheme.format}")
+    try:
+        return metamoves.resize(scheme, fmt)
+    except SchemeError as e:
+        raise LoadError(f"{kind}:{arg}: {e}") from e
 
 
 def load_source(spec: str, directory: "str | os.PathLike[str] | None" = None, *, exact: Optional[bool] = True) -> Scheme:

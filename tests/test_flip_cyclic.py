@@ -30,3 +30,33 @@ def test_orbit_flips_keep_exactness_and_the_symmetry(n, seed):
         assert canonical_key(cyclic(s)) == canonical_key(s)
     if n == 3:  # the walk moved: not the naive scheme any more
         assert canonical_key(s) != canonical_key(Scheme.naive("3x3x3"))
+
+
+def test_cyclic_method_reports_verified_invariant_schemes(tmp_path):
+    from discover.jsonio import load_scheme
+    from discover.problem import Problem
+    from discover.search import search
+    from discover.verify import verify_exact
+
+    # Short walks: whether or not they reach rank 24, what comes back (found, or the best
+    # scheme saved under its real rank) is exact, proven and cyclic-invariant.
+    result = search(Problem("3x3x3", 24, "ZT"), "cyclic", {"max_flips": 300, "plateau": 50}, seed=0, restarts=2,
+                    workers=1, out_dir=tmp_path)
+    schemes = result.found or [result.best_scheme]
+    assert schemes[0] is not None and schemes[0].rank % 3 == 0  # 3·orbits + 3 fixed terms
+    saved = [load_scheme(p) for p in tmp_path.glob("*.json")]
+    assert len(saved) == 1
+    for s in schemes + saved:
+        assert verify_exact(s).valid and is_cyclic_invariant(s)
+    assert canonical_key(saved[0]) != canonical_key(Scheme.naive("3x3x3"))  # the walk moved
+
+
+def test_cyclic_method_rejects_what_it_cannot_walk():
+    from discover.errors import SearchError
+    from discover.problem import Problem
+    from discover.search import search
+
+    for problem, opts in ((Problem("2x2x3", 11, "ZT"), None), (Problem("3x3x3", 23, "Z2"), None),
+                          (Problem("3x3x3", 23, "ZT"), {"plateau": 0})):
+        with pytest.raises(SearchError):
+            search(problem, "cyclic", opts, restarts=1, workers=1)

@@ -30,11 +30,13 @@ from .bench_cmd import bench_group
                    "(default fits dronperminov/ternary_flip_graph's flip_graph).")
 @click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="With --compare-binary: the first seed (runs use first-seed .. first-seed+seeds-1).")
+@click.option("--rows", default=None, metavar="FMT[,FMT...]",
+              help="With --compare-binary: only these rows of the table (e.g. 3x4x4,3x4x5).")
 @click.option("--peer-rate-seconds", type=click.FloatRange(min=0), default=20.0, show_default=True,
               help="With --compare-binary: seconds spent measuring the peer's walk steps/s on one thread (0: skip).")
 def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring: str, strategy: str,
                        compare_binary: str | None, workers: int, peer_args: str | None, first_seed: int,
-                       peer_rate_seconds: float) -> None:
+                       rows: str | None, peer_rate_seconds: float) -> None:
     """Time to the first verified ternary (or integer) scheme of each benchmark format.
 
     Each run walks the flip graph from the naive scheme (4x4x4: Strassen⊗Strassen), over Z with
@@ -55,13 +57,14 @@ def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring:
       strassen bench flip --budget 120 --seeds 5
       strassen bench flip --strategy pool --budget 60 --seeds 1
       strassen bench flip --compare-binary /work/peers/tfg/flip_graph --budget 90 --seeds 3 --workers 2
+      strassen bench flip --compare-binary /work/peers/tfg/flip_graph --budget 90 --seeds 1 --rows 3x4x4
     """
     from ..flip.bench import QUICK_ROWS, ROWS, bench_format, throughput
     from ..rings import Ring
 
     if compare_binary is not None:
         _compare(compare_binary, budget, 1 if quick else seeds, workers, strategy, peer_args, peer_rate_seconds, quick,
-                 first_seed)
+                 first_seed, rows)
         return
 
     rows = QUICK_ROWS if quick else ROWS
@@ -80,7 +83,7 @@ def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring:
 
 
 def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str, peer_args: str | None,
-             rate_seconds: float, quick: bool, first_seed: int = 0) -> None:
+             rate_seconds: float, quick: bool, first_seed: int = 0, rows: str | None = None) -> None:
     """Print the side-by-side table (ours | peer) and the flips/s per core of both."""
     import os
 
@@ -88,6 +91,14 @@ def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str
     from ..flip.compare import COMPARE_ROWS, PEER_ARGS, compare_row, peer_rate, summarise
 
     args = peer_args or PEER_ARGS
+    table = COMPARE_ROWS[:1] if quick else COMPARE_ROWS
+    if rows is not None:
+        wanted = [r.strip() for r in rows.split(",") if r.strip()]
+        known = dict(COMPARE_ROWS)
+        unknown = [w for w in wanted if w not in known]
+        if unknown or not wanted:
+            raise click.BadParameter(f"{', '.join(unknown) or rows!r}: choose among {', '.join(known)}", param_hint="--rows")
+        table = [(w, known[w]) for w in wanted]
     click.echo(f"machine: {describe_machine()}; budget {budget:g} s per run, seeds {first_seed}..{first_seed + seeds - 1} (median), "
                f"ours: search -m {strategy} --workers {workers}; peer: {os.path.basename(binary)} {args} "
                f"(threads {workers}); from naive, ternary")
@@ -96,7 +107,7 @@ def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str
     peer_text = f"{peer:,.0f} walk steps/s (upper bound on flips/s)" if peer else "not measured"
     click.echo(f"flips/s on one core, 3x3x3: ours {ours_rate}; peer ternary {peer_text}; load {os.getloadavg()[0]:.1f}")
     click.echo(f"{'format':<7} {'target':>6}  {'ours':<22} {'peer':<22} {'load':>5}")
-    for name, target in (COMPARE_ROWS[:1] if quick else COMPARE_ROWS):
+    for name, target in table:
         row = compare_row(binary, name, target, budget, workers, strategy, seeds, args,
                           on_run=lambda n, s, who: click.echo(f"  {n} seed {s} {who} ...", err=True), first_seed=first_seed)
         click.echo(f"{name:<7} {target:>6}  {summarise(row.ours, budget):<22} {summarise(row.peer, budget):<22} "

@@ -72,7 +72,7 @@ class SchemeSourceType(click.ParamType):
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):  # pragma: no cover
         from click.shell_completion import CompletionItem
 
-        names = ["strassen", "winograd", "naive:", "catalog:", "-"]
+        names = ["strassen", "winograd", "naive:", "catalog:", "extend:", "project:", "resize:", "product:", "-"]
         return [CompletionItem(n) for n in names if n.startswith(incomplete)] + [CompletionItem(incomplete, type="file")]
 
 

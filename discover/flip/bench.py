@@ -94,7 +94,7 @@ def bench_format(name: str, target: int, budget: float, seeds: int, walk_field: 
             continue
         out = flip_search(problem, FlipSettings(field=walk_field), np.random.SeedSequence(seed), time_limit=budget)
         dt = time.perf_counter() - t0
-        row.lifts += out.stats["lift_attempts"]
+        row.lifts += out.stats.get("lift_attempts", 0)
         if out.scheme is not None and verify_exact(out.scheme).valid and out.scheme.ring <= ring:
             row.times.append(dt)
             row.reached.append(out.scheme.rank)

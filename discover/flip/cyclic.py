@@ -20,7 +20,7 @@ it reaches is 3·(orbits) + (fixed terms).
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -109,18 +109,22 @@ def _reduce(reps: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def cyclic_walk(n: int, target: int, rng: np.random.Generator, max_flips: int = 20000, plateau: int = 500,
-                reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+                reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None,
+                should_stop: Optional[Callable[[], bool]] = None) -> tuple[np.ndarray, np.ndarray]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
-    Returns the lowest-rank (representatives, fixed terms) reached (the end point when it is as low).
+    ``should_stop`` (polled every 64 moves) ends the walk early. Returns the lowest-rank
+    (representatives, fixed terms) reached (the end point when it is as low).
     """
     if reps is None or fixed is None:
         reps, fixed = naive_orbits(n)
     cur = _reduce([t.copy() for t in reps])
     best = [t.copy() for t in cur]
     stall = 0
-    for _ in range(max_flips):
+    for step in range(max_flips):
         if 3 * len(cur) + len(fixed) <= target:
+            break
+        if should_stop is not None and step % 64 == 0 and should_stop():
             break
         if len(cur) < len(best):
             best, stall = [t.copy() for t in cur], 0

@@ -123,7 +123,7 @@ def settle(F, r, stack, nstack):
 
 
 @njit(cache=True)
-def flip_move(F, r, state, stack):
+def flip_move(F, r, state, stack, reduce=True):
     """One random flip followed by its reductions. Returns (r, ok, removed).
 
     A random term i is compared with every other term in one pass; the partner (j, shared
@@ -156,6 +156,8 @@ def flip_move(F, r, state, stack):
         t, u = u, t
     F[t, i] ^= F[t, j]
     F[u, j] ^= F[u, i]
+    if not reduce:
+        return r, True, 0  # reductions deferred by the caller
     stack[0] = i
     stack[1] = j
     r, removed = settle(F, r, stack, 2)
@@ -182,3 +184,29 @@ def plus_move(F, r, state):
         return r + 1
     return r
 
+
+
+@njit(cache=True)
+def mix_move(F, r, state):
+    """The three-term plus transition (Kauers–Moosbauer) mod 2: rank + 1, both terms changed.
+
+    ``a1⊗b1⊗c1 + a2⊗b2⊗c2 = a1⊗(b1+b2)⊗c1 + (a2+a1)⊗b2⊗c2 + a1⊗b2⊗(c2+c1)`` with the slots
+    in a random order. Returns the new rank (unchanged when none applies).
+    """
+    if r < 2 or r >= F.shape[1]:
+        return r
+    for _ in range(16):
+        i = below(state, r)
+        j = below(state, r)
+        if i == j or F[0, i] == F[0, j] or F[1, i] == F[1, j] or F[2, i] == F[2, j]:
+            continue
+        sa = below(state, 3)
+        sb = (sa + 1 + below(state, 2)) % 3
+        sc = 3 - sa - sb
+        F[sa, r] = F[sa, i]
+        F[sb, r] = F[sb, j]
+        F[sc, r] = F[sc, j] ^ F[sc, i]
+        F[sb, i] ^= F[sb, j]
+        F[sa, j] ^= F[sa, i]
+        return r + 1
+    return r

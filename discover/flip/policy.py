@@ -11,15 +11,16 @@ import numpy as np
 from numba import njit
 
 from . import gf2, zt
+from .rng import below, next_u64
 
 STACK = 32  # terms awaiting a reduction check after one move; cascades are short
 
 
 @njit(cache=True)
-def _flip(F, r, state, stack, ternary):
+def _flip(F, r, state, stack, ternary, reduce=True):
     if ternary:
-        return zt.flip_move(F, r, state, stack)
-    return gf2.flip_move(F, r, state, stack)
+        return zt.flip_move(F, r, state, stack, reduce)
+    return gf2.flip_move(F, r, state, stack, reduce)
 
 
 @njit(cache=True)
@@ -117,3 +118,93 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
                     limit *= 2
     stats[0] += flips
     return r, best_r
+
+
+@njit(cache=True)
+def expand(F, r, state, ternary):
+    """Raise the rank by one: the three-term plus transition or a split, each with probability 1/2.
+
+    Falls back to the other move when the first finds no pick. Returns the new rank.
+    """
+    if r + 1 >= F.shape[1]:
+        return r
+    first = (next_u64(state) >> np.uint64(33)) & np.uint64(1)
+    for attempt in range(2):
+        if (first + attempt) & 1:
+            r2 = zt.mix_move(F, r, state) if ternary else gf2.mix_move(F, r, state)
+        else:
+            r2 = _plus(F, r, state, ternary)
+        if r2 > r:
+            return r2
+    return r
+
+
+@njit(cache=True)
+def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
+                   quiet_flips, flip_cap, state, stats, ternary):
+    """Advance every runner by ``steps`` walk steps (one compiled call for all of them).
+
+    Runner k walks ``Fs[k]`` (rank ``rs[k]``); ``bests[k]`` holds its lowest-rank scheme (rank
+    ``best_rs[k]``). Each step tries one flip; its reductions are taken at once. A runner that has
+    gone ``periods[k]`` flips without a reduction takes a plus transition or a split
+    (:func:`expand`) while its rank is below ``best_rs[k] + plus_diff``, and draws a new period
+    uniformly in [plus_min, plus_max] (the plateau rule). A runner where no flip applies for
+    many tries expands at once. After an expansion the runner flips ``quiet_flips`` times with
+    reductions deferred (``quiet[k]`` counts them down), then takes every reduction at once: the
+    walk moves away before a reduction can simply undo the expansion. ``stats`` accumulates [flips, expansions, restarts, reductions,
+    failed picks]; the call ends early when ``stats[0]`` reaches ``flip_cap`` (a flip budget).
+    Returns the index of a runner at rank ≤ target, or −1.
+    """
+    stack = np.empty(STACK, dtype=np.int64)
+    K = Fs.shape[0]
+    rows = Fs.shape[1]
+    span = plus_max - plus_min + 1
+    for k in range(K):
+        F = Fs[k]
+        r = rs[k]
+        best_r = best_rs[k]
+        fails = 0
+        for _ in range(steps):
+            if stats[0] >= flip_cap:
+                break
+            r, ok, removed = _flip(F, r, state, stack, ternary, quiet[k] == 0)
+            if not ok:
+                stats[4] += 1
+                fails += 1
+                if fails > 16 * r + 64:  # no flip applies from here
+                    fails = 0
+                    r2 = expand(F, r, state, ternary)
+                    stats[1] += r2 > r
+                    r = r2
+                    since[k] = 0
+                continue
+            fails = 0
+            stats[0] += 1
+            if quiet[k] > 0:
+                quiet[k] -= 1
+                if quiet[k] == 0:
+                    r, removed = reduce_all(F, r, ternary)
+            if removed:
+                stats[3] += removed
+                since[k] = 0
+            else:
+                since[k] += 1
+            if r < best_r:
+                best_r = r
+                for s in range(rows):
+                    for q in range(r):
+                        bests[k, s, q] = F[s, q]
+                if r <= target:
+                    break
+            if since[k] >= periods[k] and r < best_r + plus_diff:
+                r2 = expand(F, r, state, ternary)
+                stats[1] += r2 > r
+                r = r2
+                since[k] = 0
+                periods[k] = plus_min + below(state, span)
+                quiet[k] = quiet_flips
+        rs[k] = r
+        best_rs[k] = best_r
+        if best_r <= target:
+            return k
+    return -1

@@ -51,6 +51,22 @@ class FlipSettings:
         reproduces the walk exactly.
     start : str
         Start scheme when the problem has none: "naive" or "catalog" (the catalog's best).
+    runners : int
+        Ternary walks: independent walkers advanced together in one compiled call per process
+        (0: the single walk with ``plateau``/``max_plus`` restarts, as GF(2) walks use).
+    plus_min, plus_max : int
+        Ternary runners: a runner that has gone a random number of flips in [plus_min, plus_max]
+        without a reduction takes a plus transition or a split (the plateau rule).
+    plus_diff : int
+        Ternary runners: expansions only while the rank is below the runner's best + plus_diff.
+    round_flips : int
+        Ternary runners: walk steps per runner between two looks at the runners' best schemes.
+    copy_best : float
+        Ternary runners: after a round that lowered the best rank, each other runner continues
+        from a copy of the best runner's scheme with this probability (not from the start).
+    quiet_flips : int
+        Ternary runners: flips after an expansion with reductions deferred (then all are taken),
+        so that the walk leaves the expansion before a reduction can undo it (0: none deferred).
     """
 
     field: str = "auto"
@@ -63,6 +79,13 @@ class FlipSettings:
     hensel: bool = True
     max_flips: int = 0
     start: str = "naive"
+    runners: int = 4
+    plus_min: int = 1000
+    plus_max: int = 20_000
+    plus_diff: int = 4
+    round_flips: int = 100_000
+    copy_best: float = 0.5
+    quiet_flips: int = 0
 
     def check(self, start: Scheme | None = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no walk can run with."""
@@ -73,7 +96,14 @@ class FlipSettings:
         for name in ("plateau", "chunk", "lift_interval", "lift_tries"):
             if getattr(self, name) < 1:
                 raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
-        for name in ("max_plus", "max_flips", "escape_plus"):
+        for name in ("plus_min", "round_flips"):
+            if getattr(self, name) < 1:
+                raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
+        if self.plus_max < self.plus_min:
+            raise SearchError(f"flip: plus_max ({self.plus_max}) must be at least plus_min ({self.plus_min})")
+        if not 0.0 <= self.copy_best <= 1.0:
+            raise SearchError(f"flip: copy_best must be in [0, 1], got {self.copy_best}")
+        for name in ("max_plus", "max_flips", "escape_plus", "runners", "plus_diff", "quiet_flips"):
             if getattr(self, name) < 0:
                 raise SearchError(f"flip: {name} must be at least 0, got {getattr(self, name)}")
         if start is not None:

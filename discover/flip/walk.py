@@ -21,7 +21,7 @@ from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import gf2, zt
 from .lift import is_exact_mod2, lift
-from .policy import plus_transition, reduce_all, walk_kernel
+from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import seed_state
 from .settings import FlipSettings, is_ternary_scheme
 
@@ -134,6 +134,9 @@ def flip_search(
     def budget(n: int) -> int:
         return n if not settings.max_flips else max(0, min(n, settings.max_flips - int(stats[0])))
 
+    if ternary and settings.runners > 0:
+        return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress)
+
     found: Optional[Scheme] = None
     step = min(settings.chunk, 10_000)  # flips per compiled call, adapted to take ~0.2 s
     failed_here = 0
@@ -214,6 +217,78 @@ def flip_search(
         found = found.with_meta(name=f"flip-graph {fmt} rank {found.rank}")
     best_scheme = None if found is not None else _best_exact(best, best_r, fmt, ternary, ring)
     return WalkOutcome(found, int(lowest), out, best_scheme)
+
+
+def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats, t0: float,
+                    out_of_budget: Callable[[], bool], on_progress) -> WalkOutcome:
+    """The ternary walk with ``settings.runners`` walkers in one compiled kernel (see
+    :func:`~discover.flip.policy.runners_kernel`): the plateau rule for plus transitions, and
+    after a round that lowered the best rank, runners continue from copies of the best one."""
+    fmt, target = problem.format, problem.rank
+    K = settings.runners
+    capacity = r + settings.plus_diff + 3
+    F0 = np.zeros((F.shape[0], capacity), dtype=np.uint64)
+    F0[:, :r] = F[:, :r]
+    Fs = np.repeat(F0[None], K, axis=0)
+    bests = Fs.copy()
+    rs = np.full(K, r, dtype=np.int64)
+    best_rs = rs.copy()
+    since = np.zeros(K, dtype=np.int64)
+    quiet = np.zeros(K, dtype=np.int64)
+    span = settings.plus_max - settings.plus_min + 1
+    periods = np.array([settings.plus_min + int(x) for x in seed_state_draws(state, K, span)], dtype=np.int64)
+    lowest = r
+    # A flip budget fixes the chunking, so a seed and a budget reproduce the walk exactly;
+    # otherwise each call is sized to take ~0.2 s (prompt stop requests and progress).
+    step = 2000 if settings.max_flips else 1000
+    in_round = 0
+    hit = -1
+    cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
+    while hit < 0 and r > target and not out_of_budget():
+        before, tick = int(stats[0]), time.perf_counter()
+        hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, step, settings.plus_min,
+                             settings.plus_max, settings.plus_diff, settings.quiet_flips, cap, state, stats, True)
+        took = time.perf_counter() - tick
+        if not settings.max_flips and int(stats[0]) > before:
+            step = int(min(settings.chunk, max(200, step * min(4.0, 0.2 / max(took, 1e-4)))))
+        in_round += step
+        top = int(np.argmin(best_rs))
+        if in_round >= settings.round_flips or best_rs[top] < lowest:
+            in_round = 0
+            if best_rs[top] < lowest and settings.copy_best > 0:
+                draws = seed_state_draws(state, K, 1 << 20)
+                for k in range(K):
+                    if k != top and draws[k] < settings.copy_best * (1 << 20):
+                        Fs[k] = bests[top]
+                        bests[k] = bests[top]
+                        rs[k] = best_rs[k] = best_rs[top]
+                        since[k] = 0
+                        quiet[k] = 0
+        lowest = min(lowest, int(best_rs[top]))
+        if on_progress is not None:
+            elapsed = time.perf_counter() - t0
+            on_progress({"best_rank": int(lowest), "best_rank_mod2": None, "rank": int(rs.min()),
+                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+    top = hit if hit >= 0 else int(np.argmin(best_rs))
+    best_r = int(best_rs[top])
+    U, V, W = zt.unpack(bests[top], best_r, fmt)
+    # The moves keep the tensor by construction; check anyway before proposing anything.
+    if not (integer_reconstruction(U, V, W) == matmul_tensor(fmt)).all():
+        raise RuntimeError("internal error: the ternary walk lost exactness")
+    scheme = Scheme.from_arrays(U, V, W, fmt)
+    out = {"field": "zt", "runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]),
+           "restarts": int(stats[2]), "reductions": int(stats[3]), "failed_picks": int(stats[4]),
+           "seconds": round(time.perf_counter() - t0, 4), "best_rank": best_r, "best_rank_mod2": best_r}
+    if best_r <= target:
+        return WalkOutcome(scheme.with_meta(name=f"flip-graph {fmt} rank {best_r}"), best_r, out, None)
+    return WalkOutcome(None, best_r, out, scheme.with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)"))
+
+
+def seed_state_draws(state: np.ndarray, count: int, below_n: int) -> list[int]:
+    """``count`` integers in [0, below_n) from the walk's own generator (so a seed replays the walk)."""
+    from .rng import below
+
+    return [int(below(state, below_n)) for _ in range(count)]
 
 
 def _best_exact(best: np.ndarray, best_r: int, fmt, ternary: bool, ring: Ring) -> Optional[Scheme]:

@@ -131,6 +131,8 @@ def settle(F, r, stack, nstack):
                 continue
             e0 = _sign(F, 0, k, i)
             e1 = _sign(F, 1, k, i)
+            if e0 == 0 and e1 == 0:
+                continue  # at most one shared slot: no reduction (the common case, checked cheaply)
             e2 = _sign(F, 2, k, i)
             n = (e0 != 0) + (e1 != 0) + (e2 != 0)
             if n < 2:
@@ -171,7 +173,7 @@ def settle(F, r, stack, nstack):
 
 
 @njit(cache=True)
-def flip_move(F, r, state, stack):
+def flip_move(F, r, state, stack, reduce=True):
     """One random flip followed by its reductions. Returns (r, ok, removed).
 
     A random term i is compared with every other term; the partner (j, shared slot, sign) is
@@ -216,6 +218,8 @@ def flip_move(F, r, state, stack):
         F[2 * t + 1, i] = tn
         F[2 * u, j] = up
         F[2 * u + 1, j] = un
+        if not reduce:
+            return r, True, 0  # reductions deferred by the caller
         stack[0] = i
         stack[1] = j
         r, removed = settle(F, r, stack, 2)
@@ -251,3 +255,44 @@ def plus_move(F, r, state):
         return r + 1
     return r
 
+
+
+@njit(cache=True)
+def mix_move(F, r, state):
+    """The three-term plus transition (Kauers–Moosbauer): rank + 1, both old terms changed.
+
+    With the slots of terms i, j taken in a random order (roles a, b, c),
+    ``a1⊗b1⊗c1 + a2⊗b2⊗c2 = a1⊗(b1+b2)⊗c1 + (a2−a1)⊗b2⊗c2 + a1⊗b2⊗(c2−c1)``. Unlike
+    :func:`plus_move` (a split of one factor) it changes both terms, so the walk lands in a
+    region a split cannot reach. Returns the new rank (unchanged when no ternary pick is found).
+    """
+    if r < 2 or r >= F.shape[1]:
+        return r
+    for _ in range(32):
+        i = below(state, r)
+        j = below(state, r)
+        if i == j:
+            continue
+        if _sign(F, 0, i, j) != 0 or _sign(F, 1, i, j) != 0 or _sign(F, 2, i, j) != 0:
+            continue  # a shared factor: that pair has flips, no plus needed
+        sa = below(state, 3)
+        sb = (sa + 1 + below(state, 2)) % 3
+        sc = 3 - sa - sb
+        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1)
+        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1)
+        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1)
+        if not (ok1 and ok2 and ok3):
+            continue
+        # new term: a1 ⊗ b2 ⊗ (c2 − c1)
+        F[2 * sa, r] = F[2 * sa, i]
+        F[2 * sa + 1, r] = F[2 * sa + 1, i]
+        F[2 * sb, r] = F[2 * sb, j]
+        F[2 * sb + 1, r] = F[2 * sb + 1, j]
+        F[2 * sc, r] = cp
+        F[2 * sc + 1, r] = cn
+        F[2 * sb, i] = bp
+        F[2 * sb + 1, i] = bn
+        F[2 * sa, j] = ap
+        F[2 * sa + 1, j] = an
+        return r + 1
+    return r

@@ -19,6 +19,7 @@ BUILTIN_METHODS: dict[str, str] = {
     "sgd": "discover.search.methods.sgd",
     "flip": "discover.search.methods.flip",
     "pool": "discover.search.methods.pool",
+    "cyclic": "discover.search.methods.cyclic",
 }
 
 _EXTRA: dict[str, Method] = {}

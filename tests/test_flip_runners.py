@@ -1,0 +1,82 @@
+"""Many runners in one compiled call: the three-term plus transition and the plateau rule keep every scheme exact."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from discover.flip import gf2, policy, zt
+from discover.flip.rng import seed_state
+from discover.flip.settings import FlipSettings
+from discover.flip.walk import flip_search
+from discover.formats import Format
+from discover.problem import Problem
+from discover.scheme import Scheme
+from discover.tensor import integer_reconstruction, matmul_tensor
+
+from .test_flip_pool import FORMATS, exact, random_exact
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(fmt=st.sampled_from(FORMATS), seed=st.integers(0, 2**32 - 1), flips=st.integers(0, 3000))
+def test_mix_move_keeps_the_scheme_exact_and_ternary(fmt, seed, flips):
+    fmt = Format.parse(fmt)
+    F, r, state = random_exact(fmt, seed, flips)
+    for _ in range(3):
+        r2 = zt.mix_move(F, r, state)
+        assert r2 in (r, r + 1) and exact(F, r2, fmt) and zt.is_ternary(*zt.unpack(F, r2, fmt))
+        r = r2
+    r2 = policy.expand(F, r, state, True)
+    assert r2 in (r, r + 1) and exact(F, r2, fmt)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(fmt=st.sampled_from(FORMATS), seed=st.integers(0, 2**32 - 1))
+def test_gf2_mix_move_keeps_the_scheme_exact_mod_2(fmt, seed):
+    fmt = Format.parse(fmt)
+    naive = Scheme.naive(fmt)
+    F = gf2.pack(*naive.int64_arrays(), naive.rank + 8)
+    state = seed_state(seed)
+    r = naive.rank
+    for _ in range(4):
+        r = gf2.mix_move(F, r, state)
+        U, V, W = gf2.unpack(F, r, fmt)
+        assert ((integer_reconstruction(U, V, W) - matmul_tensor(fmt)) % 2 == 0).all()
+    assert r > naive.rank  # some pairs of terms differ in all three slots
+
+
+def test_runners_kernel_keeps_every_runner_exact():
+    fmt = Format.parse("3x3x3")
+    naive = Scheme.naive(fmt)
+    K, cap = 4, naive.rank + 8
+    F = zt.pack(*naive.int64_arrays(), cap)
+    Fs = np.repeat(F[None], K, axis=0)
+    bests = Fs.copy()
+    rs = np.full(K, naive.rank, dtype=np.int64)
+    best_rs = rs.copy()
+    since = np.zeros(K, dtype=np.int64)
+    periods = np.full(K, 40, dtype=np.int64)
+    quiet = np.zeros(K, dtype=np.int64)
+    state, stats = seed_state(3), np.zeros(5, dtype=np.int64)
+    for _ in range(5):
+        hit = policy.runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, 0, 400, 20, 60, 4, 50, 10**9, state, stats,
+                                    True)
+        assert hit == -1
+        for k in range(K):
+            assert exact(Fs[k], int(rs[k]), fmt) and exact(bests[k], int(best_rs[k]), fmt)
+            assert rs[k] < best_rs[k] + 4 + 1 and best_rs[k] <= naive.rank
+    assert stats[1] > 0 and stats[3] > 0  # expansions and reductions both happened
+
+
+def test_runners_reach_3x3x3_rank_23_and_a_seed_reproduces_them():
+    fmt = Format.parse("3x3x3")
+    problem = Problem(fmt, 23, "ZT", start=Scheme.naive(fmt))
+    found = flip_search(problem, FlipSettings(field="zt", runners=4), np.random.SeedSequence(2))
+    assert found.scheme is not None and found.scheme.rank <= 23 and found.stats["runners"] == 4
+    U, V, W = found.scheme.int64_arrays()
+    assert (integer_reconstruction(U, V, W) == matmul_tensor(fmt)).all()
+    budget = FlipSettings(field="zt", runners=3, max_flips=20_000, plus_min=100, plus_max=500)
+    runs = [flip_search(Problem(fmt, 19, "ZT", start=Scheme.naive(fmt)), budget, np.random.SeedSequence(5))
+            for _ in range(2)]
+    assert runs[0].stats["flips"] == runs[1].stats["flips"] == 20_000
+    assert runs[0].best.rank == runs[1].best.rank
+    assert runs[0].best.same_coefficients(runs[1].best)
