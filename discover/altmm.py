@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .altbasis import AltBasisScheme
-from .fastmm import DTYPES, _kernels, _mul, fused_plan
+from .fastmm import _kernels, _mul, fused_operands, fused_plan
 
 _local = threading.local()
 
@@ -129,15 +129,10 @@ def alt_matmul(A: np.ndarray, B: np.ndarray, alt: AltBasisScheme, levels: int = 
     >>> bool((alt_matmul(A, B, alt, levels=2) == A @ B).all())
     True
     """
-    dtype = np.result_type(A, B)
-    if dtype.name not in DTYPES:
-        raise TypeError(f"the fused backend computes {', '.join(DTYPES)}, not {dtype}")
-    A = np.asarray(A, dtype=dtype)
-    B = np.asarray(B, dtype=dtype)
+    A, B, out = fused_operands(A, B, out)
+    dtype = A.dtype  # the result dtype: fused_operands converted A and B to it
     N, K = A.shape
     P = B.shape[1]
-    if out is None:
-        out = np.empty((N, P), dtype)
     n, m, p = alt.core.format.dims
     L = alt_levels((N, K, P), (n, m, p), levels, cutoff)
     if L == 0:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -196,6 +196,14 @@ def fused_matmul(A: np.ndarray, B: np.ndarray, scheme: Scheme, levels: int = 1, 
     >>> bool((fused_matmul(A, B, discover.load("strassen"), levels=2) == A @ B).all())
     True
     """
+    A, B, out = fused_operands(A, B, out)
+    _mul(A, B, out, fused_plan(scheme), int(levels), max(1, int(cutoff)))
+    return out
+
+
+def fused_operands(A: Any, B: Any, out: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``A`` and ``B`` as arrays of their result dtype (one of :data:`DTYPES`, else TypeError), and
+    ``out`` (allocated when None): the common start of every fused product."""
     dtype = np.result_type(A, B)
     if dtype.name not in DTYPES:
         raise TypeError(f"the fused backend computes {', '.join(DTYPES)}, not {dtype}")
@@ -203,5 +211,4 @@ def fused_matmul(A: np.ndarray, B: np.ndarray, scheme: Scheme, levels: int = 1, 
     B = np.asarray(B, dtype=dtype)
     if out is None:
         out = np.empty((A.shape[0], B.shape[1]), dtype)
-    _mul(A, B, out, fused_plan(scheme), int(levels), max(1, int(cutoff)))
-    return out
+    return A, B, out
