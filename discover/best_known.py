@@ -1,4 +1,5 @@
-"""Best known ranks of ⟨n,m,p⟩ for n ≤ m ≤ p ≤ 5, with sources (data, as of 2025).
+"""Best known ranks of ⟨n,m,p⟩ for n ≤ m ≤ p ≤ 5 (:data:`TABLE`) and for the formats whose largest
+dimension is 6 (:data:`SIX`), with sources (data, as of 2025).
 
 ``rank`` is the best rank in characteristic 0 (rational or complex coefficients allowed),
 ``integer_rank`` the best with integer coefficients, ``ternary`` whether a {-1,0,1} scheme is
@@ -19,7 +20,7 @@ class BestKnown:
     rank: int
     integer_rank: int
     ternary: bool
-    mod2_rank: int
+    mod2_rank: Optional[int]
     source: str
     integer_source: Optional[str] = None
 
@@ -64,7 +65,37 @@ TABLE: tuple[BestKnown, ...] = (
     _row("5x5x5", 93, "Moosbauer–Poole 2025"),
 )
 
-_BY_FORMAT = {row.format: row for row in TABLE}
+#: Formats n ≤ m ≤ p with p = 6. Ranks as listed by Perminov's FastMatrixMultiplication status table
+#: (2025; the rings ZT/Z/Q there), which collects the published schemes; the rank over GF(2) is not
+#: listed there (None). ``ternary`` is False where that table has no {-1,0,1} scheme at the integer rank.
+_PERMINOV = "Perminov's table (2025)"
+SIX: tuple[BestKnown, ...] = tuple(
+    BestKnown(Format.parse(fmt), rank, integer_rank, ternary, None, source)
+    for fmt, rank, integer_rank, ternary, source in (
+        ("2x2x6", 21, 21, True, "Hopcroft–Kerr 1971"),
+        ("2x3x6", 30, 30, True, _PERMINOV),
+        ("2x4x6", 39, 39, True, _PERMINOV),
+        ("2x5x6", 47, 47, True, _PERMINOV),
+        ("2x6x6", 56, 56, True, _PERMINOV),
+        ("3x3x6", 40, 42, True, "Smirnov 2013 (rank 40 needs rationals)"),
+        ("3x4x6", 54, 54, True, _PERMINOV),
+        ("3x5x6", 68, 68, True, _PERMINOV),
+        ("3x6x6", 80, 83, True, _PERMINOV + " (rank 80 needs rationals)"),
+        ("4x4x6", 73, 73, True, _PERMINOV),
+        ("4x5x6", 90, 90, True, _PERMINOV),
+        ("4x6x6", 105, 105, True, _PERMINOV),
+        ("5x5x6", 110, 110, True, _PERMINOV),
+        ("5x6x6", 130, 130, True, _PERMINOV),
+        ("6x6x6", 153, 153, True, "Moosbauer–Poole 2025 (cyclic-symmetric flips)"),
+    )
+)
+
+_BY_FORMAT = {row.format: row for row in TABLE + SIX}
+
+
+def table(up_to: int = 5) -> tuple[BestKnown, ...]:
+    """The rows of every format whose largest dimension is at most ``up_to`` (5 or 6)."""
+    return TABLE + SIX if up_to >= 6 else TABLE
 
 
 def best_known(fmt: Any) -> Optional[BestKnown]:

@@ -1,4 +1,5 @@
-"""Our catalog against the best known ranks: one row per format of :data:`discover.best_known.TABLE`.
+"""Our catalog against the best known ranks: one row per format of :data:`discover.best_known.TABLE`
+(and of :data:`discover.best_known.SIX` with ``up_to=6``).
 
 The engine behind ``strassen catalog compare`` and the catalog site (``strassen catalog site``):
 both print or render the rows computed here and compute nothing themselves. The rows also carry
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry, catalog_dir, eliminated_additions, list_entries, quality_key
+from .formats import Format
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class ComparisonRow:
     inequivalent: int
     best_known_rank: int
     best_known_integer_rank: int
-    best_known_mod2_rank: int
+    best_known_mod2_rank: Optional[int]
     source: str
     gap: Optional[int]
     published_verified: Optional[int]
@@ -66,6 +68,11 @@ class ComparisonRow:
         return asdict(self)
 
 
+def _largest(fmt: str) -> int:
+    parsed = Format.parse(fmt)
+    return max(parsed.n, parsed.m, parsed.p)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """All rows plus the summary counts."""
@@ -74,19 +81,35 @@ class Comparison:
     rows: list[ComparisonRow]
 
     @property
+    def up_to_five(self) -> list[ComparisonRow]:
+        """The rows of formats n, m, p ≤ 5 (the headline count is over these)."""
+        return [r for r in self.rows if _largest(r.format) <= 5]
+
+    @property
+    def beyond_five(self) -> list[ComparisonRow]:
+        """The rows of formats with a dimension 6 (present with ``up_to=6``)."""
+        return [r for r in self.rows if _largest(r.format) > 5]
+
+    @property
     def at_best(self) -> int:
-        """Formats whose best scheme reaches the best known integer rank."""
-        return sum(1 for r in self.rows if r.gap is not None and r.gap <= 0)
+        """Formats up to 5 whose best scheme reaches the best known integer rank."""
+        return sum(1 for r in self.up_to_five if r.gap is not None and r.gap <= 0)
 
     @property
     def within2(self) -> int:
-        """Formats within two products of the best known integer rank."""
-        return sum(1 for r in self.rows if r.gap is not None and r.gap <= 2)
+        """Formats up to 5 within two products of the best known integer rank."""
+        return sum(1 for r in self.up_to_five if r.gap is not None and r.gap <= 2)
 
     @property
     def summary(self) -> str:
-        n = len(self.rows)
-        return f"{self.at_best}/{n} formats at the best known integer rank ({self.within2}/{n} within 2)"
+        n = len(self.up_to_five)
+        text = f"{self.at_best}/{n} formats at the best known integer rank ({self.within2}/{n} within 2)"
+        six = self.beyond_five
+        if six:
+            at = sum(1 for r in six if r.gap is not None and r.gap <= 0)
+            near = sum(1 for r in six if r.gap is not None and r.gap <= 2)
+            text += f"; with a dimension 6: {at}/{len(six)} ({near}/{len(six)} within 2)"
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +117,8 @@ class Comparison:
             "formats": [r.to_json() for r in self.rows],
             "at_best_known_integer_rank": self.at_best,
             "within_2": self.within2,
+            "formats_up_to_5": len(self.up_to_five),
+            "formats_with_a_6": len(self.beyond_five),
             "summary": self.summary,
         }
 
@@ -118,7 +143,7 @@ def entry_wall_time(entry: CatalogEntry) -> Optional[float]:
 
 
 def compare_catalog(directory: Optional[os.PathLike | str] = None,
-                    entries: Optional[Sequence[CatalogEntry]] = None) -> Comparison:
+                    entries: Optional[Sequence[CatalogEntry]] = None, up_to: int = 5) -> Comparison:
     """Compare the catalog with the best known ranks, one row per format of the table.
 
     Parameters
@@ -127,13 +152,16 @@ def compare_catalog(directory: Optional[os.PathLike | str] = None,
         The catalog folder (see :func:`discover.catalog.catalog_dir`).
     entries
         Already loaded entries of that folder (loaded when omitted).
+    up_to
+        5: the 20 formats n ≤ m ≤ p ≤ 5; 6: also the 15 formats whose largest dimension is 6.
 
     Returns
     -------
     Comparison
-        Rows in the order of :data:`discover.best_known.TABLE` and the summary counts.
+        Rows in the order of :func:`discover.best_known.table` and the summary counts (the headline
+        count is over the formats up to 5; those with a 6 are counted apart).
     """
-    from .best_known import TABLE
+    from .best_known import table
     from .catalog_steps import recorded_chain
     from .invariants import count_inequivalent
     from .published_additions import published_additions
@@ -141,7 +169,7 @@ def compare_catalog(directory: Optional[os.PathLike | str] = None,
     root = catalog_dir(directory)
     entries = list(entries) if entries is not None else list_entries(directory)
     rows = []
-    for record in TABLE:
+    for record in table(up_to):
         fmt = record.format
         ours = [e for e in entries if e.scheme.format.canonical() == fmt and not e.published]
         real = [e for e in ours if not e.scheme.mod2]
@@ -258,7 +286,7 @@ def text_table(comparison: Comparison) -> str:
     for r in comparison.rows:
         lines.append(
             f"{r.format:<7} {_ours(r):>5} {r.our_ring or DASH:<4} {r.best_known_rank:>7} "
-            f"{r.best_known_integer_rank:>7} {r.best_known_mod2_rank:>5} {_gap(r):>4} {r.inequivalent:>7} "
+            f"{r.best_known_integer_rank:>7} {_dash(r.best_known_mod2_rank):>5} {_gap(r):>4} {r.inequivalent:>7} "
             f"{_dash(r.additions_eliminated):>5} {published_text(r):>10}  {time_text(r):<18} {r.methods or DASH:<22} {r.source}"
         )
     lines += [TEXT_NOTE, comparison.summary]
@@ -282,7 +310,7 @@ def markdown_table(comparison: Comparison) -> str:
              "|" + "|".join("---:" if h in right else "---" for h in MARKDOWN_HEAD) + "|"]
     for r in comparison.rows:
         cells = [r.format, _ours(r), r.our_ring or DASH, str(r.best_known_rank), str(r.best_known_integer_rank),
-                 str(r.best_known_mod2_rank), _gap(r), _dash(r.additions_eliminated), published_text(r),
+                 _dash(r.best_known_mod2_rank), _gap(r), _dash(r.additions_eliminated), published_text(r),
                  r.methods or DASH, time_text(r), _workers(r), r.source]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     sources = sorted({r.published_additions_source for r in comparison.rows if r.published_additions_source})

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from discover import Format, Scheme, verify_exact, verify_sympy
-from discover.best_known import TABLE, best_known
+from discover.best_known import SIX, TABLE, best_known
 from discover.catalog import best, best_composition, catalog_dir, list_entries, load
 from discover.cli import main
 from discover.jsonio import load_scheme, save_scheme
@@ -89,10 +89,34 @@ def test_compare_prints_every_format_and_the_summary(runner):
     assert row["gap"] == row["our_rank"] - 49
 
 
+def test_compare_up_to_6_adds_the_formats_with_a_6_and_counts_them_apart(runner):
+    doc = json.loads(runner.invoke(main, ["catalog", "compare", "--json", "--up-to", "6"]).stdout)
+    formats = [r["format"] for r in doc["formats"]]
+    assert formats[:20] == [str(r.format) for r in TABLE] and formats[20:] == [str(r.format) for r in SIX]
+    assert (doc["formats_up_to_5"], doc["formats_with_a_6"]) == (20, 15)
+    six = {r["format"]: r for r in doc["formats"][20:]}
+    assert (six["6x6x6"]["best_known_rank"], six["6x6x6"]["best_known_mod2_rank"]) == (153, None)
+    assert (six["3x3x6"]["best_known_rank"], six["3x3x6"]["best_known_integer_rank"]) == (40, 42)
+    # the catalog composes every format with a 6, so each row has a rank and a gap to the record
+    assert all(r["our_rank"] is not None and r["gap"] == r["our_rank"] - r["best_known_integer_rank"]
+               for r in six.values())
+    at = sum(1 for r in six.values() if r["gap"] <= 0)
+    assert doc["summary"].startswith(f"{doc['at_best_known_integer_rank']}/20 formats")
+    assert f"with a dimension 6: {at}/15" in doc["summary"]
+    text = runner.invoke(main, ["catalog", "compare", "--up-to", "6"])
+    assert text.exit_code == 0 and any(line.startswith("6x6x6") for line in text.stdout.splitlines())
+    assert runner.invoke(main, ["catalog", "compare", "--up-to", "7"]).exit_code == 2
+
+
 def test_best_known_table_is_consistent():
     assert best_known("5x4x4").format == Format(4, 4, 5)
     for record in TABLE:
         assert record.rank <= record.integer_rank and record.mod2_rank <= record.integer_rank
+        assert record.format.flattening_bound <= record.rank <= record.format.naive_rank
+    assert best_known("6x2x2").format == Format(2, 2, 6) and len(SIX) == 15
+    for record in SIX:
+        assert max(record.format.dims) == 6 and record.format == record.format.canonical()
+        assert record.rank <= record.integer_rank and record.mod2_rank is None
         assert record.format.flattening_bound <= record.rank <= record.format.naive_rank
 
 

@@ -62,7 +62,9 @@ def list_command(directory: Optional[str], as_json: bool) -> None:
 @DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (for the README).")
-def compare_command(directory: Optional[str], as_json: bool, markdown: bool) -> None:
+@click.option("--up-to", "up_to", type=click.IntRange(5, 6), default=5, show_default=True,
+              help="Largest dimension of the formats listed: 6 adds the 15 formats with a dimension 6.")
+def compare_command(directory: Optional[str], as_json: bool, markdown: bool, up_to: int) -> None:
     """Our best rank per format against the best known ranks (rational, integer and mod 2).
 
     Also: additions after elimination beside the fewest published, and the methods, search
@@ -72,13 +74,14 @@ def compare_command(directory: Optional[str], as_json: bool, markdown: bool) -> 
     Examples:
       strassen catalog compare
       strassen catalog compare --markdown > table.md
+      strassen catalog compare --up-to 6
     """
     from ..catalog_compare import compare_catalog, markdown_table, text_table
     from .common import fail
 
     if as_json and markdown:
         fail("--json and --markdown exclude each other")
-    comparison = compare_catalog(directory)
+    comparison = compare_catalog(directory, up_to=up_to)
     if as_json:
         echo_json(comparison.to_json())
     else:
