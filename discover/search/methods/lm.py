@@ -18,9 +18,12 @@ of the task, so every tensor operation works on a full batch.
   the parameters, the objective and the exact check stay in float64.
 * Every ``check_every`` steps the whole batch is rounded and checked exactly (one vectorised
   reconstruction); hits become candidates.
-* Over ``--ring Q`` the anneal is replaced by the rational pipeline of
+* Over ``--ring Q`` small formats (2x2x2) replace the anneal by the rational pipeline of
   :mod:`~discover.search.methods._rational`: an exact real fit, the scaling gauge of every
-  term, then snap-and-refit with backtracking onto the coefficient set ``values``.
+  term, then snap-and-refit with backtracking onto the coefficient set ``values``; larger
+  formats anneal with a penalty zero on every multiple of 1/2 (``q_rounding``). Either way
+  only schemes that keep a fraction under every rescaling of their terms are proposed
+  (``halves``).
 * ``symmetric=S,T`` (square formats) optimises cyclic-symmetric schemes (S symmetric terms,
   T cyclic triples; see :mod:`discover.search.methods._params`).
 * ``problem.start`` (``--start``) warm-starts every restart from the known scheme plus noise of
