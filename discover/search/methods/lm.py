@@ -90,8 +90,8 @@ class LMOptions:
         Ring Q: ``snap`` (exact real fit, gauge, snap-and-refit with backtracking; see
         :mod:`~discover.search.methods._rational`), ``anneal`` (the penalty ``q_penalty``) or
         ``auto``: ``snap`` for formats of naive rank at most 8 (2x2x2), ``anneal`` above (and
-        with ``symmetric=``), as measured (2x3x3 r15: anneal 3 seeds of 4 within 90 s on one
-        core, snap none from random starts).
+        with ``symmetric=``), as measured (2x3x3 r15: anneal 4 seeds of 5 within 120 s on
+        one core, snap none from random starts).
     halves : bool
         Ring Q: propose only schemes with a coefficient that no rescaling of the terms
         (a·u, b·v, w/(a·b)) makes integral, i.e. what ``--ring Z``/``ZT`` cannot find; an exact
