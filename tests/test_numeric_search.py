@@ -123,7 +123,8 @@ def test_symmetric_mode_finds_a_cyclic_symmetric_3x3x3_rank_23():
     (["-O", "solver=qr"], "choose auto, cg or cholesky"),
     (["-O", "dtype=float16"], "choose float32 or float64"),
     (["-O", "device=tpu"], "choose auto, cpu or cuda"),
-    (["-O", "q_rounding=round"], "choose snap or anneal"),
+    (["-O", "q_rounding=round"], "choose auto, snap or anneal"),
+    (["--ring", "Q", "-O", "q_rounding=anneal", "-O", "q_penalty=ternary"], "add -O halves=false"),
     (["-O", "values=1/2,0"], "expected positive numbers"),
     (["-O", "values=x"], "expected positive numbers"),
 ])
@@ -223,10 +224,38 @@ def test_ring_q_warm_start_finds_a_2x3x3_scheme_with_halves():
     # The file itself, not catalog:2x3x3 (the catalog's best may be another form, e.g. fewer additions).
     start = load_source(str(Path(__file__).resolve().parents[1] / "algorithms" / "2x3x3_r15_ZT.json"))
     problem = Problem("2x3x3", 15, ring="Q", start=start)
-    result = driver.search(problem, "lm", {"batch": 8, "perturb": 0.3}, seed=0, restarts=8, workers=1)
+    result = driver.search(problem, "lm", {"batch": 8, "perturb": 0.3, "q_rounding": "snap"}, seed=0, restarts=8, workers=1)
     assert len(result.found) == 1
     s = result.found[0]
     assert verify(s).valid and s.ring == "Q" and _needs_rationals(s)
+
+
+@pytest.mark.slow
+def test_ring_q_default_search_finds_2x3x3_rank_15_with_halves_from_random_starts(tmp_path):
+    # The command as typed (default method lm, q_rounding=auto → the halves anneal on
+    # 2x3x3, default workers), plus -o: a verified scheme with a 1/2 that no rescaling of its
+    # terms removes (about 30 s wall on the 2-core machine).
+    from discover.sources import load_source
+
+    r = CliRunner().invoke(main, ["search", "2x3x3", "--rank", "15", "--ring", "Q", "--seed", "0", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    saved = sorted(tmp_path.glob("*.json"))
+    assert [p.name for p in saved] == ["2x3x3_r15_Q.json"]
+    s = load_source(str(saved[0]))
+    assert verify(s).valid and s.ring == "Q" and s.rank == 15
+    assert {Fraction(1, 2), Fraction(-1, 2)} & _coefficients(s)
+    assert _needs_rationals(s)
+
+
+def test_integral_up_to_scaling_matches_the_rescaling_rule():
+    from discover.search.methods._rational import integral_up_to_scaling
+
+    h = Fraction(1, 2)
+    # (2u)⊗(v)⊗(w/2) rescales to u⊗v⊗w: integral; u⊗v⊗(w/2) with primitive u, v does not.
+    assert integral_up_to_scaling([[2, 0]], [[1, 1]], [[h, -h]])
+    assert not integral_up_to_scaling([[1, 0]], [[1, 1]], [[h, 1]])
+    assert integral_up_to_scaling([[0, 0]], [[1, 1]], [[h, 1]])  # a zero term
+    assert integral_up_to_scaling(*strassen().factors)
 
 
 def test_snap_proposes_only_exact_candidates():
@@ -239,7 +268,7 @@ def test_snap_proposes_only_exact_candidates():
 
 
 def test_ring_q_with_the_ternary_penalty_finds_a_scheme():
-    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "q_rounding": "anneal", "q_penalty": "ternary"},
+    result = driver.search(Problem("2x2x2", 7, ring="Q"), "lm", {"batch": 8, "q_rounding": "anneal", "q_penalty": "ternary", "halves": False},
                            seed=0, restarts=16, workers=1)
     assert len(result.found) == 1 and verify(result.found[0]).valid
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
+import numpy as np
 import torch
 
 from ._lmsolve import gauss_newton, gradient
@@ -66,6 +67,29 @@ def parse_values(spec: str) -> tuple[float, ...]:
             raise ValueError(f"{part.strip()!r} is not positive")
         out.append(float(v))
     return tuple(sorted(set(out)))
+
+
+def integral_up_to_scaling(U: Iterable, V: Iterable, W: Iterable) -> bool:
+    """True when rescaling the terms (a·u, b·v, w/(a·b)) can make every coefficient an integer.
+
+    ``U``, ``V``, ``W`` hold one exact factor (ints or Fractions, any shape) per term. Writing
+    u = s_u·ũ and v = s_v·ṽ with ũ, ṽ primitive integer vectors, any scaling that keeps u and v
+    integral multiplies them by integers, which only shrinks w; so a term rescales to integers
+    exactly when s_u·s_v·w is integral. A scheme for which this is False keeps a fraction (a
+    1/2, say) in every equivalent form obtained by rescaling its terms.
+    """
+    for u, v, w in zip(U, V, W):
+        scale = Fraction(1)
+        for x in (u, v):
+            vals = [Fraction(e) for e in np.asarray(x, dtype=object).ravel() if e != 0]
+            if not vals:
+                break  # a zero factor: the term vanishes
+            den = math.lcm(*(f.denominator for f in vals))
+            scale *= Fraction(math.gcd(*(int(f * den) for f in vals)), den)
+        else:
+            if any((Fraction(e) * scale).denominator != 1 for e in np.asarray(w, dtype=object).ravel()):
+                return False
+    return True
 
 
 def _unpack(y: torch.Tensor, r: int, sizes: tuple[int, int, int]) -> list[torch.Tensor]:

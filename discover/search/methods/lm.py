@@ -18,9 +18,12 @@ of the task, so every tensor operation works on a full batch.
   the parameters, the objective and the exact check stay in float64.
 * Every ``check_every`` steps the whole batch is rounded and checked exactly (one vectorised
   reconstruction); hits become candidates.
-* Over ``--ring Q`` the anneal is replaced by the rational pipeline of
+* Over ``--ring Q`` small formats (2x2x2) replace the anneal by the rational pipeline of
   :mod:`~discover.search.methods._rational`: an exact real fit, the scaling gauge of every
-  term, then snap-and-refit with backtracking onto the coefficient set ``values``.
+  term, then snap-and-refit with backtracking onto the coefficient set ``values``; larger
+  formats anneal with a penalty zero on every multiple of 1/2 (``q_rounding``). Either way
+  only schemes that keep a fraction under every rescaling of their terms are proposed
+  (``halves``).
 * ``symmetric=S,T`` (square formats) optimises cyclic-symmetric schemes (S symmetric terms,
   T cyclic triples; see :mod:`discover.search.methods._params`).
 * ``problem.start`` (``--start``) warm-starts every restart from the known scheme plus noise of
@@ -85,7 +88,15 @@ class LMOptions:
         Standard deviation of the noise added to a ``--start`` scheme for each restart.
     q_rounding : str
         Ring Q: ``snap`` (exact real fit, gauge, snap-and-refit with backtracking; see
-        :mod:`~discover.search.methods._rational`) or ``anneal`` (the penalty ``q_penalty``).
+        :mod:`~discover.search.methods._rational`), ``anneal`` (the penalty ``q_penalty``) or
+        ``auto``: ``snap`` for formats of naive rank at most 8 (2x2x2), ``anneal`` above (and
+        with ``symmetric=``), as measured (2x3x3 r15: anneal 4 seeds of 5 within 120 s on
+        one core, snap none from random starts).
+    halves : bool
+        Ring Q: propose only schemes with a coefficient that no rescaling of the terms
+        (a·u, b·v, w/(a·b)) makes integral, i.e. what ``--ring Z``/``ZT`` cannot find; an exact
+        scheme that rescales to integers is skipped (counted as ``integral_skipped``). False
+        accepts every exact scheme over Q.
     values : str
         Ring Q, ``snap``: the positive coefficients allowed (0 and signs implied), e.g.
         ``1/2,2``, strictly; empty: the grid 1/2, 1, 2 and the integers up to ``--bound``, and a
@@ -99,7 +110,7 @@ class LMOptions:
     q_penalty : str
         Ring Q, ``anneal``: ``halves`` (periodic sin(2πy), zero on every multiple of 1/2), ``levels`` (the
         polynomial y·Π(y² − v²) over the grid up to ``--bound``) or ``ternary`` (y³ − y: finds
-        ternary schemes, which are in Q too).
+        ternary schemes, which are in Q too; needs ``halves=false``).
     solver : str
         ``cholesky`` (assemble JᵀJ, one dense solve), ``cg`` (matrix-free conjugate gradients
         preconditioned by the per-factor ALS blocks: cheap for large formats) or ``auto``
@@ -126,7 +137,8 @@ class LMOptions:
     device: str = "auto"
     symmetric: str = ""
     perturb: float = 0.3
-    q_rounding: str = "snap"
+    q_rounding: str = "auto"
+    halves: bool = True
     values: str = ""
     snap_tries: int = 8
     snap_budget: int = 0
@@ -136,6 +148,13 @@ class LMOptions:
     solver: str = "auto"
     cg_iters: int = 10
     cg_tol: float = 1e-3
+
+
+def q_rounding(problem: Problem, options: LMOptions) -> str:
+    """The rounding over ring Q: ``options.q_rounding``, with ``auto`` resolved (see LMOptions)."""
+    if options.q_rounding != "auto":
+        return options.q_rounding
+    return "snap" if problem.format.naive_rank <= 8 and not options.symmetric else "anneal"
 
 
 def auto_slots(params: int, device: torch.device, solver: str = "cholesky") -> int:
@@ -165,8 +184,12 @@ class LMMethod:
             raise SearchError(f"lm: q_penalty={options.q_penalty!r}: choose halves, levels or ternary")
         if options.solver not in ("auto", "cg", "cholesky"):
             raise SearchError(f"lm: solver={options.solver!r}: choose auto, cg or cholesky")
-        if options.q_rounding not in ("snap", "anneal"):
-            raise SearchError(f"lm: q_rounding={options.q_rounding!r}: choose snap or anneal")
+        if options.q_rounding not in ("auto", "snap", "anneal"):
+            raise SearchError(f"lm: q_rounding={options.q_rounding!r}: choose auto, snap or anneal")
+        if problem.ring == "Q" and options.halves and options.q_penalty == "ternary" \
+                and q_rounding(problem, options) == "anneal":
+            raise SearchError("lm: q_penalty=ternary finds schemes that rescale to integers only; "
+                              "add -O halves=false to accept them over ring Q")
         if options.values:
             try:
                 _rational.parse_values(options.values)
@@ -230,7 +253,9 @@ class _Run:
         self.trace: Optional[list] = None
         self.ternary_penalty = opt.q_penalty == "ternary"
         self.periodic = opt.q_penalty == "halves"
-        self.refitting = self.target.ring == "Q" and opt.q_rounding == "snap"
+        self.refitting = self.target.ring == "Q" and q_rounding(task.problem, opt) == "snap"
+        self.need_halves = self.target.ring == "Q" and opt.halves
+        self.integral_skipped = 0
 
     # -- members ---------------------------------------------------------------------------
     def _new(self, k: int) -> dict[str, torch.Tensor]:
@@ -319,8 +344,16 @@ class _Run:
             for cand, i in zip(found, local):
                 cand.sub_index = int(s["ids"][i])
                 cand.info["age"] = int(s["age"][i])
-            self.candidates.extend(found)
+            self.candidates.extend(self.with_halves(found))
         return hit
+
+    def with_halves(self, found: list) -> list:
+        """``found`` without the schemes that rescale to integers, when ring Q asks for halves."""
+        if not self.need_halves:
+            return found
+        keep = [c for c in found if not _rational.integral_up_to_scaling(c.U, c.V, c.W)]
+        self.integral_skipped += len(found) - len(keep)
+        return keep
 
     # -- ring Q: exact fit, gauge, snap-and-refit ------------------------------------------
     def q_values(self) -> tuple[float, ...]:
@@ -359,12 +392,13 @@ class _Run:
                 F = _rational.exact_factors(out, r, sizes)
                 found = nm.make_candidates(tg, *F, [0], info={"snap_rounds": stats.rounds, "backtracks": stats.backtracks})
                 found[0].sub_index = int(s["ids"][i])
-                self.candidates.extend(found)
+                self.candidates.extend(self.with_halves(found))
         self.candidates.sort(key=lambda cand: cand.sub_index)
         return TaskResult(task.task_index, restarts=self.started, candidates=self.candidates, best_residual=self.best,
                           seconds=time.monotonic() - start,
                           stats={"steps": self.steps, "slots": self.slots, "abandoned": self.abandoned,
                                  "snap_rounds": rounds, "backtracks": backtracks, "device": self.device.type,
+                                 "integral_skipped": self.integral_skipped,
                                  "dtype": "float64"})
 
     # -- the task loop ----------------------------------------------------------------------
@@ -405,7 +439,8 @@ class _Run:
         return TaskResult(task.task_index, restarts=self.started, candidates=self.candidates, best_residual=self.best,
                           seconds=time.monotonic() - start,
                           stats={"steps": self.steps, "slots": self.slots, "abandoned": self.abandoned,
-                                 "device": self.device.type, "dtype": opt.dtype})
+                                 "device": self.device.type, "dtype": opt.dtype,
+                                 **({"integral_skipped": self.integral_skipped} if self.need_halves else {})})
 
 
 METHOD = LMMethod()
