@@ -72,7 +72,8 @@ def test_reduced_gauss_newton_matches_the_dense_chain_rule():
     assert torch.allclose(pm.reduce_vector(v)[0], J.T @ v[0])
 
 
-def test_pcg_solves_the_damped_gauss_newton_system():
+@pytest.mark.parametrize("shared", [False, True])
+def test_pcg_solves_the_damped_gauss_newton_system(shared):
     g = torch.Generator().manual_seed(2)
     U, V, W = (torch.randn(3, 5, d, dtype=torch.float64, generator=g) for d in (4, 6, 6))
     P = 5 * 16
@@ -80,8 +81,26 @@ def test_pcg_solves_the_damped_gauss_newton_system():
     diag = torch.rand(3, P, dtype=torch.float64, generator=g) + 0.1
     rhs = torch.randn(3, P, dtype=torch.float64, generator=g)
     exact = -torch.linalg.solve(H + torch.diag_embed(diag), rhs)
-    delta, ok = lm._pcg(U, V, W, diag, rhs, None, 200, 1e-12)
+    delta, ok = lm._pcg(U, V, W, diag, rhs, None, 200, 1e-12, shared=shared)
     assert ok.all() and torch.allclose(delta, exact, atol=1e-9)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_pcg_holds_fixed_entries(shared):
+    # Entries outside `free` stay 0; the rest solve the system restricted to the free entries.
+    g = torch.Generator().manual_seed(3)
+    U, V, W = (torch.randn(2, 4, d, dtype=torch.float64, generator=g) for d in (6, 4, 6))
+    P = 4 * 16
+    free = (torch.rand(2, P, generator=g) > 0.3).double()
+    H = lm._gauss_newton(U, V, W)
+    diag = torch.rand(2, P, dtype=torch.float64, generator=g) + 0.1
+    rhs = torch.randn(2, P, dtype=torch.float64, generator=g)
+    delta, ok = lm._pcg(U, V, W, diag, rhs, free, 300, 1e-13, shared=shared)
+    assert ok.all() and bool((delta[free == 0] == 0).all())
+    for b in range(2):
+        idx = torch.nonzero(free[b]).flatten()
+        sub = (H[b] + torch.diag(diag[b]))[idx][:, idx]
+        assert torch.allclose(delta[b, idx], -torch.linalg.solve(sub, rhs[b, idx]), atol=1e-8)
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "cg"])
@@ -121,6 +140,7 @@ def test_symmetric_mode_finds_a_cyclic_symmetric_3x3x3_rank_23():
     (["-O", "symmetric=1,1"], "must equal the rank"),
     (["-O", "symmetric=x"], "expected S,T"),
     (["-O", "solver=qr"], "choose auto, cg or cholesky"),
+    (["-O", "precond=jacobi"], "choose shared or columns"),
     (["-O", "dtype=float16"], "choose float32 or float64"),
     (["-O", "device=tpu"], "choose auto, cpu or cuda"),
     (["-O", "q_rounding=round"], "choose snap or anneal"),
