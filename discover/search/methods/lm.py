@@ -112,9 +112,9 @@ class LMOptions:
         little more accurate, about 1.5 times the cost of a step on 3x3x3 r23).
     """
 
-    batch: int = 64
+    batch: int = 128
     slots: int = 0
-    iters: int = 250
+    iters: int = 200
     fit_iters: int = 100
     fit_tol: float = 1e-3
     abandon: float = 5e-3
@@ -148,12 +148,12 @@ def auto_slots(params: int, device: torch.device, solver: str = "cholesky") -> i
 
     A Cholesky solve of size P costs P³/3, so a 2x2x2 r7 step (P = 84) batches many restarts
     and a 3x3x3 r23 step (P = 621) a few. A conjugate-gradient step costs a few r×r products per
-    iteration, so its batch is set by the Python overhead per operation (32 restarts). A GPU
+    iteration, so its batch is set by the Python overhead per operation (64 restarts). A GPU
     takes 16 times more per step.
     """
     scale = 16 if device.type == "cuda" else 1
     if solver == "cg":
-        return 32 * scale
+        return 64 * scale
     return int(min(256 * scale, max(2, round(3e7 * scale / (params ** 3 / 3)))))
 
 
