@@ -109,6 +109,21 @@ def test_both_solvers_find_2x2x2(solver):
     assert len(result.found) == 1 and verify(result.found[0]).valid
 
 
+def test_lm_batch_and_step_cap_defaults_depend_on_the_ring():
+    # 0 means "chosen": longer tasks for the ternary anneal, the earlier values over Q.
+    opts = lm.LMOptions()
+    assert (opts.batch, opts.iters) == (0, 0)
+    ternary = lm.METHOD.fill_defaults(Problem("3x3x3", 23), opts)
+    rational = lm.METHOD.fill_defaults(Problem("2x3x3", 15, ring="Q"), opts)
+    assert (ternary.batch, ternary.iters) == (128, 200)
+    assert (rational.batch, rational.iters) == (64, 250)
+    assert lm.METHOD.fill_defaults(P222, lm.LMOptions(batch=8, iters=30)) == lm.LMOptions(batch=8, iters=30)
+    # the driver numbers restarts with the chosen batch (restart = task·128 + member)
+    result = driver.search(P222, "lm", {}, seed=0, restarts=130, workers=1, find_all=True)
+    assert result.found and result.restarts_done == 130
+    assert all(s.meta["provenance"]["batch"] == 128 and s.meta["provenance"]["restart"] < 130 for s in result.found)
+
+
 def test_stalled_restarts_are_replaced_in_the_same_batch():
     # An impossible early threshold abandons every restart at mid-fit; the slots are refilled
     # until the task's restarts are used up.
