@@ -72,7 +72,8 @@ def test_reduced_gauss_newton_matches_the_dense_chain_rule():
     assert torch.allclose(pm.reduce_vector(v)[0], J.T @ v[0])
 
 
-def test_pcg_solves_the_damped_gauss_newton_system():
+@pytest.mark.parametrize("shared", [False, True])
+def test_pcg_solves_the_damped_gauss_newton_system(shared):
     g = torch.Generator().manual_seed(2)
     U, V, W = (torch.randn(3, 5, d, dtype=torch.float64, generator=g) for d in (4, 6, 6))
     P = 5 * 16
@@ -80,14 +81,47 @@ def test_pcg_solves_the_damped_gauss_newton_system():
     diag = torch.rand(3, P, dtype=torch.float64, generator=g) + 0.1
     rhs = torch.randn(3, P, dtype=torch.float64, generator=g)
     exact = -torch.linalg.solve(H + torch.diag_embed(diag), rhs)
-    delta, ok = lm._pcg(U, V, W, diag, rhs, None, 200, 1e-12)
+    delta, ok = lm._pcg(U, V, W, diag, rhs, None, 200, 1e-12, shared=shared)
     assert ok.all() and torch.allclose(delta, exact, atol=1e-9)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_pcg_holds_fixed_entries(shared):
+    # Entries outside `free` stay 0; the rest solve the system restricted to the free entries.
+    g = torch.Generator().manual_seed(3)
+    U, V, W = (torch.randn(2, 4, d, dtype=torch.float64, generator=g) for d in (6, 4, 6))
+    P = 4 * 16
+    free = (torch.rand(2, P, generator=g) > 0.3).double()
+    H = lm._gauss_newton(U, V, W)
+    diag = torch.rand(2, P, dtype=torch.float64, generator=g) + 0.1
+    rhs = torch.randn(2, P, dtype=torch.float64, generator=g)
+    delta, ok = lm._pcg(U, V, W, diag, rhs, free, 300, 1e-13, shared=shared)
+    assert ok.all() and bool((delta[free == 0] == 0).all())
+    for b in range(2):
+        idx = torch.nonzero(free[b]).flatten()
+        sub = (H[b] + torch.diag(diag[b]))[idx][:, idx]
+        assert torch.allclose(delta[b, idx], -torch.linalg.solve(sub, rhs[b, idx]), atol=1e-8)
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "cg"])
 def test_both_solvers_find_2x2x2(solver):
     result = driver.search(P222, "lm", {"batch": 8, "solver": solver}, seed=0, restarts=16, workers=1)
     assert len(result.found) == 1 and verify(result.found[0]).valid
+
+
+def test_lm_batch_and_step_cap_defaults_depend_on_the_ring():
+    # 0 means "chosen": longer tasks for the ternary anneal, the earlier values over Q.
+    opts = lm.LMOptions()
+    assert (opts.batch, opts.iters) == (0, 0)
+    ternary = lm.METHOD.fill_defaults(Problem("3x3x3", 23), opts)
+    rational = lm.METHOD.fill_defaults(Problem("2x3x3", 15, ring="Q"), opts)
+    assert (ternary.batch, ternary.iters) == (128, 200)
+    assert (rational.batch, rational.iters) == (64, 250)
+    assert lm.METHOD.fill_defaults(P222, lm.LMOptions(batch=8, iters=30)) == lm.LMOptions(batch=8, iters=30)
+    # the driver numbers restarts with the chosen batch (restart = task·128 + member)
+    result = driver.search(P222, "lm", {}, seed=0, restarts=130, workers=1, find_all=True)
+    assert result.found and result.restarts_done == 130
+    assert all(s.meta["provenance"]["batch"] == 128 and s.meta["provenance"]["restart"] < 130 for s in result.found)
 
 
 def test_stalled_restarts_are_replaced_in_the_same_batch():
@@ -121,6 +155,7 @@ def test_symmetric_mode_finds_a_cyclic_symmetric_3x3x3_rank_23():
     (["-O", "symmetric=1,1"], "must equal the rank"),
     (["-O", "symmetric=x"], "expected S,T"),
     (["-O", "solver=qr"], "choose auto, cg or cholesky"),
+    (["-O", "precond=jacobi"], "choose shared or columns"),
     (["-O", "dtype=float16"], "choose float32 or float64"),
     (["-O", "device=tpu"], "choose auto, cpu or cuda"),
     (["-O", "q_rounding=round"], "choose auto, snap or anneal"),

@@ -88,7 +88,12 @@ class SearchTask:
 
 
 class Method(Protocol):
-    """A search method known to the registry."""
+    """A search method known to the registry.
+
+    A method may also define ``fill_defaults(problem, options) -> options``: the driver calls it
+    before anything else sees the options, to replace defaults that depend on the problem
+    (``lm`` chooses its ``batch`` and ``iters`` there).
+    """
 
     name: str
     options_type: type

@@ -176,6 +176,9 @@ def search(
         method = default_method(problem)
     method_obj = get_method(method) if isinstance(method, str) else method
     options = resolve_options(method_obj, options)
+    fill_defaults = getattr(method_obj, "fill_defaults", None)
+    if fill_defaults is not None:  # defaults that depend on the problem (e.g. lm's batch), fixed before numbering
+        options = fill_defaults(problem, options)
     method_obj.check(problem, options)
     if restarts is None and time_limit is None:
         time_limit = DEFAULT_TIME_LIMIT
