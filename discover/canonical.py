@@ -24,8 +24,38 @@ def _normalise(vec: list[Fraction]) -> tuple[list[Fraction], Fraction]:
     return [v / lead for v in vec], lead
 
 
+def _unit_lead_terms(scheme: Scheme) -> "tuple[Term, ...] | None":
+    """The terms in integer arithmetic when every U_k and V_k leads with ±1 (ternary schemes).
+
+    Then dividing by the lead is multiplying by it, so the normalised terms are integers: the
+    same values (equal and equally hashed) as the Fraction path gives, about 20 times faster.
+    None when a lead is another integer or the scheme is not integral (the Fraction path).
+    """
+    ints = scheme.int64_factors
+    if ints is None or scheme.mod2:
+        return None
+    r = scheme.rank
+    u, v, w = (a.reshape(r, -1) for a in ints)
+    if r == 0:
+        return ()
+    leads = []
+    for part in (u, v):
+        nonzero = part != 0
+        first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), 0)
+        lead = np.where(nonzero.any(axis=1), part[np.arange(r), first], 1)
+        if np.any(np.abs(lead) != 1):
+            return None
+        leads.append(lead[:, None])
+    lu, lv = leads
+    u, v, w = u * lu, v * lv, w * lu * lv
+    return tuple(sorted(zip(map(tuple, u.tolist()), map(tuple, v.tolist()), map(tuple, w.tolist()))))
+
+
 def canonical_terms(scheme: Scheme) -> tuple[Term, ...]:
     """The normalised, sorted rank-one terms of ``scheme``."""
+    fast = _unit_lead_terms(scheme)
+    if fast is not None:
+        return fast
     r = scheme.rank
     flat = [np.asarray(a, dtype=object).reshape(r, -1) for a in scheme.factors]
     terms = []

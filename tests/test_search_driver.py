@@ -89,6 +89,39 @@ def test_find_all_collects_distinct_schemes(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == len(result.found)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_the_integer_canonical_path_gives_the_fraction_paths_key(seed, monkeypatch):
+    """Ternary schemes take an integer shortcut; its key must equal the general (Fraction) one."""
+    import discover.canonical as canonical
+
+    rng = np.random.default_rng(seed)
+    s = strassen()
+    scale = rng.choice([-1, 1], size=(7, 1, 1)).astype(object)
+    t = Scheme.from_arrays(s.U * scale, s.V * scale, s.W, s.format)
+    # integer leads other than ±1 (and a rational scheme) take the general path on both sides
+    big = Scheme.from_arrays(s.U * 2, s.V, s.W, s.format)  # not exact: the key does not care
+    for scheme in (s, t, big):
+        fast = canonical.canonical_key(scheme)
+        monkeypatch.setattr(canonical, "_unit_lead_terms", lambda _s: None)
+        slow = canonical.canonical_key(scheme)
+        monkeypatch.undo()
+        assert fast == slow and hash(fast) == hash(slow)
+    assert canonical._unit_lead_terms(s) is not None and canonical._unit_lead_terms(big) is None
+    assert canonical.canonical_key(s) == canonical.canonical_key(t)
+
+
+def test_the_store_keeps_one_file_per_scheme_and_rereads_a_changed_file(tmp_path):
+    from discover.jsonio import save_scheme
+    from discover.search.store import SchemeStore
+
+    store = SchemeStore(tmp_path)
+    first = store.save(strassen())
+    assert store.save(strassen()) == first  # the same scheme is rewritten in place
+    save_scheme(Scheme.naive("2x2x2"), first)  # changed behind the store's back: its key is reread
+    other = store.save(strassen())
+    assert other != first and sorted(p.name for p in tmp_path.glob("*.json")) == sorted([first.name, other.name])
+
+
 def test_canonical_key_ignores_term_order_and_signs():
     s = strassen()
     order = [3, 1, 0, 6, 5, 2, 4]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Hashable, Optional
 
 from ..canonical import canonical_key
 from ..errors import DiscoverError, SearchError
@@ -16,11 +16,14 @@ class SchemeStore:
     """Writes schemes into one folder as ``2x2x2_r7_ZT.json`` (``-2``, ``-3``, ... for more).
 
     A file that already holds the same scheme (same canonical form) is rewritten in place, so
-    rerunning a search does not multiply files.
+    rerunning a search does not multiply files. The canonical key of each file is computed once
+    and remembered with the file's size and modification time: a search with ``--all`` saves
+    hundreds of schemes into one folder, and reloading every file for every save was quadratic.
     """
 
     def __init__(self, folder: "str | os.PathLike[str]") -> None:
         self.folder = Path(folder)
+        self._keys: dict[Path, tuple[tuple[int, int], Hashable]] = {}
 
     def check_writable(self) -> None:
         """Create the folder and prove a file can be written there, before any work starts."""
@@ -34,20 +37,42 @@ class SchemeStore:
 
     def save(self, scheme: Scheme) -> Path:
         """Write a (verified, stamped) scheme atomically; returns its path."""
+        key = canonical_key(scheme)
         path = self.folder / default_file_name(scheme)
         n = 1
-        while path.exists() and not _same_scheme_file(path, scheme):
+        while path.exists() and self._file_key(path) != key:
             n += 1
             path = self.folder / default_file_name(scheme, suffix=str(n))
-        return save_scheme(scheme, path)
+        saved = save_scheme(scheme, path)
+        self._remember(saved, key)
+        return saved
+
+    def _file_key(self, path: Path) -> Optional[Hashable]:
+        """The canonical key of the scheme in ``path`` (None when it holds none we can read)."""
+        stamp = _stamp(path)
+        cached = self._keys.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            key: Optional[Hashable] = canonical_key(load_scheme(path))
+        except DiscoverError:
+            key = None
+        if stamp is not None:
+            self._keys[path] = (stamp, key)
+        return key
+
+    def _remember(self, path: Path, key: Hashable) -> None:
+        stamp = _stamp(path)
+        if stamp is not None:
+            self._keys[path] = (stamp, key)
 
 
-def _same_scheme_file(path: Path, scheme: Scheme) -> bool:
-    """True when ``path`` already holds the same scheme (then it is simply rewritten)."""
+def _stamp(path: Path) -> Optional[tuple[int, int]]:
     try:
-        return canonical_key(load_scheme(path)) == canonical_key(scheme)
-    except DiscoverError:
-        return False
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def open_store(out_dir: "str | os.PathLike[str] | None") -> Optional[SchemeStore]:
