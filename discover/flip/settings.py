@@ -79,9 +79,9 @@ class FlipSettings:
     hensel: bool = True
     max_flips: int = 0
     start: str = "naive"
-    runners: int = 4
-    plus_min: int = 1000
-    plus_max: int = 20_000
+    runners: int = 8
+    plus_min: int = 5000
+    plus_max: int = 100_000
     plus_diff: int = 4
     round_flips: int = 100_000
     copy_best: float = 0.5
