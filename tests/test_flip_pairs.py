@@ -23,15 +23,16 @@ def pair_set(P, npairs) -> set:
 def test_pair_flips_keep_the_scheme_exact_and_the_lists_current(fmt, seed, flips):
     fmt = Format.parse(fmt)
     F, r, state = random_exact(fmt, seed, flips)
-    P, npairs = pair_buffers(F.shape[1])
-    build_pairs(F, r, P, npairs)
+    P, npairs, deg = pair_buffers(F.shape[1])
+    build_pairs(F, r, P, npairs, deg)
     stack = np.empty(STACK, dtype=np.int64)
-    Q, nq = pair_buffers(F.shape[1])
+    Q, nq, dq = pair_buffers(F.shape[1])
     for step in range(300):
-        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, step % 7 != 0)
-        build_pairs(F, r, Q, nq)
+        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, step % 7 != 0)
+        build_pairs(F, r, Q, nq, dq)
         assert pair_set(P, npairs) == pair_set(Q, nq)  # no pair lost, none stale, none twice
         assert int(npairs.sum()) == len(pair_set(P, npairs))
+        assert (deg[:, :r] == dq[:, :r]).all()  # the pair counts per term too
         if step % 10 == 0 or removed:
             assert exact(F, r, fmt) and zt.is_ternary(*zt.unpack(F, r, fmt))
 
@@ -40,11 +41,11 @@ def test_pair_flips_reduce_the_naive_3x3x3_scheme():
     fmt = Format.parse("3x3x3")
     naive = Scheme.naive(fmt)
     F = zt.pack(*naive.int64_arrays(), naive.rank)
-    P, npairs = pair_buffers(F.shape[1])
-    build_pairs(F, naive.rank, P, npairs)
+    P, npairs, deg = pair_buffers(F.shape[1])
+    build_pairs(F, naive.rank, P, npairs, deg)
     assert npairs.tolist() == [27, 27, 27]  # each factor e_ij is shared by 3 terms: 9 groups of 3 pairs
     state, stack, r, removed = seed_state(4), np.empty(STACK, dtype=np.int64), naive.rank, 0
     for _ in range(100_000):
-        r, ok, n = pair_flip(F, r, state, stack, P, npairs)
+        r, ok, n = pair_flip(F, r, state, stack, P, npairs, deg)
         removed += n
     assert removed > 0 and r == naive.rank - removed and exact(F, r, fmt)

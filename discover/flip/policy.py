@@ -164,18 +164,19 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
     cap = Fs.shape[2] if ternary else 2
     P = np.zeros((3, max(1, cap * (cap - 1) // 2), 2), dtype=np.int32)
     npairs = np.zeros(3, dtype=np.int64)
+    deg = np.zeros((3, max(1, cap)), dtype=np.int64)
     for k in range(K):
         F = Fs[k]
         r = rs[k]
         best_r = best_rs[k]
         fails = 0
         if ternary:
-            build_pairs(F, r, P, npairs)
+            build_pairs(F, r, P, npairs, deg)
         for _ in range(steps):
             if stats[0] >= flip_cap:
                 break
             if ternary:
-                r, ok, removed = pair_flip(F, r, state, stack, P, npairs, quiet[k] == 0)
+                r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, quiet[k] == 0)
             else:
                 r, ok, removed = _flip(F, r, state, stack, ternary, quiet[k] == 0)
             if not ok:
@@ -188,7 +189,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                     r = r2
                     since[k] = 0
                     if ternary:
-                        build_pairs(F, r, P, npairs)
+                        build_pairs(F, r, P, npairs, deg)
                 continue
             fails = 0
             stats[0] += 1
@@ -197,7 +198,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 if quiet[k] == 0:
                     r, removed = reduce_all(F, r, ternary)
                     if ternary and removed:
-                        build_pairs(F, r, P, npairs)
+                        build_pairs(F, r, P, npairs, deg)
             if removed:
                 stats[3] += removed
                 since[k] = 0
@@ -218,7 +219,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 periods[k] = plus_min + below(state, span)
                 quiet[k] = quiet_flips
                 if ternary:
-                    build_pairs(F, r, P, npairs)
+                    build_pairs(F, r, P, npairs, deg)
         rs[k] = r
         best_rs[k] = best_r
         if best_r <= target:
