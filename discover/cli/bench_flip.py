@@ -71,7 +71,7 @@ def bench_flip_command(quick: bool, budget: float, seeds: int, field: str, ring:
     n_seeds = 1 if quick else seeds
     click.echo(f"machine: {describe_machine()}; budget {budget:g} s per run, {n_seeds} seed(s), "
                f"field {field if strategy == 'flip' else 'zt'}, ring {ring.upper()}, strategy {strategy}")
-    click.echo(f"flips/s on one core (3x3x3 at rank 23): GF(2) {throughput('gf2'):,}, ternary {throughput('zt'):,}")
+    click.echo(f"flips per CPU second on one thread (3x3x3 at rank 23): GF(2) {throughput('gf2'):,}, ternary {throughput('zt'):,}")
     click.echo(f"{'format':<7} {'target':>6} {'best':>5} {'found':>6} {'median s':>9} {'best rank':>10} {'lifts tried':>11}")
     for name, target in rows:
         row = bench_format(name, target, budget, n_seeds, field, Ring.parse(ring),
@@ -105,7 +105,8 @@ def _compare(binary: str, budget: float, seeds: int, workers: int, strategy: str
     ours_rate = f"GF(2) {throughput('gf2'):,}, ternary {throughput('zt'):,}"
     peer = peer_rate(binary, rate_seconds) if rate_seconds > 0 else None
     peer_text = f"{peer:,.0f} walk steps/s (upper bound on flips/s)" if peer else "not measured"
-    click.echo(f"flips/s on one core, 3x3x3: ours {ours_rate}; peer ternary {peer_text}; load {os.getloadavg()[0]:.1f}")
+    click.echo(f"flips per CPU second on one thread, 3x3x3: ours {ours_rate}; peer ternary {peer_text}; "
+               f"load {os.getloadavg()[0]:.1f}")
     click.echo(f"{'format':<7} {'target':>6}  {'ours':<22} {'peer':<22} {'load':>5}")
     for name, target in table:
         row = compare_row(binary, name, target, budget, workers, strategy, seeds, args,

@@ -120,12 +120,21 @@ def run_peer(binary: str, fmt: str, target: int, budget: float, threads: int, se
 
 
 def peer_rate(binary: str, seconds: float = 20.0, count: int = 16, iterations: int = 100_000) -> Optional[float]:
-    """The peer's walk steps per second on one thread (3x3x3 from naive, ternary).
+    """The peer's walk steps per CPU second on one thread (3x3x3 from naive, ternary).
 
     Counted from its reports: each report closes a round of ``count × iterations`` walk steps
     (flip attempts; the peer does not print successful flips separately), so this is an upper
-    bound on its flips per second. None when no round completed in ``seconds``.
+    bound on its flips per second. The rate between reports is divided by the share of a CPU
+    the peer got (its CPU time over its wall time), so a loaded machine does not lower it, as
+    :func:`discover.flip.bench.throughput` counts ours. None when no round completed in ``seconds``.
     """
+    import resource
+
+    def children_cpu() -> float:
+        use = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return use.ru_utime + use.ru_stime
+
+    cpu0 = children_cpu()
     cmd = [binary] + shlex.split(f"-n1 3 -n2 3 -n3 3 --ring ZT --count {count} --flip-iterations {iterations} "
                                  f"--threads 1 --seed 1 -o {{out}}")
     rounds: list[float] = []
@@ -148,12 +157,14 @@ def peer_rate(binary: str, seconds: float = 20.0, count: int = 16, iterations: i
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        wall = time.perf_counter() - t0
         reader.join(timeout=5)
         proc.stdout.close()  # type: ignore[union-attr]
     if len(rounds) < 2:
         return None
+    share = min(1.0, max(1e-3, (children_cpu() - cpu0) / wall))  # the peer is reaped: its CPU time is in
     # Between the first and the last report: start-up and the first round's set-up excluded.
-    return (len(rounds) - 1) * count * iterations / (rounds[-1] - rounds[0])
+    return (len(rounds) - 1) * count * iterations / (rounds[-1] - rounds[0]) / share
 
 
 def compare_row(binary: str, fmt: str, target: int, budget: float, workers: int, method: str, seeds: int,

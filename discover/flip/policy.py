@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from . import gf2, zt
+from .pairs import build_pairs, pair_flip
 from .rng import below, next_u64
 
 STACK = 32  # terms awaiting a reduction check after one move; cascades are short
@@ -159,15 +160,25 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
     K = Fs.shape[0]
     rows = Fs.shape[1]
     span = plus_max - plus_min + 1
+    # Ternary runners draw flips from pair lists (rebuilt per runner per call: O(r²), cheap).
+    cap = Fs.shape[2] if ternary else 2
+    P = np.zeros((3, max(1, cap * (cap - 1) // 2), 2), dtype=np.int32)
+    npairs = np.zeros(3, dtype=np.int64)
+    deg = np.zeros((3, max(1, cap)), dtype=np.int64)
     for k in range(K):
         F = Fs[k]
         r = rs[k]
         best_r = best_rs[k]
         fails = 0
+        if ternary:
+            build_pairs(F, r, P, npairs, deg)
         for _ in range(steps):
             if stats[0] >= flip_cap:
                 break
-            r, ok, removed = _flip(F, r, state, stack, ternary, quiet[k] == 0)
+            if ternary:
+                r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, quiet[k] == 0)
+            else:
+                r, ok, removed = _flip(F, r, state, stack, ternary, quiet[k] == 0)
             if not ok:
                 stats[4] += 1
                 fails += 1
@@ -177,6 +188,8 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                     stats[1] += r2 > r
                     r = r2
                     since[k] = 0
+                    if ternary:
+                        build_pairs(F, r, P, npairs, deg)
                 continue
             fails = 0
             stats[0] += 1
@@ -184,6 +197,8 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 quiet[k] -= 1
                 if quiet[k] == 0:
                     r, removed = reduce_all(F, r, ternary)
+                    if ternary and removed:
+                        build_pairs(F, r, P, npairs, deg)
             if removed:
                 stats[3] += removed
                 since[k] = 0
@@ -203,6 +218,8 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 since[k] = 0
                 periods[k] = plus_min + below(state, span)
                 quiet[k] = quiet_flips
+                if ternary:
+                    build_pairs(F, r, P, npairs, deg)
         rs[k] = r
         best_rs[k] = best_r
         if best_r <= target:

@@ -56,7 +56,8 @@ class FlipSettings:
         (0: the single walk with ``plateau``/``max_plus`` restarts, as GF(2) walks use).
     plus_min, plus_max : int
         Ternary runners: a runner that has gone a random number of flips in [plus_min, plus_max]
-        without a reduction takes a plus transition or a split (the plateau rule).
+        without a reduction takes a plus transition or a split (the plateau rule); never at or
+        above the naive rank n·m·p.
     plus_diff : int
         Ternary runners: expansions only while the rank is below the runner's best + plus_diff.
     round_flips : int
@@ -79,9 +80,9 @@ class FlipSettings:
     hensel: bool = True
     max_flips: int = 0
     start: str = "naive"
-    runners: int = 4
-    plus_min: int = 1000
-    plus_max: int = 20_000
+    runners: int = 8
+    plus_min: int = 5000
+    plus_max: int = 100_000
     plus_diff: int = 4
     round_flips: int = 100_000
     copy_best: float = 0.5

@@ -226,7 +226,8 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     after a round that lowered the best rank, runners continue from copies of the best one."""
     fmt, target = problem.format, problem.rank
     K = settings.runners
-    capacity = r + settings.plus_diff + 3
+    # No expansion at or above the naive rank (n·m·p): a walk there only needs its first reduction.
+    capacity = min(r + settings.plus_diff + 3, max(r + 1, fmt.n * fmt.m * fmt.p + 1))
     F0 = np.zeros((F.shape[0], capacity), dtype=np.uint64)
     F0[:, :r] = F[:, :r]
     Fs = np.repeat(F0[None], K, axis=0)

@@ -1,0 +1,161 @@
+"""Flip candidates kept as pair lists: a ternary flip without scanning the scheme to find a partner.
+
+A flip needs two terms whose factors in one slot are equal up to sign. The plain kernel
+(:func:`discover.flip.zt.flip_move`) draws a term and scans every other term for a partner, then
+scans twice more for reductions. Here each slot s keeps the list of its pairs ``(i, j)`` with
+``x_s[i] = ±x_s[j]`` (``P[s, :npairs[s]]``), so a flip is drawn uniformly among all pairs at once.
+A flip changes one factor of each of its two terms; only the pairs of those two factors are
+updated (one pass over the terms, which also spots the reductions the flip made possible).
+Reductions and expansions are rare, so after one of them the lists are simply rebuilt.
+
+The moves are those of :mod:`discover.flip.zt` (the same ternary flip, the same ``settle``), so
+every scheme stays exact over Z.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .rng import below, next_u64
+from .zt import _sign, _sum, settle
+
+PICKS = 16  # random pairs tried before a step counts as a failed pick (none stays ternary)
+
+
+def pair_buffers(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Empty pair lists for schemes of up to ``capacity`` terms: ``(P, npairs, deg)``.
+
+    ``deg[s, i]`` counts the pairs of term i in slot s, so that dropping them stops early.
+    """
+    most = max(1, capacity * (capacity - 1) // 2)
+    return np.zeros((3, most, 2), dtype=np.int32), np.zeros(3, dtype=np.int64), np.zeros((3, max(1, capacity)), dtype=np.int64)
+
+
+@njit(cache=True)
+def build_pairs(F, r, P, npairs, deg):
+    """Fill the pair lists of the first ``r`` terms of ``F`` from scratch (O(r²))."""
+    for s in range(3):
+        n = 0
+        for i in range(r):
+            deg[s, i] = 0
+        for i in range(r):
+            pi, ni = F[2 * s, i], F[2 * s + 1, i]
+            for j in range(i + 1, r):
+                pj, nj = F[2 * s, j], F[2 * s + 1, j]
+                if (pi == pj and ni == nj) or (pi == nj and ni == pj):
+                    P[s, n, 0] = i
+                    P[s, n, 1] = j
+                    deg[s, i] += 1
+                    deg[s, j] += 1
+                    n += 1
+        npairs[s] = n
+
+
+@njit(cache=True)
+def _drop(P, npairs, deg, s, i):
+    """Remove every pair of slot s that contains term i (the scan stops after the last one)."""
+    n = npairs[s]
+    left = deg[s, i]
+    q = 0
+    while q < n and left > 0:
+        a, b = P[s, q, 0], P[s, q, 1]
+        if a == i or b == i:
+            deg[s, a + b - i] -= 1
+            left -= 1
+            n -= 1
+            P[s, q, 0] = P[s, n, 0]
+            P[s, q, 1] = P[s, n, 1]
+        else:
+            q += 1
+    deg[s, i] = 0
+    npairs[s] = n
+
+
+@njit(cache=True)
+def pair_flip(F, r, state, stack, P, npairs, deg, reduce=True):
+    """One random flip drawn from the pair lists, then its reductions. Returns (r, ok, removed).
+
+    The pair lists stay those of ``F`` on return (rebuilt when a reduction changed the terms).
+    With ``reduce`` False the reductions are left for the caller (the lists stay exact).
+    """
+    total = npairs[0] + npairs[1] + npairs[2]
+    if total == 0:
+        return r, False, 0
+    for _ in range(PICKS):
+        x = below(state, total)
+        s = 0
+        while x >= npairs[s]:
+            x -= npairs[s]
+            s += 1
+        bits = next_u64(state) >> np.uint64(40)
+        i = P[s, x, 0]
+        j = P[s, x, 1]
+        if bits & np.uint64(4):
+            i, j = j, i
+        sigma = _sign(F, s, i, j)
+        for attempt in range(4):
+            code = (np.int64(bits) + attempt) & 3
+            t = (s + 1) % 3
+            u = (s + 2) % 3
+            if code & 1:
+                t, u = u, t
+            lam = 1 if code & 2 else -1
+            # x_i = σ x_j in slot s:  x_t[i] += λ x_t[j],  x_u[j] −= λσ x_u[i]
+            tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam)
+            if not ok1:
+                continue
+            up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma)
+            if not ok2:
+                continue
+            F[2 * t, i] = tp
+            F[2 * t + 1, i] = tn
+            F[2 * u, j] = up
+            F[2 * u + 1, j] = un
+            return _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce)
+    return r, False, 0
+
+
+@njit(cache=True)
+def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce):
+    """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
+
+    A reduction made possible by the flip involves a changed factor equal (up to sign) to
+    another term's, plus one more shared slot; the pass that finds the new pairs sees it.
+    """
+    _drop(P, npairs, deg, t, i)
+    _drop(P, npairs, deg, u, j)
+    tp, tn = F[2 * t, i], F[2 * t + 1, i]
+    up, un = F[2 * u, j], F[2 * u + 1, j]
+    ts, us = tp | tn, up | un  # supports: equal up to sign needs equal supports (one compare rejects)
+    maybe = ts == 0 or us == 0  # a zero factor: that term is dropped
+    for q in range(r):
+        if q != i:
+            qp, qn = F[2 * t, q], F[2 * t + 1, q]
+            if (qp | qn) == ts and (qp == tp or qp == tn):
+                n = npairs[t]
+                P[t, n, 0] = i
+                P[t, n, 1] = q
+                npairs[t] = n + 1
+                deg[t, i] += 1
+                deg[t, q] += 1
+                if _sign(F, s, q, i) != 0 or _sign(F, u, q, i) != 0:
+                    maybe = True
+        if q != j:
+            qp, qn = F[2 * u, q], F[2 * u + 1, q]
+            if (qp | qn) == us and (qp == up or qp == un):
+                n = npairs[u]
+                P[u, n, 0] = j
+                P[u, n, 1] = q
+                npairs[u] = n + 1
+                deg[u, j] += 1
+                deg[u, q] += 1
+                if _sign(F, s, q, j) != 0 or _sign(F, t, q, j) != 0:
+                    maybe = True
+    if not (reduce and maybe):
+        return r, True, 0
+    stack[0] = i
+    stack[1] = j
+    r, removed = settle(F, r, stack, 2)
+    if removed:
+        build_pairs(F, r, P, npairs, deg)
+    return r, True, removed
