@@ -80,3 +80,23 @@ def test_runners_reach_3x3x3_rank_23_and_a_seed_reproduces_them():
     assert runs[0].stats["flips"] == runs[1].stats["flips"] == 20_000
     assert runs[0].best.rank == runs[1].best.rank
     assert runs[0].best.same_coefficients(runs[1].best)
+
+
+def test_a_seed_replays_the_runner_walk_however_slow_the_machine(monkeypatch):
+    """Without a flip budget the walk must not follow the clock (it once sized its calls by time)."""
+    import discover.flip.walk as walk
+
+    fmt = Format.parse("3x3x3")
+    problem = Problem(fmt, 23, "ZT", start=Scheme.naive(fmt))
+    settings_ = FlipSettings(field="zt", runners=4)
+    fast = flip_search(problem, settings_, np.random.SeedSequence(2))
+    clock = [0.0]
+
+    def slow_clock() -> float:  # every look at the clock finds a second gone
+        clock[0] += 1.0
+        return clock[0]
+
+    monkeypatch.setattr(walk.time, "perf_counter", slow_clock)
+    slow = flip_search(problem, settings_, np.random.SeedSequence(2))
+    assert fast.scheme is not None and slow.scheme is not None
+    assert fast.stats["flips"] == slow.stats["flips"] and fast.scheme.same_coefficients(slow.scheme)

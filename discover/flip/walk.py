@@ -25,6 +25,11 @@ from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import seed_state
 from .settings import FlipSettings, is_ternary_scheme
 
+#: Flips per runner in one compiled call of the runner walk (fixed, so a seed replays the walk).
+RUNNER_CALL_FLIPS = 2000
+#: Seconds between two progress reports of the runner walk (a new best rank is reported at once).
+PROGRESS_EVERY = 0.2
+
 
 @dataclass
 class WalkOutcome:
@@ -239,19 +244,17 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     span = settings.plus_max - settings.plus_min + 1
     periods = np.array([settings.plus_min + int(x) for x in seed_state_draws(state, K, span)], dtype=np.int64)
     lowest = r
-    # A flip budget fixes the chunking, so a seed and a budget reproduce the walk exactly;
-    # otherwise each call is sized to take ~0.2 s (prompt stop requests and progress).
-    step = 2000 if settings.max_flips else 1000
+    # Fixed flips per runner per call: the runners share one generator and copy the best one at
+    # call boundaries, so a call size that followed the clock (as it once did) made a seed's walk
+    # depend on the machine's load. Calls stay short (milliseconds) for prompt stops.
+    step = min(settings.chunk, RUNNER_CALL_FLIPS)
+    shown = 0.0
     in_round = 0
     hit = -1
     cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
     while hit < 0 and r > target and not out_of_budget():
-        before, tick = int(stats[0]), time.perf_counter()
         hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, step, settings.plus_min,
                              settings.plus_max, settings.plus_diff, settings.quiet_flips, cap, state, stats, True)
-        took = time.perf_counter() - tick
-        if not settings.max_flips and int(stats[0]) > before:
-            step = int(min(settings.chunk, max(200, step * min(4.0, 0.2 / max(took, 1e-4)))))
         in_round += step
         top = int(np.argmin(best_rs))
         if in_round >= settings.round_flips or best_rs[top] < lowest:
@@ -265,9 +268,12 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
                         rs[k] = best_rs[k] = best_rs[top]
                         since[k] = 0
                         quiet[k] = 0
+        improved = int(best_rs[top]) < lowest
         lowest = min(lowest, int(best_rs[top]))
-        if on_progress is not None:
-            elapsed = time.perf_counter() - t0
+        now = time.perf_counter()
+        if on_progress is not None and (improved or now - shown >= PROGRESS_EVERY):
+            shown = now
+            elapsed = now - t0
             on_progress({"best_rank": int(lowest), "best_rank_mod2": None, "rank": int(rs.min()),
                          "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
     top = hit if hit >= 0 else int(np.argmin(best_rs))
