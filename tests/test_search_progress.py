@@ -46,10 +46,11 @@ def test_gf2_walk_with_ring_z2_saves_its_best_mod2_scheme(tmp_path):
 
 
 def test_live_reports_cross_the_process_pool():
-    # A worker reports after its first compiled call (~0.2 s); 1M flips take far longer than
-    # the parent's 0.5 s polling period, so a report arrives while the tasks still run.
+    # A worker reports after its first compiled call (milliseconds); 8M flips take several
+    # seconds even at ~3M flips/s, far longer than the parent's 0.5 s polling period, so a report
+    # arrives while the tasks still run (1M flips, ~0.35 s since the pair-list kernel, did not).
     seen = []
-    driver.search(P333, "flip", {"max_flips": 1_000_000}, seed=0, restarts=2, workers=2, progress=seen.append)
+    driver.search(P333, "flip", {"max_flips": 8_000_000}, seed=0, restarts=2, workers=2, progress=seen.append)
     during = [p for p in seen if p.tasks_done == 0 and p.flips_per_s]
     assert during and during[0].best_rank is not None
     assert seen[-1].tasks_done == 2 and seen[-1].best_rank is not None
