@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from .rng import below, next_u64
-from .zt import _sign, _sum, settle
+from .zt import _sign, apply_flip, settle
 
 PICKS = 16  # random pairs tried before a step counts as a failed pick (none stays ternary)
 
@@ -92,27 +92,21 @@ def pair_flip(F, r, state, stack, P, npairs, deg, reduce=True):
         j = P[s, x, 1]
         if bits & np.uint64(4):
             i, j = j, i
-        sigma = _sign(F, s, i, j)
-        for attempt in range(4):
-            code = (np.int64(bits) + attempt) & 3
-            t = (s + 1) % 3
-            u = (s + 2) % 3
-            if code & 1:
-                t, u = u, t
-            lam = 1 if code & 2 else -1
-            # x_i = σ x_j in slot s:  x_t[i] += λ x_t[j],  x_u[j] −= λσ x_u[i]
-            tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam)
-            if not ok1:
-                continue
-            up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma)
-            if not ok2:
-                continue
-            F[2 * t, i] = tp
-            F[2 * t + 1, i] = tn
-            F[2 * u, j] = up
-            F[2 * u + 1, j] = un
-            return _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce)
+        t = apply_flip(F, s, i, j, _sign(F, s, i, j), bits)
+        if t >= 0:
+            return _after_flip(F, r, stack, P, npairs, deg, s, t, 3 - s - t, i, j, reduce)
     return r, False, 0
+
+
+@njit(cache=True)
+def _push_pair(P, npairs, deg, s, a, b):
+    """Append the pair (a, b) to the list of slot s."""
+    n = npairs[s]
+    P[s, n, 0] = a
+    P[s, n, 1] = b
+    npairs[s] = n + 1
+    deg[s, a] += 1
+    deg[s, b] += 1
 
 
 @njit(cache=True)
@@ -132,23 +126,13 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce):
         if q != i:
             qp, qn = F[2 * t, q], F[2 * t + 1, q]
             if (qp | qn) == ts and (qp == tp or qp == tn):
-                n = npairs[t]
-                P[t, n, 0] = i
-                P[t, n, 1] = q
-                npairs[t] = n + 1
-                deg[t, i] += 1
-                deg[t, q] += 1
+                _push_pair(P, npairs, deg, t, i, q)
                 if _sign(F, s, q, i) != 0 or _sign(F, u, q, i) != 0:
                     maybe = True
         if q != j:
             qp, qn = F[2 * u, q], F[2 * u + 1, q]
             if (qp | qn) == us and (qp == up or qp == un):
-                n = npairs[u]
-                P[u, n, 0] = j
-                P[u, n, 1] = q
-                npairs[u] = n + 1
-                deg[u, j] += 1
-                deg[u, q] += 1
+                _push_pair(P, npairs, deg, u, j, q)
                 if _sign(F, s, q, j) != 0 or _sign(F, t, q, j) != 0:
                     maybe = True
     if not (reduce and maybe):

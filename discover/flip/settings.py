@@ -94,10 +94,7 @@ class FlipSettings:
             raise SearchError(f"flip: field={self.field!r}: choose {', '.join(FIELDS)}")
         if self.start not in STARTS:
             raise SearchError(f"flip: start={self.start!r}: choose {' or '.join(STARTS)}")
-        for name in ("plateau", "chunk", "lift_interval", "lift_tries"):
-            if getattr(self, name) < 1:
-                raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
-        for name in ("plus_min", "round_flips"):
+        for name in ("plateau", "chunk", "lift_interval", "lift_tries", "plus_min", "round_flips"):
             if getattr(self, name) < 1:
                 raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
         if self.plus_max < self.plus_min:

@@ -200,6 +200,24 @@ def flip_move(F, r, state, stack, reduce=True):
     if j < 0:
         return r, False, 0
     bits = next_u64(state) >> np.uint64(40)
+    if apply_flip(F, s, i, j, sigma, bits) < 0:
+        return r, False, 0
+    if not reduce:
+        return r, True, 0  # reductions deferred by the caller
+    stack[0] = i
+    stack[1] = j
+    r, removed = settle(F, r, stack, 2)
+    return r, True, removed
+
+
+@njit(cache=True)
+def apply_flip(F, s, i, j, sigma, bits):
+    """Flip the terms i and j that share slot s (x_s[i] = σ x_s[j]) if one of the four flips stays ternary.
+
+    The four flips choose which other slot t gets x_t[i] += λ x_t[j] (the third slot u then gets
+    x_u[j] −= λσ x_u[i]) and λ = ±1; ``bits`` picks the one tried first, the others follow in turn.
+    Returns t (the slot of term i that changed; term j's is 3 − s − t), or −1 when none applies.
+    """
     for attempt in range(4):
         code = (np.int64(bits) + attempt) & 3
         t = (s + 1) % 3
@@ -207,7 +225,6 @@ def flip_move(F, r, state, stack, reduce=True):
         if code & 1:
             t, u = u, t
         lam = 1 if code & 2 else -1
-        # x_i = σ x_j in slot s:  x_t[i] += λ x_t[j],  x_u[j] −= λσ x_u[i]
         tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam)
         if not ok1:
             continue
@@ -218,13 +235,8 @@ def flip_move(F, r, state, stack, reduce=True):
         F[2 * t + 1, i] = tn
         F[2 * u, j] = up
         F[2 * u + 1, j] = un
-        if not reduce:
-            return r, True, 0  # reductions deferred by the caller
-        stack[0] = i
-        stack[1] = j
-        r, removed = settle(F, r, stack, 2)
-        return r, True, removed
-    return r, False, 0
+        return t
+    return -1
 
 
 @njit(cache=True)
