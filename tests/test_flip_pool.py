@@ -128,7 +128,7 @@ def test_pools_persist_and_a_later_run_continues_them(tmp_path):
     levels = []
     second = pool_descent(fmt, 10, Scheme.naive(fmt), PoolSettings(pool_dir=str(tmp_path), max_walks=1),
                           np.random.SeedSequence(1), on_progress=lambda d: levels.append(d["level"]))
-    assert levels == [first.best_rank] and second.best_rank <= first.best_rank
+    assert levels and set(levels) == {first.best_rank} and second.best_rank <= first.best_rank
 
 
 def test_pool_descent_is_reproducible_without_a_folder():

@@ -34,9 +34,10 @@ from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import zt
 from .moves import perturb
-from .policy import reduce_all, walk_kernel
-from .rng import seed_state
+from .policy import reduce_all, runners_kernel, walk_kernel
+from .rng import below, seed_state
 from .settings import is_ternary_scheme
+from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ class PoolSettings:
         reproduces the search.
     start : str
         Start scheme when the problem has none: "naive" or "catalog".
+    kernel : str
+        "runners" (default): ``runners`` walks at once in the pair-list kernel of ``flip``
+        (:func:`~discover.flip.policy.runners_kernel`), plus transitions by the plateau rule
+        (``plus_min``..``plus_max`` flips without a reduction, at most ``plus_diff`` above the
+        level); "walk": one walk at a time in the plain kernel with ``plateau`` and ``max_plus``.
+    runners, plus_min, plus_max, plus_diff : int
+        The runner walks' settings (as for ``flip``).
     """
 
     pool_size: int = 16
@@ -81,10 +89,15 @@ class PoolSettings:
     pool_dir: str = ""
     max_walks: int = 0
     start: str = "naive"
+    kernel: str = "runners"
+    runners: int = 8
+    plus_min: int = 5_000
+    plus_max: int = 100_000
+    plus_diff: int = 4
 
     def check(self, start: Optional[Scheme] = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no pool search can run with."""
-        for name in ("pool_size", "walk_flips", "patience", "plateau"):
+        for name in ("pool_size", "walk_flips", "patience", "plateau", "runners", "plus_min", "plus_diff"):
             if getattr(self, name) < 1:
                 raise SearchError(f"pool: {name} must be at least 1, got {getattr(self, name)}")
         for name in ("max_plus", "max_walks"):
@@ -93,6 +106,10 @@ class PoolSettings:
         for name in ("split_p", "sandwich_p"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SearchError(f"pool: {name} must be a probability in [0, 1], got {getattr(self, name)}")
+        if self.plus_max < self.plus_min:
+            raise SearchError(f"pool: plus_max ({self.plus_max}) must be at least plus_min ({self.plus_min})")
+        if self.kernel not in ("runners", "walk"):
+            raise SearchError(f"pool: kernel={self.kernel!r}: choose runners or walk")
         if self.sync <= 0:
             raise SearchError(f"pool: sync must be positive, got {self.sync}")
         if self.start not in ("naive", "catalog"):
@@ -191,8 +208,6 @@ class Pools:
     def pick(self, rank: int, state: np.ndarray) -> np.ndarray:
         """A uniformly random member of pool ``rank`` (packed, shape (6, rank))."""
         pool = list(self.members[rank].values())
-        from .rng import below
-
         return pool[int(below(state, len(pool)))]
 
     def scheme(self, rank: int) -> Scheme:
@@ -257,35 +272,71 @@ def pool_descent(
     pools.sync()
     stats = np.zeros(5, dtype=np.int64)
     counters = {"walks": 0, "improvements": 0, "splits": 0, "sandwiches": 0, "levels": 0}
-    level = pools.lowest()
-    entered_next: Optional[int] = None  # walks at this level when a lower pool got its first member
-    last_sync = time.perf_counter()
-    found: Optional[Scheme] = None
 
     def out_of_time() -> bool:
         return should_stop() or (time_limit is not None and time.perf_counter() - t0 > time_limit)
 
-    while True:
-        lowest = pools.lowest()
-        if lowest is not None and lowest <= target:
-            found = pools.scheme(lowest)
-            break
+    descend = _descend_with_runners if settings.kernel == "runners" else _descend_one_walk_at_a_time
+    descend(fmt, target, pools, settings, state, stats, counters, out_of_time, t0, on_progress)
+    lowest = pools.lowest()
+    found = pools.scheme(lowest) if lowest is not None and lowest <= target else None
+    out = {"field": "zt", "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
+           "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest, "level": counters.pop("level"),
+           "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
+    if found is not None:
+        found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}")
+        return PoolOutcome(found, None, found.rank, out)
+    best = pools.scheme(lowest).with_meta(name=f"pool descent {fmt} rank {lowest} (best reached)")
+    return PoolOutcome(None, best, lowest, out)
+
+
+class _Levels:
+    """Which pool the walks start from: the lowest full one, or the next one after ``patience`` walks.
+
+    The search moves down when a lower pool holds ``pool_size`` members, or when ``patience``
+    walks have passed since a lower pool got its first member.
+    """
+
+    def __init__(self, pools: Pools, settings: PoolSettings) -> None:
+        self.pools, self.settings = pools, settings
+        self.level = pools.lowest()
+        self.entered_next: Optional[int] = None  # walks done when a lower pool got its first member
+        self.last_sync = time.perf_counter()
+
+    def update(self, walks: int, counters: dict) -> bool:
+        """Reread the folder when due and move down when the rule says so; True when the level moved."""
+        if self.settings.pool_dir and time.perf_counter() - self.last_sync > self.settings.sync:
+            self.pools.sync(below=self.level)
+            self.last_sync = time.perf_counter()
+        sizes = self.pools.sizes()
+        lower = sorted(rk for rk in sizes if rk < self.level)
+        if not lower:
+            return False
+        if self.entered_next is None:
+            self.entered_next = walks
+        full = [rk for rk in lower if sizes[rk] >= self.settings.pool_size]
+        if full or walks - self.entered_next >= self.settings.patience:
+            self.level = min(full) if full else lower[0]
+            self.entered_next = None
+            counters["levels"] += 1
+            return True
+        return False
+
+
+def _reached(pools: Pools, target: int) -> bool:
+    lowest = pools.lowest()
+    return lowest is not None and lowest <= target
+
+
+def _descend_one_walk_at_a_time(fmt, target, pools, settings, state, stats, counters, out_of_time, t0,
+                                on_progress) -> None:
+    """``kernel="walk"``: one walk per pick in the plain kernel (plateau rule of ``walk_kernel``)."""
+    levels = _Levels(pools, settings)
+    while not _reached(pools, target):
         if out_of_time() or (settings.max_walks and counters["walks"] >= settings.max_walks):
             break
-        if settings.pool_dir and time.perf_counter() - last_sync > settings.sync:
-            pools.sync(below=level)
-            last_sync = time.perf_counter()
-        # Move down when a lower pool is full, or after `patience` walks once one has a member.
-        sizes = pools.sizes()
-        lower = sorted(rk for rk in sizes if rk < level)
-        if lower:
-            if entered_next is None:
-                entered_next = counters["walks"]
-            full = [rk for rk in lower if sizes[rk] >= settings.pool_size]
-            if full or counters["walks"] - entered_next >= settings.patience:
-                level = min(full) if full else lower[0]
-                entered_next = None
-                counters["levels"] += 1
+        levels.update(counters["walks"], counters)
+        level = levels.level
         F = np.zeros((6, level + settings.max_plus + 8), dtype=np.uint64)
         F[:, :level] = pools.pick(level, state)
         r, how = perturb(F, level, state, settings.split_p, settings.sandwich_p, fmt)
@@ -310,12 +361,74 @@ def pool_descent(
             elapsed = time.perf_counter() - t0
             on_progress({"best_rank": pools.lowest(), "level": level, "pools": pools.sizes(), "flips": int(stats[0]),
                          "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
-    lowest = pools.lowest()
-    out = {"field": "zt", "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
-           "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest, "level": level,
-           "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
-    if found is not None:
-        found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}")
-        return PoolOutcome(found, None, found.rank, out)
-    best = pools.scheme(lowest).with_meta(name=f"pool descent {fmt} rank {lowest} (best reached)")
-    return PoolOutcome(None, best, lowest, out)
+    counters["level"] = levels.level
+
+
+def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, out_of_time, t0,
+                          on_progress) -> None:
+    """``kernel="runners"``: ``settings.runners`` walks at once in the pair-list runner kernel.
+
+    Each runner starts from a random member of the current pool (after a possible split or
+    sandwich) and walks until it reaches a rank below the level (its best scheme joins that
+    pool) or has walked ``walk_flips`` flips (its end point joins the level's pool while that is
+    short); then it starts again from a new pick. Calls have a fixed size, so a seed replays
+    the search under any load (without a folder, which other processes may fill).
+    """
+    K = settings.runners
+    levels = _Levels(pools, settings)
+    capacity = levels.level + settings.plus_diff + 4
+    Fs = np.zeros((K, 6, capacity), dtype=np.uint64)
+    bests = np.zeros_like(Fs)
+    rs = np.zeros(K, dtype=np.int64)
+    best_rs = np.zeros(K, dtype=np.int64)
+    since = np.zeros(K, dtype=np.int64)
+    quiet = np.zeros(K, dtype=np.int64)
+    periods = np.zeros(K, dtype=np.int64)
+    walked = np.zeros(K, dtype=np.int64)
+    span = settings.plus_max - settings.plus_min + 1
+
+    def start_runner(k: int) -> None:
+        level = levels.level
+        Fs[k] = 0
+        Fs[k, :, :level] = pools.pick(level, state)
+        r, how = perturb(Fs[k], level, state, settings.split_p, settings.sandwich_p, fmt)
+        if how:
+            counters[how] += 1
+        bests[k] = Fs[k]
+        rs[k] = best_rs[k] = r
+        since[k] = quiet[k] = walked[k] = 0
+        periods[k] = settings.plus_min + int(below(state, span))
+
+    for k in range(K):
+        start_runner(k)
+    step = RUNNER_CALL_FLIPS
+    shown = 0.0
+    while not _reached(pools, target):
+        if out_of_time() or (settings.max_walks and counters["walks"] >= settings.max_walks):
+            break
+        level = levels.level
+        hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, level - 1, step, settings.plus_min,
+                             settings.plus_max, settings.plus_diff, 0, np.iinfo(np.int64).max,
+                             state, stats, True)
+        walked[: (hit + 1 if hit >= 0 else K)] += step
+        ended = 0
+        for k in range(K):
+            if best_rs[k] < level:
+                counters["improvements"] += pools.add(bests[k], int(best_rs[k]))
+            elif walked[k] < settings.walk_flips:
+                continue
+            elif rs[k] == level and len(pools.members.get(level, {})) < settings.pool_size:
+                pools.add(Fs[k], level)  # spread the pool over the plateau
+            counters["walks"] += 1
+            ended += 1
+            start_runner(k)
+        if ended and levels.update(counters["walks"], counters):
+            for k in range(K):
+                start_runner(k)  # every runner moves down with the level
+        now = time.perf_counter()
+        if on_progress is not None and (ended or now - shown >= PROGRESS_EVERY):
+            shown = now
+            elapsed = now - t0
+            on_progress({"best_rank": pools.lowest(), "level": levels.level, "pools": pools.sizes(),
+                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+    counters["level"] = levels.level
