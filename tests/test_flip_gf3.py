@@ -3,32 +3,74 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from discover.cli import main
-from discover.flip.gf3 import _reduce, gf3_search, hensel_lift3, is_exact_mod3, naive_mod3, walk_mod3
+from discover.flip import zt
+from discover.flip.gf3 import _Mod3System, hensel_lift3, is_exact_mod3, naive_mod3
+from discover.flip.gf3runners import flat_residues, gf3_runner_search, residues_mod3
+from discover.flip.policy import runners_kernel
+from discover.flip.rng import seed_state
+from discover.flip.settings import FlipSettings
+from discover.scheme import Scheme
 from discover.formats import Format
-from discover.jsonio import load_scheme
+from discover.jsonio import load_scheme, save_scheme
 from discover.verify import verify, verify_exact
+
+CATALOG = Path(__file__).resolve().parents[1] / "algorithms"
+
+
+def _runner_search(fmt, target, start, seed, flips):
+    return gf3_runner_search(Format.parse(fmt), target, start, FlipSettings(field="gf3", max_flips=flips),
+                             np.random.SeedSequence(seed))
 
 
 def test_gf3_walk_and_lift_give_a_verified_scheme_with_a_half():
-    scheme = gf3_search("2x2x2", 7, 0, tries=5, max_flips=3000)
+    scheme = _runner_search("2x2x2", 7, Scheme.naive("2x2x2"), 0, 2_000_000).scheme
     assert scheme is not None and scheme.rank == 7
     assert verify_exact(scheme).valid and verify(scheme).valid
     values = {Fraction(v) for X in scheme.factors for v in np.asarray(X).ravel()}
-    assert Fraction(1, 2) in values or Fraction(-1, 2) in values
+    assert any(v.denominator == 2 for v in values)
+    again = _runner_search("2x2x2", 7, Scheme.naive("2x2x2"), 0, 2_000_000).scheme
+    assert again.same_coefficients(scheme)  # a flip budget and a seed replay the walk and its lifts
 
 
-def test_gf3_moves_keep_the_tensor_mod_3():
-    # Flips, scale moves, plus transitions and reductions: every walk ends on an exact mod-3 scheme.
-    for fmt, target in ((Format.parse("2x2x2"), 7),):
-        for seed in range(4):
-            G = walk_mod3(fmt, target, np.random.default_rng(seed), max_flips=3000, scale_p=0.5, plateau=20)
-            assert G is not None and G[0].shape[0] <= target and is_exact_mod3(G, fmt)
-    F = naive_mod3(Format.parse("2x2x3"))
-    assert is_exact_mod3(_reduce([X.copy() for X in F]), Format.parse("2x2x3"))
+@pytest.mark.parametrize("fmt", ["2x2x2", "2x2x3", "2x3x3", "3x3x3"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_move_mod_3_keeps_the_tensor_mod_3(fmt, seed):
+    # Flips, merges (2·t ≡ −t included), plus transitions and splits of the mod-3 runners.
+    fmt = Format.parse(fmt)
+    naive = Scheme.naive(fmt)
+    U, V, W = naive.int64_arrays()
+    K, capacity = 4, naive.rank + 6
+    Fs = np.repeat(zt.pack(U, V, W, capacity)[None], K, axis=0)
+    bests = Fs.copy()
+    rs = np.full(K, naive.rank, dtype=np.int64)
+    best_rs = rs.copy()
+    zeros = lambda: np.zeros(K, dtype=np.int64)
+    since, quiet, periods = zeros(), zeros(), np.full(K, 50, dtype=np.int64)
+    stats = np.zeros(5, dtype=np.int64)
+    state = seed_state(seed)
+    for _ in range(20):  # target 0 is out of reach: every call walks all runners
+        runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, 0, 500, 20, 200, 3, 0, 1 << 60, state, stats,
+                       True, True)
+        for k in range(K):
+            assert is_exact_mod3(flat_residues(Fs[k], int(rs[k]), fmt), fmt)
+            assert is_exact_mod3(flat_residues(bests[k], int(best_rs[k]), fmt), fmt)
+    assert stats[1] > 0 and stats[3] > 0  # expansions and reductions both happened
+
+
+def test_an_integer_scheme_read_mod_3_lifts_back_to_an_exact_scheme():
+    start = load_scheme(CATALOG / "2x4x5_r33_Z.json")  # it has a coefficient 2 ≡ −1 (mod 3)
+    U, V, W = residues_mod3(start)
+    assert set(np.unique(np.concatenate([U.ravel(), V.ravel(), W.ravel()]))) <= {-1, 0, 1}
+    flat = [X.reshape(start.rank, -1) % 3 for X in (U, V, W)]
+    assert is_exact_mod3(flat, start.format)
+    lifted = hensel_lift3(flat, start.format)
+    assert lifted is not None and lifted.rank == 33 and verify_exact(lifted).valid
 
 
 def test_a_lift_from_a_wrong_start_is_refused():
@@ -48,3 +90,28 @@ def test_search_ring_q_with_gf3_field(runner, tmp_path):
     assert verify(saved).valid and saved.meta["provenance"]["info"]["field"] == "gf3"
     bad = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--method", "flip", "-O", "field=gf3"])
     assert bad.exit_code == 2 and "--ring Q" in bad.stderr
+
+
+def test_the_mod_3_solver_matches_a_direct_check():
+    rng = np.random.default_rng(4)
+    M = rng.integers(0, 3, size=(30, 20))
+    x = rng.integers(0, 3, size=20)
+    system = _Mod3System(M)
+    y = system.solve(M @ x)
+    assert y is not None and ((M @ y - M @ x) % 3 == 0).all()
+    M2 = np.vstack([M[:5], M[:5]])  # rows 5..9 repeat rows 0..4: a right-hand side that breaks that is inconsistent
+    rhs = (M2 @ x) % 3
+    rhs[7] = (rhs[7] + 1) % 3
+    assert _Mod3System(M2).solve(rhs) is None
+
+
+def test_gf3_rejects_a_start_with_a_third(runner, tmp_path):
+    s = Scheme.naive("2x2x2")
+    U, W = np.array(s.U, dtype=object), np.array(s.W, dtype=object)
+    U[0] = U[0] * 3  # term 0 = (3·u) ⊗ v ⊗ (w/3): still exact, with a third
+    W[0] = W[0] * Fraction(1, 3)
+    path = tmp_path / "third.json"
+    save_scheme(Scheme.from_arrays(U, s.V, W, s.format), path)
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--ring", "Q", "--method", "flip", "-O", "field=gf3",
+                             "--start", str(path)])
+    assert r.exit_code == 2 and "prime to 3" in r.stderr and "Traceback" not in r.output

@@ -28,7 +28,7 @@ def test_pair_flips_keep_the_scheme_exact_and_the_lists_current(fmt, seed, flips
     stack = np.empty(STACK, dtype=np.int64)
     Q, nq, dq = pair_buffers(F.shape[1])
     for step in range(300):
-        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, step % 7 != 0)
+        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, step % 7 != 0, False)
         build_pairs(F, r, Q, nq, dq)
         assert pair_set(P, npairs) == pair_set(Q, nq)  # no pair lost, none stale, none twice
         assert int(npairs.sum()) == len(pair_set(P, npairs))
@@ -46,6 +46,6 @@ def test_pair_flips_reduce_the_naive_3x3x3_scheme():
     assert npairs.tolist() == [27, 27, 27]  # each factor e_ij is shared by 3 terms: 9 groups of 3 pairs
     state, stack, r, removed = seed_state(4), np.empty(STACK, dtype=np.int64), naive.rank, 0
     for _ in range(100_000):
-        r, ok, n = pair_flip(F, r, state, stack, P, npairs, deg)
+        r, ok, n = pair_flip(F, r, state, stack, P, npairs, deg, True, False)
         removed += n
     assert removed > 0 and r == naive.rank - removed and exact(F, r, fmt)

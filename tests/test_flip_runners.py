@@ -22,10 +22,10 @@ def test_mix_move_keeps_the_scheme_exact_and_ternary(fmt, seed, flips):
     fmt = Format.parse(fmt)
     F, r, state = random_exact(fmt, seed, flips)
     for _ in range(3):
-        r2 = zt.mix_move(F, r, state)
+        r2 = zt.mix_move(F, r, state, False)
         assert r2 in (r, r + 1) and exact(F, r2, fmt) and zt.is_ternary(*zt.unpack(F, r2, fmt))
         r = r2
-    r2 = policy.expand(F, r, state, True)
+    r2 = policy.expand(F, r, state, True, False)
     assert r2 in (r, r + 1) and exact(F, r2, fmt)
 
 

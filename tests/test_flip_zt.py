@@ -48,7 +48,7 @@ def test_sum_is_exact_or_refused(sign):
     for _ in range(200):
         x, y = rng.integers(-1, 2, size=(2, 10))
         F = zt.pack(x.reshape(1, 2, 5), y.reshape(1, 2, 5), y.reshape(1, 2, 5))
-        p, n, ok = zt._sum(F[0, 0], F[1, 0], F[2, 0], F[3, 0], sign)
+        p, n, ok = zt._sum(F[0, 0], F[1, 0], F[2, 0], F[3, 0], sign, False)
         total = x + sign * y
         assert ok == bool((np.abs(total) <= 1).all())
         if ok:
@@ -99,7 +99,7 @@ def test_reductions_lower_the_rank_and_stay_exact():
     r += 2
     assert _exact(F, r, fmt)
     stack[0] = r - 1
-    r, removed = zt.settle(F, r, stack, 1)
+    r, removed = zt.settle(F, r, stack, 1, False)
     assert (r, removed) == (7, 2) and _exact(F, r, fmt)
     # ... a term split into a⊗(−b)⊗c1 + a⊗b⊗(c1 + c) merges back into a⊗b⊗c (rank − 1) ...
     a, b, c = strassen().int64_arrays()
@@ -111,12 +111,12 @@ def test_reductions_lower_the_rank_and_stay_exact():
     r += 1
     assert _exact(F, r, fmt)
     stack[0] = r - 1
-    r, removed = zt.settle(F, r, stack, 1)
+    r, removed = zt.settle(F, r, stack, 1, False)
     assert (r, removed) == (7, 1) and _exact(F, r, fmt)
     # ... and a zero factor drops the term.
     F[:, r] = (x[0], x[1], 0, 0, x[4], x[5])
     stack[0] = r
-    r, removed = zt.settle(F, r + 1, stack, 1)
+    r, removed = zt.settle(F, r + 1, stack, 1, False)
     assert (r, removed) == (7, 1) and _exact(F, r, fmt)
 
 

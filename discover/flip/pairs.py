@@ -72,11 +72,12 @@ def _drop(P, npairs, deg, s, i):
 
 
 @njit(cache=True)
-def pair_flip(F, r, state, stack, P, npairs, deg, reduce=True):
+def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3):
     """One random flip drawn from the pair lists, then its reductions. Returns (r, ok, removed).
 
     The pair lists stay those of ``F`` on return (rebuilt when a reduction changed the terms).
-    With ``reduce`` False the reductions are left for the caller (the lists stay exact).
+    With ``reduce`` False the reductions are left for the caller (the lists stay exact); with
+    ``mod3`` the coefficients are residues mod 3 (see :func:`discover.flip.zt._sum`).
     """
     total = npairs[0] + npairs[1] + npairs[2]
     if total == 0:
@@ -92,9 +93,9 @@ def pair_flip(F, r, state, stack, P, npairs, deg, reduce=True):
         j = P[s, x, 1]
         if bits & np.uint64(4):
             i, j = j, i
-        t = apply_flip(F, s, i, j, _sign(F, s, i, j), bits)
+        t = apply_flip(F, s, i, j, _sign(F, s, i, j), bits, mod3)
         if t >= 0:
-            return _after_flip(F, r, stack, P, npairs, deg, s, t, 3 - s - t, i, j, reduce)
+            return _after_flip(F, r, stack, P, npairs, deg, s, t, 3 - s - t, i, j, reduce, mod3)
     return r, False, 0
 
 
@@ -110,7 +111,7 @@ def _push_pair(P, npairs, deg, s, a, b):
 
 
 @njit(cache=True)
-def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce):
+def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
 
     A reduction made possible by the flip involves a changed factor equal (up to sign) to
@@ -139,7 +140,7 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce):
         return r, True, 0
     stack[0] = i
     stack[1] = j
-    r, removed = settle(F, r, stack, 2)
+    r, removed = settle(F, r, stack, 2, mod3)
     if removed:
         build_pairs(F, r, P, npairs, deg)
     return r, True, removed

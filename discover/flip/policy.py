@@ -25,20 +25,20 @@ def _flip(F, r, state, stack, ternary, reduce=True):
 
 
 @njit(cache=True)
-def _plus(F, r, state, ternary):
+def _plus(F, r, state, ternary, mod3=False):
     if ternary:
-        return zt.plus_move(F, r, state)
+        return zt.plus_move(F, r, state, mod3)
     return gf2.plus_move(F, r, state)
 
 
 @njit(cache=True)
 def plus_transition(F, r, state, ternary):
     """One plus transition (rank + 1) of the field's kind; returns the new rank."""
-    return _plus(F, r, state, ternary)
+    return _plus(F, r, state, ternary, False)
 
 
 @njit(cache=True)
-def reduce_all(F, r, ternary):
+def reduce_all(F, r, ternary, mod3=False):
     """Apply every reduction the scheme allows (each term checked, cascades followed).
 
     Returns (r, removed). A start scheme may hold terms that cancel or merge; the walk takes
@@ -50,7 +50,7 @@ def reduce_all(F, r, ternary):
     while k < r:
         stack[0] = k
         if ternary:
-            r, n = zt.settle(F, r, stack, 1)
+            r, n = zt.settle(F, r, stack, 1, mod3)
         else:
             r, n = gf2.settle(F, r, stack, 1)
         removed += n
@@ -105,7 +105,7 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
         elif stall >= limit:
             stall = 0
             if r < best_r + max_plus and r + 1 < F.shape[1]:
-                r2 = _plus(F, r, state, ternary)
+                r2 = _plus(F, r, state, ternary, False)
                 if r2 > r:
                     stats[1] += 1
                 r = r2
@@ -122,7 +122,7 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
 
 
 @njit(cache=True)
-def expand(F, r, state, ternary):
+def expand(F, r, state, ternary, mod3):
     """Raise the rank by one: the three-term plus transition or a split, each with probability 1/2.
 
     Falls back to the other move when the first finds no pick. Returns the new rank.
@@ -132,9 +132,9 @@ def expand(F, r, state, ternary):
     first = (next_u64(state) >> np.uint64(33)) & np.uint64(1)
     for attempt in range(2):
         if (first + attempt) & 1:
-            r2 = zt.mix_move(F, r, state) if ternary else gf2.mix_move(F, r, state)
+            r2 = zt.mix_move(F, r, state, mod3) if ternary else gf2.mix_move(F, r, state)
         else:
-            r2 = _plus(F, r, state, ternary)
+            r2 = _plus(F, r, state, ternary, mod3)
         if r2 > r:
             return r2
     return r
@@ -142,7 +142,7 @@ def expand(F, r, state, ternary):
 
 @njit(cache=True)
 def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
-                   quiet_flips, flip_cap, state, stats, ternary):
+                   quiet_flips, flip_cap, state, stats, ternary, mod3=False):
     """Advance every runner by ``steps`` walk steps (one compiled call for all of them).
 
     Runner k walks ``Fs[k]`` (rank ``rs[k]``); ``bests[k]`` holds its lowest-rank scheme (rank
@@ -176,7 +176,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
             if stats[0] >= flip_cap:
                 break
             if ternary:
-                r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, quiet[k] == 0)
+                r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, quiet[k] == 0, mod3)
             else:
                 r, ok, removed = _flip(F, r, state, stack, ternary, quiet[k] == 0)
             if not ok:
@@ -184,7 +184,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 fails += 1
                 if fails > 16 * r + 64:  # no flip applies from here
                     fails = 0
-                    r2 = expand(F, r, state, ternary)
+                    r2 = expand(F, r, state, ternary, mod3)
                     stats[1] += r2 > r
                     r = r2
                     since[k] = 0
@@ -196,7 +196,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
             if quiet[k] > 0:
                 quiet[k] -= 1
                 if quiet[k] == 0:
-                    r, removed = reduce_all(F, r, ternary)
+                    r, removed = reduce_all(F, r, ternary, mod3)
                     if ternary and removed:
                         build_pairs(F, r, P, npairs, deg)
             if removed:
@@ -212,7 +212,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
                 if r <= target:
                     break
             if since[k] >= periods[k] and r < best_r + plus_diff:
-                r2 = expand(F, r, state, ternary)
+                r2 = expand(F, r, state, ternary, mod3)
                 stats[1] += r2 > r
                 r = r2
                 since[k] = 0

@@ -89,10 +89,18 @@ def _sign(F, s, i, j):
 
 
 @njit(cache=True)
-def _sum(xp, xn, yp, yn, sign):
-    """x + sign·y as (pos, neg, ok); ok is False when an entry would leave {-1, 0, 1}."""
+def _sum(xp, xn, yp, yn, sign, mod3):
+    """x + sign·y as (pos, neg, ok); ok is False when an entry would leave {-1, 0, 1}.
+
+    With ``mod3`` the entries are residues mod 3 (−1 ≡ 2): the sum is always taken.
+    """
     if sign < 0:
         yp, yn = yn, yp
+    if mod3:
+        # 1+1 ≡ −1, (−1)+(−1) ≡ 1, 1+(−1) ≡ 0; a zero entry leaves the other one as it is.
+        xz = ~(xp | xn)
+        yz = ~(yp | yn)
+        return (xp & yz) | (xz & yp) | (xn & yn), (xn & yz) | (xz & yn) | (xp & yp), True
     if (xp & yp) | (xn & yn):
         return xp, xn, False
     # With no (1,1) or (-1,-1) pair, x=1 & y≠-1 means y=0, and a 1/-1 pair cancels.
@@ -114,8 +122,11 @@ def _remove(F, r, k, stack, nstack):
 
 
 @njit(cache=True)
-def settle(F, r, stack, nstack):
-    """Apply every reduction that the pending (changed) terms allow. Returns (r, removed)."""
+def settle(F, r, stack, nstack, mod3):
+    """Apply every reduction that the pending (changed) terms allow. Returns (r, removed).
+
+    With ``mod3`` the coefficients are residues mod 3, so every merge is taken.
+    """
     removed = 0
     while nstack > 0:
         nstack -= 1
@@ -139,7 +150,19 @@ def settle(F, r, stack, nstack):
                 continue
             if n == 3:
                 if e0 * e1 * e2 > 0:
-                    continue  # term k equals term i: their sum 2·term is not ternary
+                    if not mod3:
+                        continue  # term k equals term i: their sum 2·term is not ternary
+                    # mod 3, 2·term ≡ −term: negate term k's first factor and drop term i.
+                    F[0, k], F[1, k] = F[1, k], F[0, k]
+                    last = r - 1
+                    r = _remove(F, r, i, stack, nstack)
+                    removed += 1
+                    if k == last:
+                        k = i
+                    if nstack < stack.shape[0]:
+                        stack[nstack] = k
+                        nstack += 1
+                    break
                 # term i = −term k: both vanish
                 last = r - 1
                 r = _remove(F, r, i, stack, nstack)
@@ -155,7 +178,7 @@ def settle(F, r, stack, nstack):
             else:
                 w, sg = 2, e0 * e1
             # term i = sg · (x_k in the two shared slots) ⊗ x_w[i]: fold it into term k.
-            p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg)
+            p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg, mod3)
             if not ok:
                 continue
             F[2 * w, k] = p
@@ -200,18 +223,18 @@ def flip_move(F, r, state, stack, reduce=True):
     if j < 0:
         return r, False, 0
     bits = next_u64(state) >> np.uint64(40)
-    if apply_flip(F, s, i, j, sigma, bits) < 0:
+    if apply_flip(F, s, i, j, sigma, bits, False) < 0:
         return r, False, 0
     if not reduce:
         return r, True, 0  # reductions deferred by the caller
     stack[0] = i
     stack[1] = j
-    r, removed = settle(F, r, stack, 2)
+    r, removed = settle(F, r, stack, 2, False)
     return r, True, removed
 
 
 @njit(cache=True)
-def apply_flip(F, s, i, j, sigma, bits):
+def apply_flip(F, s, i, j, sigma, bits, mod3):
     """Flip the terms i and j that share slot s (x_s[i] = σ x_s[j]) if one of the four flips stays ternary.
 
     The four flips choose which other slot t gets x_t[i] += λ x_t[j] (the third slot u then gets
@@ -225,10 +248,10 @@ def apply_flip(F, s, i, j, sigma, bits):
         if code & 1:
             t, u = u, t
         lam = 1 if code & 2 else -1
-        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam)
+        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam, mod3)
         if not ok1:
             continue
-        up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma)
+        up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma, mod3)
         if not ok2:
             continue
         F[2 * t, i] = tp
@@ -240,7 +263,7 @@ def apply_flip(F, s, i, j, sigma, bits):
 
 
 @njit(cache=True)
-def plus_move(F, r, state):
+def plus_move(F, r, state, mod3):
     """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
     if r < 2 or r >= F.shape[1]:
         return r
@@ -251,7 +274,7 @@ def plus_move(F, r, state):
         if i == j or _sign(F, s, i, j) != 0:
             continue
         eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
-        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps)
+        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, mod3)
         if not ok:
             continue
         for row in range(6):
@@ -270,7 +293,7 @@ def plus_move(F, r, state):
 
 
 @njit(cache=True)
-def mix_move(F, r, state):
+def mix_move(F, r, state, mod3):
     """The three-term plus transition (Kauers–Moosbauer): rank + 1, both old terms changed.
 
     With the slots of terms i, j taken in a random order (roles a, b, c),
@@ -290,9 +313,9 @@ def mix_move(F, r, state):
         sa = below(state, 3)
         sb = (sa + 1 + below(state, 2)) % 3
         sc = 3 - sa - sb
-        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1)
-        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1)
-        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1)
+        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1, mod3)
+        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1, mod3)
+        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, mod3)
         if not (ok1 and ok2 and ok3):
             continue
         # new term: a1 ⊗ b2 ⊗ (c2 − c1)

@@ -40,6 +40,7 @@ class Progress:
     best_rank_mod2: Optional[int] = None  # GF(2) walks: lowest rank reached mod 2 (may not lift)
     flips_per_s: Optional[float] = None  # flip methods: all running walkers together
     pools: Optional[dict[int, int]] = None  # pool method: rank -> schemes in that pool
+    modulus: int = 2  # the prime of best_rank_mod2 (3 for walks mod 3)
 
 
 @dataclass

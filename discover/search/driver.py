@@ -260,7 +260,8 @@ def search(
                                   elapsed, best, problem.rank,
                                   tasks_running=getattr(scheduler, "tasks_running", None),
                                   workers=getattr(scheduler, "workers", None), best_rank_mod2=mod2,
-                                  flips_per_s=sum(rates) if rates else None, pools=pools))
+                                  flips_per_s=sum(rates) if rates else None, pools=pools,
+                                  modulus=next((s["modulus"] for s in live if s.get("modulus")), 2)))
 
     lost: Optional[ClusterError] = None
     try:

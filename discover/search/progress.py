@@ -11,8 +11,8 @@ from .collector import Progress
 def format_progress(p: Progress) -> str:
     """``tasks 3 done, 2 running, 2 workers | restarts 2 | best rank 24 (target 23) | 1.9M flips/s | exact 0 | 3.2 s``.
 
-    Flip walks show the lowest exact rank reached (GF(2) walks: ``best rank mod 2``, which may
-    not lift), the pool method the size of each pool (``pools r24:16 r23:3``), numerical
+    Flip walks show the lowest exact rank reached (GF(2) and GF(3) walks: ``best rank mod 2``/``mod 3``,
+    which may not lift), the pool method the size of each pool (``pools r24:16 r23:3``), numerical
     methods the best residual.
     """
     target = f" (target {p.target})" if p.target is not None else ""
@@ -24,7 +24,7 @@ def format_progress(p: Progress) -> str:
     if p.best_rank is not None:
         parts.append(f"best rank {p.best_rank}{target}")
     if p.best_rank_mod2 is not None and (p.best_rank is None or p.best_rank_mod2 < p.best_rank):
-        parts.append(f"best rank mod 2 {p.best_rank_mod2}" + ("" if p.best_rank is not None else target))
+        parts.append(f"best rank mod {p.modulus} {p.best_rank_mod2}" + ("" if p.best_rank is not None else target))
     if p.best_rank is None and p.best_rank_mod2 is None:
         parts.append("best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}"))
     if p.flips_per_s:

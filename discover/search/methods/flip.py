@@ -9,6 +9,8 @@ catalog's best scheme (``start=catalog``) or the naive scheme, and walks a flip 
   is exact, so no lifting is needed (rings ZT, Z, Q).
 * ``field=gf2``: the walk runs mod 2; ring Z2 returns the mod-2 scheme itself, labelled mod 2;
   other rings lift it (sign lift mod 4, then Hensel lifting).
+* ``field=gf3`` (ring Q): the walk runs mod 3 and lifts 3-adically (schemes with halves,
+  :mod:`discover.flip.gf3runners`).
 * ``field=auto`` (default): zt for rings ZT, Z, Q with a ternary start, gf2 otherwise.
 """
 from __future__ import annotations
@@ -56,6 +58,8 @@ class FlipMethod:
         options.check(problem.start)
         if options.field == "gf3" and problem.ring != "Q":
             raise SearchError("flip: field=gf3 lifts to rationals (halves); use it with --ring Q")
+        if options.field == "gf3" and problem.start is not None and problem.start.denominator % 3 == 0:
+            raise SearchError("flip: field=gf3 needs a start scheme whose denominators are prime to 3 (it walks mod 3)")
 
     def _start(self, problem: Problem, options: FlipSettings) -> Scheme:
         ternary = options.field == "zt"
@@ -88,28 +92,17 @@ class FlipMethod:
         )
 
     def _run_gf3(self, task: SearchTask, should_stop: Callable[[], bool], t0: float) -> TaskResult:
-        """Walks mod 3 from the naive scheme, each followed by a 3-adic lift, until one lifts."""
-        import numpy as np
-
-        from ...flip.gf3 import hensel_lift3, is_exact_mod3, walk_mod3
+        """Runners mod 3 from the start scheme, each scheme at the target rank lifted 3-adically."""
+        from ...flip.gf3runners import gf3_runner_search
 
         problem, opts = task.problem, task.options
-        rng = np.random.default_rng(task.seed)
-        walks = 0
-        found = None
-        budget = opts.max_flips or 20_000
-        while found is None and not should_stop() and (task.time_limit is None or time.perf_counter() - t0 < task.time_limit):
-            walks += 1
-            F = walk_mod3(problem.format, problem.rank, rng, budget)
-            if F is not None and is_exact_mod3(F, problem.format):
-                found = hensel_lift3(F, problem.format)
-            if opts.max_flips and walks >= 1:
-                break  # a flip budget means one reproducible walk
-        candidates = [Candidate.of(found.with_meta(name=f"GF(3) flip graph {problem.format} rank {found.rank}, 3-adic lift"),
-                                   info={"field": "gf3", "walks": walks})] if found is not None else []
+        start = start_scheme(problem, opts.start, lambda s: s.denominator % 3 != 0)
+        out = gf3_runner_search(problem.format, problem.rank, start, opts, task.seed, should_stop, task.time_limit,
+                                on_progress=Throttle(task.task_index))
+        candidates = [Candidate.of(out.scheme, info=dict(out.stats))] if out.scheme is not None else []
         return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
-                          best_residual=0.0 if candidates else float("inf"), seconds=time.perf_counter() - t0,
-                          stats={"field": "gf3", "walks": walks})
+                          best_residual=0.0 if candidates else float(out.rank_mod3 - problem.rank),
+                          seconds=time.perf_counter() - t0, stats=out.stats, best_rank_mod2=out.rank_mod3)
 
 
 METHOD = FlipMethod()
