@@ -279,13 +279,7 @@ int {name}_alt{suffix}(int N, int K, int P, const {t} *A, int lda, const {t} *B,
     free(At); free(Bt); free(Ct); free(Wk);
     if (rc != 0)
         return rc;
-    if (K1 < K)
-        plain_mm_{h}(N1, K - K1, P1, A + K1, lda, B + (size_t)K1 * ldb, ldb, C, ldc, 1);
-    if (P1 < P)
-        plain_mm_{h}(N1, K, P - P1, A, lda, B + P1, ldb, C + P1, ldc, 0);
-    if (N1 < N)
-        plain_mm_{h}(N - N1, K, P, A + (size_t)N1 * lda, lda, B, ldb, C + (size_t)N1 * ldc, ldc, 0);
-    return 0;
+{fringe}    return 0;
 }}
 '''
 
@@ -307,7 +301,7 @@ def _c_table(name: str, T) -> str:
 def generate_c_alt(alt: AltBasisScheme, command: str) -> str:
     """Text of the C99 file running ``alt``: the core's C (:mod:`discover.codegen.c`) and
     ``NAME_alt`` drivers (double, float, int64_t; integer bases only)."""
-    from .c import VARIANTS, function_name, generate_c
+    from .c import FRINGE, VARIANTS, function_name, generate_c
 
     if not alt.is_integer:
         raise DiscoverError("only integer alternative bases (det ±1) are exported")
@@ -323,5 +317,5 @@ def generate_c_alt(alt: AltBasisScheme, command: str) -> str:
         core=alt.core_additions()["total"], plain=alt.original.additions, name=name,
         basis=alt.basis_additions()["total"], tables=tables)]
     for suffix, ctype, h in VARIANTS:
-        parts.append(_C_ALT.format(name=name, suffix=suffix, t=ctype, h=h, n=n, m=m, p=p))
+        parts.append(_C_ALT.format(name=name, suffix=suffix, t=ctype, h=h, n=n, m=m, p=p, fringe=FRINGE.format(h=h)))
     return "".join(parts)

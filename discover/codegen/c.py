@@ -317,6 +317,16 @@ static int {name}_rec(int N, int K, int P, const {t} *A, int lda, const {t} *B, 
 
 '''
 
+# The fringe of a product whose sizes are not multiples of the block: plain products of the rows,
+# columns and inner slice left over (shared with the alternative-basis driver of altbasis.py).
+FRINGE = '''    if (K1 < K)
+        plain_mm_{h}(N1, K - K1, P1, A + K1, lda, B + (size_t)K1 * ldb, ldb, C, ldc, 1);
+    if (P1 < P)
+        plain_mm_{h}(N1, K, P - P1, A, lda, B + P1, ldb, C + P1, ldc, 0);
+    if (N1 < N)
+        plain_mm_{h}(N - N1, K, P, A + (size_t)N1 * lda, lda, B, ldb, C + (size_t)N1 * ldc, ldc, 0);
+'''
+
 _DRIVER = '''
 static int {name}_rec(int N, int K, int P, const {t} *A, int lda, const {t} *B, int ldb,
         {t} *C, int ldc, int levels, int cutoff)
@@ -333,13 +343,7 @@ static int {name}_rec(int N, int K, int P, const {t} *A, int lda, const {t} *B, 
     P1 = P - P % {p};
     if ({name}_one_level(N1 / {n}, K1 / {m}, P1 / {p}, A, lda, B, ldb, C, ldc, levels, cutoff) != 0)
         return -1;
-{divide}    if (K1 < K)
-        plain_mm_{h}(N1, K - K1, P1, A + K1, lda, B + (size_t)K1 * ldb, ldb, C, ldc, 1);
-    if (P1 < P)
-        plain_mm_{h}(N1, K, P - P1, A, lda, B + P1, ldb, C + P1, ldc, 0);
-    if (N1 < N)
-        plain_mm_{h}(N - N1, K, P, A + (size_t)N1 * lda, lda, B, ldb, C + (size_t)N1 * ldc, ldc, 0);
-    return 0;
+{divide}{fringe}    return 0;
 }}
 
 int {name}(int N, int K, int P, const {t} *A, int lda, const {t} *B, int ldb,
@@ -413,7 +417,8 @@ def generate_c(scheme: Scheme, program: Program, command: str) -> str:
             parts.append(_BOUND.format(name=variant, la=la, lb=lb, gc=gc, m=m))
             divide = f"    divide_i64(N1, P1, C, ldc, INT64_C({denominator}));\n"
             check = _CHECK.format(name=variant)
-        parts.append(_DRIVER.format(name=variant, t=ctype, h=h, n=n, m=m, p=p, divide=divide, check=check))
+        parts.append(_DRIVER.format(name=variant, t=ctype, h=h, n=n, m=m, p=p, divide=divide, check=check,
+                                     fringe=FRINGE.format(h=h)))
     return "".join(parts)
 
 
