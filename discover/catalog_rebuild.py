@@ -2,7 +2,9 @@
 
 The chain of steps (:func:`discover.catalog_steps.recorded_chain`) is rerun in order, each step
 as the ``strassen`` command it was, in its own process, writing into its own folder; a step that
-started from the previous catalog file starts from the previous step's new output instead. The
+started from the previous catalog file starts from the previous step's new output instead (a
+composition that no longer gives the recorded scheme, because the catalog has grown since, is
+replaced by the recorded file: the searches after it walked from that one). The
 rebuild succeeds when the last step reaches the entry's rank (or lower) and the searches together
 took no longer than their recorded time limits (their own clocks: the ``wall_time`` stamped in
 the schemes they wrote, so process start-up and the final proof do not count).
@@ -34,6 +36,7 @@ class StepRun:
     scheme: Optional[Scheme]
     path: Optional[Path]
     process_time: float
+    note: str = ""  # e.g. why the next step starts from the recorded file instead of this output
 
     @property
     def rank(self) -> Optional[int]:
@@ -166,6 +169,15 @@ def _written(out_dir: Path, like: Scheme) -> tuple[Optional[Scheme], Optional[Pa
     return scheme, path
 
 
+def _same(a: Scheme, b: Scheme) -> bool:
+    return a.format == b.format and a.rank == b.rank and a.same_coefficients(b)
+
+
+def _recipe(scheme: Scheme) -> Optional[str]:
+    prov = scheme.meta.get("provenance") or {}
+    return (prov.get("recipe") if isinstance(prov, dict) else None) or scheme.meta.get("name")
+
+
 # ---------------------------------------------------------------------- rerun
 def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, out_dir: Path, *,
             last_step_only: bool = False, on_step: Optional[Callable[[int, int, list[str]], None]] = None,
@@ -222,7 +234,15 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
         code = subprocess.run([sys.executable, "-m", "discover.cli", *argv], stdout=subprocess.DEVNULL).returncode
         elapsed = round(time.perf_counter() - t0, 3)
         scheme, path = _written(step_dir, step.entry.scheme)
-        run = StepRun(step, tuple(argv), code, scheme, path, elapsed)
+        note = ""
+        if argv[:2] == ["catalog", "compose"] and scheme is not None and not _same(scheme, step.entry.scheme):
+            # A composition takes the best schemes the catalog holds *now*; once the catalog has
+            # grown it composes something else, and the searches after it would walk from another
+            # start. The recorded composition (a verified catalog file) is what they started from.
+            note = (f"the catalog now composes {_recipe(scheme)} (rank {scheme.rank}); the next step starts from "
+                    f"the recorded {_recipe(step.entry.scheme)} (rank {step.entry.scheme.rank}), as it did")
+            scheme, path = step.entry.scheme, Path(step.entry.path)
+        run = StepRun(step, tuple(argv), code, scheme, path, elapsed, note)
         result.runs.append(run)
         if on_done is not None:
             on_done(run)

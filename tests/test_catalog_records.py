@@ -221,6 +221,10 @@ def test_rebuild_reruns_the_chain_within_its_budget(runner, small_catalog, tmp_p
     line = result.stdout.strip()
     assert line.startswith("rebuilt 2x2x3: reached rank 11 in ") and "(budget 45 s; catalog: rank 11, 2 steps)" in line
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["step-1", "step-2"]
+    # The catalog's 2x2x2 now composes to rank 11, not the recorded naive rank-12 start: step 2 walks
+    # from the recorded start, as it did.
+    assert "the catalog now composes direct_sum_p(naive 2x2x1, Strassen 1969) (rank 11)" in result.stderr
+    assert "2x2x3_r12_ZT-composed.json" in result.stderr.split("step 2/2:")[1].splitlines()[0]
     for step in ("step-1", "step-2"):
         assert all(verify_exact(load_scheme(p)).valid for p in (tmp_path / "out" / step).glob("*.json"))
 

@@ -158,6 +158,8 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str], 
         took = format_seconds(run.search_time if run.search_time is not None else run.process_time)
         got = f"rank {run.rank}" if run.rank is not None else "nothing"
         info(f"  -> exit {run.returncode}, {got} (recorded: rank {run.step.entry.scheme.rank}) in {took}")
+        if run.note:
+            info(f"     {run.note}")
 
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="strassen-rebuild-"))
     result = rebuild(target, entries, root, out, last_step_only=last_step, on_step=on_step, on_done=on_done)
