@@ -157,6 +157,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
             doc["best_scheme"] = scheme_to_dict(result.best_scheme)
         echo_json(doc)
     if result.interrupted:
+        if not result.found and result.best_scheme is not None:
+            where = f", saved {result.best_saved}" if result.best_saved is not None else ""
+            info(f"best exact scheme so far: rank {result.best_scheme.rank} (verified){where}", quiet)
         raise SystemExit(EXIT_INTERRUPTED)
     if not result.found:
         notes = []

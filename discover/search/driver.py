@@ -35,6 +35,7 @@ from ..scheme import Scheme
 from .collector import Collector, Progress, SearchResult
 from .contract import Method, SearchTask, build_options
 from .registry import default_method, get_method
+from .interrupt import GracefulStop
 from .schedulers import Scheduler, local_scheduler
 from .state import SearchState, describe_request
 from .store import open_store
@@ -192,7 +193,11 @@ def search(
     collector = Collector(problem, method_obj.name, int(seed), batch, find_all, store, start, max_found, on_found)
     collector.result.time_limit = time_limit
     collector.workers = scheduler.workers
-    user_stop = should_stop or (lambda: False)
+    graceful = GracefulStop()
+    asked = should_stop or (lambda: False)
+
+    def user_stop() -> bool:
+        return graceful.requested or asked()
     state = None
     if store is not None:
         request = describe_request(problem, method_obj.name, options, seed, restarts, find_all, batch)
@@ -265,7 +270,9 @@ def search(
 
     lost: Optional[ClusterError] = None
     try:
-        scheduler.run(_Source())
+        with graceful:
+            scheduler.run(_Source())
+        collector.result.interrupted = graceful.requested
     except KeyboardInterrupt:
         collector.result.interrupted = True
     except ClusterError as e:
