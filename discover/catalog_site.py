@@ -230,7 +230,7 @@ def _scheme_page(out: Path, entry: CatalogEntry, stem: str, pictures: bool, repo
     scheme = entry.scheme
     check = verify(scheme, proof=False)
     title = f"{scheme.format} rank {scheme.rank} ({scheme.ring})"
-    body = [f'<p><a href="../index.html">← catalog</a></p>', f"<h1>{escape(title)}</h1>",
+    body = ['<p><a href="../index.html">← catalog</a></p>', f"<h1>{escape(title)}</h1>",
             f'<p id="header">{escape(header_line(scheme))}</p>',
             f'<p id="check">Checked when this site was built (exact tensor comparison): '
             f"{escape(check.summary())}</p>"]

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from discover import Scheme, verify_exact
-from discover.catalog import catalog_dir, eliminated_additions, list_entries
+from discover.catalog import eliminated_additions, list_entries
 from discover.catalog_compare import compare_catalog, format_seconds, markdown_table
 from discover.catalog_steps import recorded_chain
 from discover.cli import main
 from discover.jsonio import load_scheme, save_scheme
-from discover.known import strassen, winograd
+from discover.known import strassen
 from discover.optimize_additions import Move, apply_move, optimize_additions, sandwich_matrices
 from discover.published_additions import TABLE as PUBLISHED, published_additions
 from discover.best_known import TABLE as BEST_KNOWN

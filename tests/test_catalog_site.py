@@ -3,7 +3,6 @@ and a real headless Chromium that renders the table and a scheme page."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import shutil
 import subprocess

@@ -18,6 +18,7 @@ from discover.flip.settings import FlipSettings
 from discover.scheme import Scheme
 from discover.formats import Format
 from discover.jsonio import load_scheme, save_scheme
+from discover.tensor import integer_reconstruction, matmul_tensor
 from discover.verify import verify, verify_exact
 
 CATALOG = Path(__file__).resolve().parents[1] / "algorithms"
@@ -115,3 +116,23 @@ def test_gf3_rejects_a_start_with_a_third(runner, tmp_path):
     r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--ring", "Q", "--method", "flip", "-O", "field=gf3",
                              "--start", str(path)])
     assert r.exit_code == 2 and "prime to 3" in r.stderr and "Traceback" not in r.output
+
+
+def test_two_equal_terms_merge_mod_3_into_their_negation():
+    # −t − t = −2t ≡ t (mod 3): the naive scheme with its first term t written as (−t) + (−t).
+    fmt = Format.parse("2x2x2")
+    U, V, W = Scheme.naive(fmt).int64_arrays()
+    U2, V2, W2 = (np.concatenate([X[:1], X]) for X in (U, V, W))
+    U2[0] = U2[1] = -U[0]
+    F = zt.pack(U2, V2, W2, 12)
+    assert is_exact_mod3(flat_residues(F, 9, fmt), fmt)
+    stack = np.zeros(32, dtype=np.int64)
+    stack[0] = 1
+    r, removed = zt.settle(F, 9, stack, 1, True)
+    assert (r, removed) == (8, 1)
+    Ua, Va, Wa = zt.unpack(F, r, fmt)
+    assert is_exact_mod3(flat_residues(F, r, fmt), fmt)
+    assert (integer_reconstruction(Ua, Va, Wa) == matmul_tensor(fmt)).all()  # the merged term is t itself
+    stack[0] = 1
+    F2 = zt.pack(U2, V2, W2, 12)
+    assert zt.settle(F2, 9, stack, 1, False) == (9, 0)  # over Z, 2·t is not ternary: no merge

@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from discover.flip import gf2, policy, zt
+from discover.flip import policy, zt
 from discover.flip.rng import seed_state
 from discover.flip.settings import FlipSettings
 from discover.flip.walk import flip_search

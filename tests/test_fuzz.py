@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from discover.cli import main
 from discover.errors import DiscoverError
 from discover.formats import Format
-from discover.interchange import EXPORT_TARGETS, import_file, label_ring
+from discover.interchange import import_file, label_ring
 from discover.interchange.benson_ballard import benson_ballard_text, scheme_from_text
 from discover.interchange.kauers import exp_lines, parse_exp_text
 from discover.interchange.perminov import perminov_dict

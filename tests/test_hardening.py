@@ -21,7 +21,7 @@ import torch
 from discover import catalog
 from discover.cli import main
 from discover.errors import DiscoverError, LimitError, LoadError, SchemeError, WriteError
-from discover.interchange import EXPORT_TARGETS, import_file
+from discover.interchange import import_file
 from discover.interchange.benson_ballard import scheme_from_text
 from discover.interchange.kauers import parse_exp_text
 from discover.jsonio import atomic_write_text, load_scheme, save_scheme

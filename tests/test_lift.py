@@ -6,8 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from discover.flip import gf2, policy
-from discover.flip.rng import seed_state
+from discover.flip import gf2
 from discover.flip.lift import hensel_lift, is_exact, lift, sign_lift, sign_system
 from discover.flip.linalg2 import GF2System
 from discover.flip.settings import FlipSettings

@@ -27,10 +27,10 @@ from ..formats import Format
 from ..scheme import Scheme
 from . import zt
 from .gf3 import hensel_lift3, is_exact_mod3
-from .policy import reduce_all, runners_kernel
+from .policy import reduce_all
 from .rng import seed_state
 from .settings import FlipSettings
-from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS, seed_state_draws
+from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
 
@@ -98,14 +98,8 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
     capacity = len(keep) + settings.plus_diff + 4
     F0 = zt.pack(U[keep], V[keep], W[keep], capacity)
     r0, _ = reduce_all(F0, len(keep), True, True)
-    Fs = np.repeat(F0[None], K, axis=0)
-    bests = Fs.copy()
-    rs = np.full(K, r0, dtype=np.int64)
-    best_rs = rs.copy()
-    since = np.zeros(K, dtype=np.int64)
-    quiet = np.zeros(K, dtype=np.int64)
-    span = settings.plus_max - settings.plus_min + 1
-    periods = np.array([settings.plus_min + d for d in seed_state_draws(state, K, span)], dtype=np.int64)
+    runners = Runners.start(F0, r0, K, settings, state)
+    Fs, bests, rs, best_rs = runners.Fs, runners.bests, runners.rs, runners.best_rs
     last_lift = np.full(K, -(1 << 62), dtype=np.int64)  # flips walked (per runner) at its last lift
     walked = np.zeros(K, dtype=np.int64)
     counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
@@ -143,9 +137,7 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
         # Once the target rank is reached, a call stops only on a rank below every one seen so far;
         # runners at the target rank walk on and are lifted from here every lift_interval flips.
         stop_at = min(target, lowest - 1)
-        hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, stop_at, RUNNER_CALL_FLIPS,
-                             settings.plus_min, settings.plus_max, settings.plus_diff, settings.quiet_flips, cap,
-                             state, stats, True, True)
+        hit = runners.advance(stop_at, RUNNER_CALL_FLIPS, settings, cap, state, stats, mod3=True)
         walked[: (hit + 1 if hit >= 0 else K)] += RUNNER_CALL_FLIPS
         lowest = min(lowest, int(best_rs.min()))
         for k in range(K):

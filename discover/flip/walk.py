@@ -32,6 +32,40 @@ PROGRESS_EVERY = 0.2
 
 
 @dataclass
+class Runners:
+    """The state of ``K`` runner walks (see :func:`~discover.flip.policy.runners_kernel`).
+
+    ``Fs[k]``/``rs[k]``: runner k's scheme and rank; ``bests[k]``/``best_rs[k]``: its lowest;
+    ``since``/``periods``: flips since its last reduction and its current plus period;
+    ``quiet``: flips left with reductions deferred.
+    """
+
+    Fs: np.ndarray
+    bests: np.ndarray
+    rs: np.ndarray
+    best_rs: np.ndarray
+    since: np.ndarray
+    periods: np.ndarray
+    quiet: np.ndarray
+
+    @classmethod
+    def start(cls, F0: np.ndarray, r: int, K: int, settings: FlipSettings, state: np.ndarray) -> "Runners":
+        """K runners at the packed scheme ``F0`` (rank r), each with a plus period drawn from ``state``."""
+        Fs = np.repeat(F0[None], K, axis=0)
+        rs = np.full(K, r, dtype=np.int64)
+        span = settings.plus_max - settings.plus_min + 1
+        periods = np.array([settings.plus_min + int(x) for x in seed_state_draws(state, K, span)], dtype=np.int64)
+        return cls(Fs, Fs.copy(), rs, rs.copy(), np.zeros(K, dtype=np.int64), periods, np.zeros(K, dtype=np.int64))
+
+    def advance(self, target: int, steps: int, settings: FlipSettings, cap: int, state: np.ndarray,
+                stats: np.ndarray, mod3: bool = False) -> int:
+        """``steps`` flips per runner in one compiled call; the index of a runner at rank ≤ target, or −1."""
+        return runners_kernel(self.Fs, self.rs, self.bests, self.best_rs, self.since, self.periods, self.quiet, target,
+                              steps, settings.plus_min, settings.plus_max, settings.plus_diff, settings.quiet_flips,
+                              cap, state, stats, True, mod3)
+
+
+@dataclass
 class WalkOutcome:
     """What a walk produced: an exact scheme of rank ≤ target (or None) and counters.
 
@@ -235,14 +269,8 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     capacity = min(r + settings.plus_diff + 3, max(r + 1, fmt.n * fmt.m * fmt.p + 1))
     F0 = np.zeros((F.shape[0], capacity), dtype=np.uint64)
     F0[:, :r] = F[:, :r]
-    Fs = np.repeat(F0[None], K, axis=0)
-    bests = Fs.copy()
-    rs = np.full(K, r, dtype=np.int64)
-    best_rs = rs.copy()
-    since = np.zeros(K, dtype=np.int64)
-    quiet = np.zeros(K, dtype=np.int64)
-    span = settings.plus_max - settings.plus_min + 1
-    periods = np.array([settings.plus_min + int(x) for x in seed_state_draws(state, K, span)], dtype=np.int64)
+    runners = Runners.start(F0, r, K, settings, state)
+    Fs, bests, rs, best_rs, since, quiet = runners.Fs, runners.bests, runners.rs, runners.best_rs, runners.since, runners.quiet
     lowest = r
     # Fixed flips per runner per call: the runners share one generator and copy the best one at
     # call boundaries, so a call size that followed the clock (as it once did) made a seed's walk
@@ -253,8 +281,7 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     hit = -1
     cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
     while hit < 0 and r > target and not out_of_budget():
-        hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, step, settings.plus_min,
-                             settings.plus_max, settings.plus_diff, settings.quiet_flips, cap, state, stats, True)
+        hit = runners.advance(target, step, settings, cap, state, stats)
         in_round += step
         top = int(np.argmin(best_rs))
         if in_round >= settings.round_flips or best_rs[top] < lowest:

@@ -148,21 +148,7 @@ def settle(F, r, stack, nstack, mod3):
             n = (e0 != 0) + (e1 != 0) + (e2 != 0)
             if n < 2:
                 continue
-            if n == 3:
-                if e0 * e1 * e2 > 0:
-                    if not mod3:
-                        continue  # term k equals term i: their sum 2·term is not ternary
-                    # mod 3, 2·term ≡ −term: negate term k's first factor and drop term i.
-                    F[0, k], F[1, k] = F[1, k], F[0, k]
-                    last = r - 1
-                    r = _remove(F, r, i, stack, nstack)
-                    removed += 1
-                    if k == last:
-                        k = i
-                    if nstack < stack.shape[0]:
-                        stack[nstack] = k
-                        nstack += 1
-                    break
+            if n == 3 and e0 * e1 * e2 < 0:
                 # term i = −term k: both vanish
                 last = r - 1
                 r = _remove(F, r, i, stack, nstack)
@@ -171,6 +157,9 @@ def settle(F, r, stack, nstack, mod3):
                 r = _remove(F, r, k, stack, nstack)
                 removed += 2
                 break
+            if n == 3 and not mod3:
+                continue  # term k equals term i: their sum 2·term is not ternary
+            # (mod 3 with n == 3 the fold below gives 2·term ≡ −term in slot 2)
             if e0 == 0:
                 w, sg = 0, e1 * e2
             elif e1 == 0:
