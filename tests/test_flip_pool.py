@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from discover.cli import main
@@ -131,9 +132,10 @@ def test_pools_persist_and_a_later_run_continues_them(tmp_path):
     assert levels and set(levels) == {first.best_rank} and second.best_rank <= first.best_rank
 
 
-def test_pool_descent_is_reproducible_without_a_folder():
+@pytest.mark.parametrize("kernel", ["runners", "walk"])
+def test_pool_descent_is_reproducible_without_a_folder(kernel):
     fmt = Format.parse("2x3x3")
-    s = PoolSettings(max_walks=30, pool_size=4, patience=8)
+    s = PoolSettings(max_walks=30, pool_size=4, patience=8, kernel=kernel)
     a = pool_descent(fmt, 10, Scheme.naive(fmt), s, np.random.SeedSequence(5))
     b = pool_descent(fmt, 10, Scheme.naive(fmt), s, np.random.SeedSequence(5))
     assert a.stats["pools"] == b.stats["pools"] and a.best.same_coefficients(b.best)
@@ -155,6 +157,10 @@ def test_pool_method_rejects_z2_and_bad_options(runner):
     assert r.exit_code == 2 and "pool" in r.stderr and "Traceback" not in r.output
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "split_p=2"])
     assert r.exit_code == 2 and "probability" in r.stderr
+    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "kernel=fast"])
+    assert r.exit_code == 2 and "choose runners or walk" in r.stderr
+    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "plus_min=10", "-O", "plus_max=5"])
+    assert r.exit_code == 2 and "plus_max (5) must be at least plus_min (10)" in r.stderr
 
 
 def test_failed_pool_search_saves_its_best_scheme(tmp_path):
