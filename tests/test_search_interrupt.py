@@ -19,7 +19,10 @@ def _search(out, *extra):
     # 3x3x3 rank 19 (the lower bound) is out of reach: the walk runs until it is told to stop.
     return subprocess.Popen([sys.executable, "-m", "discover", "search", "3x3x3", "--rank", "19", "--method", "flip",
                              "--time-limit", "300", "--seed", "2", "-o", str(out), "--json", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # A runner started in the background (nohup, CI) hands down SIGINT ignored,
+                            # and the search keeps an ignored SIGINT ignored: give it the default back.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_progress(proc, seconds=8.0):
@@ -72,3 +75,14 @@ def test_graceful_stop_restores_the_handlers():
         with pytest.raises(KeyboardInterrupt):
             stop._handle(signal.SIGTERM, None)
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_an_ignored_sigint_stays_ignored():
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with GracefulStop():
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # a background job's choice is kept
+            assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
