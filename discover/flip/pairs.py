@@ -110,6 +110,17 @@ def _push_pair(P, npairs, deg, s, a, b):
     deg[s, b] += 1
 
 
+@njit(cache=True, inline="always")
+def _new_pair(F, P, npairs, deg, slot, k, q, support, kp, kn, other1, other2):
+    """Record the pair (k, q) in ``slot`` when x_slot[q] = ±x_slot[k] (whose bits are kp, kn, support);
+    True when k and q then also share one of the two other slots (a reduction may follow)."""
+    qp, qn = F[2 * slot, q], F[2 * slot + 1, q]
+    if (qp | qn) == support and (qp == kp or qp == kn):
+        _push_pair(P, npairs, deg, slot, k, q)
+        return _sign(F, other1, q, k) != 0 or _sign(F, other2, q, k) != 0
+    return False
+
+
 @njit(cache=True)
 def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
@@ -124,18 +135,10 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     ts, us = tp | tn, up | un  # supports: equal up to sign needs equal supports (one compare rejects)
     maybe = ts == 0 or us == 0  # a zero factor: that term is dropped
     for q in range(r):
-        if q != i:
-            qp, qn = F[2 * t, q], F[2 * t + 1, q]
-            if (qp | qn) == ts and (qp == tp or qp == tn):
-                _push_pair(P, npairs, deg, t, i, q)
-                if _sign(F, s, q, i) != 0 or _sign(F, u, q, i) != 0:
-                    maybe = True
-        if q != j:
-            qp, qn = F[2 * u, q], F[2 * u + 1, q]
-            if (qp | qn) == us and (qp == up or qp == un):
-                _push_pair(P, npairs, deg, u, j, q)
-                if _sign(F, s, q, j) != 0 or _sign(F, t, q, j) != 0:
-                    maybe = True
+        if q != i and _new_pair(F, P, npairs, deg, t, i, q, ts, tp, tn, s, u):
+            maybe = True
+        if q != j and _new_pair(F, P, npairs, deg, u, j, q, us, up, un, s, t):
+            maybe = True
     if not (reduce and maybe):
         return r, True, 0
     stack[0] = i
