@@ -72,8 +72,10 @@ class GF2System:
         self.pivots = _eliminate(P, cols)
         bits = unpack_rows(P, cols + rows)
         self.rank = len(self.pivots)
-        self._reduced = bits[: self.rank, :cols]  # rows of the RREF
-        self._transform = bits[:, cols:]  # E with E·M = RREF
+        # float32 0/1 matrices: their products with a 0/1 vector are exact counts (< 2^24), and a
+        # BLAS matrix-vector product is ~20x faster than converting to int64 for every solve.
+        self._reduced = bits[: self.rank, :cols].astype(np.float32)  # rows of the RREF
+        self._transform = bits[:, cols:].astype(np.float32)  # E with E·M = RREF
         free = np.ones(cols, dtype=bool)
         free[self.pivots] = False
         self.free = np.flatnonzero(free)
@@ -83,12 +85,12 @@ class GF2System:
 
         ``free_values`` (0/1, one per free unknown, default zeros) picks among the solutions.
         """
-        c = (self._transform.astype(np.int64) @ (np.asarray(b, dtype=np.int64) & 1)) & 1
+        c = (self._transform @ (np.asarray(b, dtype=np.int64) & 1).astype(np.float32)).astype(np.int64) & 1
         if c[self.rank :].any():
             return None
         x = np.zeros(self.cols, dtype=np.int64)
         if free_values is not None and len(self.free):
             x[self.free] = np.asarray(free_values, dtype=np.int64) & 1
         # Pivot unknown = right side + the free unknowns in its row.
-        x[self.pivots] = (c[: self.rank] + self._reduced.astype(np.int64) @ x) & 1
+        x[self.pivots] = (c[: self.rank] + (self._reduced @ x.astype(np.float32)).astype(np.int64)) & 1
         return x
