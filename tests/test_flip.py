@@ -110,6 +110,21 @@ def test_a_seed_reproduces_a_walk():
     ) or other.rank_mod2 != runs[0].rank_mod2
 
 
+def test_a_walk_does_not_depend_on_how_it_is_cut_into_kernel_calls():
+    # The search sizes its kernel calls by the clock; the plateau counters must outlive a call,
+    # or a call shorter than the plateau never takes a plus transition and seeds stop reproducing.
+    fmt = Format.parse("3x3x3")
+    runs = [
+        flip_search(Problem(fmt, 10, "Z2", start=Scheme.naive(fmt)),
+                    FlipSettings(max_flips=60000, plateau=3000, chunk=chunk), np.random.SeedSequence(5))
+        for chunk in (1000, 7000)
+    ]
+    assert runs[0].stats["plus_transitions"] > 0
+    keys = ("flips", "plus_transitions", "restarts", "reductions", "failed_picks")
+    assert [runs[0].stats[k] for k in keys] == [runs[1].stats[k] for k in keys]
+    assert runs[0].rank_mod2 == runs[1].rank_mod2
+
+
 def _task(fmt, rank, ring, seed, start_scheme=None, **opts):
     method = get_method("flip")
     problem = Problem(Format.parse(fmt), rank, ring, start=start_scheme)

@@ -62,7 +62,7 @@ def reduce_all(F, r, ternary, mod3=False):
 
 
 @njit(cache=True)
-def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats, ternary):
+def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state, stats, ternary, carry=None):
     """Random walk until rank ≤ target or ``max_flips`` flips.
 
     ``best`` receives the lowest-rank scheme seen (rank ``best_r`` on entry and return).
@@ -70,7 +70,9 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
     below ``best_r + max_plus``; otherwise the walk restarts from ``best`` and the plateau
     length doubles (up to 16×, reset on progress): adaptive path lengths.
     ``stats`` accumulates [flips, plus transitions, restarts, reductions, failed picks].
-    Returns (r, best_r).
+    ``carry`` (int64 [stall, limit, fails], zeros at the start of a walk) keeps the plateau
+    counters from one call to the next, so that a walk cut into calls of any size makes the
+    same moves (the search sizes its calls by the clock). Returns (r, best_r).
     """
     stack = np.empty(STACK, dtype=np.int64)
     rows = F.shape[0]
@@ -78,6 +80,8 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
     stall = 0
     limit = plateau
     fails = 0
+    if carry is not None and carry[1] > 0:
+        stall, limit, fails = carry[0], carry[1], carry[2]
     attempts = 0
     while flips < max_flips and r > target:
         attempts += 1
@@ -118,6 +122,8 @@ def walk_kernel(F, r, best, best_r, target, max_flips, plateau, max_plus, state,
                 if limit < 16 * plateau:
                     limit *= 2
     stats[0] += flips
+    if carry is not None:
+        carry[0], carry[1], carry[2] = stall, limit, fails
     return r, best_r
 
 

@@ -177,6 +177,7 @@ def flip_search(
         return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress)
 
     found: Optional[Scheme] = None
+    carry = np.zeros(3, dtype=np.int64)  # the walk's plateau counters, kept across kernel calls
     step = min(settings.chunk, 10_000)  # flips per compiled call, adapted to take ~0.2 s
     failed_here = 0
     lowest = r
@@ -184,7 +185,7 @@ def flip_search(
         if r > target:
             before, tick = int(stats[0]), time.perf_counter()
             r, best_r = walk_kernel(F, r, best, best_r, target, budget(step), settings.plateau,
-                                    settings.max_plus, state, stats, ternary)
+                                    settings.max_plus, state, stats, ternary, carry)
             # Size the next call to ~0.2 s, so stop requests and progress are prompt on any format.
             took = time.perf_counter() - tick
             if int(stats[0]) - before >= step:
@@ -225,6 +226,7 @@ def flip_search(
             # here and walk down again (the best scheme becomes the raised one, so restarts
             # inside the walk return here, not to this unliftable region or to the start).
             failed_here = 0
+            carry[:] = 0  # a new descent: fresh plateau counters
             counters["escapes"] += 1
             for _ in range(settings.escape_plus):
                 r2 = plus_transition(F, r, state, False)
