@@ -179,13 +179,20 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
     return RecordedStep(
         entry=entry,
         argv=argv,
-        start=start_argument(argv),
+        start=_resolved_start(start_argument(argv), prov),
         method=method,
         wall_time=record_seconds(prov.get("wall_time")),
         budget=budget,
         workers=workers if isinstance(workers, int) and not isinstance(workers, bool) else None,
         cores=cores if isinstance(cores, int) and not isinstance(cores, bool) else None,
     )
+
+
+def _resolved_start(start: Optional[str], prov: dict) -> Optional[str]:
+    """A recorded ``catalog:NxMxP`` start names the file the search recorded it read (``start_file``)."""
+    if start is not None and start.startswith("catalog:") and isinstance(prov.get("start_file"), str):
+        return prov["start_file"]
+    return start
 
 
 def _safe_float(text: Optional[str]) -> Optional[float]:

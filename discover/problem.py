@@ -50,6 +50,10 @@ class Problem:
         Largest absolute coefficient for ring Z (and the integer part of Q's grid).
     start : Scheme, optional
         An exact scheme of the same format to start from (flip-graph methods).
+    start_file : str, optional
+        The catalog file ``start`` was read from when the command named it indirectly
+        (``--start catalog:NxMxP``): recorded with the results, so that their chain of steps
+        can be followed back and rerun after the catalog has changed.
 
     Raises
     ------
@@ -71,6 +75,7 @@ class Problem:
     ring: Ring = Ring.ZT
     coefficient_bound: int = 2
     start: Optional[Scheme] = field(default=None, compare=False)
+    start_file: Optional[str] = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         fmt = Format.parse(self.format)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import LoadError, NotExactError
+from .formats import Format
 from .jsonio import load_scheme, scheme_from_dict
 from .known import KNOWN
 from .scheme import Scheme
@@ -75,6 +76,27 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
     if not Path(spec).exists() and spec.lower() in KNOWN:
         return KNOWN[spec.lower()]()
     return load_scheme(spec)
+
+
+def catalog_start_file(spec: Optional[str], fmt, directory=None) -> Optional[str]:
+    """The catalog file that ``catalog:NxMxP`` reads for ``fmt`` today (None for other sources).
+
+    Searches record it, because the catalog's best scheme changes as the catalog grows: the file
+    keeps their chain of steps followable (``catalog rebuild``). None as well when the best scheme
+    is stored in another orientation (a file start must have the searched format).
+    """
+    if spec is None or not spec.startswith("catalog:") or Path(spec).exists():
+        return None
+    from . import catalog
+
+    entry = catalog.best_entry(spec.partition(":")[2], directory)
+    if entry.scheme.format != Format.parse(fmt):
+        return None
+    path = Path(entry.path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _checked(spec: str, directory) -> Scheme:

@@ -167,3 +167,26 @@ def test_peeled_composition_splits_off_a_naive_slice(tmp_path):
     peeled = best_composition("2x2x3", tmp_path, peel=True)
     assert peeled.rank == 11 and verify_exact(peeled).valid
     assert "naive" in peeled.meta["name"]
+
+
+def test_a_search_from_catalog_records_the_file_it_read_and_the_chain_follows_it(runner, tmp_path, monkeypatch):
+    # `--start catalog:FMT` reads whichever file is best today; the result names it (start_file),
+    # so its chain of steps still leads back to that file after the catalog has grown.
+    from discover.catalog_steps import recorded_chain
+
+    catalog = tmp_path / "algorithms"
+    catalog.mkdir()
+    save_scheme(Scheme.naive("2x2x3"), catalog / "2x2x3_r12_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
+    monkeypatch.chdir(tmp_path)
+    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", "catalog:2x2x3",
+            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
+    monkeypatch.setattr("sys.argv", ["strassen", *argv])  # the command the provenance records
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    found = catalog / "2x2x3_r11_ZT.json"
+    assert json.loads(found.read_text())["provenance"]["start_file"] == "algorithms/2x2x3_r12_ZT.json"
+    entries = list_entries(catalog)
+    chain = recorded_chain(next(e for e in entries if e.path.name == found.name), entries, tmp_path)
+    assert [s.entry.path.name for s in chain.steps] == ["2x2x3_r12_ZT.json", "2x2x3_r11_ZT.json"]
+    assert chain.steps[1].start == "algorithms/2x2x3_r12_ZT.json"

@@ -269,6 +269,8 @@ class Collector:
             "time_limit": self.result.time_limit,  # the budget: `catalog rebuild` checks a rerun against it
             "workers": self.workers,
         }
+        if self.problem.start_file:
+            provenance["start_file"] = self.problem.start_file
         if cand.info:
             provenance["info"] = cand.info
         return stamp(scheme, proof, provenance)
