@@ -11,6 +11,7 @@ from discover.flip.rng import seed_state
 from discover.flip.settings import FlipSettings
 from discover.flip.walk import flip_search
 from discover.problem import Problem
+from discover.rings import Ring
 from discover.formats import Format
 from discover.known import strassen, winograd
 from discover.scheme import Scheme
@@ -188,11 +189,42 @@ def test_gf2_lift_failures_keep_progress(monkeypatch):
 
     monkeypatch.setattr(walk_module, "walk_kernel", recording)
     fmt = Format.parse("2x2x3")
-    settings = FlipSettings(max_flips=300_000, plateau=2000, chunk=20_000, field="gf2", lift_tries=2, lift_interval=100)
+    settings = FlipSettings(max_flips=300_000, plateau=2000, chunk=20_000, field="gf2", lift_tries=2, lift_interval=100,
+                            runners=0)  # the single GF(2) walk: the runners have no escapes
     out = flip_search(Problem(fmt, 11, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(4))
     assert out.scheme is None and out.stats["escapes"] >= 2
     first = out.stats["lift_attempts"] and next(k for k, r in enumerate(seen) if r <= 11)
     assert max(seen[first:]) <= 11 + settings.escape_plus
+
+
+def test_gf2_runners_lift_again_after_failures_and_only_at_the_target(monkeypatch):
+    import discover.flip.walk as walk_module
+
+    ranks = []
+
+    def failing(U, V, W, fmt, rng, hensel=True):
+        ranks.append(U.shape[0])
+        return None, "forced failure"
+
+    monkeypatch.setattr(walk_module, "lift", failing)
+    fmt = Format.parse("2x2x3")
+    settings = FlipSettings(max_flips=400_000, field="gf2", lift_interval=2000)
+    out = flip_search(Problem(fmt, 11, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(4))
+    assert out.scheme is None and out.rank_mod2 == 11
+    assert len(ranks) == out.stats["lift_attempts"] == out.stats["lift_failures"] > 1
+    assert set(ranks) == {11}
+
+
+def test_gf2_runners_find_a_ternary_scheme_by_sign_lift_and_a_seed_replays_it():
+    fmt = Format.parse("2x3x3")
+    settings = FlipSettings(max_flips=3_000_000, field="gf2")
+    runs = [flip_search(Problem(fmt, 15, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(2))
+            for _ in range(2)]
+    found = runs[0].scheme
+    assert found is not None and found.rank == 15 and found.ring is Ring.ZT
+    assert verify_exact(found).valid
+    assert runs[0].stats["field"] == "gf2" and runs[0].stats["lifted_sign"] == 1
+    assert found.same_coefficients(runs[1].scheme) and runs[0].stats["flips"] == runs[1].stats["flips"]
 
 
 def test_zt_rejects_a_non_ternary_start():

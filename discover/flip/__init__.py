@@ -21,8 +21,10 @@ walk
     :func:`flip_search`: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
 cyclic
     Cyclic-symmetric flips for square formats: orbit representatives, moves on whole orbits.
+liftrunners
+    Runner walks mod 2 or mod 3 that lift every scheme at the target rank (``field=gf2``, ``gf3``).
 gf3
-    The flip graph over GF(3) (numpy, small formats) and the 3-adic lift to rationals (halves).
+    Arithmetic mod 3 and the 3-adic lift to rationals (halves); gf3runners: the walk's start and lift.
 moves
     Plateau escapes for the ternary walk: split (inverse of a reduction) and elementary sandwiches.
 pool

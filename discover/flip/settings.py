@@ -39,11 +39,12 @@ class FlipSettings:
     chunk : int
         Flips per compiled call (between checks of the stop flag and the time limit).
     lift_interval : int
-        Flips along a plateau between two lifting attempts (gf2).
+        Flips along a plateau between two lifting attempts of a runner (gf2, gf3).
     lift_tries : int
-        Failed lifts at one rank before the walk leaves that region by plus transitions (gf2).
+        Single GF(2) walk (``runners=0``): failed lifts at one rank before the walk leaves that
+        region by plus transitions.
     escape_plus : int
-        Plus transitions taken (gf2) to leave a target-rank region whose lifts keep failing.
+        Single GF(2) walk: plus transitions taken to leave a target-rank region whose lifts keep failing.
     hensel : bool
         Try Hensel lifting (rationals, larger integers) when the sign lift fails (rings Z and Q).
     max_flips : int
@@ -52,14 +53,14 @@ class FlipSettings:
     start : str
         Start scheme when the problem has none: "naive" or "catalog" (the catalog's best).
     runners : int
-        Ternary walks: independent walkers advanced together in one compiled call per process
-        (0: the single walk with ``plateau``/``max_plus`` restarts, as GF(2) walks use).
+        Independent walkers advanced together in one compiled call per process, in every field
+        (0: the single walk with ``plateau``/``max_plus`` restarts; zt and gf2 only).
     plus_min, plus_max : int
-        Ternary runners: a runner that has gone a random number of flips in [plus_min, plus_max]
+        Runners: a runner that has gone a random number of flips in [plus_min, plus_max]
         without a reduction takes a plus transition or a split (the plateau rule); never at or
         above the naive rank n·m·p.
     plus_diff : int
-        Ternary runners: expansions only while the rank is below the runner's best + plus_diff.
+        Runners: expansions only while the rank is below the runner's best + plus_diff.
     round_flips : int
         Ternary runners: walk steps per runner between two looks at the runners' best schemes.
     copy_best : float

@@ -58,11 +58,13 @@ class Runners:
         return cls(Fs, Fs.copy(), rs, rs.copy(), np.zeros(K, dtype=np.int64), periods, np.zeros(K, dtype=np.int64))
 
     def advance(self, target: int, steps: int, settings: FlipSettings, cap: int, state: np.ndarray,
-                stats: np.ndarray, mod3: bool = False) -> int:
-        """``steps`` flips per runner in one compiled call; the index of a runner at rank ≤ target, or −1."""
+                stats: np.ndarray, mod3: bool = False, ternary: bool = True) -> int:
+        """``steps`` flips per runner in one compiled call; the index of a runner at rank ≤ target, or −1.
+
+        ``ternary`` False: the schemes are GF(2)-packed (:mod:`.gf2`)."""
         return runners_kernel(self.Fs, self.rs, self.bests, self.best_rs, self.since, self.periods, self.quiet, target,
                               steps, settings.plus_min, settings.plus_max, settings.plus_diff, settings.quiet_flips,
-                              cap, state, stats, True, mod3)
+                              cap, state, stats, ternary, mod3)
 
 
 @dataclass
@@ -175,6 +177,9 @@ def flip_search(
 
     if ternary and settings.runners > 0:
         return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress)
+    if settings.runners > 0:
+        return _gf2_runners_search(U0[:r0], V0[:r0], W0[:r0], problem, settings, state, rng, should_stop, time_limit,
+                                   on_progress)
 
     found: Optional[Scheme] = None
     carry = np.zeros(3, dtype=np.int64)  # the walk's plateau counters, kept across kernel calls
@@ -318,6 +323,46 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     if best_r <= target:
         return WalkOutcome(scheme.with_meta(name=f"flip-graph {fmt} rank {best_r}"), best_r, out, None)
     return WalkOutcome(None, best_r, out, scheme.with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)"))
+
+
+def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, state, rng: np.random.Generator,
+                        should_stop: Callable[[], bool], time_limit: Optional[float], on_progress) -> WalkOutcome:
+    """GF(2) runners (:mod:`.liftrunners`): each scheme at the target rank is lifted (sign lift, then
+    Hensel where the ring allows more than ternary) until a lift lands in the problem's ring; with
+    ring Z2 the scheme mod 2 itself is the answer."""
+    from .liftrunners import lifting_runner_search  # it builds on Runners, defined here
+
+    fmt, target, ring = problem.format, problem.rank, problem.ring
+    F0 = gf2.pack(U0, V0, W0, U0.shape[0] + settings.plus_diff + 4)
+    r0, _ = reduce_all(F0, U0.shape[0], False)
+    counters = {"lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0}
+
+    def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
+        U, V, W = gf2.unpack(F, r, fmt)
+        if not is_exact_mod2(U, V, W, fmt):  # cannot happen: the moves keep the tensor mod 2
+            raise RuntimeError("internal error: the GF(2) walk lost exactness")
+        if ring is Ring.Z2:
+            return Scheme.from_arrays(U, V, W, fmt, mod2=True)
+        # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
+        lifted, how = lift(U, V, W, fmt, rng, hensel=settings.hensel and ring is not Ring.ZT)
+        if lifted is None:
+            return None
+        if not _accepts(lifted, ring, problem.coefficient_bound):
+            counters["out_of_ring"] += 1
+            return None
+        counters[f"lifted_{how}"] += 1
+        return lifted
+
+    out = lifting_runner_search(F0, r0, target, 2, lift_at, settings, state, should_stop, time_limit, on_progress)
+    stats = {"field": "gf2", **out.stats, "best_rank": out.lowest, "best_rank_mod2": out.lowest, **counters}
+    if out.scheme is not None:
+        suffix = " (mod 2)" if ring is Ring.Z2 else ""
+        return WalkOutcome(out.scheme.with_meta(name=f"flip-graph {fmt} rank {out.scheme.rank}{suffix}"), out.lowest, stats)
+    best = None
+    if ring is Ring.Z2 and out.runners is not None:
+        top = int(np.argmin(out.runners.best_rs))
+        best = _best_exact(out.runners.bests[top], int(out.runners.best_rs[top]), fmt, False, ring)
+    return WalkOutcome(None, out.lowest, stats, best)
 
 
 def seed_state_draws(state: np.ndarray, count: int, below_n: int) -> list[int]:

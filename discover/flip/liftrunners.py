@@ -1,0 +1,123 @@
+"""Runner walks over a finite field that lift at the target rank: the engine of ``field=gf2`` and ``gf3``.
+
+A walk mod p (p = 2: bit-packed terms, :mod:`.gf2`; p = 3: residues packed like ternary terms,
+:mod:`.zt` with ``mod3``) only proves a scheme mod p; what it finds at the target rank must be
+lifted to characteristic 0 (sign or 2-adic Hensel lift for p = 2, 3-adic for p = 3). The runners
+are those of the ternary walk (:func:`discover.flip.policy.runners_kernel`: plus transitions by
+the plateau rule). A runner that reaches the target rank is lifted at once; when the lift fails
+it walks on at that rank and is lifted again every ``lift_interval`` flips (lifts take at most a
+quarter of the time), so one descent gives many lift attempts, from different regions of the
+plateau. Only a lift the caller accepts (exact, in the asked ring) is returned.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..scheme import Scheme
+from .settings import FlipSettings
+from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
+
+LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
+
+#: ``lift_at(F, r)``: the packed scheme of rank r lifted to an accepted exact scheme, or None.
+Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
+
+
+@dataclass
+class LiftOutcome:
+    """A lifted scheme of rank ≤ target (or None), the lowest rank reached mod p, counters, and
+    the runners (for a caller that wants the best scheme mod p)."""
+
+    scheme: Optional[Scheme]
+    lowest: int
+    stats: dict = field(default_factory=dict)
+    runners: Optional[Runners] = None
+
+
+def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, lift_at: Lifter,
+                          settings: FlipSettings, state: np.ndarray,
+                          should_stop: Callable[[], bool] = lambda: False, time_limit: Optional[float] = None,
+                          on_progress: Optional[Callable[[dict], None]] = None) -> LiftOutcome:
+    """Walk mod ``modulus`` (2 or 3) with ``settings.runners`` runners until ``lift_at`` accepts a scheme.
+
+    Parameters
+    ----------
+    F0, r0
+        The packed start (reductions taken) and its rank; ``F0`` has room for the expansions.
+    target
+        The rank to reach.
+    modulus
+        2 (GF(2) packing) or 3 (ternary packing, sums mod 3).
+    lift_at
+        Lifts a packed scheme at the target rank (see :data:`Lifter`); counts its own outcomes.
+    settings
+        ``runners``, ``plus_min``, ``plus_max``, ``plus_diff``, ``lift_interval``, ``max_flips``.
+    state
+        The walk's generator state (with ``max_flips``, a seed replays the walk and its lifts).
+    should_stop, time_limit, on_progress
+        As for :func:`discover.flip.walk.flip_search`.
+    """
+    t0 = time.perf_counter()
+    stats = np.zeros(5, dtype=np.int64)
+    ternary, mod3 = modulus == 3, modulus == 3
+    K = settings.runners
+    runners = Runners.start(F0, r0, K, settings, state)
+    Fs, bests, rs, best_rs = runners.Fs, runners.bests, runners.rs, runners.best_rs
+    last_lift = np.full(K, -(1 << 62), dtype=np.int64)  # flips walked (per runner) at its last lift
+    walked = np.zeros(K, dtype=np.int64)
+    counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
+    lowest = r0
+    found: Optional[Scheme] = None
+    shown = 0.0
+    cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
+
+    def out_of_budget() -> bool:
+        return (should_stop() or (time_limit is not None and time.perf_counter() - t0 > time_limit)
+                or int(stats[0]) >= cap)
+
+    def try_lift(k: int, F: np.ndarray, r: int) -> Optional[Scheme]:
+        t = time.perf_counter()
+        last_lift[k] = walked[k]
+        counters["lift_attempts"] += 1
+        lifted = lift_at(F, r)
+        counters["lift_failures"] += lifted is None
+        counters["lift_seconds"] += time.perf_counter() - t
+        return lifted
+
+    def lift_due(k: int) -> bool:
+        # A lift of a large format takes seconds: at most a quarter of the time goes to lifts.
+        # With a flip budget the clock plays no part, so a seed replays the walk and its lifts.
+        share_ok = bool(settings.max_flips) or counters["lift_seconds"] <= LIFT_SHARE * (time.perf_counter() - t0)
+        return rs[k] <= target and walked[k] - last_lift[k] >= settings.lift_interval and share_ok
+
+    if r0 <= target:
+        found = try_lift(0, F0, r0)
+        walked[:] = 0
+    while found is None and not out_of_budget():
+        # Once the target rank is reached, a call stops only on a rank below every one seen so far;
+        # runners at the target rank walk on and are lifted from here every lift_interval flips.
+        stop_at = min(target, lowest - 1)
+        hit = runners.advance(stop_at, RUNNER_CALL_FLIPS, settings, cap, state, stats, mod3=mod3, ternary=ternary)
+        walked[: (hit + 1 if hit >= 0 else K)] += RUNNER_CALL_FLIPS
+        lowest = min(lowest, int(best_rs.min()))
+        for k in range(K):
+            if hit == k and best_rs[k] <= target:
+                found = try_lift(k, bests[k], int(best_rs[k]))  # a new lowest rank: lift it at once
+            elif lift_due(k):
+                found = try_lift(k, Fs[k], int(rs[k]))
+            if found is not None:
+                break
+        now = time.perf_counter()
+        if on_progress is not None and now - shown >= PROGRESS_EVERY:
+            shown = now
+            elapsed = now - t0
+            on_progress({"best_rank": None, "best_rank_mod2": int(lowest), "modulus": modulus, "rank": int(rs.min()),
+                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+    out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
+           "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
+           **counters, "lift_seconds": round(counters["lift_seconds"], 3)}
+    return LiftOutcome(found, int(lowest), out, runners)
