@@ -178,8 +178,7 @@ def flip_search(
     if ternary and settings.runners > 0:
         return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress)
     if settings.runners > 0:
-        return _gf2_runners_search(U0[:r0], V0[:r0], W0[:r0], problem, settings, state, rng, should_stop, time_limit,
-                                   on_progress)
+        return _gf2_runners_search(U0, V0, W0, problem, settings, state, rng, should_stop, time_limit, on_progress)
 
     found: Optional[Scheme] = None
     carry = np.zeros(3, dtype=np.int64)  # the walk's plateau counters, kept across kernel calls
