@@ -21,6 +21,8 @@ walk
     :func:`flip_search`: walk to a target rank (either field), lift (GF(2)), keep walking after a failed lift.
 cyclic
     Cyclic-symmetric flips for square formats: orbit representatives, moves on whole orbits.
+runners
+    The state of K runner walks advanced in one compiled call (shared by walk, liftrunners, pool).
 liftrunners
     Runner walks mod 2 or mod 3 that lift every scheme at the target rank (``field=gf2``, ``gf3``).
 gf3

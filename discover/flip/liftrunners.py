@@ -18,8 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..scheme import Scheme
+from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings
-from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
 

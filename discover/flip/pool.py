@@ -36,8 +36,8 @@ from . import zt
 from .moves import perturb
 from .policy import reduce_all, runners_kernel, walk_kernel
 from .rng import below, seed_state
+from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS
 from .settings import is_ternary_scheme
-from .walk import PROGRESS_EVERY, RUNNER_CALL_FLIPS
 
 
 @dataclass(frozen=True)

@@ -21,51 +21,11 @@ from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import gf2, zt
 from .lift import is_exact_mod2, lift
-from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
+from .liftrunners import lifting_runner_search
+from .policy import plus_transition, reduce_all, walk_kernel
 from .rng import seed_state
+from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners, seed_state_draws
 from .settings import FlipSettings, is_ternary_scheme
-
-#: Flips per runner in one compiled call of the runner walk (fixed, so a seed replays the walk).
-RUNNER_CALL_FLIPS = 2000
-#: Seconds between two progress reports of the runner walk (a new best rank is reported at once).
-PROGRESS_EVERY = 0.2
-
-
-@dataclass
-class Runners:
-    """The state of ``K`` runner walks (see :func:`~discover.flip.policy.runners_kernel`).
-
-    ``Fs[k]``/``rs[k]``: runner k's scheme and rank; ``bests[k]``/``best_rs[k]``: its lowest;
-    ``since``/``periods``: flips since its last reduction and its current plus period;
-    ``quiet``: flips left with reductions deferred.
-    """
-
-    Fs: np.ndarray
-    bests: np.ndarray
-    rs: np.ndarray
-    best_rs: np.ndarray
-    since: np.ndarray
-    periods: np.ndarray
-    quiet: np.ndarray
-
-    @classmethod
-    def start(cls, F0: np.ndarray, r: int, K: int, settings: FlipSettings, state: np.ndarray) -> "Runners":
-        """K runners at the packed scheme ``F0`` (rank r), each with a plus period drawn from ``state``."""
-        Fs = np.repeat(F0[None], K, axis=0)
-        rs = np.full(K, r, dtype=np.int64)
-        span = settings.plus_max - settings.plus_min + 1
-        periods = np.array([settings.plus_min + int(x) for x in seed_state_draws(state, K, span)], dtype=np.int64)
-        return cls(Fs, Fs.copy(), rs, rs.copy(), np.zeros(K, dtype=np.int64), periods, np.zeros(K, dtype=np.int64))
-
-    def advance(self, target: int, steps: int, settings: FlipSettings, cap: int, state: np.ndarray,
-                stats: np.ndarray, mod3: bool = False, ternary: bool = True) -> int:
-        """``steps`` flips per runner in one compiled call; the index of a runner at rank ≤ target, or −1.
-
-        ``ternary`` False: the schemes are GF(2)-packed (:mod:`.gf2`)."""
-        return runners_kernel(self.Fs, self.rs, self.bests, self.best_rs, self.since, self.periods, self.quiet, target,
-                              steps, settings.plus_min, settings.plus_max, settings.plus_diff, settings.quiet_flips,
-                              cap, state, stats, ternary, mod3)
-
 
 @dataclass
 class WalkOutcome:
@@ -329,8 +289,6 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     """GF(2) runners (:mod:`.liftrunners`): each scheme at the target rank is lifted (sign lift, then
     Hensel where the ring allows more than ternary) until a lift lands in the problem's ring; with
     ring Z2 the scheme mod 2 itself is the answer."""
-    from .liftrunners import lifting_runner_search  # it builds on Runners, defined here
-
     fmt, target, ring = problem.format, problem.rank, problem.ring
     F0 = gf2.pack(U0, V0, W0, U0.shape[0] + settings.plus_diff + 4)
     r0, _ = reduce_all(F0, U0.shape[0], False)
@@ -362,13 +320,6 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
         top = int(np.argmin(out.runners.best_rs))
         best = _best_exact(out.runners.bests[top], int(out.runners.best_rs[top]), fmt, False, ring)
     return WalkOutcome(None, out.lowest, stats, best)
-
-
-def seed_state_draws(state: np.ndarray, count: int, below_n: int) -> list[int]:
-    """``count`` integers in [0, below_n) from the walk's own generator (so a seed replays the walk)."""
-    from .rng import below
-
-    return [int(below(state, below_n)) for _ in range(count)]
 
 
 def _best_exact(best: np.ndarray, best_r: int, fmt, ternary: bool, ring: Ring) -> Optional[Scheme]:
