@@ -120,11 +120,16 @@ def best(fmt: Any, directory: Optional[os.PathLike | str] = None) -> Scheme:
     LoadError
         When the catalog has no scheme for any orientation of ``fmt``.
     """
+    fmt = Format.parse(fmt)
+    return oriented(best_entry(fmt, directory), fmt)
+
+
+def oriented(entry: CatalogEntry, fmt: Any) -> Scheme:
+    """The entry's scheme in the orientation ``fmt`` (moved through the symmetries when stored in another)."""
     from .symmetry import to_format
 
     fmt = Format.parse(fmt)
-    chosen = best_entry(fmt, directory).scheme
-    return chosen if chosen.format == fmt else to_format(chosen, fmt)
+    return entry.scheme if entry.scheme.format == fmt else to_format(entry.scheme, fmt)
 
 
 def _best_or_naive(fmt: Format, directory: Optional[os.PathLike | str]) -> Optional[Scheme]:

@@ -78,25 +78,28 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
     return load_scheme(spec)
 
 
-def catalog_start_file(spec: Optional[str], fmt, directory=None) -> Optional[str]:
-    """The catalog file that ``catalog:NxMxP`` reads for ``fmt`` today (None for other sources).
+def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
+    """A search's start scheme, and for ``catalog:NxMxP`` the catalog file it was read from.
 
-    Searches record it, because the catalog's best scheme changes as the catalog grows: the file
-    keeps their chain of steps followable (``catalog rebuild``). None as well when the best scheme
-    is stored in another orientation (a file start must have the searched format).
+    Searches record that file, because the catalog's best scheme changes as the catalog grows: the
+    file keeps their chain of steps followable (``catalog rebuild``). The file is None for other
+    sources, and when the best scheme is stored in another orientation than ``fmt`` (a file start
+    must have the searched format). The catalog is read once.
     """
-    if spec is None or not spec.startswith("catalog:") or Path(spec).exists():
-        return None
+    kind, sep, arg = spec.partition(":")
+    if not (sep and kind == "catalog") or Path(spec).exists():
+        return load_source(spec, directory), None
     from . import catalog
 
-    entry = catalog.best_entry(spec.partition(":")[2], directory)
+    entry = catalog.best_entry(arg, directory)
+    scheme = catalog.oriented(entry, arg)
     if entry.scheme.format != Format.parse(fmt):
-        return None
+        return scheme, None
     path = Path(entry.path).resolve()
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return scheme, str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        return scheme, str(path)
 
 
 def _checked(spec: str, directory) -> Scheme:

@@ -97,7 +97,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     from ..problem import Problem
     from ..search import search
     from ..search.progress import ProgressLine
-    from ..sources import catalog_start_file, load_source
+    from ..sources import load_start
 
     if options_help:
         _print_options_help(method)
@@ -105,9 +105,8 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if rank is None:
         fail("--rank is required")
     scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
-    start = load_source(start_source) if start_source is not None else None
-    problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start,
-                      start_file=catalog_start_file(start_source, format))
+    start, start_file = load_start(start_source, format) if start_source is not None else (None, None)
+    problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start, start_file=start_file)
 
     def on_found(scheme, path) -> None:
         # Printed (and saved, by then) as soon as it is final, so Ctrl-C never loses it.
