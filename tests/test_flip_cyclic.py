@@ -22,9 +22,9 @@ def test_naive_orbits_expand_to_the_naive_scheme(n):
 @pytest.mark.parametrize("n, seed", [(2, 0), (3, 0), (3, 1)])
 def test_orbit_flips_keep_exactness_and_the_symmetry(n, seed):
     reps, fixed = naive_orbits(n)
-    rng = np.random.default_rng(seed)
-    for _ in range(3):  # several short walks, each continuing the last
-        reps, fixed = cyclic_walk(n, 0, rng, max_flips=60, plateau=20, reps=reps, fixed=fixed)
+    for walk in range(3):  # several short walks, each continuing the last
+        reps, fixed, _ = cyclic_walk(n, 0, seed * 10 + walk, max_flips=2000, plus_min=50, plus_max=200,
+                                     reps=reps, fixed=fixed)
         s = expand(reps, fixed, n)
         assert is_exact(s) and is_cyclic_invariant(s)
         assert canonical_key(cyclic(s)) == canonical_key(s)
@@ -38,12 +38,12 @@ def test_cyclic_method_reports_verified_invariant_schemes(tmp_path):
     from discover.search import search
     from discover.verify import verify_exact
 
-    # Short walks: whether or not they reach rank 24, what comes back (found, or the best
-    # scheme saved under its real rank) is exact, proven and cyclic-invariant.
-    result = search(Problem("3x3x3", 24, "ZT"), "cyclic", {"max_flips": 300, "plateau": 50}, seed=0, restarts=2,
+    # Two walks with a flip budget reach rank 24 (3 fixed terms + 7 orbits); what comes back is
+    # exact, proven and cyclic-invariant, and the saved file is the same scheme.
+    result = search(Problem("3x3x3", 24, "ZT"), "cyclic", {"max_flips": 200_000}, seed=0, restarts=2,
                     workers=1, out_dir=tmp_path)
-    schemes = result.found or [result.best_scheme]
-    assert schemes[0] is not None and schemes[0].rank % 3 == 0  # 3·orbits + 3 fixed terms
+    schemes = result.found
+    assert schemes and schemes[0].rank == 24
     saved = [load_scheme(p) for p in tmp_path.glob("*.json")]
     assert len(saved) == 1
     for s in schemes + saved:
@@ -57,6 +57,37 @@ def test_cyclic_method_rejects_what_it_cannot_walk():
     from discover.search import search
 
     for problem, opts in ((Problem("2x2x3", 11, "ZT"), None), (Problem("3x3x3", 23, "Z2"), None),
-                          (Problem("3x3x3", 23, "ZT"), {"plateau": 0})):
+                          (Problem("3x3x3", 23, "ZT"), {"plus_min": 0}),
+                          (Problem("3x3x3", 23, "ZT"), {"plus_min": 10, "plus_max": 5}),
+                          (Problem("9x9x9", 600, "ZT"), None)):
         with pytest.raises(SearchError):
             search(problem, "cyclic", opts, restarts=1, workers=1)
+
+
+def test_cyclic_walk_reaches_rank_24_on_3x3x3_and_a_seed_replays_it():
+    # 3 fixed terms + 7 orbits: the compiled orbit walk takes 27 -> 24 within a flip budget,
+    # and the same seed and budget give the same representatives.
+    first = cyclic_walk(3, 24, 5, max_flips=200_000)
+    again = cyclic_walk(3, 24, 5, max_flips=200_000)
+    assert len(first[0]) == 7 and np.array_equal(first[0], again[0])
+    s = expand(first[0], first[1], 3)
+    assert s.rank == 24 and is_exact(s) and is_cyclic_invariant(s)
+
+
+def test_orbit_reductions_merge_and_cancel():
+    from discover.flip.cyclic import _settle_all, pack_orbits, unpack_orbits
+
+    reps, _ = naive_orbits(2)  # 2 orbits: (e11, e12, e21) and (e12, e22, e21)... of <2,2,2>
+    t = reps[0]
+    # an orbit equal to the negative of another cancels with it; one sharing two slots merges
+    neg = np.stack([-t[1], -t[2], -t[0]])  # -(rotation of t): the same orbit, negated
+    R = pack_orbits(np.stack([t, neg]), 4)
+    k, removed = _settle_all(R, 2)
+    assert (k, removed) == (0, 2)
+    other = np.stack([t[1], t[2], reps[1][0]])  # rotation of t in two slots, a third factor of its own
+    R = pack_orbits(np.stack([t, other]), 4)
+    k, removed = _settle_all(R, 2)
+    merged = unpack_orbits(R, k, 2)
+    assert (k, removed) == (1, 1)
+    want = np.stack([t[0] + reps[1][0], t[1], t[2]])  # a⊗b⊗c + d⊗b⊗c, up to the orbit's rotation
+    assert any(np.array_equal(merged[0], np.roll(want, -g, axis=0)) for g in range(3))

@@ -1,4 +1,4 @@
-"""Cyclic-symmetric flips for square formats (Moosbauer–Poole): flips on whole orbits.
+"""Cyclic-symmetric flips for square formats (Moosbauer–Poole): flips on whole orbits, compiled.
 
 In the trace convention a term of <n,n,n> is (a, b, c) with c the *transposed* C-factor
 (``c = Wᵀ``), and (a, b, c) → (b, c, a) maps schemes to schemes (:func:`discover.symmetry.cyclic`).
@@ -9,24 +9,36 @@ rotated pairs at once, so the expanded scheme stays exact and invariant:
 
 * **flip**: representative i and rotation g of representative j (i ≠ j) share a factor up to
   a sign σ in slot s; ``x_t[i] += λ x_t[j']``, ``x_u[j'] −= λσ x_u[i]`` (λ = ±1), kept when
-  ternary; j's representative becomes the back-rotated j'.
+  ternary; j's representative takes the back-rotated change.
 * **reduction**: an orbit with a zero factor vanishes; two orbits whose representatives agree
-  up to sign (after a rotation) in two slots merge (when the sum stays ternary).
-* **plus**: ``(a − εa')⊗b⊗c + εa'⊗b⊗c`` splits an orbit in two (rank + 3) when the walk stalls.
+  up to sign (after a rotation) in two slots merge (when the sum stays ternary); two opposite
+  orbits cancel. Each takes 3 (or 6) terms off the rank.
+* **expansion** (rank + 3), when a walk has gone a random number of flips in
+  [``plus_min``, ``plus_max``] without a reduction and its rank is below its best + 3·``plus_diff``:
+  a split of one factor of an orbit (``x = (x − εy) + εy``, y a factor of another orbit) or the
+  three-term plus transition of Kauers–Moosbauer on an orbit pair, each with probability 1/2.
 
-Fixed terms are kept as they are (the naive scheme has n of them). This walk is numpy, one
-move per Python step: meant for small square formats and for testing the symmetry; the rank
-it reaches is 3·(orbits) + (fixed terms).
+Representatives are packed like ternary terms (:mod:`.zt`: a ``(6, capacity)`` uint64 array, rows
+a+, a−, b+, b−, c+, c−, with c in the trace convention). Fixed terms are kept as they are (the
+naive scheme has n of them), so the ranks a walk reaches are 3·(orbits) + n. One compiled call
+advances a walk by many flips (about a million a second on 5x5x5); the plateau counters carry
+over from call to call, so a seed and a flip budget replay a walk however the clock cuts it.
 """
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 import numpy as np
+from numba import njit
 
 from ..formats import Format
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
+from . import zt
+from .rng import below, next_u64, seed_state
+
+STACK = 32  # orbits awaiting a reduction check after one move
+CALL_FLIPS = 200_000  # flips per compiled call: the caller polls its clock and Ctrl-C between calls
 
 
 def _rot(t: np.ndarray, g: int) -> np.ndarray:
@@ -65,115 +77,379 @@ def expand(reps: np.ndarray, fixed: np.ndarray, n: int) -> Scheme:
     return Scheme.from_arrays(U, V, W, Format(n, n, n))
 
 
-def _sign(x: np.ndarray, y: np.ndarray) -> int:
-    if np.array_equal(x, y):
+def pack_orbits(reps: np.ndarray, capacity: int) -> np.ndarray:
+    """Representatives (k, 3, n²) as a ``(6, capacity)`` packed array (see :mod:`.zt`)."""
+    k = len(reps)
+    R = np.zeros((6, max(capacity, k)), dtype=np.uint64)
+    if k:
+        R[:, :k] = zt.pack(reps[:, 0], reps[:, 1], reps[:, 2])
+    return R
+
+
+def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
+    """The first k packed representatives as an int64 array (k, 3, n²)."""
+    N = n * n
+    shifts = np.arange(N, dtype=np.uint64)
+    out = []
+    for s in range(3):
+        pos = (R[2 * s, :k, None] >> shifts) & np.uint64(1)
+        neg = (R[2 * s + 1, :k, None] >> shifts) & np.uint64(1)
+        out.append(pos.astype(np.int64) - neg.astype(np.int64))
+    return np.stack(out, axis=1).reshape(k, 3, N)
+
+
+# ---------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _rsign(R, s, i, j, g):
+    """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
+    sj = (s + g) % 3
+    pi, ni, pj, nj = R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j]
+    if pi == pj and ni == nj:
         return 1
-    if np.array_equal(x, -y):
+    if pi == nj and ni == pj:
         return -1
     return 0
 
 
-def _ternary(x: np.ndarray) -> bool:
-    return bool(np.abs(x).max(initial=0) <= 1)
-
-
-def _reduce(reps: list[np.ndarray]) -> list[np.ndarray]:
-    """Apply orbit reductions until none applies."""
-    changed = True
-    while changed:
-        changed = False
-        reps = [t for t in reps if all(t[s].any() for s in range(3))]
-        for i in range(len(reps)):
-            for j in range(i + 1, len(reps)):
-                for g in range(3):
-                    tj = _rot(reps[j], g)
-                    e = [_sign(reps[i][s], tj[s]) for s in range(3)]
-                    if sum(1 for x in e if x) < 2:
-                        continue
-                    w = next((s for s in range(3) if not e[s]), 2)
-                    others = [s for s in range(3) if s != w]
-                    sg = e[others[0]] * e[others[1]]
-                    merged = reps[i][w] + sg * tj[w]
-                    if not _ternary(merged):
-                        continue
-                    reps[i] = reps[i].copy()
-                    reps[i][w] = merged
-                    del reps[j]
-                    changed = True
+@njit(cache=True)
+def orbit_settle(R, k, stack, nstack):
+    """Apply every orbit reduction the pending (changed) representatives allow. Returns (k, removed orbits)."""
+    removed = 0
+    while nstack > 0:
+        nstack -= 1
+        i = stack[nstack]
+        if i < 0:
+            continue
+        if (R[0, i] | R[1, i]) == 0 or (R[2, i] | R[3, i]) == 0 or (R[4, i] | R[5, i]) == 0:
+            k = zt._remove(R, k, i, stack, nstack)
+            removed += 1
+            continue
+        done = False
+        for q in range(k):
+            if q == i:
+                continue
+            for g in range(3):
+                # compare representative q with rotation g of representative i
+                e0 = _rsign(R, 0, q, i, g)
+                e1 = _rsign(R, 1, q, i, g)
+                if e0 == 0 and e1 == 0:
+                    continue
+                e2 = _rsign(R, 2, q, i, g)
+                m = (e0 != 0) + (e1 != 0) + (e2 != 0)
+                if m < 2:
+                    continue
+                if m == 3 and e0 * e1 * e2 < 0:  # orbit i = −orbit q: both vanish
+                    last = k - 1
+                    k = zt._remove(R, k, i, stack, nstack)
+                    qq = i if q == last else q
+                    k = zt._remove(R, k, qq, stack, nstack)
+                    removed += 2
+                    done = True
                     break
-                if changed:
-                    break
-            if changed:
+                if m == 3:
+                    continue  # equal orbits: their sum 2·orbit is not ternary
+                if e0 == 0:
+                    w, sg = 0, e1 * e2
+                elif e1 == 0:
+                    w, sg = 1, e0 * e2
+                else:
+                    w, sg = 2, e0 * e1
+                wi = (w + g) % 3
+                p, n_, ok = zt._sum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, False)
+                if not ok:
+                    continue
+                R[2 * w, q] = p
+                R[2 * w + 1, q] = n_
+                last = k - 1
+                k = zt._remove(R, k, i, stack, nstack)
+                removed += 1
+                if q == last:
+                    q = i
+                if nstack < stack.shape[0]:
+                    stack[nstack] = q
+                    nstack += 1
+                done = True
                 break
-    return reps
+            if done:
+                break
+    return k, removed
 
 
-def cyclic_walk(n: int, target: int, rng: np.random.Generator, max_flips: int = 20000, plateau: int = 500,
+@njit(cache=True)
+def _settle_all(R, k):
+    """Every reduction the representatives allow (each checked, cascades followed). Returns (k, removed)."""
+    stack = np.empty(max(STACK, k + 1), dtype=np.int64)
+    removed = 0
+    q = 0
+    while q < k:
+        stack[0] = q
+        k, n = orbit_settle(R, k, stack, 1)
+        removed += n
+        q = 0 if n else q + 1
+    return k, removed
+
+
+@njit(cache=True)
+def orbit_flip(R, k, state, stack, reduce=True):
+    """One random orbit flip and its reductions. Returns (k, ok, removed orbits)."""
+    if k < 2:
+        return k, False, 0
+    i = below(state, k)
+    j = -1
+    g = 0
+    s = 0
+    sigma = 0
+    seen = 0
+    for q in range(k):
+        if q == i:
+            continue
+        for gg in range(3):
+            for slot in range(3):
+                e = _rsign(R, slot, i, q, gg)
+                if e != 0:
+                    seen += 1
+                    if seen == 1 or below(state, seen) == 0:
+                        j, g, s, sigma = q, gg, slot, e
+    if j < 0:
+        return k, False, 0
+    bits = np.int64(next_u64(state) >> np.uint64(40))
+    for attempt in range(4):
+        code = (bits + attempt) & 3
+        t = (s + 1) % 3
+        u = (s + 2) % 3
+        if code & 1:
+            t, u = u, t
+        lam = 1 if code & 2 else -1
+        jt = (t + g) % 3  # slot t of rotation g of j is slot jt of j
+        ju = (u + g) % 3
+        tp, tn, ok1 = zt._sum(R[2 * t, i], R[2 * t + 1, i], R[2 * jt, j], R[2 * jt + 1, j], lam, False)
+        if not ok1:
+            continue
+        up, un, ok2 = zt._sum(R[2 * ju, j], R[2 * ju + 1, j], R[2 * u, i], R[2 * u + 1, i], -lam * sigma, False)
+        if not ok2:
+            continue
+        R[2 * t, i] = tp
+        R[2 * t + 1, i] = tn
+        R[2 * ju, j] = up
+        R[2 * ju + 1, j] = un
+        if not reduce:
+            return k, True, 0
+        stack[0] = i
+        stack[1] = j
+        k, removed = orbit_settle(R, k, stack, 2)
+        return k, True, removed
+    return k, False, 0
+
+
+@njit(cache=True)
+def orbit_split(R, k, state):
+    """Split one factor of an orbit along a factor of another (rank + 3). Returns the new orbit count."""
+    if k < 1 or k >= R.shape[1]:
+        return k
+    for _ in range(32):
+        i = below(state, k)
+        j = below(state, k)
+        g = below(state, 3)
+        s = below(state, 3)
+        sj = (s + g) % 3
+        if (R[2 * sj, j] | R[2 * sj + 1, j]) == 0 or _rsign(R, s, i, j, g) != 0:
+            continue
+        eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
+        p, q, ok = zt._sum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, False)
+        if not ok:
+            continue
+        for row in range(6):
+            R[row, k] = R[row, i]
+        if eps > 0:
+            R[2 * s, k] = R[2 * sj, j]
+            R[2 * s + 1, k] = R[2 * sj + 1, j]
+        else:
+            R[2 * s, k] = R[2 * sj + 1, j]
+            R[2 * s + 1, k] = R[2 * sj, j]
+        R[2 * s, i] = p
+        R[2 * s + 1, i] = q
+        return k + 1
+    return k
+
+
+@njit(cache=True)
+def orbit_mix(R, k, state):
+    """The three-term plus transition on representative i and rotation g of j (rank + 3).
+
+    With roles (a, b, c) a random order of the slots, t1 = t_i and t2 = rot^g t_j:
+    ``t1 + t2 = a1⊗(b1+b2)⊗c1 + (a2−a1)⊗b2⊗c2 + a1⊗b2⊗(c2−c1)``. Returns the new orbit count.
+    """
+    if k < 2 or k >= R.shape[1]:
+        return k
+    for _ in range(32):
+        i = below(state, k)
+        j = below(state, k)
+        if i == j:
+            continue
+        g = below(state, 3)
+        if _rsign(R, 0, i, j, g) != 0 or _rsign(R, 1, i, j, g) != 0 or _rsign(R, 2, i, j, g) != 0:
+            continue
+        sa = below(state, 3)
+        sb = (sa + 1 + below(state, 2)) % 3
+        sc = 3 - sa - sb
+        ja, jb, jc = (sa + g) % 3, (sb + g) % 3, (sc + g) % 3
+        bp, bn, ok1 = zt._sum(R[2 * sb, i], R[2 * sb + 1, i], R[2 * jb, j], R[2 * jb + 1, j], 1, False)
+        ap, an, ok2 = zt._sum(R[2 * ja, j], R[2 * ja + 1, j], R[2 * sa, i], R[2 * sa + 1, i], -1, False)
+        cp, cn, ok3 = zt._sum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, False)
+        if not (ok1 and ok2 and ok3):
+            continue
+        R[2 * sa, k] = R[2 * sa, i]  # new orbit: a1 ⊗ b2 ⊗ (c2 − c1), in i's frame
+        R[2 * sa + 1, k] = R[2 * sa + 1, i]
+        R[2 * sb, k] = R[2 * jb, j]
+        R[2 * sb + 1, k] = R[2 * jb + 1, j]
+        R[2 * sc, k] = cp
+        R[2 * sc + 1, k] = cn
+        R[2 * sb, i] = bp
+        R[2 * sb + 1, i] = bn
+        R[2 * ja, j] = ap
+        R[2 * ja + 1, j] = an
+        return k + 1
+    return k
+
+
+@njit(cache=True)
+def _expand_orbits(R, k, state):
+    first = (next_u64(state) >> np.uint64(33)) & np.uint64(1)
+    for attempt in range(2):
+        k2 = orbit_mix(R, k, state) if (first + attempt) & 1 else orbit_split(R, k, state)
+        if k2 > k:
+            return k2
+    return k
+
+
+@njit(cache=True)
+def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_diff, quiet_flips, carry, state, stats):
+    """Advance a cyclic walk by at most ``steps`` flip attempts; stop at ≤ ``target_k`` orbits.
+
+    ``best`` receives the representatives of the fewest orbits seen (``best_k``). After
+    ``carry[1]`` flips without a reduction (a period drawn in [plus_min, plus_max]) the walk
+    expands (rank + 3) while it has fewer than ``best_k + plus_diff`` orbits. ``carry`` =
+    [flips since the last reduction, period, failed picks in a row] persists between calls;
+    ``stats`` accumulates [flips, expansions, restarts, reductions, failed picks]. Returns (k, best_k).
+    """
+    stack = np.empty(STACK, dtype=np.int64)
+    span = plus_max - plus_min + 1
+    since, period, fails, quiet = carry[0], carry[1], carry[2], carry[3]
+    if period <= 0:
+        period = plus_min + below(state, span)
+    for _ in range(steps):
+        if k <= target_k:
+            break
+        k, ok, removed = orbit_flip(R, k, state, stack, quiet == 0)
+        if not ok:
+            stats[4] += 1
+            fails += 1
+            if fails > 16 * k + 64:  # no flip applies from here
+                fails = 0
+                k2 = _expand_orbits(R, k, state)
+                stats[1] += k2 > k
+                k = k2
+                since = 0
+            continue
+        fails = 0
+        stats[0] += 1
+        if quiet > 0:
+            quiet -= 1
+            if quiet == 0:
+                k, removed = _settle_all(R, k)
+        if removed:
+            stats[3] += removed
+            since = 0
+        else:
+            since += 1
+        if k < best_k:
+            best_k = k
+            for s in range(6):
+                for q in range(k):
+                    best[s, q] = R[s, q]
+        if since >= period:
+            since = 0
+            period = plus_min + below(state, span)
+            if k < best_k + plus_diff:
+                k2 = _expand_orbits(R, k, state)
+                stats[1] += k2 > k
+                k = k2
+                quiet = quiet_flips
+            else:  # too far above the best: back to it
+                k = best_k
+                for s in range(6):
+                    for q in range(k):
+                        R[s, q] = best[s, q]
+                stats[2] += 1
+    carry[0], carry[1], carry[2], carry[3] = since, period, fails, quiet
+    return k, best_k
+
+
+# ---------------------------------------------------------------------------- walk
+def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_flips: int = 0,
+                plus_min: int = 5000, plus_max: int = 100000, plus_diff: int = 2, quiet_flips: int = 0,
                 reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None,
-                should_stop: Optional[Callable[[], bool]] = None) -> tuple[np.ndarray, np.ndarray]:
+                should_stop: Optional[Callable[[], bool]] = None,
+                on_progress: Optional[Callable[[dict], None]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
-    ``should_stop`` (polled every 64 moves) ends the walk early. Returns the lowest-rank
-    (representatives, fixed terms) reached (the end point when it is as low).
+    Parameters
+    ----------
+    n : int
+        The format is <n,n,n> (n² ≤ 64).
+    target : int
+        The rank to reach.
+    seed : int or numpy.random.SeedSequence
+        Seeds the walk's generator: with ``max_flips`` the walk is replayed exactly.
+    max_flips : int
+        Flips at most (0: until ``should_stop``).
+    plus_min, plus_max, plus_diff : int
+        The plateau rule (see :func:`cyclic_kernel`).
+    reps, fixed : numpy.ndarray, optional
+        Start representatives (k, 3, n²) and fixed terms (f, n²); the naive scheme's by default.
+    should_stop : callable, optional
+        Polled between compiled calls (each at most 200,000 flips) for the clock and Ctrl-C.
+    on_progress : callable, optional
+        Called after every compiled call with {"best_rank", "rank", "flips"}.
+
+    Returns
+    -------
+    (representatives, fixed terms, stats)
+        The fewest-orbit representatives reached (the end point when it is as low), the fixed
+        terms, and the walk's counters.
     """
+    if n * n > 64:
+        raise ValueError(f"cyclic walks hold a factor in 64 bits: {n}x{n}x{n} has {n * n} entries")
     if reps is None or fixed is None:
         reps, fixed = naive_orbits(n)
-    cur = _reduce([t.copy() for t in reps])
-    best = [t.copy() for t in cur]
-    stall = 0
-    for step in range(max_flips):
-        if 3 * len(cur) + len(fixed) <= target:
+    f = len(fixed)
+    target_k = (target - f) // 3
+    k0 = len(reps)
+    R = pack_orbits(np.asarray(reps, dtype=np.int64), k0 + plus_diff + 8)
+    k, _ = _settle_all(R, k0)  # reductions the start allows
+    best = R.copy()
+    best_k = k
+    state = seed_state(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed)))
+    stats = np.zeros(5, dtype=np.int64)
+    carry = np.zeros(4, dtype=np.int64)
+    while best_k > target_k:
+        if should_stop is not None and should_stop():
             break
-        if should_stop is not None and step % 64 == 0 and should_stop():
+        left = CALL_FLIPS if not max_flips else min(CALL_FLIPS, max_flips - int(stats[0]))
+        if left <= 0:
             break
-        if len(cur) < len(best):
-            best, stall = [t.copy() for t in cur], 0
-        k = len(cur)
-        if k < 2:
-            break
-        if stall > plateau:
-            stall = 0
-            if len(cur) > len(best):
-                cur = [t.copy() for t in best]
-                continue
-            i, j = rng.choice(k, size=2, replace=False)
-            s, eps = int(rng.integers(3)), int(rng.choice([-1, 1]))
-            split = cur[i][s] - eps * cur[j][s]
-            if _ternary(split) and split.any():
-                extra = cur[i].copy()
-                extra[s] = eps * cur[j][s]
-                cur[i] = cur[i].copy()
-                cur[i][s] = split
-                cur.append(extra)
-            continue
-        i = int(rng.integers(k))
-        options = [(j, g, s, e) for j in range(k) if j != i for g in range(3)
-                   for s in range(3) if (e := _sign(cur[i][s], _rot(cur[j], g)[s]))]
-        if not options:
-            stall += 1
-            continue
-        j, g, s, sigma = options[int(rng.integers(len(options)))]
-        tj = _rot(cur[j], g).copy()
-        ti = cur[i].copy()
-        t, u = (s + 1) % 3, (s + 2) % 3
-        if rng.random() < 0.5:
-            t, u = u, t
-        lam = int(rng.choice([-1, 1]))
-        new_t = ti[t] + lam * tj[t]
-        new_u = tj[u] - lam * sigma * ti[u]
-        if not (_ternary(new_t) and _ternary(new_u)):
-            stall += 1
-            continue
-        ti[t] = new_t
-        tj[u] = new_u
-        cur[i] = ti
-        cur[j] = _rot(tj, -g)
-        before = len(cur)
-        cur = _reduce(cur)
-        stall = 0 if len(cur) < before else stall + 1
-    if len(cur) <= len(best):
-        best = cur  # the walk's end point when it is as low as the best
-    return np.array(best), fixed
+        before = int(stats[0] + stats[4])
+        k, best_k = cyclic_kernel(R, k, best, best_k, target_k, left, plus_min, plus_max, plus_diff, quiet_flips,
+                                   carry, state, stats)
+        if on_progress is not None:
+            on_progress({"best_rank": 3 * best_k + f, "rank": 3 * k + f, "flips": int(stats[0])})
+        if int(stats[0] + stats[4]) == before:
+            break  # nothing moved: a one-orbit scheme
+    out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
+           "reductions": int(stats[3]), "failed_picks": int(stats[4])}
+    if k <= best_k:
+        best = R  # the walk's end point when it is as low as the best
+    return unpack_orbits(best, best_k, n), np.asarray(fixed), out
 
 
 def is_cyclic_invariant(scheme: Scheme) -> bool:

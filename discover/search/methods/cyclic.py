@@ -1,13 +1,13 @@
 """``cyclic``: cyclic-symmetric flip-graph walks for square formats (Moosbauer–Poole).
 
-The walk (:func:`discover.flip.cyclic.cyclic_walk`) keeps a scheme of <n,n,n> invariant under
-the cyclic symmetry (a, b, c) → (b, c, a) of the trace form: it holds one representative per
-orbit of three terms plus the fixed terms (x, x, x), and applies every flip, reduction and split
-to a whole orbit at once. The rank is 3·(orbits) + (fixed terms); the naive scheme has n fixed
-terms, which the walk keeps, so the ranks it can reach are those ≡ n (mod 3) (3x3x3: 24, 21, ...).
-Each task is one walk from the naive scheme's orbits; its end point is expanded to the full
-scheme and proposed only when it is exact and cyclic-invariant (the driver then checks and
-proves it again). A numpy walk, one move per Python step: small square formats.
+The walk (:func:`discover.flip.cyclic.cyclic_walk`, compiled) keeps a scheme of <n,n,n> invariant
+under the cyclic symmetry (a, b, c) → (b, c, a) of the trace form: it holds one representative
+per orbit of three terms plus the fixed terms (x, x, x), and applies every flip, reduction and
+expansion to a whole orbit at once. The rank is 3·(orbits) + (fixed terms); the naive scheme has
+n fixed terms, which the walk keeps, so the ranks it can reach are those ≡ n (mod 3) (3x3x3: 24,
+21, ...). Each task is one walk from the naive scheme's orbits, until the target rank, its flip
+budget or its time; the fewest-orbit scheme it reached is expanded to the full scheme and proposed
+only when it is exact and cyclic-invariant (the driver then checks and proves it again).
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 
 from ...errors import SearchError
 from ...rings import Ring
 from ..contract import Candidate, Problem, SearchTask, TaskResult
+from ..live import Throttle
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,21 @@ class CyclicOptions:
     Attributes
     ----------
     max_flips : int
-        Moves per walk (one task is one walk).
-    plateau : int
-        Moves without a lower rank before an orbit is split (rank + 3) or the walk returns to its best.
+        Flips per walk (one task is one walk); 0: until the task's time runs out.
+    plus_min, plus_max : int
+        A walk that has gone a random number of flips in [plus_min, plus_max] without a reduction
+        expands one orbit (rank + 3) ...
+    plus_diff : int
+        ... while it holds fewer than its best + plus_diff orbits; otherwise it returns to its best.
+    quiet_flips : int
+        Flips after an expansion during which reductions wait (so that one cannot simply undo it).
     """
 
-    max_flips: int = 5000
-    plateau: int = 300
+    max_flips: int = 0
+    plus_min: int = 5000
+    plus_max: int = 100000
+    plus_diff: int = 2
+    quiet_flips: int = 0
 
 
 class CyclicMethod:
@@ -43,7 +51,7 @@ class CyclicMethod:
 
     name = "cyclic"
     options_type = CyclicOptions
-    description = "cyclic-symmetric flip-graph walk for square formats (flips on whole orbits, numpy)"
+    description = "cyclic-symmetric flip-graph walk for square formats (flips on whole orbits, compiled)"
 
     def check(self, problem: Problem, options: CyclicOptions) -> None:
         """Square formats, integer or rational rings, from the naive scheme."""
@@ -54,9 +62,16 @@ class CyclicMethod:
             raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q")
         if problem.start is not None:
             raise SearchError("cyclic: walks from the naive scheme's orbits; --start is not supported")
-        for name in ("max_flips", "plateau"):
+        if n * n > 64:
+            raise SearchError(f"cyclic: a factor of {problem.format} has {n * n} entries; the walk holds at most 64")
+        for name in ("plus_min", "plus_max", "plus_diff"):
             if getattr(options, name) < 1:
                 raise SearchError(f"cyclic: {name} must be at least 1, got {getattr(options, name)}")
+        for name in ("max_flips", "quiet_flips"):
+            if getattr(options, name) < 0:
+                raise SearchError(f"cyclic: {name} must be at least 0, got {getattr(options, name)}")
+        if options.plus_max < options.plus_min:
+            raise SearchError(f"cyclic: plus_max ({options.plus_max}) is below plus_min ({options.plus_min})")
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
         """One walk from the naive orbits; its end point, when exact and invariant, is the proposal."""
@@ -69,8 +84,10 @@ class CyclicMethod:
         def stop() -> bool:
             return should_stop() or (task.time_limit is not None and time.perf_counter() - t0 > task.time_limit)
 
-        reps, fixed = cyclic_walk(n, problem.rank, np.random.default_rng(task.seed), max_flips=opts.max_flips,
-                                  plateau=opts.plateau, should_stop=stop)
+        reps, fixed, stats = cyclic_walk(n, problem.rank, task.seed, max_flips=opts.max_flips,
+                                         plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
+                                         quiet_flips=opts.quiet_flips, should_stop=stop,
+                                         on_progress=Throttle(task.task_index))
         scheme = expand(reps, fixed, n)
         if not (is_exact(scheme) and is_cyclic_invariant(scheme)):  # the orbit moves keep both
             raise RuntimeError("internal error: the cyclic walk lost exactness or the symmetry")
@@ -80,7 +97,7 @@ class CyclicMethod:
         return TaskResult(task_index=task.task_index, restarts=1,
                           candidates=[Candidate.of(scheme, info=info)] if hit else [],
                           best_residual=0.0 if hit else float(scheme.rank - problem.rank),
-                          seconds=time.perf_counter() - t0, stats={"field": "zt", **info},
+                          seconds=time.perf_counter() - t0, stats={"field": "zt", **info, **stats},
                           best_rank=scheme.rank, best_scheme=None if hit else scheme)
 
 
