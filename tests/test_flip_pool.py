@@ -18,6 +18,7 @@ from discover.jsonio import load_scheme, save_scheme
 from discover.scheme import Scheme
 from discover.search import driver
 from discover.problem import Problem
+from discover.rings import Ring
 from discover.symmetry import sandwich
 from discover.tensor import integer_reconstruction, matmul_tensor
 from discover.verify import verify
@@ -154,13 +155,66 @@ def test_pool_method_finds_saves_and_keeps_its_pools(runner, tmp_path):
 
 def test_pool_method_rejects_z2_and_bad_options(runner):
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "--ring", "Z2"])
-    assert r.exit_code == 2 and "pool" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "field=gf2" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "field=gf3"])
+    assert r.exit_code == 2 and "choose zt or gf2" in r.stderr
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "split_p=2"])
     assert r.exit_code == 2 and "probability" in r.stderr
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "kernel=fast"])
     assert r.exit_code == 2 and "choose runners or walk" in r.stderr
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "plus_min=10", "-O", "plus_max=5"])
     assert r.exit_code == 2 and "plus_max (5) must be at least plus_min (10)" in r.stderr
+
+
+@pytest.mark.parametrize("kernel", ["runners", "walk"])
+def test_gf2_pool_lifts_a_ternary_3x3x3_rank_23_and_its_seed_replays_it(kernel, tmp_path):
+    # Pools mod 2 from the naive scheme down to 23, then the sign lift: a ternary Laderman-rank
+    # scheme, exact over Z; the same seed and walk budget give the same scheme and pools.
+    fmt = Format.parse("3x3x3")
+    s = PoolSettings(field="gf2", max_walks=4000, kernel=kernel)
+    a = pool_descent(fmt, 23, Scheme.naive(fmt), s, np.random.SeedSequence(0), ring=Ring.ZT)
+    b = pool_descent(fmt, 23, Scheme.naive(fmt), s, np.random.SeedSequence(0), ring=Ring.ZT)
+    assert a.scheme is not None and a.scheme.rank == 23 and a.scheme.ring is Ring.ZT and not a.scheme.mod2
+    assert verify(a.scheme).valid and a.scheme.same_coefficients(b.scheme) and a.stats["pools"] == b.stats["pools"]
+    assert a.stats["field"] == "gf2" and a.stats["lifted_sign"] == 1 and a.stats["lift_attempts"] >= 1
+
+
+def test_gf2_pool_members_are_exact_mod_2_files_and_z2_returns_them(tmp_path):
+    fmt = Format.parse("2x3x3")
+    s = PoolSettings(field="gf2", pool_dir=str(tmp_path), max_walks=3000, pool_size=4, patience=8)
+    out = pool_descent(fmt, 15, Scheme.naive(fmt), s, np.random.SeedSequence(2), ring=Ring.Z2)
+    assert out.scheme is not None and out.scheme.mod2 and out.scheme.rank == 15
+    files = sorted((tmp_path / "2x3x3_Z2").rglob("*.json"))
+    assert files and not list(tmp_path.glob("2x3x3_ZT"))
+    for f in files:
+        sch = load_scheme(f)
+        assert sch.mod2 and verify(sch).valid and sch.rank == int(f.parent.name[1:])
+    # a ternary pool ignores the folder of the GF(2) pools, and the GF(2) pools reread theirs
+    assert Pools(fmt, tmp_path).sync() == 0
+    again = Pools(fmt, tmp_path, "gf2")
+    assert again.sync() == len(files) and again.rejected == 0
+
+
+def test_gf2_pool_never_answers_with_an_unlifted_scheme(monkeypatch):
+    import discover.flip.gf2lifter as lifter_module
+
+    monkeypatch.setattr(lifter_module, "lift", lambda *a, **k: (None, "forced failure"))
+    fmt = Format.parse("2x2x3")
+    out = pool_descent(fmt, 11, Scheme.naive(fmt), PoolSettings(field="gf2", max_walks=120),
+                       np.random.SeedSequence(1), ring=Ring.ZT)
+    assert out.scheme is None and out.best is None and out.best_rank == 11
+    assert out.stats["lift_attempts"] == out.stats["lift_failures"] > 1
+
+
+def test_pool_method_with_field_gf2_finds_a_verified_ternary_scheme(runner, tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "field=gf2", "-o", str(out),
+                             "-j", "1", "--restarts", "1", "-O", "max_walks=3000", "--seed", "1", "--json"])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["found_ranks"] == [15] and doc["found"][0]["ring"] == "ZT"
+    assert verify(load_scheme(out / "2x3x3_r15_ZT.json")).valid
+    assert (out / "pools" / "2x3x3_Z2" / "r15").is_dir()
 
 
 def test_failed_pool_search_saves_its_best_scheme(tmp_path):

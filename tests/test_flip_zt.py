@@ -198,7 +198,7 @@ def test_gf2_lift_failures_keep_progress(monkeypatch):
 
 
 def test_gf2_runners_lift_again_after_failures_and_only_at_the_target(monkeypatch):
-    import discover.flip.walk as walk_module
+    import discover.flip.gf2lifter as lifter_module
 
     ranks = []
 
@@ -206,7 +206,7 @@ def test_gf2_runners_lift_again_after_failures_and_only_at_the_target(monkeypatc
         ranks.append(U.shape[0])
         return None, "forced failure"
 
-    monkeypatch.setattr(walk_module, "lift", failing)
+    monkeypatch.setattr(lifter_module, "lift", failing)
     fmt = Format.parse("2x2x3")
     settings = FlipSettings(max_flips=400_000, field="gf2", lift_interval=2000)
     out = flip_search(Problem(fmt, 11, "ZT", start=Scheme.naive(fmt)), settings, np.random.SeedSequence(4))

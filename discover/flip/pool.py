@@ -14,6 +14,13 @@ matmul tensor) before it enters a pool; pools are deduplicated by
 ``<folder>/<format>_ZT/r<rank>/<key hash>.json`` written atomically, and walkers reread the
 folder every ``sync`` seconds: several processes (or a later run) share and continue the same
 pools. Files that fail the exact check on reading are ignored.
+
+``field="gf2"`` runs the same descent over GF(2) (bit-packed terms, no ternary restriction on
+flips, several times more flips a second): the pools hold schemes exact mod 2 (folder
+``<format>_Z2``, files labelled Z2), splits replace the ternary split and sandwich moves, and every
+scheme at the target rank or below (each new pool member there, and each walk's end point on that
+plateau) is lifted (sign lift, then Hensel where the ring allows more than ternary; lifts take at
+most a quarter of the time) until a lift lands in the asked ring.
 """
 from __future__ import annotations
 
@@ -32,12 +39,18 @@ from ..formats import Format
 from ..jsonio import load_scheme, save_scheme
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
-from . import zt
+from ..rings import Ring
+from . import gf2, zt
+from .gf2lifter import gf2_lifter
+from .lift import is_exact_mod2
 from .moves import perturb
-from .policy import reduce_all, runners_kernel, walk_kernel
-from .rng import below, seed_state
+from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
+from .rng import below, next_u64, seed_state
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS
 from .settings import is_ternary_scheme
+from .walk import start_arrays
+
+LIFT_SHARE = 0.25  # most of the time spent lifting (field gf2), as a share of the descent's time
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,9 @@ class PoolSettings:
         level); "walk": one walk at a time in the plain kernel with ``plateau`` and ``max_plus``.
     runners, plus_min, plus_max, plus_diff : int
         The runner walks' settings (as for ``flip``).
+    field : str
+        "zt" (default): pools of exact ternary schemes over Z; "gf2": pools of schemes exact mod 2,
+        lifted at the target rank (see the module docstring).
     """
 
     pool_size: int = 16
@@ -94,6 +110,7 @@ class PoolSettings:
     plus_min: int = 5_000
     plus_max: int = 100_000
     plus_diff: int = 4
+    field: str = "zt"
 
     def check(self, start: Optional[Scheme] = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no pool search can run with."""
@@ -114,8 +131,12 @@ class PoolSettings:
             raise SearchError(f"pool: sync must be positive, got {self.sync}")
         if self.start not in ("naive", "catalog"):
             raise SearchError(f"pool: start={self.start!r}: choose naive or catalog")
-        if start is not None and not is_ternary_scheme(start):
-            raise SearchError("pool: the start scheme must have coefficients in {-1, 0, 1}")
+        if self.field not in ("zt", "gf2"):
+            raise SearchError(f"pool: field={self.field!r}: choose zt or gf2")
+        if start is not None and self.field == "zt" and not is_ternary_scheme(start):
+            raise SearchError("pool: the start scheme must have coefficients in {-1, 0, 1} (or use field=gf2)")
+        if start is not None and self.field == "gf2" and start.denominator % 2 == 0:
+            raise SearchError("pool: field=gf2 needs a start scheme whose denominators are odd (it walks mod 2)")
 
 
 def _key_hash(scheme: Scheme) -> str:
@@ -127,7 +148,7 @@ def _exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
 
 
 class Pools:
-    """Distinct exact ternary schemes per rank, optionally mirrored in a folder.
+    """Distinct exact schemes per rank (ternary over Z, or mod 2), optionally mirrored in a folder.
 
     Parameters
     ----------
@@ -135,11 +156,15 @@ class Pools:
         The format of every member.
     folder
         Where the pools live on disk (shared by walkers and later runs), or None.
+    field
+        "zt": packed ternary schemes, checked over Z; "gf2": GF(2)-packed schemes, checked mod 2.
     """
 
-    def __init__(self, fmt: Format, folder: "str | os.PathLike[str] | None" = None) -> None:
+    def __init__(self, fmt: Format, folder: "str | os.PathLike[str] | None" = None, field: str = "zt") -> None:
         self.fmt = fmt
-        self.folder = None if not folder else Path(folder) / f"{fmt}_ZT"
+        self.mod2 = field == "gf2"
+        self.kernel = gf2 if self.mod2 else zt
+        self.folder = None if not folder else Path(folder) / f"{fmt}_{'Z2' if self.mod2 else 'ZT'}"
         self.members: dict[int, dict[str, np.ndarray]] = {}  # rank -> key hash -> packed (6, rank)
         self.rejected = 0
         if self.folder is not None:
@@ -158,12 +183,13 @@ class Pools:
         return min(ranks) if ranks else None
 
     def add(self, F: np.ndarray, r: int, persist: bool = True) -> bool:
-        """Check a packed ternary scheme exactly and add it when new; True when it was added."""
-        U, V, W = zt.unpack(F, r, self.fmt)
-        if not _exact(U, V, W, self.fmt):
+        """Check a packed scheme exactly (mod 2 for gf2) and add it when new; True when it was added."""
+        U, V, W = self.kernel.unpack(F, r, self.fmt)
+        exact = is_exact_mod2(U, V, W, self.fmt) if self.mod2 else _exact(U, V, W, self.fmt)
+        if not exact:
             self.rejected += 1
             return False
-        scheme = Scheme.from_arrays(U, V, W, self.fmt)
+        scheme = Scheme.from_arrays(U, V, W, self.fmt, mod2=self.mod2)
         key = _key_hash(scheme)
         pool = self.members.setdefault(r, {})
         if key in pool:
@@ -173,8 +199,9 @@ class Pools:
             path = self.folder / f"r{r}" / f"{key}.json"
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+                over = "Z2" if self.mod2 else "Z"
                 save_scheme(scheme.with_meta(name=f"pool {self.fmt} rank {r}"), path,
-                            verification={"valid": True, "checked_over": "Z", "method": "exact tensor (pool entry)"})
+                            verification={"valid": True, "checked_over": over, "method": "exact tensor (pool entry)"})
         return True
 
     def sync(self, below: Optional[int] = None) -> int:
@@ -195,26 +222,61 @@ class Pools:
                 try:
                     scheme = load_scheme(path)
                     U, V, W = scheme.int64_arrays()
-                    F = zt.pack(U, V, W)
+                    F = self.kernel.pack(U, V, W)
                 except (DiscoverError, ValueError, OSError):
                     self.rejected += 1
                     continue
-                if scheme.format != self.fmt or scheme.rank != rank:
+                if scheme.format != self.fmt or scheme.rank != rank or scheme.mod2 != self.mod2:
                     self.rejected += 1
                     continue
                 new += self.add(F, rank, persist=False)
         return new
 
     def pick(self, rank: int, state: np.ndarray) -> np.ndarray:
-        """A uniformly random member of pool ``rank`` (packed, shape (6, rank))."""
+        """A uniformly random member of pool ``rank`` (packed, shape (6 or 3, rank))."""
         pool = list(self.members[rank].values())
         return pool[int(below(state, len(pool)))]
 
     def scheme(self, rank: int) -> Scheme:
         """One member of pool ``rank`` as a scheme (the first by key, so it is reproducible)."""
         key = min(self.members[rank])
-        U, V, W = zt.unpack(self.members[rank][key], rank, self.fmt)
-        return Scheme.from_arrays(U, V, W, self.fmt)
+        U, V, W = self.kernel.unpack(self.members[rank][key], rank, self.fmt)
+        return Scheme.from_arrays(U, V, W, self.fmt, mod2=self.mod2)
+
+
+class _Goal:
+    """When the descent is done, and the lifts of field gf2.
+
+    Field zt: done when a pool at rank ≤ target has a member (every member is exact over Z).
+    Field gf2: each scheme offered at rank ≤ target is lifted (while lifts have taken at most
+    ``LIFT_SHARE`` of the time); done when a lift is accepted, which becomes ``scheme``.
+    """
+
+    def __init__(self, pools: Pools, target: int, lift_at, t0: float) -> None:
+        self.pools, self.target, self.lift_at, self.t0 = pools, target, lift_at, t0
+        self.scheme: Optional[Scheme] = None
+        self.counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0, "lifts_deferred": 0}
+
+    def reached(self) -> bool:
+        if self.lift_at is None:
+            lowest = self.pools.lowest()
+            return lowest is not None and lowest <= self.target
+        return self.scheme is not None
+
+    def offer(self, F: np.ndarray, r: int) -> None:
+        """Lift a GF(2) scheme of rank r (no-op for field zt, above the target, or once done)."""
+        if self.lift_at is None or self.scheme is not None or r > self.target:
+            return
+        c = self.counters
+        if c["lift_attempts"] and c["lift_seconds"] > LIFT_SHARE * (time.perf_counter() - self.t0):
+            c["lifts_deferred"] += 1
+            return
+        t = time.perf_counter()
+        c["lift_attempts"] += 1
+        lifted = self.lift_at(F, r)
+        c["lift_failures"] += lifted is None
+        c["lift_seconds"] += time.perf_counter() - t
+        self.scheme = lifted
 
 
 @dataclass
@@ -236,16 +298,19 @@ def pool_descent(
     should_stop: Callable[[], bool] = lambda: False,
     time_limit: Optional[float] = None,
     on_progress: Optional[Callable[[dict], None]] = None,
+    ring: Ring = Ring.ZT,
+    bound: int = 1,
 ) -> PoolOutcome:
-    """Descend rank by rank through pools of exact ternary schemes until rank ≤ ``target``.
+    """Descend rank by rank through pools of exact schemes until rank ≤ ``target``.
 
     Parameters
     ----------
     fmt, target
         The format and the rank to reach.
     start
-        An exact ternary scheme (it enters the pool of its rank after its reductions); pools
-        already in ``settings.pool_dir`` are continued from their lowest rank.
+        An exact scheme (it enters the pool of its rank after its reductions): ternary for field
+        zt, any odd denominators for gf2. Pools already in ``settings.pool_dir`` are continued
+        from their lowest rank.
     settings
         See :class:`PoolSettings`.
     seed
@@ -254,22 +319,36 @@ def pool_descent(
         Polled between walks and inside long walks.
     on_progress
         Called after every walk with ``best_rank``, ``level``, ``pools``, ``flips``, ``flips_per_s``.
+    ring, bound
+        Field gf2: the ring the lifts must land in (Z2: the scheme mod 2 itself) and the largest
+        coefficient for ring Z.
 
     Returns
     -------
     PoolOutcome
         ``scheme`` (rank ≤ target) is None when the budget ran out; ``best`` is a member of
-        the lowest pool reached (exact).
+        the lowest pool reached (exact; field gf2: only for ring Z2, else None), ``best_rank``
+        its rank (mod 2 for field gf2).
     """
     t0 = time.perf_counter()
     state = seed_state(seed)
-    U0, V0, W0 = start.int64_arrays()
-    keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
-    F0 = zt.pack(U0[keep], V0[keep], W0[keep], len(keep) + 8)
-    r0, _ = reduce_all(F0, len(keep), True)
-    pools = Pools(fmt, settings.pool_dir or None)
+    mod2 = settings.field == "gf2"
+    kernel = gf2 if mod2 else zt
+    U0, V0, W0 = start_arrays(start, settings.field)
+    F0 = kernel.pack(U0, V0, W0, U0.shape[0] + 8)
+    r0, _ = reduce_all(F0, U0.shape[0], not mod2)
+    pools = Pools(fmt, settings.pool_dir or None, settings.field)
+    lift_counters: dict = {}
+    lift_at = None
+    if mod2:
+        rng = np.random.default_rng(seed.spawn(1)[0] if isinstance(seed, np.random.SeedSequence) else seed)
+        lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters)
+    goal = _Goal(pools, target, lift_at, t0)
     pools.add(F0, r0)
     pools.sync()
+    for rank in sorted(pools.members):
+        for F in list(pools.members[rank].values()):
+            goal.offer(F, rank)  # a start (or a pool folder) already at the target rank
     stats = np.zeros(5, dtype=np.int64)
     counters = {"walks": 0, "improvements": 0, "splits": 0, "sandwiches": 0, "levels": 0}
 
@@ -277,15 +356,24 @@ def pool_descent(
         return should_stop() or (time_limit is not None and time.perf_counter() - t0 > time_limit)
 
     descend = _descend_with_runners if settings.kernel == "runners" else _descend_one_walk_at_a_time
-    descend(fmt, target, pools, settings, state, stats, counters, out_of_time, t0, on_progress)
+    descend(fmt, goal, pools, settings, state, stats, counters, out_of_time, t0, on_progress)
     lowest = pools.lowest()
-    found = pools.scheme(lowest) if lowest is not None and lowest <= target else None
-    out = {"field": "zt", "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
-           "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest, "level": counters.pop("level"),
-           "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
+    if mod2:
+        found = goal.scheme
+    else:
+        found = pools.scheme(lowest) if lowest is not None and lowest <= target else None
+    out = {"field": settings.field, "flips": int(stats[0]), "plus_transitions": int(stats[1]),
+           "reductions": int(stats[3]), "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest,
+           "level": counters.pop("level"), "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
+    if mod2:
+        out.update(goal.counters, lift_seconds=round(goal.counters["lift_seconds"], 3), **lift_counters)
+        out["best_rank_mod2"] = lowest
     if found is not None:
-        found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}")
+        suffix = " (mod 2)" if found.mod2 else ""
+        found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}{suffix}")
         return PoolOutcome(found, None, found.rank, out)
+    if mod2 and ring is not Ring.Z2:
+        return PoolOutcome(None, None, lowest, out)  # a scheme mod 2 is no answer for this ring
     best = pools.scheme(lowest).with_meta(name=f"pool descent {fmt} rank {lowest} (best reached)")
     return PoolOutcome(None, best, lowest, out)
 
@@ -323,23 +411,38 @@ class _Levels:
         return False
 
 
-def _reached(pools: Pools, target: int) -> bool:
+def _progress(pools: Pools, level: int, stats: np.ndarray, elapsed: float) -> dict:
+    """The progress report of a descent (the lowest rank is a rank mod 2 for field gf2)."""
     lowest = pools.lowest()
-    return lowest is not None and lowest <= target
+    return {"best_rank": None if pools.mod2 else lowest, "best_rank_mod2": lowest if pools.mod2 else None,
+            "level": level, "pools": pools.sizes(), "flips": int(stats[0]),
+            "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None}
 
 
-def _descend_one_walk_at_a_time(fmt, target, pools, settings, state, stats, counters, out_of_time, t0,
+def _perturb(F: np.ndarray, r: int, state: np.ndarray, settings: PoolSettings, fmt: Format) -> tuple[int, str]:
+    """The walk's opening move: a ternary split or sandwich (field zt), or a GF(2) split (gf2)."""
+    if settings.field == "zt":
+        return perturb(F, r, state, settings.split_p, settings.sandwich_p, fmt)
+    if settings.split_p <= 0 or float(next_u64(state) >> np.uint64(11)) / float(1 << 53) >= settings.split_p:
+        return r, ""
+    r2 = plus_transition(F, r, state, False)
+    return r2, "splits" if r2 > r else ""
+
+
+def _descend_one_walk_at_a_time(fmt, goal, pools, settings, state, stats, counters, out_of_time, t0,
                                 on_progress) -> None:
     """``kernel="walk"``: one walk per pick in the plain kernel (plateau rule of ``walk_kernel``)."""
     levels = _Levels(pools, settings)
-    while not _reached(pools, target):
+    ternary = settings.field == "zt"
+    rows = 6 if ternary else 3
+    while not goal.reached():
         if out_of_time() or (settings.max_walks and counters["walks"] >= settings.max_walks):
             break
         levels.update(counters["walks"], counters)
         level = levels.level
-        F = np.zeros((6, level + settings.max_plus + 8), dtype=np.uint64)
+        F = np.zeros((rows, level + settings.max_plus + 8), dtype=np.uint64)
         F[:, :level] = pools.pick(level, state)
-        r, how = perturb(F, level, state, settings.split_p, settings.sandwich_p, fmt)
+        r, how = _perturb(F, level, state, settings, fmt)
         if how:
             counters[how] += 1
         best = F.copy()
@@ -348,23 +451,25 @@ def _descend_one_walk_at_a_time(fmt, target, pools, settings, state, stats, coun
         while walked < settings.walk_flips and r >= level and not out_of_time():
             before = int(stats[0])
             r, best_r = walk_kernel(F, r, best, best_r, level - 1, min(settings.walk_flips - walked, 50_000),
-                                    settings.plateau, settings.max_plus, state, stats, True)
+                                    settings.plateau, settings.max_plus, state, stats, ternary)
             walked += int(stats[0]) - before
             if int(stats[0]) == before:
                 break  # a dead end: no flip applies
         counters["walks"] += 1
         if best_r < level:
             counters["improvements"] += pools.add(best, best_r)
-        elif r == level and len(pools.members.get(level, {})) < settings.pool_size:
-            pools.add(F, r)  # spread the pool over the plateau
+            goal.offer(best, best_r)
+        else:
+            if r == level and len(pools.members.get(level, {})) < settings.pool_size:
+                pools.add(F, r)  # spread the pool over the plateau
+            goal.offer(F, r)  # on the target plateau: another region to lift from
         if on_progress is not None:
             elapsed = time.perf_counter() - t0
-            on_progress({"best_rank": pools.lowest(), "level": level, "pools": pools.sizes(), "flips": int(stats[0]),
-                         "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+            on_progress(_progress(pools, level, stats, elapsed))
     counters["level"] = levels.level
 
 
-def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, out_of_time, t0,
+def _descend_with_runners(fmt, goal, pools, settings, state, stats, counters, out_of_time, t0,
                           on_progress) -> None:
     """``kernel="runners"``: ``settings.runners`` walks at once in the pair-list runner kernel.
 
@@ -375,9 +480,10 @@ def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, 
     the search under any load (without a folder, which other processes may fill).
     """
     K = settings.runners
+    ternary = settings.field == "zt"
     levels = _Levels(pools, settings)
     capacity = levels.level + settings.plus_diff + 4
-    Fs = np.zeros((K, 6, capacity), dtype=np.uint64)
+    Fs = np.zeros((K, 6 if ternary else 3, capacity), dtype=np.uint64)
     bests = np.zeros_like(Fs)
     rs = np.zeros(K, dtype=np.int64)
     best_rs = np.zeros(K, dtype=np.int64)
@@ -391,7 +497,7 @@ def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, 
         level = levels.level
         Fs[k] = 0
         Fs[k, :, :level] = pools.pick(level, state)
-        r, how = perturb(Fs[k], level, state, settings.split_p, settings.sandwich_p, fmt)
+        r, how = _perturb(Fs[k], level, state, settings, fmt)
         if how:
             counters[how] += 1
         bests[k] = Fs[k]
@@ -403,22 +509,25 @@ def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, 
         start_runner(k)
     step = RUNNER_CALL_FLIPS
     shown = 0.0
-    while not _reached(pools, target):
+    while not goal.reached():
         if out_of_time() or (settings.max_walks and counters["walks"] >= settings.max_walks):
             break
         level = levels.level
         hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, level - 1, step, settings.plus_min,
                              settings.plus_max, settings.plus_diff, 0, np.iinfo(np.int64).max,
-                             state, stats, True)
+                             state, stats, ternary)
         walked[: (hit + 1 if hit >= 0 else K)] += step
         ended = 0
         for k in range(K):
             if best_rs[k] < level:
                 counters["improvements"] += pools.add(bests[k], int(best_rs[k]))
+                goal.offer(bests[k], int(best_rs[k]))
             elif walked[k] < settings.walk_flips:
                 continue
-            elif rs[k] == level and len(pools.members.get(level, {})) < settings.pool_size:
-                pools.add(Fs[k], level)  # spread the pool over the plateau
+            else:
+                if rs[k] == level and len(pools.members.get(level, {})) < settings.pool_size:
+                    pools.add(Fs[k], level)  # spread the pool over the plateau
+                goal.offer(Fs[k], int(rs[k]))  # on the target plateau: another region to lift from
             counters["walks"] += 1
             ended += 1
             start_runner(k)
@@ -429,6 +538,5 @@ def _descend_with_runners(fmt, target, pools, settings, state, stats, counters, 
         if on_progress is not None and (ended or now - shown >= PROGRESS_EVERY):
             shown = now
             elapsed = now - t0
-            on_progress({"best_rank": pools.lowest(), "level": levels.level, "pools": pools.sizes(),
-                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+            on_progress(_progress(pools, levels.level, stats, elapsed))
     counters["level"] = levels.level

@@ -20,6 +20,7 @@ from ..rings import Ring
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import gf2, zt
+from .gf2lifter import accepts, gf2_lifter
 from .lift import is_exact_mod2, lift
 from .liftrunners import lifting_runner_search
 from .policy import plus_transition, reduce_all, walk_kernel
@@ -50,16 +51,7 @@ class WalkOutcome:
         return self.best.rank if self.best is not None else None
 
 
-def _accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
-    """Whether a lifted scheme is in the ring the problem asks for."""
-    if ring is Ring.ZT:
-        return scheme.ring is Ring.ZT
-    if ring is Ring.Z:
-        return scheme.ring <= Ring.Z and scheme.max_abs_coefficient <= bound
-    return True  # Q: any exact rational scheme
-
-
-def _start_arrays(start: Scheme, walk_field: str):
+def start_arrays(start: Scheme, walk_field: str):
     """The start scheme's factors for the walk: 0/1 mod 2 (gf2) or int64 ternary (zt), zero terms dropped."""
     if walk_field == "zt":
         U0, V0, W0 = start.int64_arrays()
@@ -114,7 +106,7 @@ def flip_search(
     state = seed_state(walk_seed)
     rng = np.random.default_rng(lift_seed)
     kernel = zt if ternary else gf2
-    U0, V0, W0 = _start_arrays(start, walk_field)
+    U0, V0, W0 = start_arrays(start, walk_field)
     r0 = U0.shape[0]
     capacity = r0 + max(settings.max_plus, settings.escape_plus) + 2
     F = kernel.pack(U0, V0, W0, capacity)
@@ -179,7 +171,7 @@ def flip_search(
         counters["lift_attempts"] += 1
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
         lifted, how = lift(U, V, W, fmt, rng, hensel=settings.hensel and ring is not Ring.ZT)
-        if lifted is not None and _accepts(lifted, ring, problem.coefficient_bound):
+        if lifted is not None and accepts(lifted, ring, problem.coefficient_bound):
             counters[f"lifted_{how}"] += 1
             found = lifted
             break
@@ -292,23 +284,8 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     fmt, target, ring = problem.format, problem.rank, problem.ring
     F0 = gf2.pack(U0, V0, W0, U0.shape[0] + settings.plus_diff + 4)
     r0, _ = reduce_all(F0, U0.shape[0], False)
-    counters = {"lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0}
-
-    def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
-        U, V, W = gf2.unpack(F, r, fmt)
-        if not is_exact_mod2(U, V, W, fmt):  # cannot happen: the moves keep the tensor mod 2
-            raise RuntimeError("internal error: the GF(2) walk lost exactness")
-        if ring is Ring.Z2:
-            return Scheme.from_arrays(U, V, W, fmt, mod2=True)
-        # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
-        lifted, how = lift(U, V, W, fmt, rng, hensel=settings.hensel and ring is not Ring.ZT)
-        if lifted is None:
-            return None
-        if not _accepts(lifted, ring, problem.coefficient_bound):
-            counters["out_of_ring"] += 1
-            return None
-        counters[f"lifted_{how}"] += 1
-        return lifted
+    counters: dict = {}
+    lift_at = gf2_lifter(fmt, ring, problem.coefficient_bound, settings.hensel, rng, counters)
 
     out = lifting_runner_search(F0, r0, target, 2, lift_at, settings, state, should_stop, time_limit, on_progress)
     stats = {"field": "gf2", **out.stats, "best_rank": out.lowest, "best_rank_mod2": out.lowest, **counters}

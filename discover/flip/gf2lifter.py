@@ -1,0 +1,60 @@
+"""Lifting the GF(2) schemes a walk or a pool finds at the target rank into the asked ring.
+
+Shared by the GF(2) runner walk (:func:`discover.flip.walk.flip_search`, ``field=gf2``) and the
+GF(2) pool descent (:mod:`discover.flip.pool`, ``field=gf2``): both hand each packed scheme at the
+target rank to the lifter this module builds, and keep only what it returns.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..formats import Format
+from ..rings import Ring
+from ..scheme import Scheme
+from . import gf2
+from .lift import is_exact_mod2, lift
+
+#: ``lift_at(F, r)``: the GF(2)-packed scheme of rank r lifted to an accepted exact scheme, or None.
+Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
+
+
+def accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
+    """Whether a lifted scheme is in the ring the problem asks for."""
+    if ring is Ring.ZT:
+        return scheme.ring is Ring.ZT
+    if ring is Ring.Z:
+        return scheme.ring <= Ring.Z and scheme.max_abs_coefficient <= bound
+    return True  # Q: any exact rational scheme
+
+
+def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random.Generator,
+               counters: dict) -> Lifter:
+    """A lifter for GF(2)-packed schemes of ``fmt``.
+
+    Ring Z2 returns the scheme mod 2 itself (labelled mod 2). Other rings try the sign lift, then
+    (when ``hensel`` and the ring allows more than ternary coefficients) the Hensel lift, and keep
+    the result only when :func:`accepts` does. ``counters`` gains ``lifted_sign``,
+    ``lifted_hensel`` and ``out_of_ring``.
+    """
+    for key in ("lifted_sign", "lifted_hensel", "out_of_ring"):
+        counters.setdefault(key, 0)
+
+    def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
+        U, V, W = gf2.unpack(F, r, fmt)
+        if not is_exact_mod2(U, V, W, fmt):  # cannot happen: the moves keep the tensor mod 2
+            raise RuntimeError("internal error: a GF(2) walk lost exactness")
+        if ring is Ring.Z2:
+            return Scheme.from_arrays(U, V, W, fmt, mod2=True)
+        # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
+        lifted, how = lift(U, V, W, fmt, rng, hensel=hensel and ring is not Ring.ZT)
+        if lifted is None:
+            return None
+        if not accepts(lifted, ring, bound):
+            counters["out_of_ring"] += 1
+            return None
+        counters[f"lifted_{how}"] += 1
+        return lifted
+
+    return lift_at
