@@ -156,8 +156,8 @@ def test_pool_method_finds_saves_and_keeps_its_pools(runner, tmp_path):
 def test_pool_method_rejects_z2_and_bad_options(runner):
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "--ring", "Z2"])
     assert r.exit_code == 2 and "field=gf2" in r.stderr and "Traceback" not in r.output
-    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "field=gf3"])
-    assert r.exit_code == 2 and "choose zt or gf2" in r.stderr
+    r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "field=gf5"])
+    assert r.exit_code == 2 and "choose zt, gf2 or gf3" in r.stderr
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "split_p=2"])
     assert r.exit_code == 2 and "probability" in r.stderr
     r = runner.invoke(main, ["search", "2x3x3", "--rank", "15", "--method", "pool", "-O", "kernel=fast"])
@@ -215,6 +215,22 @@ def test_pool_method_with_field_gf2_finds_a_verified_ternary_scheme(runner, tmp_
     assert doc["found_ranks"] == [15] and doc["found"][0]["ring"] == "ZT"
     assert verify(load_scheme(out / "2x3x3_r15_ZT.json")).valid
     assert (out / "pools" / "2x3x3_Z2" / "r15").is_dir()
+
+
+def test_gf3_pool_lifts_schemes_with_halves_and_keeps_no_files(runner, tmp_path):
+    # Pools mod 3 from the naive 2x2x2 down to 7 and the 3-adic lift: an exact scheme over Q;
+    # its pools stay in memory (a scheme exact only mod 3 has no ring to be saved under).
+    fmt = Format.parse("2x2x2")
+    s = PoolSettings(field="gf3", pool_dir=str(tmp_path / "pools"), max_walks=2000)
+    out = pool_descent(fmt, 7, Scheme.naive(fmt), s, np.random.SeedSequence(0), ring=Ring.Q)
+    assert out.scheme is not None and out.scheme.rank == 7 and verify(out.scheme).valid
+    assert out.stats["field"] == "gf3" and out.stats["best_rank_mod3"] == 7 and out.best is None
+    assert not (tmp_path / "pools").exists()
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--method", "pool", "-O", "field=gf3"])
+    assert r.exit_code == 2 and "--ring Q" in r.stderr
+    r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--ring", "Q", "--method", "pool", "-O", "field=gf3",
+                             "-O", "kernel=walk"])
+    assert r.exit_code == 2 and "kernel=runners" in r.stderr
 
 
 def test_failed_pool_search_saves_its_best_scheme(tmp_path):

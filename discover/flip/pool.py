@@ -20,7 +20,10 @@ flips, several times more flips a second): the pools hold schemes exact mod 2 (f
 ``<format>_Z2``, files labelled Z2), splits replace the ternary split and sandwich moves, and every
 scheme at the target rank or below (each new pool member there, and each walk's end point on that
 plateau) is lifted (sign lift, then Hensel where the ring allows more than ternary; lifts take at
-most a quarter of the time) until a lift lands in the asked ring.
+most a quarter of the time) until a lift lands in the asked ring. ``field="gf3"`` (ring Q) does
+the same mod 3 (residues packed like ternary terms, sums mod 3) with the 3-adic lift of
+:mod:`.gf3runners`, which gives schemes with halves; its pools live in memory only (a scheme
+exact mod 3 has no ring label to be saved under), and it runs the runner kernel.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ from ..tensor import integer_reconstruction, matmul_tensor
 from ..rings import Ring
 from . import gf2, zt
 from .gf2lifter import gf2_lifter
+from .gf3 import hensel_lift3, is_exact_mod3
 from .lift import is_exact_mod2
 from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
@@ -90,8 +94,8 @@ class PoolSettings:
     runners, plus_min, plus_max, plus_diff : int
         The runner walks' settings (as for ``flip``).
     field : str
-        "zt" (default): pools of exact ternary schemes over Z; "gf2": pools of schemes exact mod 2,
-        lifted at the target rank (see the module docstring).
+        "zt" (default): pools of exact ternary schemes over Z; "gf2" / "gf3": pools of schemes
+        exact mod 2 / mod 3, lifted at the target rank (see the module docstring).
     """
 
     pool_size: int = 16
@@ -131,8 +135,12 @@ class PoolSettings:
             raise SearchError(f"pool: sync must be positive, got {self.sync}")
         if self.start not in ("naive", "catalog"):
             raise SearchError(f"pool: start={self.start!r}: choose naive or catalog")
-        if self.field not in ("zt", "gf2"):
-            raise SearchError(f"pool: field={self.field!r}: choose zt or gf2")
+        if self.field not in ("zt", "gf2", "gf3"):
+            raise SearchError(f"pool: field={self.field!r}: choose zt, gf2 or gf3")
+        if self.field == "gf3" and self.kernel != "runners":
+            raise SearchError("pool: field=gf3 runs the runner kernel (kernel=runners)")
+        if start is not None and self.field == "gf3" and start.denominator % 3 == 0:
+            raise SearchError("pool: field=gf3 needs a start scheme whose denominators are prime to 3 (it walks mod 3)")
         if start is not None and self.field == "zt" and not is_ternary_scheme(start):
             raise SearchError("pool: the start scheme must have coefficients in {-1, 0, 1} (or use field=gf2)")
         if start is not None and self.field == "gf2" and start.denominator % 2 == 0:
@@ -157,13 +165,17 @@ class Pools:
     folder
         Where the pools live on disk (shared by walkers and later runs), or None.
     field
-        "zt": packed ternary schemes, checked over Z; "gf2": GF(2)-packed schemes, checked mod 2.
+        "zt": packed ternary schemes, checked over Z; "gf2": GF(2)-packed schemes, checked mod 2;
+        "gf3": residues mod 3 packed like ternary schemes, checked mod 3 (never in a folder).
     """
 
     def __init__(self, fmt: Format, folder: "str | os.PathLike[str] | None" = None, field: str = "zt") -> None:
         self.fmt = fmt
         self.mod2 = field == "gf2"
+        self.mod3 = field == "gf3"
         self.kernel = gf2 if self.mod2 else zt
+        if self.mod3:
+            folder = None  # a scheme exact only mod 3 has no ring label to be saved under
         self.folder = None if not folder else Path(folder) / f"{fmt}_{'Z2' if self.mod2 else 'ZT'}"
         self.members: dict[int, dict[str, np.ndarray]] = {}  # rank -> key hash -> packed (6, rank)
         self.rejected = 0
@@ -185,7 +197,10 @@ class Pools:
     def add(self, F: np.ndarray, r: int, persist: bool = True) -> bool:
         """Check a packed scheme exactly (mod 2 for gf2) and add it when new; True when it was added."""
         U, V, W = self.kernel.unpack(F, r, self.fmt)
-        exact = is_exact_mod2(U, V, W, self.fmt) if self.mod2 else _exact(U, V, W, self.fmt)
+        if self.mod3:
+            exact = is_exact_mod3([X.reshape(r, -1) % 3 for X in (U, V, W)], self.fmt)
+        else:
+            exact = is_exact_mod2(U, V, W, self.fmt) if self.mod2 else _exact(U, V, W, self.fmt)
         if not exact:
             self.rejected += 1
             return False
@@ -332,17 +347,29 @@ def pool_descent(
     """
     t0 = time.perf_counter()
     state = seed_state(seed)
-    mod2 = settings.field == "gf2"
+    mod2, mod3 = settings.field == "gf2", settings.field == "gf3"
+    modular = mod2 or mod3
     kernel = gf2 if mod2 else zt
-    U0, V0, W0 = start_arrays(start, settings.field)
+    if mod3:
+        from .gf3runners import residues_mod3
+
+        U0, V0, W0 = residues_mod3(start)
+        keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
+        U0, V0, W0 = U0[keep], V0[keep], W0[keep]
+    else:
+        U0, V0, W0 = start_arrays(start, settings.field)
     F0 = kernel.pack(U0, V0, W0, U0.shape[0] + 8)
-    r0, _ = reduce_all(F0, U0.shape[0], not mod2)
+    r0, _ = reduce_all(F0, U0.shape[0], not mod2, mod3)
     pools = Pools(fmt, settings.pool_dir or None, settings.field)
     lift_counters: dict = {}
     lift_at = None
     if mod2:
         rng = np.random.default_rng(seed.spawn(1)[0] if isinstance(seed, np.random.SeedSequence) else seed)
         lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters)
+    elif mod3:
+        def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
+            U, V, W = zt.unpack(F, r, fmt)
+            return hensel_lift3([X.reshape(r, -1) % 3 for X in (U, V, W)], fmt)
     goal = _Goal(pools, target, lift_at, t0)
     pools.add(F0, r0)
     pools.sync()
@@ -358,21 +385,21 @@ def pool_descent(
     descend = _descend_with_runners if settings.kernel == "runners" else _descend_one_walk_at_a_time
     descend(fmt, goal, pools, settings, state, stats, counters, out_of_time, t0, on_progress)
     lowest = pools.lowest()
-    if mod2:
+    if modular:
         found = goal.scheme
     else:
         found = pools.scheme(lowest) if lowest is not None and lowest <= target else None
     out = {"field": settings.field, "flips": int(stats[0]), "plus_transitions": int(stats[1]),
            "reductions": int(stats[3]), "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest,
            "level": counters.pop("level"), "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
-    if mod2:
+    if modular:
         out.update(goal.counters, lift_seconds=round(goal.counters["lift_seconds"], 3), **lift_counters)
-        out["best_rank_mod2"] = lowest
+        out["best_rank_mod3" if mod3 else "best_rank_mod2"] = lowest
     if found is not None:
         suffix = " (mod 2)" if found.mod2 else ""
         found = found.with_meta(name=f"pool descent {fmt} rank {found.rank}{suffix}")
         return PoolOutcome(found, None, found.rank, out)
-    if mod2 and ring is not Ring.Z2:
+    if mod3 or (mod2 and ring is not Ring.Z2):
         return PoolOutcome(None, None, lowest, out)  # a scheme mod 2 is no answer for this ring
     best = pools.scheme(lowest).with_meta(name=f"pool descent {fmt} rank {lowest} (best reached)")
     return PoolOutcome(None, best, lowest, out)
@@ -414,7 +441,9 @@ class _Levels:
 def _progress(pools: Pools, level: int, stats: np.ndarray, elapsed: float) -> dict:
     """The progress report of a descent (the lowest rank is a rank mod 2 for field gf2)."""
     lowest = pools.lowest()
-    return {"best_rank": None if pools.mod2 else lowest, "best_rank_mod2": lowest if pools.mod2 else None,
+    modular = pools.mod2 or pools.mod3
+    return {"best_rank": None if modular else lowest, "best_rank_mod2": lowest if modular else None,
+            "modulus": 3 if pools.mod3 else 2,
             "level": level, "pools": pools.sizes(), "flips": int(stats[0]),
             "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None}
 
@@ -425,7 +454,7 @@ def _perturb(F: np.ndarray, r: int, state: np.ndarray, settings: PoolSettings, f
         return perturb(F, r, state, settings.split_p, settings.sandwich_p, fmt)
     if settings.split_p <= 0 or float(next_u64(state) >> np.uint64(11)) / float(1 << 53) >= settings.split_p:
         return r, ""
-    r2 = plus_transition(F, r, state, False)
+    r2 = zt.plus_move(F, r, state, True) if settings.field == "gf3" else plus_transition(F, r, state, False)
     return r2, "splits" if r2 > r else ""
 
 
@@ -480,7 +509,8 @@ def _descend_with_runners(fmt, goal, pools, settings, state, stats, counters, ou
     the search under any load (without a folder, which other processes may fill).
     """
     K = settings.runners
-    ternary = settings.field == "zt"
+    ternary = settings.field != "gf2"  # gf3 residues are packed like ternary terms
+    mod3 = settings.field == "gf3"
     levels = _Levels(pools, settings)
     capacity = levels.level + settings.plus_diff + 4
     Fs = np.zeros((K, 6 if ternary else 3, capacity), dtype=np.uint64)
@@ -515,7 +545,7 @@ def _descend_with_runners(fmt, goal, pools, settings, state, stats, counters, ou
         level = levels.level
         hit = runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, level - 1, step, settings.plus_min,
                              settings.plus_max, settings.plus_diff, 0, np.iinfo(np.int64).max,
-                             state, stats, ternary)
+                             state, stats, ternary, mod3)
         walked[: (hit + 1 if hit >= 0 else K)] += step
         ended = 0
         for k in range(K):

@@ -7,7 +7,8 @@ patience budget). Task ``i`` runs one descent with the ``i``-th child seed; with
 continue the same pools, so they may run under any scheduler that sees that folder. Rings ZT,
 Z and Q (the walk stays ternary, so every pool member is an integer scheme); with ``field=gf2``
 the pools hold schemes mod 2 and what reaches the target rank is lifted into the asked ring
-(ring Z2: the scheme mod 2 itself).
+(ring Z2: the scheme mod 2 itself); ``field=gf3`` (ring Q) walks mod 3 and lifts 3-adically
+(schemes with halves).
 """
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ class PoolMethod:
     name = "pool"
     options_type = PoolSettings
     description = ("pool descent over the ternary flip graph (pools of exact schemes per rank, split and sandwich "
-                   "moves), or over GF(2) with lifts at the target (field=gf2)")
+                   "moves), or over GF(2)/GF(3) with lifts at the target (field=gf2, gf3)")
 
     def check(self, problem: Problem, options: PoolSettings) -> None:
         """Reject problems the pool descent cannot handle."""
         if problem.ring is Ring.Z2 and options.field != "gf2":
             raise SearchError("pool: the pools hold ternary integer schemes; use -O field=gf2 for --ring Z2")
+        if options.field == "gf3" and problem.ring is not Ring.Q:
+            raise SearchError("pool: field=gf3 lifts to rationals (halves); use it with --ring Q")
         if max(a * b for a, b in problem.format.shapes) > 64:
             raise SearchError(f"pool: format {problem.format} has a factor with more than 64 entries")
         options.check(problem.start)
@@ -43,6 +46,8 @@ class PoolMethod:
     def _start(self, problem: Problem, options: PoolSettings) -> Scheme:
         if options.field == "gf2":
             return start_scheme(problem, options.start, lambda s: s.denominator % 2 == 1)
+        if options.field == "gf3":
+            return start_scheme(problem, options.start, lambda s: s.denominator % 3 != 0)
         return start_scheme(problem, options.start, is_ternary_scheme)
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
@@ -58,7 +63,7 @@ class PoolMethod:
                           best_residual=0.0 if candidates else float(out.best_rank - problem.rank),
                           seconds=time.perf_counter() - t0, stats=out.stats,
                           best_rank=out.best.rank if out.best is not None else (out.scheme.rank if candidates else None),
-                          best_rank_mod2=out.best_rank if task.options.field == "gf2" else None,
+                          best_rank_mod2=out.best_rank if task.options.field != "zt" else None,
                           best_scheme=out.best)
 
 
