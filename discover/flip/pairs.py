@@ -100,28 +100,6 @@ def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3):
 
 
 @njit(cache=True)
-def _push_pair(P, npairs, deg, s, a, b):
-    """Append the pair (a, b) to the list of slot s."""
-    n = npairs[s]
-    P[s, n, 0] = a
-    P[s, n, 1] = b
-    npairs[s] = n + 1
-    deg[s, a] += 1
-    deg[s, b] += 1
-
-
-@njit(cache=True, inline="always")
-def _new_pair(F, P, npairs, deg, slot, k, q, support, kp, kn, other1, other2):
-    """Record the pair (k, q) in ``slot`` when x_slot[q] = ±x_slot[k] (whose bits are kp, kn, support);
-    True when k and q then also share one of the two other slots (a reduction may follow)."""
-    qp, qn = F[2 * slot, q], F[2 * slot + 1, q]
-    if (qp | qn) == support and (qp == kp or qp == kn):
-        _push_pair(P, npairs, deg, slot, k, q)
-        return _sign(F, other1, q, k) != 0 or _sign(F, other2, q, k) != 0
-    return False
-
-
-@njit(cache=True)
 def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
 
@@ -134,11 +112,31 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     up, un = F[2 * u, j], F[2 * u + 1, j]
     ts, us = tp | tn, up | un  # supports: equal up to sign needs equal supports (one compare rejects)
     maybe = ts == 0 or us == 0  # a zero factor: that term is dropped
+    # The match tests stay inline on scalars: a helper taking the arrays was not inlined by LLVM,
+    # and its reference counting of four arrays per call made this loop ~100x slower.
     for q in range(r):
-        if q != i and _new_pair(F, P, npairs, deg, t, i, q, ts, tp, tn, s, u):
-            maybe = True
-        if q != j and _new_pair(F, P, npairs, deg, u, j, q, us, up, un, s, t):
-            maybe = True
+        if q != i:
+            qp, qn = F[2 * t, q], F[2 * t + 1, q]
+            if (qp | qn) == ts and (qp == tp or qp == tn):  # x_t[q] = ±x_t[i]
+                n = npairs[t]  # append the pair (written out, see above)
+                P[t, n, 0] = i
+                P[t, n, 1] = q
+                npairs[t] = n + 1
+                deg[t, i] += 1
+                deg[t, q] += 1
+                if _sign(F, s, q, i) != 0 or _sign(F, u, q, i) != 0:
+                    maybe = True  # two shared slots: a reduction may follow
+        if q != j:
+            qp, qn = F[2 * u, q], F[2 * u + 1, q]
+            if (qp | qn) == us and (qp == up or qp == un):  # x_u[q] = ±x_u[j]
+                n = npairs[u]  # append the pair (written out, see above)
+                P[u, n, 0] = j
+                P[u, n, 1] = q
+                npairs[u] = n + 1
+                deg[u, j] += 1
+                deg[u, q] += 1
+                if _sign(F, s, q, j) != 0 or _sign(F, t, q, j) != 0:
+                    maybe = True
     if not (reduce and maybe):
         return r, True, 0
     stack[0] = i
