@@ -9,6 +9,10 @@ from __future__ import annotations
 import numba as nb
 from numba import prange
 
+from .jitcache import configure
+
+configure()  # before the kernels are decorated: numba's cache per version of the sources
+
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def combine(X, rows, cols, bi, bj, coef, out):  # pragma: no cover - compiled

@@ -5,6 +5,8 @@ a bit-packed ``uint64`` (bit ``i*cols + j`` is entry ``[i, j]``), so a flip is t
 
 Modules
 -------
+jit
+    ``njit`` with numba's cache kept per version of the sources (:mod:`discover.jitcache`).
 rng
     The xorshift64* generator every kernel draws from.
 gf2

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Optional
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from ..formats import Format
 from ..scheme import Scheme

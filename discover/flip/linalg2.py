@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 
 def pack_rows(M: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ split_p ≤ u < split_p + sandwich_p).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from ..formats import Format
 from . import zt

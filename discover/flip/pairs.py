@@ -14,7 +14,7 @@ every scheme stays exact over Z.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .rng import below, next_u64
 from .zt import _sign, apply_flip, settle

@@ -8,7 +8,7 @@ plus transitions out of plateaus and restarts from the best scheme with adaptive
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from . import gf2, zt
 from .pairs import build_pairs, pair_flip

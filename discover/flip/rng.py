@@ -5,7 +5,7 @@ Numba kernels of every field draw from it, so a seed and a flip budget reproduce
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 MULT = np.uint64(0x2545F4914F6CDD1D)
 

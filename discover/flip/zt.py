@@ -21,7 +21,7 @@ flip budget reproduce a walk exactly.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from ..formats import Format
 from .rng import below, next_u64
