@@ -258,16 +258,7 @@ def orbit_split(R, k, state):
         p, q, ok = zt._sum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, False)
         if not ok:
             continue
-        for row in range(6):
-            R[row, k] = R[row, i]
-        if eps > 0:
-            R[2 * s, k] = R[2 * sj, j]
-            R[2 * s + 1, k] = R[2 * sj + 1, j]
-        else:
-            R[2 * s, k] = R[2 * sj + 1, j]
-            R[2 * s + 1, k] = R[2 * sj, j]
-        R[2 * s, i] = p
-        R[2 * s + 1, i] = q
+        zt.write_split(R, i, s, j, sj, k, eps, p, q)
         return k + 1
     return k
 
@@ -298,16 +289,7 @@ def orbit_mix(R, k, state):
         cp, cn, ok3 = zt._sum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, False)
         if not (ok1 and ok2 and ok3):
             continue
-        R[2 * sa, k] = R[2 * sa, i]  # new orbit: a1 ⊗ b2 ⊗ (c2 − c1), in i's frame
-        R[2 * sa + 1, k] = R[2 * sa + 1, i]
-        R[2 * sb, k] = R[2 * jb, j]
-        R[2 * sb + 1, k] = R[2 * jb + 1, j]
-        R[2 * sc, k] = cp
-        R[2 * sc + 1, k] = cn
-        R[2 * sb, i] = bp
-        R[2 * sb + 1, i] = bn
-        R[2 * ja, j] = ap
-        R[2 * ja + 1, j] = an
+        zt.write_mix(R, i, j, k, sa, sb, sc, ja, jb, ap, an, bp, bn, cp, cn)  # new orbit in i's frame
         return k + 1
     return k
 

@@ -115,28 +115,20 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
     # The match tests stay inline on scalars: a helper taking the arrays was not inlined by LLVM,
     # and its reference counting of four arrays per call made this loop ~100x slower.
     for q in range(r):
-        if q != i:
-            qp, qn = F[2 * t, q], F[2 * t + 1, q]
-            if (qp | qn) == ts and (qp == tp or qp == tn):  # x_t[q] = ±x_t[i]
-                n = npairs[t]  # append the pair (written out, see above)
-                P[t, n, 0] = i
-                P[t, n, 1] = q
-                npairs[t] = n + 1
-                deg[t, i] += 1
-                deg[t, q] += 1
-                if _sign(F, s, q, i) != 0 or _sign(F, u, q, i) != 0:
+        for side in range(2):  # the changed factor x_t[i], then x_u[j]
+            a, sl, other, kp, kn, ks = (i, t, u, tp, tn, ts) if side == 0 else (j, u, t, up, un, us)
+            if q == a:
+                continue
+            qp, qn = F[2 * sl, q], F[2 * sl + 1, q]
+            if (qp | qn) == ks and (qp == kp or qp == kn):  # x_sl[q] = ±x_sl[a]: a new pair
+                n = npairs[sl]
+                P[sl, n, 0] = a
+                P[sl, n, 1] = q
+                npairs[sl] = n + 1
+                deg[sl, a] += 1
+                deg[sl, q] += 1
+                if _sign(F, s, q, a) != 0 or _sign(F, other, q, a) != 0:
                     maybe = True  # two shared slots: a reduction may follow
-        if q != j:
-            qp, qn = F[2 * u, q], F[2 * u + 1, q]
-            if (qp | qn) == us and (qp == up or qp == un):  # x_u[q] = ±x_u[j]
-                n = npairs[u]  # append the pair (written out, see above)
-                P[u, n, 0] = j
-                P[u, n, 1] = q
-                npairs[u] = n + 1
-                deg[u, j] += 1
-                deg[u, q] += 1
-                if _sign(F, s, q, j) != 0 or _sign(F, t, q, j) != 0:
-                    maybe = True
     if not (reduce and maybe):
         return r, True, 0
     stack[0] = i

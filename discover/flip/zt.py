@@ -252,6 +252,39 @@ def apply_flip(F, s, i, j, sigma, bits, mod3):
 
 
 @njit(cache=True)
+def write_split(F, i, s, j, sj, k, eps, p, q):
+    """The writes of a split: column k becomes term i with slot s replaced by eps·x_sj[j], and
+    slot s of term i becomes (p, q) = x_s[i] − eps·x_sj[j] (the cyclic walk passes a rotated sj)."""
+    for row in range(6):
+        F[row, k] = F[row, i]
+    if eps > 0:
+        F[2 * s, k] = F[2 * sj, j]
+        F[2 * s + 1, k] = F[2 * sj + 1, j]
+    else:
+        F[2 * s, k] = F[2 * sj + 1, j]
+        F[2 * s + 1, k] = F[2 * sj, j]
+    F[2 * s, i] = p
+    F[2 * s + 1, i] = q
+
+
+@njit(cache=True)
+def write_mix(F, i, j, k, sa, sb, sc, ja, jb, ap, an, bp, bn, cp, cn):
+    """The writes of a three-term plus transition: new column k = a1 ⊗ b2 ⊗ (c2 − c1) (given as
+    cp, cn), b1 += b2 (bp, bn), a2 −= a1 (ap, an); slots ja, jb of term j play the roles a, b
+    (the same as sa, sb, except for the rotated partner of the cyclic walk)."""
+    F[2 * sa, k] = F[2 * sa, i]
+    F[2 * sa + 1, k] = F[2 * sa + 1, i]
+    F[2 * sb, k] = F[2 * jb, j]
+    F[2 * sb + 1, k] = F[2 * jb + 1, j]
+    F[2 * sc, k] = cp
+    F[2 * sc + 1, k] = cn
+    F[2 * sb, i] = bp
+    F[2 * sb + 1, i] = bn
+    F[2 * ja, j] = ap
+    F[2 * ja + 1, j] = an
+
+
+@njit(cache=True)
 def plus_move(F, r, state, mod3):
     """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
     if r < 2 or r >= F.shape[1]:
@@ -266,16 +299,7 @@ def plus_move(F, r, state, mod3):
         p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, mod3)
         if not ok:
             continue
-        for row in range(6):
-            F[row, r] = F[row, i]
-        if eps > 0:
-            F[2 * s, r] = F[2 * s, j]
-            F[2 * s + 1, r] = F[2 * s + 1, j]
-        else:
-            F[2 * s, r] = F[2 * s + 1, j]
-            F[2 * s + 1, r] = F[2 * s, j]
-        F[2 * s, i] = p
-        F[2 * s + 1, i] = q
+        write_split(F, i, s, j, s, r, eps, p, q)
         return r + 1
     return r
 
@@ -307,16 +331,6 @@ def mix_move(F, r, state, mod3):
         cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, mod3)
         if not (ok1 and ok2 and ok3):
             continue
-        # new term: a1 ⊗ b2 ⊗ (c2 − c1)
-        F[2 * sa, r] = F[2 * sa, i]
-        F[2 * sa + 1, r] = F[2 * sa + 1, i]
-        F[2 * sb, r] = F[2 * sb, j]
-        F[2 * sb + 1, r] = F[2 * sb + 1, j]
-        F[2 * sc, r] = cp
-        F[2 * sc + 1, r] = cn
-        F[2 * sb, i] = bp
-        F[2 * sb + 1, i] = bn
-        F[2 * sa, j] = ap
-        F[2 * sa + 1, j] = an
+        write_mix(F, i, j, r, sa, sb, sc, sa, sb, ap, an, bp, bn, cp, cn)
         return r + 1
     return r
