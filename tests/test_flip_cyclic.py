@@ -82,12 +82,50 @@ def test_orbit_reductions_merge_and_cancel():
     # an orbit equal to the negative of another cancels with it; one sharing two slots merges
     neg = np.stack([-t[1], -t[2], -t[0]])  # -(rotation of t): the same orbit, negated
     R = pack_orbits(np.stack([t, neg]), 4)
-    k, removed = _settle_all(R, 2)
+    k, removed = _settle_all(R, 2, False)
     assert (k, removed) == (0, 2)
+    same = np.stack([t[1], t[2], t[0]])  # the same orbit again: over Z it stays (2·orbit is not ternary) ...
+    R = pack_orbits(np.stack([t, same]), 4)
+    assert _settle_all(R, 2, False) == (2, 0)
+    R = pack_orbits(np.stack([t, same]), 4)
+    assert _settle_all(R, 2, True) == (0, 2)  # ... mod 2 the two copies cancel
     other = np.stack([t[1], t[2], reps[1][0]])  # rotation of t in two slots, a third factor of its own
     R = pack_orbits(np.stack([t, other]), 4)
-    k, removed = _settle_all(R, 2)
+    k, removed = _settle_all(R, 2, False)
     merged = unpack_orbits(R, k, 2)
     assert (k, removed) == (1, 1)
     want = np.stack([t[0] + reps[1][0], t[1], t[2]])  # a⊗b⊗c + d⊗b⊗c, up to the orbit's rotation
     assert any(np.array_equal(merged[0], np.roll(want, -g, axis=0)) for g in range(3))
+
+
+def test_gf2_orbit_walk_stays_exact_mod_2_and_invariant():
+    from discover.flip.lift import is_exact_mod2
+
+    for n, target in ((3, 24), (4, 58)):
+        reps, fixed, stats = cyclic_walk(n, target, 3, max_flips=400_000, mod2=True)
+        assert set(np.unique(reps)) <= {0, 1}
+        s = expand(reps, fixed, n)
+        U, V, W = s.int64_arrays()
+        assert s.rank <= target and is_exact_mod2(U, V, W, s.format)
+        # invariant: the cyclic image has the same terms (mod 2 every factor is its own negative)
+        assert canonical_key(cyclic(s)) == canonical_key(s)
+
+
+def test_cyclic_method_over_gf2_lifts_a_verified_scheme_and_rejects_bad_fields(runner, tmp_path):
+    import json
+
+    from discover.cli import main
+    from discover.jsonio import load_scheme
+    from discover.verify import verify_exact
+
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf2", "--seed", "0",
+                             "-j", "1", "--restarts", "1", "-O", "max_flips=400000", "-o", str(tmp_path), "--json"])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["found_ranks"] == [24] and doc["found"][0]["ring"] == "ZT"
+    s = load_scheme(tmp_path / "3x3x3_r24_ZT.json")
+    assert verify_exact(s).valid and not s.mod2
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf3"])
+    assert r.exit_code == 2 and "choose zt or gf2" in r.stderr
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "--ring", "Z2"])
+    assert r.exit_code == 2 and "field=gf2" in r.stderr

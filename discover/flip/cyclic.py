@@ -26,6 +26,7 @@ over from call to call, so a seed and a flip budget replay a walk however the cl
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, Optional
 
 import numpy as np
@@ -100,6 +101,15 @@ def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- kernels
 @njit(cache=True)
+def _csum(xp, xn, yp, yn, sign, mod2):
+    """x + sign·y as (pos, neg, ok): ternary over Z (ok False when it leaves {-1, 0, 1}), or mod 2
+    (factors held in the positive bits, the sum an XOR, always taken)."""
+    if mod2:
+        return xp ^ yp, xn, True
+    return zt._sum(xp, xn, yp, yn, sign, False)
+
+
+@njit(cache=True)
 def _rsign(R, s, i, j, g):
     """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
     sj = (s + g) % 3
@@ -112,7 +122,7 @@ def _rsign(R, s, i, j, g):
 
 
 @njit(cache=True)
-def orbit_settle(R, k, stack, nstack):
+def orbit_settle(R, k, stack, nstack, mod2):
     """Apply every orbit reduction the pending (changed) representatives allow. Returns (k, removed orbits)."""
     removed = 0
     while nstack > 0:
@@ -138,7 +148,7 @@ def orbit_settle(R, k, stack, nstack):
                 m = (e0 != 0) + (e1 != 0) + (e2 != 0)
                 if m < 2:
                     continue
-                if m == 3 and e0 * e1 * e2 < 0:  # orbit i = −orbit q: both vanish
+                if m == 3 and (e0 * e1 * e2 < 0 or mod2):  # orbit i = −orbit q (or = q mod 2): both vanish
                     last = k - 1
                     k = zt._remove(R, k, i, stack, nstack)
                     qq = i if q == last else q
@@ -155,7 +165,7 @@ def orbit_settle(R, k, stack, nstack):
                 else:
                     w, sg = 2, e0 * e1
                 wi = (w + g) % 3
-                p, n_, ok = zt._sum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, False)
+                p, n_, ok = _csum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, mod2)
                 if not ok:
                     continue
                 R[2 * w, q] = p
@@ -176,21 +186,21 @@ def orbit_settle(R, k, stack, nstack):
 
 
 @njit(cache=True)
-def _settle_all(R, k):
+def _settle_all(R, k, mod2):
     """Every reduction the representatives allow (each checked, cascades followed). Returns (k, removed)."""
     stack = np.empty(max(STACK, k + 1), dtype=np.int64)
     removed = 0
     q = 0
     while q < k:
         stack[0] = q
-        k, n = orbit_settle(R, k, stack, 1)
+        k, n = orbit_settle(R, k, stack, 1, mod2)
         removed += n
         q = 0 if n else q + 1
     return k, removed
 
 
 @njit(cache=True)
-def orbit_flip(R, k, state, stack, reduce=True):
+def orbit_flip(R, k, state, stack, reduce, mod2):
     """One random orbit flip and its reductions. Returns (k, ok, removed orbits)."""
     if k < 2:
         return k, False, 0
@@ -222,10 +232,10 @@ def orbit_flip(R, k, state, stack, reduce=True):
         lam = 1 if code & 2 else -1
         jt = (t + g) % 3  # slot t of rotation g of j is slot jt of j
         ju = (u + g) % 3
-        tp, tn, ok1 = zt._sum(R[2 * t, i], R[2 * t + 1, i], R[2 * jt, j], R[2 * jt + 1, j], lam, False)
+        tp, tn, ok1 = _csum(R[2 * t, i], R[2 * t + 1, i], R[2 * jt, j], R[2 * jt + 1, j], lam, mod2)
         if not ok1:
             continue
-        up, un, ok2 = zt._sum(R[2 * ju, j], R[2 * ju + 1, j], R[2 * u, i], R[2 * u + 1, i], -lam * sigma, False)
+        up, un, ok2 = _csum(R[2 * ju, j], R[2 * ju + 1, j], R[2 * u, i], R[2 * u + 1, i], -lam * sigma, mod2)
         if not ok2:
             continue
         R[2 * t, i] = tp
@@ -236,13 +246,13 @@ def orbit_flip(R, k, state, stack, reduce=True):
             return k, True, 0
         stack[0] = i
         stack[1] = j
-        k, removed = orbit_settle(R, k, stack, 2)
+        k, removed = orbit_settle(R, k, stack, 2, mod2)
         return k, True, removed
     return k, False, 0
 
 
 @njit(cache=True)
-def orbit_split(R, k, state):
+def orbit_split(R, k, state, mod2):
     """Split one factor of an orbit along a factor of another (rank + 3). Returns the new orbit count."""
     if k < 1 or k >= R.shape[1]:
         return k
@@ -255,7 +265,9 @@ def orbit_split(R, k, state):
         if (R[2 * sj, j] | R[2 * sj + 1, j]) == 0 or _rsign(R, s, i, j, g) != 0:
             continue
         eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
-        p, q, ok = zt._sum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, False)
+        p, q, ok = _csum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, mod2)
+        if mod2:
+            eps = 1  # mod 2 the split factor is y itself
         if not ok:
             continue
         zt.write_split(R, i, s, j, sj, k, eps, p, q)
@@ -264,7 +276,7 @@ def orbit_split(R, k, state):
 
 
 @njit(cache=True)
-def orbit_mix(R, k, state):
+def orbit_mix(R, k, state, mod2):
     """The three-term plus transition on representative i and rotation g of j (rank + 3).
 
     With roles (a, b, c) a random order of the slots, t1 = t_i and t2 = rot^g t_j:
@@ -284,9 +296,9 @@ def orbit_mix(R, k, state):
         sb = (sa + 1 + below(state, 2)) % 3
         sc = 3 - sa - sb
         ja, jb, jc = (sa + g) % 3, (sb + g) % 3, (sc + g) % 3
-        bp, bn, ok1 = zt._sum(R[2 * sb, i], R[2 * sb + 1, i], R[2 * jb, j], R[2 * jb + 1, j], 1, False)
-        ap, an, ok2 = zt._sum(R[2 * ja, j], R[2 * ja + 1, j], R[2 * sa, i], R[2 * sa + 1, i], -1, False)
-        cp, cn, ok3 = zt._sum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, False)
+        bp, bn, ok1 = _csum(R[2 * sb, i], R[2 * sb + 1, i], R[2 * jb, j], R[2 * jb + 1, j], 1, mod2)
+        ap, an, ok2 = _csum(R[2 * ja, j], R[2 * ja + 1, j], R[2 * sa, i], R[2 * sa + 1, i], -1, mod2)
+        cp, cn, ok3 = _csum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, mod2)
         if not (ok1 and ok2 and ok3):
             continue
         zt.write_mix(R, i, j, k, sa, sb, sc, ja, jb, ap, an, bp, bn, cp, cn)  # new orbit in i's frame
@@ -295,17 +307,18 @@ def orbit_mix(R, k, state):
 
 
 @njit(cache=True)
-def _expand_orbits(R, k, state):
+def _expand_orbits(R, k, state, mod2):
     first = (next_u64(state) >> np.uint64(33)) & np.uint64(1)
     for attempt in range(2):
-        k2 = orbit_mix(R, k, state) if (first + attempt) & 1 else orbit_split(R, k, state)
+        k2 = orbit_mix(R, k, state, mod2) if (first + attempt) & 1 else orbit_split(R, k, state, mod2)
         if k2 > k:
             return k2
     return k
 
 
 @njit(cache=True)
-def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_diff, quiet_flips, carry, state, stats):
+def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_diff, quiet_flips, carry, state, stats,
+                  mod2):
     """Advance a cyclic walk by at most ``steps`` flip attempts; stop at ≤ ``target_k`` orbits.
 
     ``best`` receives the representatives of the fewest orbits seen (``best_k``). After
@@ -322,13 +335,13 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
     for _ in range(steps):
         if k <= target_k:
             break
-        k, ok, removed = orbit_flip(R, k, state, stack, quiet == 0)
+        k, ok, removed = orbit_flip(R, k, state, stack, quiet == 0, mod2)
         if not ok:
             stats[4] += 1
             fails += 1
             if fails > 16 * k + 64:  # no flip applies from here
                 fails = 0
-                k2 = _expand_orbits(R, k, state)
+                k2 = _expand_orbits(R, k, state, mod2)
                 stats[1] += k2 > k
                 k = k2
                 since = 0
@@ -338,7 +351,7 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
         if quiet > 0:
             quiet -= 1
             if quiet == 0:
-                k, removed = _settle_all(R, k)
+                k, removed = _settle_all(R, k, mod2)
         if removed:
             stats[3] += removed
             since = 0
@@ -353,7 +366,7 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
             since = 0
             period = plus_min + below(state, span)
             if k < best_k + plus_diff:
-                k2 = _expand_orbits(R, k, state)
+                k2 = _expand_orbits(R, k, state, mod2)
                 stats[1] += k2 > k
                 k = k2
                 quiet = quiet_flips
@@ -372,7 +385,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 plus_min: int = 5000, plus_max: int = 100000, plus_diff: int = 2, quiet_flips: int = 0,
                 reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None,
                 should_stop: Optional[Callable[[], bool]] = None,
-                on_progress: Optional[Callable[[dict], None]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
+                on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False,
+                accept: Optional[Callable[[np.ndarray], bool]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -393,6 +407,12 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         Polled between compiled calls (each at most 200,000 flips) for the clock and Ctrl-C.
     on_progress : callable, optional
         Called after every compiled call with {"best_rank", "rank", "flips"}.
+    mod2 : bool
+        Walk over GF(2) (factors reduced mod 2, sums are XORs, equal orbits cancel).
+    accept : callable, optional
+        With ``mod2``: called with the representatives (k, 3, n²) of every scheme the walk holds at
+        the target rank or below (after each compiled call; its calls take at most a quarter of the
+        time); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise.
 
     Returns
     -------
@@ -407,29 +427,49 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     f = len(fixed)
     target_k = (target - f) // 3
     k0 = len(reps)
-    R = pack_orbits(np.asarray(reps, dtype=np.int64), k0 + plus_diff + 8)
-    k, _ = _settle_all(R, k0)  # reductions the start allows
+    reps = np.asarray(reps, dtype=np.int64)
+    R = pack_orbits(np.abs(reps) % 2 if mod2 else reps, k0 + plus_diff + 8)
+    k, _ = _settle_all(R, k0, mod2)  # reductions the start allows
     best = R.copy()
     best_k = k
     state = seed_state(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed)))
     stats = np.zeros(5, dtype=np.int64)
     carry = np.zeros(4, dtype=np.int64)
-    while best_k > target_k:
+    lifts = {"lift_attempts": 0, "lift_seconds": 0.0}
+    accepted = None
+    stop_k = target_k  # the kernel's stop; one below the target once a lift has failed there
+    t0 = time.perf_counter()
+    while accepted is None and (accept is not None or best_k > target_k):
         if should_stop is not None and should_stop():
             break
         left = CALL_FLIPS if not max_flips else min(CALL_FLIPS, max_flips - int(stats[0]))
         if left <= 0:
             break
         before = int(stats[0] + stats[4])
-        k, best_k = cyclic_kernel(R, k, best, best_k, target_k, left, plus_min, plus_max, plus_diff, quiet_flips,
-                                   carry, state, stats)
+        if k > stop_k:
+            k, best_k = cyclic_kernel(R, k, best, best_k, stop_k, left, plus_min, plus_max, plus_diff, quiet_flips,
+                                       carry, state, stats, mod2)
         if on_progress is not None:
-            on_progress({"best_rank": 3 * best_k + f, "rank": 3 * k + f, "flips": int(stats[0])})
+            on_progress({"best_rank" if not mod2 else "best_rank_mod2": 3 * best_k + f, "rank": 3 * k + f,
+                         "flips": int(stats[0])})
+        if accept is not None and k <= target_k and (
+                lifts["lift_attempts"] == 0 or lifts["lift_seconds"] <= 0.25 * (time.perf_counter() - t0)):
+            t = time.perf_counter()
+            lifts["lift_attempts"] += 1
+            if accept(unpack_orbits(R, k, n)):
+                accepted = R[:, :k].copy()
+                best_k = k
+            lifts["lift_seconds"] += time.perf_counter() - t
+            stop_k = target_k - 1  # walk on along this plateau (or below) and lift again
         if int(stats[0] + stats[4]) == before:
             break  # nothing moved: a one-orbit scheme
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
            "reductions": int(stats[3]), "failed_picks": int(stats[4])}
-    if k <= best_k:
+    if accept is not None:
+        out.update(lifts, lift_seconds=round(lifts["lift_seconds"], 3), accepted=accepted is not None)
+    if accepted is not None:
+        best = accepted
+    elif k <= best_k:
         best = R  # the walk's end point when it is as low as the best
     return unpack_orbits(best, best_k, n), np.asarray(fixed), out
 

@@ -37,6 +37,11 @@ class CyclicOptions:
         ... while it holds fewer than its best + plus_diff orbits; otherwise it returns to its best.
     quiet_flips : int
         Flips after an expansion during which reductions wait (so that one cannot simply undo it).
+    field : str
+        "zt" (default): the walk over Z with ternary coefficients, every scheme exact; "gf2": the
+        walk mod 2 (no ternary restriction on the moves), each scheme at the target rank expanded
+        and lifted like the ``flip`` GF(2) walk's (sign lift, Hensel where the ring allows more;
+        ring Z2: the scheme mod 2 itself); a failed lift walks on along that plateau.
     """
 
     max_flips: int = 0
@@ -44,6 +49,7 @@ class CyclicOptions:
     plus_max: int = 100000
     plus_diff: int = 2
     quiet_flips: int = 0
+    field: str = "zt"
 
 
 class CyclicMethod:
@@ -58,8 +64,10 @@ class CyclicMethod:
         n, m, p = problem.format.dims
         if not n == m == p:
             raise SearchError(f"cyclic: needs a square format (NxNxN), got {problem.format}")
-        if problem.ring is Ring.Z2:
-            raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q")
+        if options.field not in ("zt", "gf2"):
+            raise SearchError(f"cyclic: field={options.field!r}: choose zt or gf2")
+        if problem.ring is Ring.Z2 and options.field != "gf2":
+            raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q, or -O field=gf2 for --ring Z2")
         if problem.start is not None:
             raise SearchError("cyclic: walks from the naive scheme's orbits; --start is not supported")
         if n * n > 64:
@@ -84,7 +92,10 @@ class CyclicMethod:
         def stop() -> bool:
             return should_stop() or (task.time_limit is not None and time.perf_counter() - t0 > task.time_limit)
 
-        reps, fixed, stats = cyclic_walk(n, problem.rank, task.seed, max_flips=opts.max_flips,
+        walk_seed, lift_seed = task.seed.spawn(2)
+        if opts.field == "gf2":
+            return self._run_gf2(task, n, walk_seed, lift_seed, stop, t0)
+        reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, max_flips=opts.max_flips,
                                          plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
                                          quiet_flips=opts.quiet_flips, should_stop=stop,
                                          on_progress=Throttle(task.task_index))
@@ -99,6 +110,46 @@ class CyclicMethod:
                           best_residual=0.0 if hit else float(scheme.rank - problem.rank),
                           seconds=time.perf_counter() - t0, stats={"field": "zt", **info, **stats},
                           best_rank=scheme.rank, best_scheme=None if hit else scheme)
+
+
+    def _run_gf2(self, task: SearchTask, n: int, walk_seed, lift_seed, stop: Callable[[], bool],
+                 t0: float) -> TaskResult:
+        """The walk mod 2; each scheme at the target rank is expanded and lifted (the lift decides)."""
+        import numpy as np
+
+        from ...flip import gf2
+        from ...flip.cyclic import cyclic_walk, expand, naive_orbits
+        from ...flip.gf2lifter import gf2_lifter
+
+        problem, opts = task.problem, task.options
+        _, fixed = naive_orbits(n)
+        counters: dict = {}
+        lift_at = gf2_lifter(problem.format, problem.ring, problem.coefficient_bound, True,
+                             np.random.default_rng(lift_seed), counters)
+        found = []
+
+        def accept(reps: np.ndarray) -> bool:
+            U, V, W = expand(reps % 2, fixed, n).int64_arrays()
+            lifted = lift_at(gf2.pack(U, V, W), U.shape[0])
+            if lifted is not None:
+                found.append(lifted)
+            return lifted is not None
+
+        reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, max_flips=opts.max_flips,
+                                         plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
+                                         quiet_flips=opts.quiet_flips, should_stop=stop,
+                                         on_progress=Throttle(task.task_index), mod2=True, accept=accept)
+        rank_mod2 = 3 * len(reps) + len(fixed)
+        stats = {"field": "gf2", "orbits": int(len(reps)), "fixed": int(len(fixed)), **stats, **counters,
+                 "best_rank_mod2": rank_mod2}
+        candidates = []
+        if found:
+            scheme = found[0].with_meta(name=f"cyclic-symmetric flip graph mod 2 {problem.format} rank "
+                                             f"{found[0].rank}, lifted")
+            candidates.append(Candidate.of(scheme, info={k: v for k, v in stats.items()}))
+        return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
+                          best_residual=0.0 if candidates else float(rank_mod2 - problem.rank),
+                          seconds=time.perf_counter() - t0, stats=stats, best_rank_mod2=rank_mod2)
 
 
 METHOD = CyclicMethod()
