@@ -99,16 +99,31 @@ def test_orbit_reductions_merge_and_cancel():
 
 
 def test_gf2_orbit_walk_stays_exact_mod_2_and_invariant():
+    from discover.flip.cyclic import expand_mod2
     from discover.flip.lift import is_exact_mod2
 
     for n, target in ((3, 24), (4, 58)):
         reps, fixed, stats = cyclic_walk(n, target, 3, max_flips=400_000, mod2=True)
-        assert set(np.unique(reps)) <= {0, 1}
-        s = expand(reps, fixed, n)
+        assert set(np.unique(reps)) <= {0, 1} and len(fixed) == 0  # mod 2 the fixed terms are orbits
+        s = expand_mod2(reps, n)
         U, V, W = s.int64_arrays()
         assert s.rank <= target and is_exact_mod2(U, V, W, s.format)
         # invariant: the cyclic image has the same terms (mod 2 every factor is its own negative)
         assert canonical_key(cyclic(s)) == canonical_key(s)
+
+
+def test_gf2_orbit_walk_moves_the_fixed_terms_mod_2():
+    # Mod 2 a fixed term is the orbit of (x, x, x), one term: 2x2x2 reaches Strassen's rank 7
+    # (2 orbits + 1 fixed term), which the walk over Z, with its two fixed terms kept, cannot.
+    from discover.flip.cyclic import expand_mod2
+    from discover.flip.lift import is_exact_mod2
+
+    reps, fixed, _ = cyclic_walk(2, 7, 0, max_flips=200_000, mod2=True)
+    s = expand_mod2(reps, 2)
+    U, V, W = s.int64_arrays()
+    assert s.rank == 7 and is_exact_mod2(U, V, W, s.format) and canonical_key(cyclic(s)) == canonical_key(s)
+    over_z = cyclic_walk(2, 7, 0, max_flips=200_000)
+    assert expand(over_z[0], over_z[1], 2).rank == 8
 
 
 def test_cyclic_method_over_gf2_lifts_a_verified_scheme_and_rejects_bad_fields(runner, tmp_path):
@@ -118,14 +133,18 @@ def test_cyclic_method_over_gf2_lifts_a_verified_scheme_and_rejects_bad_fields(r
     from discover.jsonio import load_scheme
     from discover.verify import verify_exact
 
-    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf2", "--seed", "0",
-                             "-j", "1", "--restarts", "1", "-O", "max_flips=400000", "-o", str(tmp_path), "--json"])
+    # Laderman's rank from the naive orbits: the walk mod 2 reaches 23, the sign lift makes it ternary.
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "field=gf2", "--seed", "1",
+                             "-j", "1", "--restarts", "1", "-O", "max_flips=3000000", "-o", str(tmp_path), "--json"])
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["found_ranks"] == [24] and doc["found"][0]["ring"] == "ZT"
-    s = load_scheme(tmp_path / "3x3x3_r24_ZT.json")
+    assert doc["found_ranks"] == [23] and doc["found"][0]["ring"] == "ZT"
+    s = load_scheme(tmp_path / "3x3x3_r23_ZT.json")
     assert verify_exact(s).valid and not s.mod2
     r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf3"])
     assert r.exit_code == 2 and "choose zt or gf2" in r.stderr
     r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "--ring", "Z2"])
     assert r.exit_code == 2 and "field=gf2" in r.stderr
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf2",
+                             "-O", "fixed_moves=3"])
+    assert r.exit_code == 2 and "choose 0, 1 or 2" in r.stderr

@@ -200,18 +200,30 @@ def _settle_all(R, k, mod2):
 
 
 @njit(cache=True)
-def orbit_flip(R, k, state, stack, reduce, mod2):
-    """One random orbit flip and its reductions. Returns (k, ok, removed orbits)."""
+def _symmetric(R, q):
+    """Whether representative q is (x, x, x) (its orbit is three copies of one term)."""
+    return R[0, q] == R[2, q] and R[2, q] == R[4, q] and R[1, q] == R[3, q] and R[3, q] == R[5, q]
+
+
+@njit(cache=True)
+def orbit_flip(R, k, state, stack, reduce, mod2, fixed_moves=True):
+    """One random orbit flip and its reductions. Returns (k, ok, removed orbits).
+
+    With ``fixed_moves`` False, representatives (x, x, x) take no part (mod 2 such a flip breaks
+    a one-term orbit into three terms: rank + 2); they still merge and cancel.
+    """
     if k < 2:
         return k, False, 0
     i = below(state, k)
+    if not fixed_moves and _symmetric(R, i):
+        return k, False, 0
     j = -1
     g = 0
     s = 0
     sigma = 0
     seen = 0
     for q in range(k):
-        if q == i:
+        if q == i or (not fixed_moves and _symmetric(R, q)):
             continue
         for gg in range(3):
             for slot in range(3):
@@ -317,25 +329,42 @@ def _expand_orbits(R, k, state, mod2):
 
 
 @njit(cache=True)
-def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_diff, quiet_flips, carry, state, stats,
-                  mod2):
-    """Advance a cyclic walk by at most ``steps`` flip attempts; stop at ≤ ``target_k`` orbits.
+def orbits_rank(R, k, mod2):
+    """The rank of k representatives: 3 per orbit; mod 2 a representative (x, x, x) is one term
+    (its three copies sum to one, 3 ≡ 1)."""
+    if not mod2:
+        return 3 * k
+    rank = 0
+    for q in range(k):
+        rank += 1 if (R[0, q] == R[2, q] and R[2, q] == R[4, q]) else 3
+    return rank
 
-    ``best`` receives the representatives of the fewest orbits seen (``best_k``). After
-    ``carry[1]`` flips without a reduction (a period drawn in [plus_min, plus_max]) the walk
-    expands (rank + 3) while it has fewer than ``best_k + plus_diff`` orbits. ``carry`` =
-    [flips since the last reduction, period, failed picks in a row] persists between calls;
-    ``stats`` accumulates [flips, expansions, restarts, reductions, failed picks]. Returns (k, best_k).
+
+@njit(cache=True)
+def cyclic_kernel(R, k, best, best_k, target, steps, plus_min, plus_max, plus_diff, quiet_flips, carry, state, stats,
+                  mod2, fixed_moves=0):
+    """Advance a cyclic walk by at most ``steps`` flip attempts; stop at rank ≤ ``target``.
+
+    The rank is :func:`orbits_rank` (mod 2 a representative (x, x, x) counts once, so flips that
+    make or break one change the rank by 2). ``best`` receives the representatives of the lowest
+    rank seen (``best_k`` of them). After ``carry[1]`` flips without a reduction (a period drawn
+    in [plus_min, plus_max]) the walk expands (one more orbit) while its rank is below the best
+    + 3·``plus_diff``, else it returns to the best. ``carry`` = [flips since the last reduction,
+    period, failed picks in a row, quiet flips left] persists between calls; ``stats``
+    accumulates [flips, expansions, restarts, reductions, failed picks]. Returns (k, best_k).
     """
     stack = np.empty(STACK, dtype=np.int64)
     span = plus_max - plus_min + 1
     since, period, fails, quiet = carry[0], carry[1], carry[2], carry[3]
     if period <= 0:
         period = plus_min + below(state, span)
+    rank = orbits_rank(R, k, mod2)
+    best_rank = orbits_rank(best, best_k, mod2)
     for _ in range(steps):
-        if k <= target_k:
+        if rank <= target:
             break
-        k, ok, removed = orbit_flip(R, k, state, stack, quiet == 0, mod2)
+        allow = fixed_moves == 2 or (fixed_moves == 1 and rank <= best_rank)
+        k, ok, removed = orbit_flip(R, k, state, stack, quiet == 0, mod2, allow)
         if not ok:
             stats[4] += 1
             fails += 1
@@ -344,6 +373,7 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
                 k2 = _expand_orbits(R, k, state, mod2)
                 stats[1] += k2 > k
                 k = k2
+                rank = orbits_rank(R, k, mod2)
                 since = 0
             continue
         fails = 0
@@ -352,12 +382,15 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
             quiet -= 1
             if quiet == 0:
                 k, removed = _settle_all(R, k, mod2)
-        if removed:
+        before = rank
+        rank = orbits_rank(R, k, mod2)
+        if removed or rank < before:
             stats[3] += removed
             since = 0
         else:
             since += 1
-        if k < best_k:
+        if rank < best_rank:
+            best_rank = rank
             best_k = k
             for s in range(6):
                 for q in range(k):
@@ -365,16 +398,18 @@ def cyclic_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, plus_
         if since >= period:
             since = 0
             period = plus_min + below(state, span)
-            if k < best_k + plus_diff:
+            if rank < best_rank + 3 * plus_diff:
                 k2 = _expand_orbits(R, k, state, mod2)
                 stats[1] += k2 > k
                 k = k2
+                rank = orbits_rank(R, k, mod2)
                 quiet = quiet_flips
             else:  # too far above the best: back to it
                 k = best_k
                 for s in range(6):
                     for q in range(k):
                         R[s, q] = best[s, q]
+                rank = best_rank
                 stats[2] += 1
     carry[0], carry[1], carry[2], carry[3] = since, period, fails, quiet
     return k, best_k
@@ -385,7 +420,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 plus_min: int = 5000, plus_max: int = 100000, plus_diff: int = 2, quiet_flips: int = 0,
                 reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None,
                 should_stop: Optional[Callable[[], bool]] = None,
-                on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False,
+                on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False, fixed_moves: int = 0,
                 accept: Optional[Callable[[np.ndarray], bool]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
@@ -417,18 +452,24 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     Returns
     -------
     (representatives, fixed terms, stats)
-        The fewest-orbit representatives reached (the end point when it is as low), the fixed
-        terms, and the walk's counters.
+        The lowest-rank representatives reached (the end point when it is as low), the fixed
+        terms (none mod 2: they are orbits of (x, x, x) there, see :func:`expand_mod2`), and the
+        walk's counters.
     """
     if n * n > 64:
         raise ValueError(f"cyclic walks hold a factor in 64 bits: {n}x{n}x{n} has {n * n} entries")
     if reps is None or fixed is None:
         reps, fixed = naive_orbits(n)
+    reps = np.asarray(reps, dtype=np.int64).reshape(-1, 3, n * n)
+    fixed = np.asarray(fixed, dtype=np.int64).reshape(-1, n * n)
+    if mod2:
+        # Mod 2 a fixed term x⊗x⊗x is the orbit of (x, x, x) (three copies, 3 ≡ 1): it takes part
+        # in the moves like any orbit, and an orbit that becomes (x, x, x) counts once.
+        reps = np.concatenate([np.abs(reps) % 2, np.stack([fixed % 2] * 3, axis=1)]) if len(fixed) else np.abs(reps) % 2
+        fixed = np.zeros((0, n * n), dtype=np.int64)
     f = len(fixed)
-    target_k = (target - f) // 3
     k0 = len(reps)
-    reps = np.asarray(reps, dtype=np.int64)
-    R = pack_orbits(np.abs(reps) % 2 if mod2 else reps, k0 + plus_diff + 8)
+    R = pack_orbits(reps, k0 + plus_diff + 8)
     k, _ = _settle_all(R, k0, mod2)  # reductions the start allows
     best = R.copy()
     best_k = k
@@ -437,22 +478,27 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     carry = np.zeros(4, dtype=np.int64)
     lifts = {"lift_attempts": 0, "lift_seconds": 0.0}
     accepted = None
-    stop_k = target_k  # the kernel's stop; one below the target once a lift has failed there
+    goal = target - f  # the orbits' share of the target rank
+    stop = goal  # the kernel's stop; one below the target once a lift has failed there
     t0 = time.perf_counter()
-    while accepted is None and (accept is not None or best_k > target_k):
+
+    def rank_of(F, count):
+        return int(orbits_rank(F, count, mod2)) + f
+
+    while accepted is None and (accept is not None or rank_of(best, best_k) > target):
         if should_stop is not None and should_stop():
             break
         left = CALL_FLIPS if not max_flips else min(CALL_FLIPS, max_flips - int(stats[0]))
         if left <= 0:
             break
         before = int(stats[0] + stats[4])
-        if k > stop_k:
-            k, best_k = cyclic_kernel(R, k, best, best_k, stop_k, left, plus_min, plus_max, plus_diff, quiet_flips,
-                                       carry, state, stats, mod2)
+        if rank_of(R, k) - f > stop:
+            k, best_k = cyclic_kernel(R, k, best, best_k, stop, left, plus_min, plus_max, plus_diff, quiet_flips,
+                                       carry, state, stats, mod2, fixed_moves)
         if on_progress is not None:
-            on_progress({"best_rank" if not mod2 else "best_rank_mod2": 3 * best_k + f, "rank": 3 * k + f,
+            on_progress({"best_rank" if not mod2 else "best_rank_mod2": rank_of(best, best_k), "rank": rank_of(R, k),
                          "flips": int(stats[0])})
-        if accept is not None and k <= target_k and (
+        if accept is not None and rank_of(R, k) <= target and (
                 lifts["lift_attempts"] == 0 or lifts["lift_seconds"] <= 0.25 * (time.perf_counter() - t0)):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
@@ -460,7 +506,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 accepted = R[:, :k].copy()
                 best_k = k
             lifts["lift_seconds"] += time.perf_counter() - t
-            stop_k = target_k - 1  # walk on along this plateau (or below) and lift again
+            stop = goal - 1  # walk on along this plateau (or below) and lift again
         if int(stats[0] + stats[4]) == before:
             break  # nothing moved: a one-orbit scheme
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
@@ -469,9 +515,17 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         out.update(lifts, lift_seconds=round(lifts["lift_seconds"], 3), accepted=accepted is not None)
     if accepted is not None:
         best = accepted
-    elif k <= best_k:
-        best = R  # the walk's end point when it is as low as the best
-    return unpack_orbits(best, best_k, n), np.asarray(fixed), out
+    elif rank_of(R, k) <= rank_of(best, best_k):
+        best, best_k = R, k  # the walk's end point when it is as low as the best
+    return unpack_orbits(best, best_k, n), fixed, out
+
+
+def expand_mod2(reps: np.ndarray, n: int) -> Scheme:
+    """The full scheme mod 2 (0/1 entries) of representatives where (x, x, x) stands for one term."""
+    reps = np.abs(np.asarray(reps, dtype=np.int64)) % 2
+    sym = np.array([np.array_equal(t[0], t[1]) and np.array_equal(t[1], t[2]) for t in reps], dtype=bool)
+    fixed = reps[sym, 0] if sym.any() else np.zeros((0, n * n), dtype=np.int64)
+    return expand(reps[~sym], fixed, n)
 
 
 def is_cyclic_invariant(scheme: Scheme) -> bool:

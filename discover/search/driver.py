@@ -217,6 +217,7 @@ def search(
             self.last_report = 0.0
             self.running: dict[int, dict] = {}  # live statistics of running tasks (discover.search.live)
             self.finished: set[int] = set()
+            self.last_modulus = 2  # the prime of the last rank mod p shown
 
         def make_task(self, i: int) -> SearchTask:
             opts = options
@@ -245,6 +246,14 @@ def search(
             if index not in self.finished:  # a late message from a task already collected
                 self.running[index] = stats
 
+        def modulus(self, live: list) -> int:
+            """The prime of the ranks mod p shown: the live tasks', else the last one seen (a walk mod 3
+            stays mod 3 on the line printed after its task ended)."""
+            seen = next((s["modulus"] for s in live if s.get("modulus")), None)
+            if seen is not None:
+                self.last_modulus = seen
+            return self.last_modulus
+
         def stopping(self) -> bool:
             return (deadline is not None and time.monotonic() >= deadline) or user_stop() or collector.enough()
 
@@ -266,7 +275,7 @@ def search(
                                   tasks_running=getattr(scheduler, "tasks_running", None),
                                   workers=getattr(scheduler, "workers", None), best_rank_mod2=mod2,
                                   flips_per_s=sum(rates) if rates else None, pools=pools,
-                                  modulus=next((s["modulus"] for s in live if s.get("modulus")), 2)))
+                                  modulus=self.modulus(live)))
 
     lost: Optional[ClusterError] = None
     try:

@@ -41,7 +41,12 @@ class CyclicOptions:
         "zt" (default): the walk over Z with ternary coefficients, every scheme exact; "gf2": the
         walk mod 2 (no ternary restriction on the moves), each scheme at the target rank expanded
         and lifted like the ``flip`` GF(2) walk's (sign lift, Hensel where the ring allows more;
-        ring Z2: the scheme mod 2 itself); a failed lift walks on along that plateau.
+        ring Z2: the scheme mod 2 itself); a failed lift walks on along that plateau. Mod 2 the
+        fixed terms x⊗x⊗x are orbits of (x, x, x) (three copies, 3 ≡ 1), so they can merge and
+        form, and the ranks are not tied to n mod 3.
+    fixed_moves : int
+        Field gf2: whether flips may break an (x, x, x) orbit into three terms (rank + 2): 0 never
+        (default), 1 only at the walk's best rank, 2 always.
     """
 
     max_flips: int = 0
@@ -50,6 +55,7 @@ class CyclicOptions:
     plus_diff: int = 2
     quiet_flips: int = 0
     field: str = "zt"
+    fixed_moves: int = 0
 
 
 class CyclicMethod:
@@ -66,6 +72,8 @@ class CyclicMethod:
             raise SearchError(f"cyclic: needs a square format (NxNxN), got {problem.format}")
         if options.field not in ("zt", "gf2"):
             raise SearchError(f"cyclic: field={options.field!r}: choose zt or gf2")
+        if options.fixed_moves not in (0, 1, 2):
+            raise SearchError(f"cyclic: fixed_moves={options.fixed_moves}: choose 0, 1 or 2")
         if problem.ring is Ring.Z2 and options.field != "gf2":
             raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q, or -O field=gf2 for --ring Z2")
         if problem.start is not None:
@@ -118,18 +126,17 @@ class CyclicMethod:
         import numpy as np
 
         from ...flip import gf2
-        from ...flip.cyclic import cyclic_walk, expand, naive_orbits
+        from ...flip.cyclic import cyclic_walk, expand_mod2
         from ...flip.gf2lifter import gf2_lifter
 
         problem, opts = task.problem, task.options
-        _, fixed = naive_orbits(n)
         counters: dict = {}
         lift_at = gf2_lifter(problem.format, problem.ring, problem.coefficient_bound, True,
                              np.random.default_rng(lift_seed), counters)
         found = []
 
         def accept(reps: np.ndarray) -> bool:
-            U, V, W = expand(reps % 2, fixed, n).int64_arrays()
+            U, V, W = expand_mod2(reps, n).int64_arrays()
             lifted = lift_at(gf2.pack(U, V, W), U.shape[0])
             if lifted is not None:
                 found.append(lifted)
@@ -138,9 +145,10 @@ class CyclicMethod:
         reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, max_flips=opts.max_flips,
                                          plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
                                          quiet_flips=opts.quiet_flips, should_stop=stop,
-                                         on_progress=Throttle(task.task_index), mod2=True, accept=accept)
-        rank_mod2 = 3 * len(reps) + len(fixed)
-        stats = {"field": "gf2", "orbits": int(len(reps)), "fixed": int(len(fixed)), **stats, **counters,
+                                         on_progress=Throttle(task.task_index), mod2=True, accept=accept,
+                                         fixed_moves=opts.fixed_moves)
+        rank_mod2 = expand_mod2(reps, n).rank
+        stats = {"field": "gf2", "orbits": int(len(reps)), **stats, **counters,
                  "best_rank_mod2": rank_mod2}
         candidates = []
         if found:
