@@ -101,15 +101,6 @@ def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _csum(xp, xn, yp, yn, sign, mod2):
-    """x + sign·y as (pos, neg, ok): ternary over Z (ok False when it leaves {-1, 0, 1}), or mod 2
-    (factors held in the positive bits, the sum an XOR, always taken)."""
-    if mod2:
-        return xp ^ yp, xn, True
-    return zt._sum(xp, xn, yp, yn, sign, False)
-
-
-@njit(cache=True)
 def _rsign(R, s, i, j, g):
     """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
     sj = (s + g) % 3
@@ -165,7 +156,7 @@ def orbit_settle(R, k, stack, nstack, mod2):
                 else:
                     w, sg = 2, e0 * e1
                 wi = (w + g) % 3
-                p, n_, ok = _csum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, mod2)
+                p, n_, ok = zt._sum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, False, mod2)
                 if not ok:
                     continue
                 R[2 * w, q] = p
@@ -234,26 +225,8 @@ def orbit_flip(R, k, state, stack, reduce, mod2, fixed_moves=True):
                         j, g, s, sigma = q, gg, slot, e
     if j < 0:
         return k, False, 0
-    bits = np.int64(next_u64(state) >> np.uint64(40))
-    for attempt in range(4):
-        code = (bits + attempt) & 3
-        t = (s + 1) % 3
-        u = (s + 2) % 3
-        if code & 1:
-            t, u = u, t
-        lam = 1 if code & 2 else -1
-        jt = (t + g) % 3  # slot t of rotation g of j is slot jt of j
-        ju = (u + g) % 3
-        tp, tn, ok1 = _csum(R[2 * t, i], R[2 * t + 1, i], R[2 * jt, j], R[2 * jt + 1, j], lam, mod2)
-        if not ok1:
-            continue
-        up, un, ok2 = _csum(R[2 * ju, j], R[2 * ju + 1, j], R[2 * u, i], R[2 * u + 1, i], -lam * sigma, mod2)
-        if not ok2:
-            continue
-        R[2 * t, i] = tp
-        R[2 * t + 1, i] = tn
-        R[2 * ju, j] = up
-        R[2 * ju + 1, j] = un
+    bits = next_u64(state) >> np.uint64(40)
+    if zt.apply_flip(R, s, i, j, sigma, bits, False, g, mod2) >= 0:
         if not reduce:
             return k, True, 0
         stack[0] = i
@@ -277,7 +250,7 @@ def orbit_split(R, k, state, mod2):
         if (R[2 * sj, j] | R[2 * sj + 1, j]) == 0 or _rsign(R, s, i, j, g) != 0:
             continue
         eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
-        p, q, ok = _csum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, mod2)
+        p, q, ok = zt._sum(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j], -eps, False, mod2)
         if mod2:
             eps = 1  # mod 2 the split factor is y itself
         if not ok:
@@ -308,9 +281,9 @@ def orbit_mix(R, k, state, mod2):
         sb = (sa + 1 + below(state, 2)) % 3
         sc = 3 - sa - sb
         ja, jb, jc = (sa + g) % 3, (sb + g) % 3, (sc + g) % 3
-        bp, bn, ok1 = _csum(R[2 * sb, i], R[2 * sb + 1, i], R[2 * jb, j], R[2 * jb + 1, j], 1, mod2)
-        ap, an, ok2 = _csum(R[2 * ja, j], R[2 * ja + 1, j], R[2 * sa, i], R[2 * sa + 1, i], -1, mod2)
-        cp, cn, ok3 = _csum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, mod2)
+        bp, bn, ok1 = zt._sum(R[2 * sb, i], R[2 * sb + 1, i], R[2 * jb, j], R[2 * jb + 1, j], 1, False, mod2)
+        ap, an, ok2 = zt._sum(R[2 * ja, j], R[2 * ja + 1, j], R[2 * sa, i], R[2 * sa + 1, i], -1, False, mod2)
+        cp, cn, ok3 = zt._sum(R[2 * jc, j], R[2 * jc + 1, j], R[2 * sc, i], R[2 * sc + 1, i], -1, False, mod2)
         if not (ok1 and ok2 and ok3):
             continue
         zt.write_mix(R, i, j, k, sa, sb, sc, ja, jb, ap, an, bp, bn, cp, cn)  # new orbit in i's frame

@@ -89,11 +89,14 @@ def _sign(F, s, i, j):
 
 
 @njit(cache=True)
-def _sum(xp, xn, yp, yn, sign, mod3):
+def _sum(xp, xn, yp, yn, sign, mod3, mod2=False):
     """x + sign·y as (pos, neg, ok); ok is False when an entry would leave {-1, 0, 1}.
 
-    With ``mod3`` the entries are residues mod 3 (−1 ≡ 2): the sum is always taken.
+    With ``mod3`` the entries are residues mod 3 (−1 ≡ 2): the sum is always taken. With ``mod2``
+    (the cyclic walk mod 2) the factors live in the positive bits and the sum is their XOR.
     """
+    if mod2:
+        return xp ^ yp, xn, True
     if sign < 0:
         yp, yn = yn, yp
     if mod3:
@@ -223,12 +226,14 @@ def flip_move(F, r, state, stack, reduce=True):
 
 
 @njit(cache=True)
-def apply_flip(F, s, i, j, sigma, bits, mod3):
+def apply_flip(F, s, i, j, sigma, bits, mod3, g=0, mod2=False):
     """Flip the terms i and j that share slot s (x_s[i] = σ x_s[j]) if one of the four flips stays ternary.
 
     The four flips choose which other slot t gets x_t[i] += λ x_t[j] (the third slot u then gets
     x_u[j] −= λσ x_u[i]) and λ = ±1; ``bits`` picks the one tried first, the others follow in turn.
     Returns t (the slot of term i that changed; term j's is 3 − s − t), or −1 when none applies.
+    The cyclic walk passes ``g``: term j is then read rotated g times (its slot t is column slot
+    (t + g) mod 3), and ``mod2`` for its walk mod 2 (see :func:`_sum`).
     """
     for attempt in range(4):
         code = (np.int64(bits) + attempt) & 3
@@ -237,16 +242,18 @@ def apply_flip(F, s, i, j, sigma, bits, mod3):
         if code & 1:
             t, u = u, t
         lam = 1 if code & 2 else -1
-        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * t, j], F[2 * t + 1, j], lam, mod3)
+        jt = (t + g) % 3
+        ju = (u + g) % 3
+        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * jt, j], F[2 * jt + 1, j], lam, mod3, mod2)
         if not ok1:
             continue
-        up, un, ok2 = _sum(F[2 * u, j], F[2 * u + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma, mod3)
+        up, un, ok2 = _sum(F[2 * ju, j], F[2 * ju + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma, mod3, mod2)
         if not ok2:
             continue
         F[2 * t, i] = tp
         F[2 * t + 1, i] = tn
-        F[2 * u, j] = up
-        F[2 * u + 1, j] = un
+        F[2 * ju, j] = up
+        F[2 * ju + 1, j] = un
         return t
     return -1
 
