@@ -46,15 +46,15 @@ from ..rings import Ring
 from . import gf2, zt
 from .gf2lifter import gf2_lifter
 from .gf3 import hensel_lift3, is_exact_mod3
+from .gf3runners import flat_residues, residues_mod3
 from .lift import is_exact_mod2
+from .liftrunners import LIFT_SHARE
 from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import below, next_u64, seed_state
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS
 from .settings import is_ternary_scheme
 from .walk import start_arrays
-
-LIFT_SHARE = 0.25  # most of the time spent lifting (field gf2), as a share of the descent's time
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def _exact(U: np.ndarray, V: np.ndarray, W: np.ndarray, fmt: Format) -> bool:
 
 
 class Pools:
-    """Distinct exact schemes per rank (ternary over Z, or mod 2), optionally mirrored in a folder.
+    """Distinct exact schemes per rank (ternary over Z, mod 2 or mod 3), optionally mirrored in a folder.
 
     Parameters
     ----------
@@ -198,7 +198,7 @@ class Pools:
         """Check a packed scheme exactly (mod 2 for gf2) and add it when new; True when it was added."""
         U, V, W = self.kernel.unpack(F, r, self.fmt)
         if self.mod3:
-            exact = is_exact_mod3([X.reshape(r, -1) % 3 for X in (U, V, W)], self.fmt)
+            exact = is_exact_mod3(flat_residues(F, r, self.fmt), self.fmt)
         else:
             exact = is_exact_mod2(U, V, W, self.fmt) if self.mod2 else _exact(U, V, W, self.fmt)
         if not exact:
@@ -264,11 +264,13 @@ class _Goal:
 
     Field zt: done when a pool at rank ≤ target has a member (every member is exact over Z).
     Field gf2: each scheme offered at rank ≤ target is lifted (while lifts have taken at most
-    ``LIFT_SHARE`` of the time); done when a lift is accepted, which becomes ``scheme``.
+    ``LIFT_SHARE`` of the time, unless the descent has a walk budget, where the clock must not
+    decide); done when a lift is accepted, which becomes ``scheme``.
     """
 
-    def __init__(self, pools: Pools, target: int, lift_at, t0: float) -> None:
+    def __init__(self, pools: Pools, target: int, lift_at, t0: float, budgeted: bool = False) -> None:
         self.pools, self.target, self.lift_at, self.t0 = pools, target, lift_at, t0
+        self.budgeted = budgeted  # a walk budget: the clock plays no part, so a seed replays the lifts
         self.scheme: Optional[Scheme] = None
         self.counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0, "lifts_deferred": 0}
 
@@ -283,7 +285,7 @@ class _Goal:
         if self.lift_at is None or self.scheme is not None or r > self.target:
             return
         c = self.counters
-        if c["lift_attempts"] and c["lift_seconds"] > LIFT_SHARE * (time.perf_counter() - self.t0):
+        if not self.budgeted and c["lift_attempts"] and c["lift_seconds"] > LIFT_SHARE * (time.perf_counter() - self.t0):
             c["lifts_deferred"] += 1
             return
         t = time.perf_counter()
@@ -351,8 +353,6 @@ def pool_descent(
     modular = mod2 or mod3
     kernel = gf2 if mod2 else zt
     if mod3:
-        from .gf3runners import residues_mod3
-
         U0, V0, W0 = residues_mod3(start)
         keep = [k for k in range(start.rank) if U0[k].any() and V0[k].any() and W0[k].any()]
         U0, V0, W0 = U0[keep], V0[keep], W0[keep]
@@ -368,9 +368,8 @@ def pool_descent(
         lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters)
     elif mod3:
         def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
-            U, V, W = zt.unpack(F, r, fmt)
-            return hensel_lift3([X.reshape(r, -1) % 3 for X in (U, V, W)], fmt)
-    goal = _Goal(pools, target, lift_at, t0)
+            return hensel_lift3(flat_residues(F, r, fmt), fmt)
+    goal = _Goal(pools, target, lift_at, t0, budgeted=settings.max_walks > 0 and not settings.pool_dir)
     pools.add(F0, r0)
     pools.sync()
     for rank in sorted(pools.members):
