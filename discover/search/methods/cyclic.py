@@ -101,12 +101,12 @@ class CyclicMethod:
             return should_stop() or (task.time_limit is not None and time.perf_counter() - t0 > task.time_limit)
 
         walk_seed, lift_seed = task.seed.spawn(2)
+        walk = dict(max_flips=opts.max_flips, plus_min=opts.plus_min, plus_max=opts.plus_max,
+                    plus_diff=opts.plus_diff, quiet_flips=opts.quiet_flips, should_stop=stop,
+                    on_progress=Throttle(task.task_index))  # the walk's settings, either field
         if opts.field == "gf2":
-            return self._run_gf2(task, n, walk_seed, lift_seed, stop, t0)
-        reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, max_flips=opts.max_flips,
-                                         plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
-                                         quiet_flips=opts.quiet_flips, should_stop=stop,
-                                         on_progress=Throttle(task.task_index))
+            return self._run_gf2(task, n, walk_seed, lift_seed, walk, t0)
+        reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, **walk)
         scheme = expand(reps, fixed, n)
         if not (is_exact(scheme) and is_cyclic_invariant(scheme)):  # the orbit moves keep both
             raise RuntimeError("internal error: the cyclic walk lost exactness or the symmetry")
@@ -120,8 +120,7 @@ class CyclicMethod:
                           best_rank=scheme.rank, best_scheme=None if hit else scheme)
 
 
-    def _run_gf2(self, task: SearchTask, n: int, walk_seed, lift_seed, stop: Callable[[], bool],
-                 t0: float) -> TaskResult:
+    def _run_gf2(self, task: SearchTask, n: int, walk_seed, lift_seed, walk: dict, t0: float) -> TaskResult:
         """The walk mod 2; each scheme at the target rank is expanded and lifted (the lift decides)."""
         import numpy as np
 
@@ -142,11 +141,8 @@ class CyclicMethod:
                 found.append(lifted)
             return lifted is not None
 
-        reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, max_flips=opts.max_flips,
-                                         plus_min=opts.plus_min, plus_max=opts.plus_max, plus_diff=opts.plus_diff,
-                                         quiet_flips=opts.quiet_flips, should_stop=stop,
-                                         on_progress=Throttle(task.task_index), mod2=True, accept=accept,
-                                         fixed_moves=opts.fixed_moves)
+        reps, _, stats = cyclic_walk(n, problem.rank, walk_seed, mod2=True, accept=accept,
+                                     fixed_moves=opts.fixed_moves, **walk)
         rank_mod2 = expand_mod2(reps, n).rank
         stats = {"field": "gf2", "orbits": int(len(reps)), **stats, **counters,
                  "best_rank_mod2": rank_mod2}
@@ -154,7 +150,7 @@ class CyclicMethod:
         if found:
             scheme = found[0].with_meta(name=f"cyclic-symmetric flip graph mod 2 {problem.format} rank "
                                              f"{found[0].rank}, lifted")
-            candidates.append(Candidate.of(scheme, info={k: v for k, v in stats.items()}))
+            candidates.append(Candidate.of(scheme, info=dict(stats)))
         return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
                           best_residual=0.0 if candidates else float(rank_mod2 - problem.rank),
                           seconds=time.perf_counter() - t0, stats=stats, best_rank_mod2=rank_mod2)
