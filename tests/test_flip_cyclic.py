@@ -148,3 +148,84 @@ def test_cyclic_method_over_gf2_lifts_a_verified_scheme_and_rejects_bad_fields(r
     r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "-O", "field=gf2",
                              "-O", "fixed_moves=3"])
     assert r.exit_code == 2 and "choose 0, 1 or 2" in r.stderr
+
+
+def _naive_with_a_cancelling_orbit_pair() -> Scheme:
+    """The naive 3x3x3 scheme plus an orbit and its negative: exact, invariant, rank 33."""
+    reps, fixed = naive_orbits(3)
+    extra = np.zeros((1, 3, 9), dtype=np.int64)
+    extra[0, 0, [0, 4]], extra[0, 1, [1, 8]], extra[0, 2, [2, 3]] = 1, 1, 1
+    twin = extra.copy()
+    twin[0, 2] *= -1
+    return expand(np.concatenate([reps, extra, twin]), fixed, 3)
+
+
+def test_scheme_orbits_inverts_expand_over_z_and_mod_2():
+    from discover.flip.cyclic import expand_mod2, scheme_orbits
+    from discover.known import strassen
+    from discover.symmetry import kron
+
+    reps, fixed = scheme_orbits(Scheme.naive("3x3x3"))
+    assert (len(reps), len(fixed)) == (8, 3)
+    assert canonical_key(expand(reps, fixed, 3)) == canonical_key(Scheme.naive("3x3x3"))
+    # Strassen's scheme is invariant over Z: two orbits and one fixed term, and so is its square.
+    reps, fixed = scheme_orbits(strassen())
+    assert (len(reps), len(fixed)) == (2, 1)
+    assert canonical_key(expand(reps, fixed, 2)) == canonical_key(strassen())
+    s49 = kron(strassen(), strassen())
+    reps, fixed = scheme_orbits(s49)
+    assert (len(reps), len(fixed)) == (16, 1) and canonical_key(expand(reps, fixed, 4)) == canonical_key(s49)
+    # Mod 2 the fixed terms come back as orbits of (x, x, x) and expand to the same scheme mod 2.
+    reps, fixed = scheme_orbits(s49, mod2=True)
+    back = expand_mod2(np.concatenate([reps, np.stack([fixed] * 3, axis=1)]), 4)
+    assert back.rank == 49 and canonical_key(back.as_mod2()) == canonical_key(s49.as_mod2())
+    assert scheme_orbits(_naive_with_a_cancelling_orbit_pair())[0].shape == (10, 3, 9)
+
+
+def test_scheme_orbits_names_what_is_not_invariant():
+    from discover.flip.cyclic import scheme_orbits
+
+    with pytest.raises(ValueError, match="not invariant"):
+        scheme_orbits(_not_invariant())
+    with pytest.raises(ValueError, match="square"):
+        scheme_orbits(Scheme.naive("2x2x3"))
+
+
+def _not_invariant() -> Scheme:
+    """Winograd's variant of Strassen: exact, but no rotation of its first term is a term."""
+    from discover.known import winograd
+
+    return winograd()
+
+
+def test_cyclic_method_walks_from_a_start_scheme(runner, tmp_path):
+    import json
+
+    from discover.cli import main
+    from discover.jsonio import load_scheme, save_scheme
+    from discover.verify import verify_exact
+
+    start = tmp_path / "start.json"
+    save_scheme(_naive_with_a_cancelling_orbit_pair(), start)
+    # Over Z: the opposite orbits cancel at once, then the walk goes on to 24, exact and invariant.
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "24", "--method", "cyclic", "--start", str(start),
+                             "--seed", "5", "-j", "1", "--restarts", "1", "-O", "max_flips=400000",
+                             "-o", str(tmp_path / "z"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["found_ranks"] == [24]
+    s = load_scheme(tmp_path / "z" / "3x3x3_r24_ZT.json")
+    assert verify_exact(s).valid and is_cyclic_invariant(s)
+    # Mod 2 from the same start: Laderman's rank, lifted to a ternary scheme.
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "field=gf2",
+                             "--start", str(start), "--seed", "1", "-j", "1", "--restarts", "1",
+                             "-O", "max_flips=3000000", "-o", str(tmp_path / "g"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["found_ranks"] == [23]
+    assert verify_exact(load_scheme(tmp_path / "g" / "3x3x3_r23_ZT.json")).valid
+    # A start that is not invariant: one line, exit 2.
+    bad = tmp_path / "bad.json"
+    save_scheme(_not_invariant(), bad)
+    for field in ("zt", "gf2"):
+        r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--method", "cyclic", "--start", str(bad),
+                                 "-O", f"field={field}"])
+        assert r.exit_code == 2 and "not invariant under the cyclic symmetry" in r.stderr

@@ -69,6 +69,77 @@ def naive_orbits(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(reps), np.array(fixed).reshape(len(fixed), N)
 
 
+def _sign_normal(t: np.ndarray) -> tuple:
+    """A key equal for (a, b, c) and its sign rescalings (σa, τb, στc): the same rank-one tensor."""
+    a, b, c = t
+    sa = 1 if a[np.flatnonzero(a)[0]] > 0 else -1
+    sb = 1 if b[np.flatnonzero(b)[0]] > 0 else -1
+    return (tuple(a * sa), tuple(b * sb), tuple(c * sa * sb))
+
+
+def scheme_orbits(scheme: Scheme, mod2: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Orbit representatives (k, 3, n²) and fixed terms (f, n²) of a cyclic-invariant <n,n,n> scheme.
+
+    The inverse of :func:`expand`: every term's rotations (b, c, a) and (c, a, b) must be terms of
+    the scheme too (up to factor signs over Z; as 0/1 factors with ``mod2``, where terms that appear
+    twice cancel first). A term equal to its rotation is a fixed term x⊗x⊗x.
+
+    Raises
+    ------
+    ValueError
+        When the format is not square, a coefficient is not an integer, or the scheme is not
+        invariant under the cyclic symmetry (the message names a term whose rotation is missing).
+    """
+    n, m, p = scheme.format.dims
+    if not n == m == p:
+        raise ValueError(f"a cyclic-symmetric scheme is square, got {scheme.format}")
+    try:
+        U, V, W = scheme.int64_arrays()
+    except Exception as exc:  # rational coefficients
+        raise ValueError(f"the cyclic walk starts from integer schemes: {exc}") from None
+    N = n * n
+    terms = np.stack([U.reshape(-1, N), V.reshape(-1, N), W.transpose(0, 2, 1).reshape(-1, N)], axis=1)
+    if mod2:
+        terms = np.abs(terms) % 2
+        count: dict = {}
+        for t in terms:
+            if t.any(axis=1).all():
+                key = tuple(map(tuple, t))
+                count[key] = count.get(key, 0) + 1
+        keys = [k for k, c in count.items() if c % 2]  # equal terms cancel in pairs mod 2
+        norm = {k: np.array(k, dtype=np.int64) for k in keys}
+        key_of = lambda t: tuple(map(tuple, t))  # noqa: E731 (0/1 factors: no signs to normalise)
+    else:
+        terms = terms[terms.any(axis=2).all(axis=1)]
+        keys = [_sign_normal(t) for t in terms]
+        if len(set(keys)) != len(keys):
+            raise ValueError("the scheme repeats a term; the cyclic walk starts from schemes without repeats")
+        norm = dict(zip(keys, terms))
+        key_of = _sign_normal
+    left = set(keys)
+    reps, fixed = [], []
+    for key in keys:
+        if key not in left:
+            continue
+        t = norm[key]
+        k1, k2 = key_of(_rot(t, 1)), key_of(_rot(t, 2))
+        if k1 == key:  # (a, b, c) ~ (b, c, a): a term ±x⊗x⊗x, kept as x with the sign folded in
+            a, b, c = t
+            sign = 1 if np.array_equal(b, a) else -1
+            sign *= 1 if np.array_equal(c, a) else -1
+            fixed.append(sign * a if not mod2 else a)
+            left.discard(key)
+            continue
+        if k1 not in left or k2 not in left:
+            where = [i for i, kk in enumerate(keys) if kk == key][0]
+            raise ValueError(f"not invariant under the cyclic symmetry (a, b, c) → (b, c, a): term {where + 1}'s "
+                             f"rotation is not a term of the scheme")
+        left -= {key, k1, k2}
+        reps.append(t)
+    reps_arr = np.array(reps, dtype=np.int64).reshape(len(reps), 3, N)
+    return reps_arr, np.array(fixed, dtype=np.int64).reshape(len(fixed), N)
+
+
 def expand(reps: np.ndarray, fixed: np.ndarray, n: int) -> Scheme:
     """The full scheme (U, V, W) of orbit representatives and fixed terms."""
     terms = [_rot(t, g) for t in reps for g in range(3)] + [np.stack([x, x, x]) for x in fixed]

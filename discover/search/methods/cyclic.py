@@ -5,8 +5,9 @@ under the cyclic symmetry (a, b, c) → (b, c, a) of the trace form: it holds on
 per orbit of three terms plus the fixed terms (x, x, x), and applies every flip, reduction and
 expansion to a whole orbit at once. The rank is 3·(orbits) + (fixed terms); the naive scheme has
 n fixed terms, which the walk keeps, so the ranks it can reach are those ≡ n (mod 3) (3x3x3: 24,
-21, ...). Each task is one walk from the naive scheme's orbits, until the target rank, its flip
-budget or its time; the fewest-orbit scheme it reached is expanded to the full scheme and proposed
+21, ...). Each task is one walk from the naive scheme's orbits (or from ``--start``, any scheme
+invariant under the symmetry: over Z up to factor signs, or mod 2 with ``field=gf2``, e.g. the
+Kronecker product of two such schemes), until the target rank, its flip budget or its time; the fewest-orbit scheme it reached is expanded to the full scheme and proposed
 only when it is exact and cyclic-invariant (the driver then checks and proves it again).
 """
 from __future__ import annotations
@@ -66,7 +67,7 @@ class CyclicMethod:
     description = "cyclic-symmetric flip-graph walk for square formats (flips on whole orbits, compiled)"
 
     def check(self, problem: Problem, options: CyclicOptions) -> None:
-        """Square formats, integer or rational rings, from the naive scheme."""
+        """Square formats, integer or rational rings, from the naive scheme or a cyclic-invariant start."""
         n, m, p = problem.format.dims
         if not n == m == p:
             raise SearchError(f"cyclic: needs a square format (NxNxN), got {problem.format}")
@@ -77,7 +78,13 @@ class CyclicMethod:
         if problem.ring is Ring.Z2 and options.field != "gf2":
             raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q, or -O field=gf2 for --ring Z2")
         if problem.start is not None:
-            raise SearchError("cyclic: walks from the naive scheme's orbits; --start is not supported")
+            from ...flip.cyclic import scheme_orbits
+
+            try:
+                scheme_orbits(problem.start, mod2=options.field == "gf2")
+            except ValueError as exc:
+                where = "mod 2 " if options.field == "gf2" else ""
+                raise SearchError(f"cyclic: the start scheme {where}is not a cyclic walk's start: {exc}") from None
         if n * n > 64:
             raise SearchError(f"cyclic: a factor of {problem.format} has {n * n} entries; the walk holds at most 64")
         for name in ("plus_min", "plus_max", "plus_diff"):
@@ -90,7 +97,7 @@ class CyclicMethod:
             raise SearchError(f"cyclic: plus_max ({options.plus_max}) is below plus_min ({options.plus_min})")
 
     def run_task(self, task: SearchTask, should_stop: Callable[[], bool]) -> TaskResult:
-        """One walk from the naive orbits; its end point, when exact and invariant, is the proposal."""
+        """One walk from the start's orbits; its end point, when exact and invariant, is the proposal."""
         from ...flip.cyclic import cyclic_walk, expand, is_cyclic_invariant, is_exact
 
         t0 = time.perf_counter()
@@ -101,7 +108,12 @@ class CyclicMethod:
             return should_stop() or (task.time_limit is not None and time.perf_counter() - t0 > task.time_limit)
 
         walk_seed, lift_seed = task.seed.spawn(2)
-        walk = dict(max_flips=opts.max_flips, plus_min=opts.plus_min, plus_max=opts.plus_max,
+        start = {}
+        if problem.start is not None:  # its orbits (checked in check()); the naive scheme's otherwise
+            from ...flip.cyclic import scheme_orbits
+
+            start["reps"], start["fixed"] = scheme_orbits(problem.start, mod2=opts.field == "gf2")
+        walk = dict(**start, max_flips=opts.max_flips, plus_min=opts.plus_min, plus_max=opts.plus_max,
                     plus_diff=opts.plus_diff, quiet_flips=opts.quiet_flips, should_stop=stop,
                     on_progress=Throttle(task.task_index))  # the walk's settings, either field
         if opts.field == "gf2":
