@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import njit
+from .zt import _remove
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -85,21 +86,15 @@ def index_all(R, k, head, X, shift):
         link(R, head, X, e, shift)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def remove_indexed(R, k, i, stack, nstack, head, X, shift):
-    """Drop representative i (the last one moves into its place, as ``zt._remove``); keep the index
-    and the pending stack consistent. Returns the new count."""
+    """Drop representative i as :func:`.zt._remove` does (the last one moves into its place, the
+    pending stack follows) and keep the index consistent. Returns the new count."""
     last = k - 1
     for s in range(3):
         unlink(head, X, 3 * i + s)
         unlink(head, X, 3 * last + s)
-    for row in range(6):
-        R[row, i] = R[row, last]
-    for q in range(nstack):
-        if stack[q] == i:
-            stack[q] = -1
-        elif stack[q] == last:
-            stack[q] = i
+    _remove(R, k, i, stack, nstack)
     if i != last:
         for s in range(3):
             link(R, head, X, 3 * i + s, shift)
