@@ -38,6 +38,7 @@ from ..formats import Format
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import zt
+from .liftrunners import lift_allowed
 from .orbitindex import bucket, index_all, new_index, relink, remove_indexed
 from .rng import below, next_u64, seed_state
 
@@ -589,9 +590,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         if on_progress is not None:
             on_progress({"best_rank" if not mod2 else "best_rank_mod2": rank_of(best, best_k), "rank": rank_of(R, k),
                          "flips": int(stats[0])})
-        # With a flip budget the clock plays no part (a seed replays the walk and its lifts).
-        if accept is not None and rank_of(R, k) <= target and (max_flips or lifts["lift_attempts"] == 0
-                                                               or lifts["lift_seconds"] <= 0.25 * (time.perf_counter() - t0)):
+        if accept is not None and rank_of(R, k) <= target and lift_allowed(bool(max_flips), lifts["lift_seconds"], t0):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
             if accept(unpack_orbits(R, k, n)):

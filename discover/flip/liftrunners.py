@@ -23,6 +23,16 @@ from .settings import FlipSettings
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
 
+
+def lift_allowed(budgeted: bool, lift_seconds: float, t0: float) -> bool:
+    """Whether a search may try a lift now.
+
+    Lifts of large formats take seconds, so they get at most ``LIFT_SHARE`` of the time since
+    ``t0`` (the first one always runs). With a flip budget (``budgeted``) the clock plays no
+    part, so a seed replays the walk and its lifts exactly.
+    """
+    return budgeted or lift_seconds <= LIFT_SHARE * (time.perf_counter() - t0)
+
 #: ``lift_at(F, r)``: the packed scheme of rank r lifted to an accepted exact scheme, or None.
 Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
 
@@ -89,10 +99,8 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         return lifted
 
     def lift_due(k: int) -> bool:
-        # A lift of a large format takes seconds: at most a quarter of the time goes to lifts.
-        # With a flip budget the clock plays no part, so a seed replays the walk and its lifts.
-        share_ok = bool(settings.max_flips) or counters["lift_seconds"] <= LIFT_SHARE * (time.perf_counter() - t0)
-        return rs[k] <= target and walked[k] - last_lift[k] >= settings.lift_interval and share_ok
+        return (rs[k] <= target and walked[k] - last_lift[k] >= settings.lift_interval
+                and lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0))
 
     if r0 <= target:
         found = try_lift(0, F0, r0)

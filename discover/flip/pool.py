@@ -48,7 +48,7 @@ from .gf2lifter import gf2_lifter
 from .gf3 import hensel_lift3, is_exact_mod3
 from .gf3runners import flat_residues, residues_mod3
 from .lift import is_exact_mod2
-from .liftrunners import LIFT_SHARE
+from .liftrunners import lift_allowed
 from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import below, next_u64, seed_state
@@ -264,7 +264,7 @@ class _Goal:
 
     Field zt: done when a pool at rank ≤ target has a member (every member is exact over Z).
     Field gf2: each scheme offered at rank ≤ target is lifted (while lifts have taken at most
-    ``LIFT_SHARE`` of the time, unless the descent has a walk budget, where the clock must not
+    a quarter of the time (:func:`.liftrunners.lift_allowed`), unless the descent has a walk budget, where the clock must not
     decide); done when a lift is accepted, which becomes ``scheme``.
     """
 
@@ -285,7 +285,7 @@ class _Goal:
         if self.lift_at is None or self.scheme is not None or r > self.target:
             return
         c = self.counters
-        if not self.budgeted and c["lift_attempts"] and c["lift_seconds"] > LIFT_SHARE * (time.perf_counter() - self.t0):
+        if not lift_allowed(self.budgeted, c["lift_seconds"], self.t0):
             c["lifts_deferred"] += 1
             return
         t = time.perf_counter()
