@@ -217,12 +217,7 @@ def _reduce_pair(R, k, i, q, g, stack, nstack, mod2, head, X, shift):
         return k, nstack, 2
     if m == 3:
         return k, nstack, 0  # equal orbits: their sum 2·orbit is not ternary
-    if e0 == 0:
-        w, sg = 0, e1 * e2
-    elif e1 == 0:
-        w, sg = 1, e0 * e2
-    else:
-        w, sg = 2, e0 * e1
+    w, sg = zt.merge_slot(e0, e1, e2)
     wi = (w + g) % 3
     p, n_, ok = zt._sum(R[2 * w, q], R[2 * w + 1, q], R[2 * wi, i], R[2 * wi + 1, i], sg, False, mod2)
     if not ok:

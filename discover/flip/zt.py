@@ -124,6 +124,17 @@ def _remove(F, r, k, stack, nstack):
     return last
 
 
+@njit(cache=True, inline="always")
+def merge_slot(e0, e1, e2):
+    """Two terms that agree (up to the signs e) in two slots: the slot w where they differ, and
+    the sign sg that folds one into the other there (x_w[k] += sg·x_w[i])."""
+    if e0 == 0:
+        return 0, e1 * e2
+    if e1 == 0:
+        return 1, e0 * e2
+    return 2, e0 * e1
+
+
 @njit(cache=True)
 def settle(F, r, stack, nstack, mod3):
     """Apply every reduction that the pending (changed) terms allow. Returns (r, removed).
@@ -163,12 +174,7 @@ def settle(F, r, stack, nstack, mod3):
             if n == 3 and not mod3:
                 continue  # term k equals term i: their sum 2·term is not ternary
             # (mod 3 with n == 3 the fold below gives 2·term ≡ −term in slot 2)
-            if e0 == 0:
-                w, sg = 0, e1 * e2
-            elif e1 == 0:
-                w, sg = 1, e0 * e2
-            else:
-                w, sg = 2, e0 * e1
+            w, sg = merge_slot(e0, e1, e2)
             # term i = sg · (x_k in the two shared slots) ⊗ x_w[i]: fold it into term k.
             p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg, mod3)
             if not ok:
