@@ -175,18 +175,6 @@ def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _rsign(R, s, i, j, g):
-    """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
-    sj = (s + g) % 3
-    pi, ni, pj, nj = R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j]
-    if pi == pj and ni == nj:
-        return 1
-    if pi == nj and ni == pj:
-        return -1
-    return 0
-
-
 @njit(cache=True, inline="always")
 def _esign(pa, na, pb, nb):
     """+1/−1 if the factor (pa, na) is ± the factor (pb, nb), else 0."""
@@ -195,6 +183,13 @@ def _esign(pa, na, pb, nb):
     if pa == nb and na == pb:
         return -1
     return 0
+
+
+@njit(cache=True)
+def _rsign(R, s, i, j, g):
+    """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
+    sj = (s + g) % 3
+    return _esign(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j])
 
 
 @njit(cache=True)

@@ -33,6 +33,7 @@ def lift_allowed(budgeted: bool, lift_seconds: float, t0: float) -> bool:
     """
     return budgeted or lift_seconds <= LIFT_SHARE * (time.perf_counter() - t0)
 
+
 #: ``lift_at(F, r)``: the packed scheme of rank r lifted to an accepted exact scheme, or None.
 Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
 
