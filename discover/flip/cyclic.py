@@ -122,7 +122,7 @@ def scheme_orbits(scheme: Scheme, mod2: bool = False) -> tuple[np.ndarray, np.nd
         key_of = _sign_normal
     left = set(keys)
     reps, fixed = [], []
-    for key in keys:
+    for where, key in enumerate(keys):
         if key not in left:
             continue
         t = norm[key]
@@ -135,7 +135,6 @@ def scheme_orbits(scheme: Scheme, mod2: bool = False) -> tuple[np.ndarray, np.nd
             left.discard(key)
             continue
         if k1 not in left or k2 not in left:
-            where = [i for i, kk in enumerate(keys) if kk == key][0]
             raise ValueError(f"not invariant under the cyclic symmetry (a, b, c) → (b, c, a): term {where + 1}'s "
                              f"rotation is not a term of the scheme")
         left -= {key, k1, k2}

@@ -264,8 +264,8 @@ class _Goal:
 
     Field zt: done when a pool at rank ≤ target has a member (every member is exact over Z).
     Field gf2: each scheme offered at rank ≤ target is lifted (while lifts have taken at most
-    a quarter of the time (:func:`.liftrunners.lift_allowed`), unless the descent has a walk budget, where the clock must not
-    decide); done when a lift is accepted, which becomes ``scheme``.
+    a quarter of the time (:func:`.liftrunners.lift_allowed`), unless the descent has a walk
+    budget, where the clock must not decide); done when a lift is accepted, which becomes ``scheme``.
     """
 
     def __init__(self, pools: Pools, target: int, lift_at, t0: float, budgeted: bool = False) -> None:
