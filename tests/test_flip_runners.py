@@ -67,6 +67,33 @@ def test_runners_kernel_keeps_every_runner_exact():
     assert stats[1] > 0 and stats[3] > 0  # expansions and reductions both happened
 
 
+def test_gf2_runners_kernel_keeps_every_runner_exact_mod_2_in_the_gf2_packing():
+    # GF(2) runners walk a copy in the ternary layout (pair lists); the caller's arrays keep the GF(2) packing.
+    fmt = Format.parse("3x3x4")
+    naive = Scheme.naive(fmt)
+    K, cap = 3, naive.rank + 8
+    Fs = np.repeat(gf2.pack(*naive.int64_arrays(), cap)[None], K, axis=0)
+    bests = Fs.copy()
+    rs = np.full(K, naive.rank, dtype=np.int64)
+    best_rs = rs.copy()
+    since, quiet = np.zeros(K, dtype=np.int64), np.zeros(K, dtype=np.int64)
+    periods = np.full(K, 300, dtype=np.int64)
+    state, stats = seed_state(5), np.zeros(5, dtype=np.int64)
+
+    def exact_mod2(F, r):
+        U, V, W = gf2.unpack(F, r, fmt)
+        return bool(((integer_reconstruction(U, V, W) - matmul_tensor(fmt)) % 2 == 0).all())
+
+    for _ in range(5):
+        hit = policy.runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, 0, 2000, 200, 400, 4, 0, 10**9,
+                                    state, stats, False)
+        assert hit == -1
+        for k in range(K):
+            assert exact_mod2(Fs[k], int(rs[k])) and exact_mod2(bests[k], int(best_rs[k]))
+    assert stats[0] == 5 * K * 2000 and stats[4] == 0  # mod 2 every drawn flip applies
+    assert stats[1] > 0 and stats[3] > 0 and best_rs.min() < naive.rank
+
+
 def test_runners_reach_3x3x3_rank_23_and_a_seed_reproduces_them():
     fmt = Format.parse("3x3x3")
     problem = Problem(fmt, 23, "ZT", start=Scheme.naive(fmt))

@@ -9,7 +9,8 @@ updated (one pass over the terms, which also spots the reductions the flip made 
 Reductions and expansions are rare, so after one of them the lists are simply rebuilt.
 
 The moves are those of :mod:`discover.flip.zt` (the same ternary flip, the same ``settle``), so
-every scheme stays exact over Z.
+every scheme stays exact over Z; with ``mod3`` they are taken mod 3, and with ``mod2`` mod 2 (a
+GF(2) scheme in the positive rows: the GF(2) runners walk this way).
 """
 from __future__ import annotations
 
@@ -72,12 +73,13 @@ def _drop(P, npairs, deg, s, i):
 
 
 @njit(cache=True)
-def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3):
+def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3, mod2=False):
     """One random flip drawn from the pair lists, then its reductions. Returns (r, ok, removed).
 
     The pair lists stay those of ``F`` on return (rebuilt when a reduction changed the terms).
     With ``reduce`` False the reductions are left for the caller (the lists stay exact); with
-    ``mod3`` the coefficients are residues mod 3 (see :func:`discover.flip.zt._sum`).
+    ``mod3`` the coefficients are residues mod 3, with ``mod2`` bit sets mod 2 in the positive
+    rows (see :func:`discover.flip.zt._sum`).
     """
     total = npairs[0] + npairs[1] + npairs[2]
     if total == 0:
@@ -93,14 +95,14 @@ def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3):
         j = P[s, x, 1]
         if bits & np.uint64(4):
             i, j = j, i
-        t = apply_flip(F, s, i, j, _sign(F, s, i, j), bits, mod3)
+        t = apply_flip(F, s, i, j, _sign(F, s, i, j), bits, mod3, 0, mod2)
         if t >= 0:
-            return _after_flip(F, r, stack, P, npairs, deg, s, t, 3 - s - t, i, j, reduce, mod3)
+            return _after_flip(F, r, stack, P, npairs, deg, s, t, 3 - s - t, i, j, reduce, mod3, mod2)
     return r, False, 0
 
 
 @njit(cache=True)
-def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
+def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3, mod2):
     """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
 
     A reduction made possible by the flip involves a changed factor equal (up to sign) to
@@ -133,7 +135,7 @@ def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3):
         return r, True, 0
     stack[0] = i
     stack[1] = j
-    r, removed = settle(F, r, stack, 2, mod3)
+    r, removed = settle(F, r, stack, 2, mod3, mod2)
     if removed:
         build_pairs(F, r, P, npairs, deg)
     return r, True, removed

@@ -136,10 +136,12 @@ def merge_slot(e0, e1, e2):
 
 
 @njit(cache=True)
-def settle(F, r, stack, nstack, mod3):
+def settle(F, r, stack, nstack, mod3, mod2=False):
     """Apply every reduction that the pending (changed) terms allow. Returns (r, removed).
 
-    With ``mod3`` the coefficients are residues mod 3, so every merge is taken.
+    With ``mod3`` the coefficients are residues mod 3, so every merge is taken; with ``mod2``
+    the factors are bit sets in the positive rows (see :func:`_sum`): every merge is taken and
+    two equal terms cancel.
     """
     removed = 0
     while nstack > 0:
@@ -162,8 +164,8 @@ def settle(F, r, stack, nstack, mod3):
             n = (e0 != 0) + (e1 != 0) + (e2 != 0)
             if n < 2:
                 continue
-            if n == 3 and e0 * e1 * e2 < 0:
-                # term i = −term k: both vanish
+            if n == 3 and (e0 * e1 * e2 < 0 or mod2):
+                # term i = −term k (mod 2: term i = term k): both vanish
                 last = r - 1
                 r = _remove(F, r, i, stack, nstack)
                 if k == last:
@@ -176,7 +178,7 @@ def settle(F, r, stack, nstack, mod3):
             # (mod 3 with n == 3 the fold below gives 2·term ≡ −term in slot 2)
             w, sg = merge_slot(e0, e1, e2)
             # term i = sg · (x_k in the two shared slots) ⊗ x_w[i]: fold it into term k.
-            p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg, mod3)
+            p, q, ok = _sum(F[2 * w, k], F[2 * w + 1, k], F[2 * w, i], F[2 * w + 1, i], sg, mod3, mod2)
             if not ok:
                 continue
             F[2 * w, k] = p
@@ -298,8 +300,11 @@ def write_mix(F, i, j, k, sa, sb, sc, ja, jb, ap, an, bp, bn, cp, cn):
 
 
 @njit(cache=True)
-def plus_move(F, r, state, mod3):
-    """A plus transition (rank + 1). Returns the new rank (unchanged when none applies)."""
+def plus_move(F, r, state, mod3, mod2=False):
+    """A plus transition (rank + 1). Returns the new rank (unchanged when none applies).
+
+    Mod 2 (``mod2``) the split is x = (x + y) + y: no sign, the new factor stays in the positive rows.
+    """
     if r < 2 or r >= F.shape[1]:
         return r
     for _ in range(32):
@@ -308,8 +313,8 @@ def plus_move(F, r, state, mod3):
         s = below(state, 3)
         if i == j or _sign(F, s, i, j) != 0:
             continue
-        eps = 1 if next_u64(state) & np.uint64(1 << 40) else -1
-        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, mod3)
+        eps = 1 if mod2 or next_u64(state) & np.uint64(1 << 40) else -1
+        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, mod3, mod2)
         if not ok:
             continue
         write_split(F, i, s, j, s, r, eps, p, q)
@@ -319,7 +324,7 @@ def plus_move(F, r, state, mod3):
 
 
 @njit(cache=True)
-def mix_move(F, r, state, mod3):
+def mix_move(F, r, state, mod3, mod2=False):
     """The three-term plus transition (Kauers–Moosbauer): rank + 1, both old terms changed.
 
     With the slots of terms i, j taken in a random order (roles a, b, c),
@@ -339,9 +344,9 @@ def mix_move(F, r, state, mod3):
         sa = below(state, 3)
         sb = (sa + 1 + below(state, 2)) % 3
         sc = 3 - sa - sb
-        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1, mod3)
-        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1, mod3)
-        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, mod3)
+        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1, mod3, mod2)
+        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1, mod3, mod2)
+        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, mod3, mod2)
         if not (ok1 and ok2 and ok3):
             continue
         write_mix(F, i, j, r, sa, sb, sc, sa, sb, ap, an, bp, bn, cp, cn)
