@@ -5,12 +5,12 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from discover.flip import gf2, policy, zt
+from discover.flip.lift import is_exact_mod2
 from discover.flip.pairs import build_pairs, pair_buffers, pair_flip
 from discover.flip.policy import STACK
 from discover.flip.rng import seed_state
 from discover.formats import Format
 from discover.scheme import Scheme
-from discover.tensor import integer_reconstruction, matmul_tensor
 
 from .test_flip_pool import FORMATS, exact, random_exact
 
@@ -54,8 +54,7 @@ def test_pair_flips_reduce_the_naive_3x3x3_scheme():
 
 def exact_mod2(F6, r, fmt) -> bool:
     """Whether the first r terms of a GF(2) scheme in the ternary layout (positive rows) are exact mod 2."""
-    U, V, W = gf2.unpack(np.ascontiguousarray(F6[0::2]), r, fmt)
-    return bool(((integer_reconstruction(U, V, W) - matmul_tensor(fmt)) % 2 == 0).all())
+    return is_exact_mod2(*gf2.unpack(np.ascontiguousarray(F6[0::2]), r, fmt), fmt)
 
 
 @settings(max_examples=20, deadline=None, derandomize=True, database=None)
