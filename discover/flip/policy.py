@@ -25,9 +25,9 @@ def _flip(F, r, state, stack, ternary, reduce=True):
 
 
 @njit(cache=True)
-def _plus(F, r, state, ternary, mod3=False):
+def _plus(F, r, state, ternary, mod3=False, mod2=False):
     if ternary:
-        return zt.plus_move(F, r, state, mod3)
+        return zt.plus_move(F, r, state, mod3, mod2)
     return gf2.plus_move(F, r, state)
 
 
@@ -141,7 +141,7 @@ def expand(F, r, state, ternary, mod3, mod2=False):
         if (first + attempt) & 1:
             r2 = zt.mix_move(F, r, state, mod3, mod2) if ternary else gf2.mix_move(F, r, state)
         else:
-            r2 = zt.plus_move(F, r, state, mod3, mod2) if ternary else gf2.plus_move(F, r, state)
+            r2 = _plus(F, r, state, ternary, mod3, mod2)
         if r2 > r:
             return r2
     return r
