@@ -188,10 +188,29 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
     )
 
 
+#: Meta-move starts spelled ``KIND:NxMxP:SOURCE`` (see :mod:`discover.sources`).
+_META_MOVES = ("extend", "project", "resize")
+
+
+def split_meta_start(start: str) -> Optional[tuple[str, str]]:
+    """``extend:NxMxP:SOURCE`` as (``extend:NxMxP:``, ``SOURCE``); None for any other start."""
+    kind, sep, rest = start.partition(":")
+    fmt, sep2, inner = rest.partition(":")
+    if not (sep and sep2 and inner) or kind not in _META_MOVES:
+        return None
+    return f"{kind}:{fmt}:", inner
+
+
 def _resolved_start(start: Optional[str], prov: dict) -> Optional[str]:
-    """A recorded ``catalog:NxMxP`` start names the file the search recorded it read (``start_file``)."""
-    if start is not None and start.startswith("catalog:") and isinstance(prov.get("start_file"), str):
+    """A recorded ``catalog:NxMxP`` start names the file the search recorded it read (``start_file``);
+    so does the inner source of a meta move, ``extend:NxMxP:catalog:SMALLER``."""
+    if start is None or not isinstance(prov.get("start_file"), str):
+        return start
+    if start.startswith("catalog:"):
         return prov["start_file"]
+    meta = split_meta_start(start)
+    if meta is not None and meta[1].startswith("catalog:"):
+        return meta[0] + prov["start_file"]
     return start
 
 
@@ -203,8 +222,9 @@ def _safe_float(text: Optional[str]) -> Optional[float]:
 
 
 def is_file_source(start: str) -> bool:
-    """Whether a recorded start names a scheme file (not naive:FMT, catalog:FMT or a built-in name)."""
-    return Path(start).suffix == ".json"
+    """Whether a recorded start names a scheme file (not naive:FMT, catalog:FMT, a built-in name, or a
+    meta move of a file: that start is the origin of its chain, see :func:`split_meta_start`)."""
+    return Path(start).suffix == ".json" and split_meta_start(start) is None
 
 
 def find_start(start: str, entries: Sequence[CatalogEntry], root: Path) -> Optional[CatalogEntry]:
@@ -234,7 +254,11 @@ def recorded_chain(entry: CatalogEntry, entries: Sequence[CatalogEntry], root: P
         if previous is None:
             # naive:FMT and built-in names are origins; a file outside the catalog, or catalog:FMT
             # (whatever the catalog held then), cannot be followed.
-            complete = not is_file_source(steps[0].start) and not steps[0].start.startswith("catalog:")
+            meta = split_meta_start(steps[0].start)
+            inner = meta[1] if meta is not None else None
+            complete = (not is_file_source(steps[0].start) and not steps[0].start.startswith("catalog:")
+                        and not (inner is not None and (inner.startswith("catalog:")
+                                                        or (is_file_source(inner) and find_start(inner, entries, root) is None))))
             break
         if Path(previous.path) in seen:  # a loop in the records: stop rather than spin
             complete = False

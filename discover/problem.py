@@ -52,8 +52,9 @@ class Problem:
         An exact scheme of the same format to start from (flip-graph methods).
     start_file : str, optional
         The catalog file ``start`` was read from when the command named it indirectly
-        (``--start catalog:NxMxP``): recorded with the results, so that their chain of steps
-        can be followed back and rerun after the catalog has changed.
+        (``--start catalog:NxMxP``, or the inner source of ``extend:NxMxP:catalog:SMALLER`` and the
+        other meta moves): recorded with the results, so that their chain of steps can be
+        followed back and rerun after the catalog has changed.
 
     Raises
     ------

@@ -81,12 +81,21 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
 def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
     """A search's start scheme, and for ``catalog:NxMxP`` the catalog file it was read from.
 
+    For a meta move of a catalog scheme (``extend:NxMxP:catalog:SMALLER``) the file is the one the
+    inner ``catalog:SMALLER`` was read from.
+
     Searches record that file, because the catalog's best scheme changes as the catalog grows: the
     file keeps their chain of steps followable (``catalog rebuild``). The file is None for other
     sources, and when the best scheme is stored in another orientation than ``fmt`` (a file start
     must have the searched format). The catalog is read once.
     """
     kind, sep, arg = spec.partition(":")
+    if sep and kind in _RESIZERS and not Path(spec).exists():
+        # extend:NxMxP:catalog:SMALLER reads the catalog too: record that file, so a rerun
+        # extends the same scheme after the catalog's best SMALLER has changed.
+        fmt_text, _, inner = arg.partition(":")
+        inner_file = load_start(inner, inner[len("catalog:"):], directory)[1] if inner.startswith("catalog:") else None
+        return load_source(spec, directory), inner_file
     if not (sep and kind == "catalog") or Path(spec).exists():
         return load_source(spec, directory), None
     from . import catalog

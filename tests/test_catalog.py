@@ -190,3 +190,52 @@ def test_a_search_from_catalog_records_the_file_it_read_and_the_chain_follows_it
     chain = recorded_chain(next(e for e in entries if e.path.name == found.name), entries, tmp_path)
     assert [s.entry.path.name for s in chain.steps] == ["2x2x3_r12_ZT.json", "2x2x3_r11_ZT.json"]
     assert chain.steps[1].start == "algorithms/2x2x3_r12_ZT.json"
+
+
+def test_an_extend_start_from_the_catalog_records_the_file_it_extended_and_rebuild_reuses_it(
+        runner, tmp_path, monkeypatch):
+    # `--start extend:FMT:catalog:SMALLER` reads whichever SMALLER is best today; the result names
+    # that file, and a rebuild after the catalog's best SMALLER has changed extends the same file.
+    from discover.catalog_rebuild import rebuild
+    from discover.catalog_steps import is_file_source, recorded_chain
+    from discover.known import KNOWN
+
+    catalog = tmp_path / "algorithms"
+    catalog.mkdir()
+    save_scheme(strassen(), catalog / "2x2x2_r7_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
+    monkeypatch.chdir(tmp_path)
+    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", "extend:2x2x3:catalog:2x2x2",
+            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
+    monkeypatch.setattr("sys.argv", ["strassen", *argv])
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    found = catalog / "2x2x3_r11_ZT.json"
+    assert json.loads(found.read_text())["provenance"]["start_file"] == "algorithms/2x2x2_r7_ZT.json"
+
+    save_scheme(KNOWN["winograd"](), catalog / "2x2x2_r7_ZT-additions.json")  # now the best 2x2x2
+    entries = list_entries(catalog)
+    chain = recorded_chain(next(e for e in entries if e.path.name == found.name), entries, tmp_path)
+    assert [s.entry.path.name for s in chain.steps] == ["2x2x3_r11_ZT.json"] and chain.complete
+    assert chain.steps[0].start == "extend:2x2x3:algorithms/2x2x2_r7_ZT.json"
+    assert not is_file_source(chain.steps[0].start)
+
+    commands = []
+    rebuilt = rebuild(chain.steps[0].entry, entries, catalog, tmp_path / "out",
+                      on_step=lambda i, n, args: commands.append(args))
+    assert rebuilt.ok
+    start = commands[0][commands[0].index("--start") + 1]
+    assert start == f"extend:2x2x3:{catalog / '2x2x2_r7_ZT.json'}"
+
+
+def test_an_extend_start_without_a_recorded_file_is_an_origin_that_cannot_be_followed(tmp_path):
+    from discover.catalog_steps import recorded_chain
+
+    scheme = Scheme.naive("2x2x3")
+    scheme.meta["provenance"] = {"method": "flip", "command": "strassen search 2x2x3 --rank 12 --start "
+                                                              "extend:2x2x3:catalog:2x2x2 -o algorithms"}
+    save_scheme(scheme, tmp_path / "2x2x3_r12_ZT.json")
+    entries = list_entries(tmp_path)
+    chain = recorded_chain(entries[0], entries, tmp_path)
+    # whatever the catalog's best 2x2x2 was then: not followable (like a plain catalog:FMT start)
+    assert chain.steps[0].start == "extend:2x2x3:catalog:2x2x2" and not chain.complete
