@@ -125,3 +125,27 @@ def test_a_seed_replays_the_runner_walk_however_slow_the_machine(monkeypatch):
     slow = flip_search(problem, settings_, np.random.SeedSequence(2))
     assert fast.scheme is not None and slow.scheme is not None
     assert fast.stats["flips"] == slow.stats["flips"] and fast.scheme.same_coefficients(slow.scheme)
+
+
+def test_gf2_runners_with_lift_lows_keep_the_lowest_lift_above_the_target():
+    # Rank 19 (the lower bound) is out of reach: without lift_lows the walk ends with nothing
+    # exact; with it, each new lowest rank on the way down was lifted and the lowest lift is kept.
+    from discover.verify import verify_exact
+
+    fmt = Format.parse("3x3x3")
+    problem = Problem(fmt, 19, "Z", start=Scheme.naive(fmt))
+    budget = dict(field="gf2", runners=4, max_flips=200_000, plus_min=100, plus_max=500)
+    plain = flip_search(problem, FlipSettings(**budget), np.random.SeedSequence(3))
+    lows = flip_search(problem, FlipSettings(**budget, lift_lows=True), np.random.SeedSequence(3))
+    assert plain.scheme is None and plain.best is None
+    assert lows.scheme is None and lows.best is not None
+    assert lows.stats["best_rank_mod2"] <= lows.best.rank < 27 and verify_exact(lows.best).valid
+    assert lows.stats["lift_attempts"] >= 1
+
+
+def test_lift_lows_is_refused_for_walks_with_nothing_to_lift():
+    import pytest
+    from discover.errors import SearchError
+
+    with pytest.raises(SearchError, match="lift_lows"):
+        FlipSettings(field="zt", lift_lows=True).check()

@@ -47,6 +47,7 @@ class LiftOutcome:
     lowest: int
     stats: dict = field(default_factory=dict)
     runners: Optional[Runners] = None
+    best_lifted: Optional[Scheme] = None  # settings.lift_lows: the lowest lift above the target
 
 
 def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, lift_at: Lifter,
@@ -83,6 +84,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
     lowest = r0
     found: Optional[Scheme] = None
+    best_lifted: Optional[Scheme] = None
     shown = 0.0
     cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
 
@@ -99,8 +101,14 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         counters["lift_seconds"] += time.perf_counter() - t
         return lifted
 
+    def ceiling() -> int:
+        """The highest rank worth lifting: the target, or with lift_lows anything below the best lift."""
+        if not settings.lift_lows:
+            return target
+        return max(target, (best_lifted.rank if best_lifted is not None else r0) - 1)
+
     def lift_due(k: int) -> bool:
-        return (rs[k] <= target and walked[k] - last_lift[k] >= settings.lift_interval
+        return (rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval
                 and lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0))
 
     if r0 <= target:
@@ -109,17 +117,24 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     while found is None and not out_of_budget():
         # Once the target rank is reached, a call stops only on a rank below every one seen so far;
         # runners at the target rank walk on and are lifted from here every lift_interval flips.
-        stop_at = min(target, lowest - 1)
+        # With lift_lows every new lowest rank stops the call, to be lifted (so the walk differs).
+        stop_at = lowest - 1 if settings.lift_lows else min(target, lowest - 1)
         hit = runners.advance(stop_at, RUNNER_CALL_FLIPS, settings, cap, state, stats, mod3=mod3, ternary=ternary)
         walked[: (hit + 1 if hit >= 0 else K)] += RUNNER_CALL_FLIPS
         lowest = min(lowest, int(best_rs.min()))
         for k in range(K):
-            if hit == k and best_rs[k] <= target:
-                found = try_lift(k, bests[k], int(best_rs[k]))  # a new lowest rank: lift it at once
+            if hit == k and (best_rs[k] <= target or (
+                    best_rs[k] <= ceiling() and lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0))):
+                lifted = try_lift(k, bests[k], int(best_rs[k]))  # a new lowest rank: lift it at once
             elif lift_due(k):
-                found = try_lift(k, Fs[k], int(rs[k]))
-            if found is not None:
+                lifted = try_lift(k, Fs[k], int(rs[k]))
+            else:
+                continue
+            if lifted is not None and lifted.rank <= target:
+                found = lifted
                 break
+            if lifted is not None:  # lift_lows: above the target, kept as the best so far
+                best_lifted = lifted if best_lifted is None or lifted.rank < best_lifted.rank else best_lifted
         now = time.perf_counter()
         if on_progress is not None and now - shown >= PROGRESS_EVERY:
             shown = now
@@ -129,4 +144,4 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
            "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
            **counters, "lift_seconds": round(counters["lift_seconds"], 3)}
-    return LiftOutcome(found, int(lowest), out, runners)
+    return LiftOutcome(found, int(lowest), out, runners, best_lifted if found is None else None)

@@ -47,6 +47,10 @@ class FlipSettings:
         Single GF(2) walk: plus transitions taken to leave a target-rank region whose lifts keep failing.
     hensel : bool
         Try Hensel lifting (rationals, larger integers) when the sign lift fails (rings Z and Q).
+    lift_lows : bool
+        GF(2) runners: also lift each new lowest rank on the way down to the target,
+        and when the target is not reached, return the lowest lifted scheme as the best exact
+        one (a search for rank 58 that reaches 59 and lifts it saves that 59).
     max_flips : int
         Flip budget per task (0: unlimited). With a budget and no time limit a seed
         reproduces the walk exactly.
@@ -79,6 +83,7 @@ class FlipSettings:
     lift_tries: int = 10
     escape_plus: int = 2
     hensel: bool = True
+    lift_lows: bool = False
     max_flips: int = 0
     start: str = "naive"
     runners: int = 8
@@ -98,6 +103,8 @@ class FlipSettings:
         for name in ("plateau", "chunk", "lift_interval", "lift_tries", "plus_min", "round_flips"):
             if getattr(self, name) < 1:
                 raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
+        if self.lift_lows and self.field not in ("gf2", "auto"):
+            raise SearchError(f"flip: lift_lows lifts GF(2) walks; field={self.field} has nothing to lift")
         if self.plus_max < self.plus_min:
             raise SearchError(f"flip: plus_max ({self.plus_max}) must be at least plus_min ({self.plus_min})")
         if not 0.0 <= self.copy_best <= 1.0:

@@ -296,6 +296,8 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     if ring is Ring.Z2 and out.runners is not None:
         top = int(np.argmin(out.runners.best_rs))
         best = _best_exact(out.runners.bests[top], int(out.runners.best_rs[top]), fmt, False, ring)
+    elif out.best_lifted is not None:
+        best = out.best_lifted.with_meta(name=f"flip-graph {fmt} rank {out.best_lifted.rank} (best lifted)")
     return WalkOutcome(None, out.lowest, stats, best)
 
 
