@@ -20,11 +20,11 @@ from typing import Callable, Optional, Sequence
 
 from .catalog import CatalogEntry
 from .catalog_compare import format_seconds
-from .catalog_steps import (Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain,
-                            split_meta_start)
+from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain
 from .errors import DiscoverError
 from .jsonio import load_scheme
 from .scheme import Scheme
+from .sources import split_meta_source
 
 
 @dataclass(frozen=True)
@@ -221,15 +221,13 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
         if step.start is not None:
             if previous is not None:
                 argv = replace_start(argv, str(previous))
-            elif is_file_source(step.start):
-                origin = find_start(step.start, entries, root)
+            else:
+                # A recorded catalog file (or the one an extend:NxMxP:FILE start extended), wherever
+                # the catalog is now.
+                prefix, source = split_meta_source(step.start) or ("", step.start)
+                origin = find_start(source, entries, root) if is_file_source(source) else None
                 if origin is not None:
-                    argv = replace_start(argv, str(origin.path))
-            elif (meta := split_meta_start(step.start)) is not None and is_file_source(meta[1]):
-                # extend:NxMxP:FILE: the catalog file the search extended, wherever the catalog is now.
-                origin = find_start(meta[1], entries, root)
-                if origin is not None:
-                    argv = replace_start(argv, meta[0] + str(origin.path))
+                    argv = replace_start(argv, prefix + str(origin.path))
         step_dir = Path(out_dir) / f"step-{index}"
         step_dir.mkdir(parents=True, exist_ok=True)
         argv = redirect_output(argv, step_dir)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry
+from .sources import split_meta_source
 
 #: Commands whose first argument after the command name is the scheme they start from.
 _STARTS_FROM_ARGUMENT = {"optimize-additions"}
@@ -188,19 +189,6 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
     )
 
 
-#: Meta-move starts spelled ``KIND:NxMxP:SOURCE`` (see :mod:`discover.sources`).
-_META_MOVES = ("extend", "project", "resize")
-
-
-def split_meta_start(start: str) -> Optional[tuple[str, str]]:
-    """``extend:NxMxP:SOURCE`` as (``extend:NxMxP:``, ``SOURCE``); None for any other start."""
-    kind, sep, rest = start.partition(":")
-    fmt, sep2, inner = rest.partition(":")
-    if not (sep and sep2 and inner) or kind not in _META_MOVES:
-        return None
-    return f"{kind}:{fmt}:", inner
-
-
 def _resolved_start(start: Optional[str], prov: dict) -> Optional[str]:
     """A recorded ``catalog:NxMxP`` start names the file the search recorded it read (``start_file``);
     so does the inner source of a meta move, ``extend:NxMxP:catalog:SMALLER``."""
@@ -208,7 +196,7 @@ def _resolved_start(start: Optional[str], prov: dict) -> Optional[str]:
         return start
     if start.startswith("catalog:"):
         return prov["start_file"]
-    meta = split_meta_start(start)
+    meta = split_meta_source(start)
     if meta is not None and meta[1].startswith("catalog:"):
         return meta[0] + prov["start_file"]
     return start
@@ -223,8 +211,8 @@ def _safe_float(text: Optional[str]) -> Optional[float]:
 
 def is_file_source(start: str) -> bool:
     """Whether a recorded start names a scheme file (not naive:FMT, catalog:FMT, a built-in name, or a
-    meta move of a file: that start is the origin of its chain, see :func:`split_meta_start`)."""
-    return Path(start).suffix == ".json" and split_meta_start(start) is None
+    meta move of a file: that start is the origin of its chain)."""
+    return Path(start).suffix == ".json" and split_meta_source(start) is None
 
 
 def find_start(start: str, entries: Sequence[CatalogEntry], root: Path) -> Optional[CatalogEntry]:
@@ -254,11 +242,11 @@ def recorded_chain(entry: CatalogEntry, entries: Sequence[CatalogEntry], root: P
         if previous is None:
             # naive:FMT and built-in names are origins; a file outside the catalog, or catalog:FMT
             # (whatever the catalog held then), cannot be followed.
-            meta = split_meta_start(steps[0].start)
-            inner = meta[1] if meta is not None else None
-            complete = (not is_file_source(steps[0].start) and not steps[0].start.startswith("catalog:")
-                        and not (inner is not None and (inner.startswith("catalog:")
-                                                        or (is_file_source(inner) and find_start(inner, entries, root) is None))))
+            # A meta move (extend:NxMxP:SOURCE) is an origin when its inner source can be found again.
+            meta = split_meta_source(steps[0].start)
+            origin = meta[1] if meta is not None else steps[0].start
+            complete = not origin.startswith("catalog:") and not (
+                is_file_source(origin) and find_start(origin, entries, root) is None)
             break
         if Path(previous.path) in seen:  # a loop in the records: stop rather than spin
             complete = False

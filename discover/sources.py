@@ -39,6 +39,21 @@ SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), 
 _RESIZERS = ("extend", "project", "resize")
 
 
+def split_meta_source(spec: str) -> Optional[tuple[str, str]]:
+    """``extend:NxMxP:SOURCE`` (or project:, resize:) as (``extend:NxMxP:``, ``SOURCE``); None otherwise.
+
+    >>> split_meta_source("extend:3x4x6:catalog:3x4x5")
+    ('extend:3x4x6:', 'catalog:3x4x5')
+    >>> split_meta_source("catalog:3x4x5") is None
+    True
+    """
+    kind, sep, rest = spec.partition(":")
+    fmt, sep2, inner = rest.partition(":")
+    if not (sep and sep2 and inner) or kind not in _RESIZERS:
+        return None
+    return f"{kind}:{fmt}:", inner
+
+
 def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Scheme:
     """The scheme a source names, as written (not verified: see :func:`load_source`).
 
@@ -90,12 +105,12 @@ def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
     must have the searched format). The catalog is read once.
     """
     kind, sep, arg = spec.partition(":")
-    if sep and kind in _RESIZERS and not Path(spec).exists():
+    meta = None if Path(spec).exists() else split_meta_source(spec)
+    if meta is not None and meta[1].startswith("catalog:"):
         # extend:NxMxP:catalog:SMALLER reads the catalog too: record that file, so a rerun
         # extends the same scheme after the catalog's best SMALLER has changed.
-        fmt_text, _, inner = arg.partition(":")
-        inner_file = load_start(inner, inner[len("catalog:"):], directory)[1] if inner.startswith("catalog:") else None
-        return load_source(spec, directory), inner_file
+        inner, inner_file = load_start(meta[1], meta[1][len("catalog:"):], directory)
+        return _exact(spec, _resized(kind, arg, directory, _exact(meta[1], inner))), inner_file
     if not (sep and kind == "catalog") or Path(spec).exists():
         return load_source(spec, directory), None
     from . import catalog
@@ -116,8 +131,9 @@ def _checked(spec: str, directory) -> Scheme:
     return load_source(spec, directory)
 
 
-def _resized(kind: str, arg: str, directory) -> Scheme:
-    """``extend``/``project``/``resize`` of an inner source to the format before its colon."""
+def _resized(kind: str, arg: str, directory, inner_scheme: Optional[Scheme] = None) -> Scheme:
+    """``extend``/``project``/``resize`` of an inner source to the format before its colon
+    (``inner_scheme``: that source's scheme, already read and checked)."""
     from . import metamoves
     from .errors import FormatError, SchemeError
     from .formats import Format
@@ -129,7 +145,7 @@ def _resized(kind: str, arg: str, directory) -> Scheme:
         fmt = Format.parse(fmt_text)
     except FormatError as e:
         raise LoadError(f"{kind}:{arg}: {e}") from e
-    scheme = _checked(inner, directory)
+    scheme = inner_scheme if inner_scheme is not None else _checked(inner, directory)
     have = scheme.format.dims
     if kind == "extend" and any(a < b for a, b in zip(fmt.dims, have)):
         raise LoadError(f"{kind}:{arg}: extend only grows a format; {scheme.format} does not fit in {fmt}")
@@ -158,8 +174,12 @@ def load_source(spec: str, directory: "str | os.PathLike[str] | None" = None, *,
     <Ring.ZT: 'ZT'>
     """
     scheme = read_source(spec, directory)
-    if exact:
-        report = verify_exact(scheme)
-        if not report.valid:
-            raise NotExactError(f"{spec}: {report.summary()}")
+    return _exact(spec, scheme) if exact else scheme
+
+
+def _exact(spec: str, scheme: Scheme) -> Scheme:
+    """``scheme`` (read from ``spec``) if it is exact; else :class:`~discover.errors.NotExactError`."""
+    report = verify_exact(scheme)
+    if not report.valid:
+        raise NotExactError(f"{spec}: {report.summary()}")
     return scheme
