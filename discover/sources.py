@@ -105,13 +105,14 @@ def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
     must have the searched format). The catalog is read once.
     """
     kind, sep, arg = spec.partition(":")
-    meta = None if Path(spec).exists() else split_meta_source(spec)
+    is_file = Path(spec).exists()
+    meta = None if is_file else split_meta_source(spec)
     if meta is not None and meta[1].startswith("catalog:"):
         # extend:NxMxP:catalog:SMALLER reads the catalog too: record that file, so a rerun
         # extends the same scheme after the catalog's best SMALLER has changed.
         inner, inner_file = load_start(meta[1], meta[1][len("catalog:"):], directory)
         return _exact(spec, _resized(kind, arg, directory, _exact(meta[1], inner))), inner_file
-    if not (sep and kind == "catalog") or Path(spec).exists():
+    if not (sep and kind == "catalog") or is_file:
         return load_source(spec, directory), None
     from . import catalog
 
