@@ -107,9 +107,11 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
             return target
         return max(target, (best_lifted.rank if best_lifted is not None else r0) - 1)
 
+    def may_lift() -> bool:
+        return lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0)
+
     def lift_due(k: int) -> bool:
-        return (rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval
-                and lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0))
+        return rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval and may_lift()
 
     if r0 <= target:
         found = try_lift(0, F0, r0)
@@ -123,8 +125,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         walked[: (hit + 1 if hit >= 0 else K)] += RUNNER_CALL_FLIPS
         lowest = min(lowest, int(best_rs.min()))
         for k in range(K):
-            if hit == k and (best_rs[k] <= target or (
-                    best_rs[k] <= ceiling() and lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0))):
+            if hit == k and (best_rs[k] <= target or (best_rs[k] <= ceiling() and may_lift())):
                 lifted = try_lift(k, bests[k], int(best_rs[k]))  # a new lowest rank: lift it at once
             elif lift_due(k):
                 lifted = try_lift(k, Fs[k], int(rs[k]))
@@ -133,8 +134,8 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
             if lifted is not None and lifted.rank <= target:
                 found = lifted
                 break
-            if lifted is not None:  # lift_lows: above the target, kept as the best so far
-                best_lifted = lifted if best_lifted is None or lifted.rank < best_lifted.rank else best_lifted
+            if lifted is not None:  # lift_lows: above the target, and below the best lift (the ceiling)
+                best_lifted = lifted
         now = time.perf_counter()
         if on_progress is not None and now - shown >= PROGRESS_EVERY:
             shown = now
