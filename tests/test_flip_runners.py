@@ -141,6 +141,7 @@ def test_gf2_runners_with_lift_lows_keep_the_lowest_lift_above_the_target():
     assert lows.scheme is None and lows.best is not None
     assert lows.stats["best_rank_mod2"] <= lows.best.rank < 27 and verify_exact(lows.best).valid
     assert lows.stats["lift_attempts"] >= 1
+    assert 0 < lows.stats["best_lifted_seconds"] <= lows.stats["seconds"]  # when the kept lift was made
 
 
 def test_lift_lows_is_refused_for_walks_with_nothing_to_lift():

@@ -236,3 +236,17 @@ def test_every_scheme_is_saved_before_it_is_reported(tmp_path):
     result = search(Problem("2x2x3", 11), "flip", seed=0, restarts=6, workers=1, find_all=True, out_dir=tmp_path,
                     on_found=on_found)
     assert seen == result.saved and len(seen) == len(result.found) >= 2
+
+
+def test_best_lift_above_the_target_is_dated_when_the_walk_lifted_it(runner, tmp_path):
+    # GF(2) runners with lift_lows miss rank 19 (the lower bound) and keep their lowest lift. Its
+    # wall_time is the moment of that lift, which the walk reports; the whole run is kept beside it.
+    out = tmp_path / "o"
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "19", "--ring", "Z", "--method", "flip", "--restarts", "1",
+                             "-O", "field=gf2", "-O", "lift_lows=1", "-O", "runners=4", "-O", "max_flips=200000",
+                             "-O", "plus_min=100", "-O", "plus_max=500", "--seed", "3", "-o", str(out), "-j", "1", "-q"])
+    assert r.exit_code == 1, r.stderr
+    [path] = out.glob("3x3x3_r*.json")
+    prov = load_scheme(path).meta["provenance"]
+    assert prov["info"]["best_above_target"] is True
+    assert 0 <= prov["wall_time"] <= prov["info"]["search_seconds"]

@@ -136,6 +136,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
                 break
             if lifted is not None:  # lift_lows: above the target, and below the best lift (the ceiling)
                 best_lifted = lifted
+                counters["best_lifted_seconds"] = round(time.perf_counter() - t0, 3)
         now = time.perf_counter()
         if on_progress is not None and now - shown >= PROGRESS_EVERY:
             shown = now

@@ -160,6 +160,7 @@ class Collector:
         self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
         self.keys: set = set()
         self.best: Optional[tuple[Scheme, SearchTask]] = None  # lowest-rank exact proposal above the target
+        self.best_found_after: Optional[float] = None  # seconds into the search when the walk found it (when known)
 
     @property
     def hits(self) -> int:
@@ -238,8 +239,14 @@ class Collector:
             return
         self.best = (s, task)
         self.result.best_rank = _lower(self.result.best_rank, s.rank)
+        # A walk that says when it found its best (seconds into the task) dates it from the search's
+        # start; otherwise the scheme is dated when it is stamped (the end of the search).
+        inside = res.stats.get("best_lifted_seconds")
+        self.best_found_after = (None if inside is None else
+                                 round(max(0.0, time.monotonic() - self.start - res.seconds) + float(inside), 3))
 
-    def _verified(self, cand: Candidate, task: SearchTask, max_rank: Optional[int] = None) -> Optional[Scheme]:
+    def _verified(self, cand: Candidate, task: SearchTask, max_rank: Optional[int] = None,
+                  wall_time: Optional[float] = None) -> Optional[Scheme]:
         try:
             scheme = cand.scheme if cand.scheme is not None else \
                 Scheme.from_arrays(cand.U, cand.V, cand.W, self.problem.format, mod2=cand.mod2)
@@ -265,7 +272,7 @@ class Collector:
             "batch": self.batch,
             "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options),
             "problem": self.problem.to_json(),
-            "wall_time": round(time.monotonic() - self.start, 3),
+            "wall_time": round(time.monotonic() - self.start, 3) if wall_time is None else wall_time,
             "time_limit": self.result.time_limit,  # the budget: `catalog rebuild` checks a rerun against it
             "workers": self.workers,
         }
@@ -294,7 +301,11 @@ class Collector:
     def _keep_best(self) -> None:
         """Nothing reached the target: prove, stamp and save the best exact scheme under its own rank."""
         scheme, task = self.best
-        proven = self._verified(Candidate.of(scheme, info={"best_above_target": True}), task, max_rank=scheme.rank)
+        info: dict[str, Any] = {"best_above_target": True}
+        if self.best_found_after is not None:
+            info["search_seconds"] = round(time.monotonic() - self.start, 3)  # wall_time: when it was found
+        proven = self._verified(Candidate.of(scheme, info=info), task, max_rank=scheme.rank,
+                                wall_time=self.best_found_after)
         if proven is None:
             return
         self.result.best_scheme = proven
