@@ -87,6 +87,17 @@ def test_hensel_lift_is_exact_and_labelled_from_its_values():
     assert is_exact(*result, fmt)
 
 
+def test_hensel_lift_on_random_branches_finds_exact_schemes():
+    # Random free unknowns pick another branch at the first correction (mod 4). They used to be
+    # drawn at a step 0 too, which moved the start off its solutions mod 2, so no draw ever lifted.
+    fmt = Format.parse("2x2x2")
+    rng = np.random.default_rng(1)
+    lifts = [hensel_lift(*_mod2(strassen()), fmt, bits=16, rng=rng) for _ in range(8)]
+    found = [Scheme.from_arrays(*x, fmt) for x in lifts if x is not None]
+    assert len(found) >= 2
+    assert all(verify_exact(s).valid for s in found)
+
+
 def test_hensel_lifts_many_walk_schemes():
     fmt = Format.parse("3x3x3")
     lifted = 0

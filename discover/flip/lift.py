@@ -154,8 +154,10 @@ def hensel_lift(
         Optional integer arrays congruent to (U, V, W) mod 2 to lift from (e.g. signs that
         already solve the system mod 4); defaults to the 0/1 scheme.
     rng
-        When given, free unknowns of each step are chosen at random (another solution);
-        otherwise they are 0 (the correction stays on the pivots).
+        When given, the free unknowns of the first correction (mod 4) are chosen at random: another
+        branch of the lift. Later corrections keep them 0 (the correction stays on the pivots):
+        random digits at every step make a random 2-adic point, which is almost never a small
+        rational, so the reconstruction would fail.
 
     Returns
     -------
@@ -170,7 +172,9 @@ def hensel_lift(
     T = matmul_tensor(fmt).reshape(na, nb, nc).astype(np.int64)
     X = [np.asarray(S, dtype=np.int64).reshape(r, -1).copy() for S in (start if start is not None else (A, B, C))]
     sizes = np.cumsum([0, r * na, r * nb, r * nc])
-    for k in range(bits):
+    # The start is a solution mod 2; step k corrects digit k (a step k = 0 would only move the start
+    # off its solutions when its free unknowns are drawn at random).
+    for k in range(1, bits):
         mod = 1 << (k + 1)
         Xa, Xb, Xc = (x % mod for x in X)
         AB = (Xa[:, :, None] * Xb[:, None, :]) % mod
@@ -179,7 +183,7 @@ def hensel_lift(
         if (R % (1 << k)).any():
             return None  # start was not a solution mod 2^k
         rhs = (R >> k).reshape(-1) & 1
-        free = None if rng is None else rng.integers(0, 2, size=len(system.free))
+        free = None if rng is None or k > 1 else rng.integers(0, 2, size=len(system.free))
         delta = system.solve(rhs, free)
         if delta is None:
             return None
