@@ -96,6 +96,11 @@ def test_hensel_lift_on_random_branches_finds_exact_schemes():
     found = [Scheme.from_arrays(*x, fmt) for x in lifts if x is not None]
     assert len(found) >= 2
     assert all(verify_exact(s).valid for s in found)
+    # Several branches share one factorisation; the pivot branch comes first, as without an rng.
+    pivot = hensel_lift(*_mod2(strassen()), fmt, bits=16)
+    first = hensel_lift(*_mod2(strassen()), fmt, bits=16, rng=np.random.default_rng(5), branches=3)
+    assert pivot is not None and first is not None
+    assert all(np.array_equal(a, b) for a, b in zip(pivot, first))
 
 
 def test_hensel_lifts_many_walk_schemes():

@@ -145,6 +145,7 @@ def hensel_lift(
     bits: int = 20,
     start: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None,
     rng: Optional[np.random.Generator] = None,
+    branches: int = 1,
 ) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Hensel-lift a GF(2) scheme to 2-adic precision ``bits`` and reconstruct rationals.
 
@@ -158,19 +159,38 @@ def hensel_lift(
         branch of the lift. Later corrections keep them 0 (the correction stays on the pivots):
         random digits at every step make a random 2-adic point, which is almost never a small
         rational, so the reconstruction would fail.
+    branches
+        Branches to try, one after another, with one factorisation of the Jacobian (which is
+        most of the cost): the first with the free unknowns 0 unless ``rng`` is given, the others
+        drawn from ``rng`` (a branch can die at a later step where another goes through).
 
     Returns
     -------
     The object arrays U, V, W of an exact scheme over Q (odd denominators), or None.
     """
     A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
-    r, na = A.shape
-    nb, nc = B.shape[1], C.shape[1]
     if bits > 28:
         raise ValueError("bits must be ≤ 28 (int64 arithmetic)")
     system = GF2System(_jacobian_mod2(A.astype(np.uint8), B.astype(np.uint8), C.astype(np.uint8)))
+    X0 = [np.asarray(S, dtype=np.int64).reshape(A.shape[0], -1) for S in (start if start is not None else (A, B, C))]
+    if branches <= 1:
+        draws = [rng]
+    else:  # the pivot branch first, then the random ones
+        draws = [None] + ([rng] * (branches - 1) if rng is not None else [])
+    for draw in draws:
+        result = _hensel_branch(system, X0, fmt, bits, draw)
+        if result is not None:
+            return result
+    return None
+
+
+def _hensel_branch(system: GF2System, X0: list[np.ndarray], fmt: Format, bits: int,
+                   rng: Optional[np.random.Generator]) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """One branch of :func:`hensel_lift` (free unknowns of the first correction from ``rng``, else 0)."""
+    r, na = X0[0].shape
+    nb, nc = X0[1].shape[1], X0[2].shape[1]
     T = matmul_tensor(fmt).reshape(na, nb, nc).astype(np.int64)
-    X = [np.asarray(S, dtype=np.int64).reshape(r, -1).copy() for S in (start if start is not None else (A, B, C))]
+    X = [x.copy() for x in X0]
     sizes = np.cumsum([0, r * na, r * nb, r * nc])
     # The start is a solution mod 2; step k corrects digit k (a step k = 0 would only move the start
     # off its solutions when its free unknowns are drawn at random).
@@ -206,6 +226,7 @@ def hensel_lift(
 
 
 # ---------------------------------------------------------------------------- front door
+HENSEL_BRANCHES = 2  # branches lift() tries: the pivot branch, then one random branch
 def lift(
     U: np.ndarray,
     V: np.ndarray,
@@ -227,9 +248,8 @@ def lift(
         return Scheme.from_arrays(*arrays, fmt), "sign"
     if not hensel:
         return None, f"sign lift {reason}"
-    result = hensel_lift(U, V, W, fmt, bits=bits)
-    if result is None:
-        result = hensel_lift(U, V, W, fmt, bits=bits, rng=rng)
+    # One factorisation of the Jacobian: the pivot branch, then random branches of the first step.
+    result = hensel_lift(U, V, W, fmt, bits=bits, rng=rng, branches=HENSEL_BRANCHES)
     if result is None:
         return None, f"sign lift {reason}, Hensel lift failed"
     return Scheme.from_arrays(*result, fmt), "hensel"
