@@ -250,3 +250,20 @@ def test_best_lift_above_the_target_is_dated_when_the_walk_lifted_it(runner, tmp
     prov = load_scheme(path).meta["provenance"]
     assert prov["info"]["best_above_target"] is True
     assert 0 <= prov["wall_time"] <= prov["info"]["search_seconds"]
+
+
+def test_the_summary_counts_the_lifts_of_a_walk_mod_2(runner):
+    # Rank 19 is out of reach mod 2, so a walk that lifts only at the target tries none and says
+    # so; with lift_lows it lifts each new low on the way and the JSON counts those lifts.
+    argv = ["search", "3x3x3", "--rank", "19", "--method", "flip", "--restarts", "1", "-O", "field=gf2",
+            "-O", "runners=4", "-O", "max_flips=200000", "-O", "plus_min=100", "-O", "plus_max=500",
+            "--seed", "3", "-j", "1", "--json"]
+    plain = runner.invoke(main, argv)
+    assert plain.exit_code == 1, plain.stderr
+    doc = json.loads(plain.stdout)
+    assert doc["lift_attempts"] == 0 and doc["best_rank_mod2"] > 19
+    assert f"best rank mod 2: {doc['best_rank_mod2']}, not lifted (no lift tried)" in plain.stderr
+    lows = runner.invoke(main, argv + ["-O", "lift_lows=1"])
+    assert lows.exit_code == 1, lows.stderr
+    doc = json.loads(lows.stdout)
+    assert doc["lift_attempts"] >= 1 and 0 <= doc["lift_failures"] < doc["lift_attempts"]

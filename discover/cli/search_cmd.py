@@ -167,7 +167,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
             notes.append(f"best rank reached: {result.best_rank}")
         if result.best_rank_mod2 is not None and (result.best_rank is None or result.best_rank_mod2 < result.best_rank):
             prime = 3 if options.get("field") == "gf3" else 2
-            notes.append(f"best rank mod {prime}: {result.best_rank_mod2}, not lifted")
+            tried = (f" ({result.lift_failures} of {result.lift_attempts} lifts failed)"
+                     if result.lift_attempts else " (no lift tried)")
+            notes.append(f"best rank mod {prime}: {result.best_rank_mod2}, not lifted{tried}")
         best = f" ({'; '.join(notes)})" if notes else ""
         info(f"no exact scheme found for {problem.format} rank {rank} ring {problem.ring}{best}", False)
         if result.best_scheme is not None:

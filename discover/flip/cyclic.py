@@ -557,7 +557,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     state = seed_state(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed)))
     stats = np.zeros(5, dtype=np.int64)
     carry = np.zeros(4, dtype=np.int64)
-    lifts = {"lift_attempts": 0, "lift_seconds": 0.0}
+    lifts = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
     accepted = None
     goal = target - f  # the orbits' share of the target rank
     stop = goal  # the kernel's stop; one below the target once a lift has failed there
@@ -585,6 +585,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             if accept(unpack_orbits(R, k, n)):
                 accepted = R[:, :k].copy()
                 best_k = k
+            else:
+                lifts["lift_failures"] += 1
             lifts["lift_seconds"] += time.perf_counter() - t
             stop = goal - 1  # walk on along this plateau (or below) and lift again
         if int(stats[0] + stats[4]) == before:

@@ -88,6 +88,9 @@ class SearchResult:
         Flips done by the tasks that reported back (flip methods).
     pools : dict or None
         Pool method: rank -> number of distinct exact schemes in that pool at the end.
+    lift_attempts, lift_failures : int
+        Walks mod 2 or 3: lifts tried, and those that gave no scheme in the asked ring (their
+        schemes hold only mod p, or, for a ternary ring, on no ±1 signs of their support).
     """
 
     problem: Optional[Problem] = None
@@ -110,6 +113,8 @@ class SearchResult:
     best_saved: Optional[Path] = None
     flips: int = 0
     pools: Optional[dict[int, int]] = None
+    lift_attempts: int = 0
+    lift_failures: int = 0
 
     @property
     def below_target(self) -> bool:
@@ -132,6 +137,7 @@ class SearchResult:
             "best_scheme_rank": self.best_scheme.rank if self.best_scheme is not None else None,
             "best_saved": str(self.best_saved) if self.best_saved is not None else None,
             "pools": {str(k): v for k, v in sorted(self.pools.items())} if self.pools else None,
+            "lift_attempts": self.lift_attempts, "lift_failures": self.lift_failures,
         }
 
 
@@ -178,6 +184,8 @@ class Collector:
         r.best_rank = _lower(r.best_rank, res.best_rank)
         r.best_rank_mod2 = _lower(r.best_rank_mod2, res.best_rank_mod2)
         r.flips += int(res.stats.get("flips", 0) or 0)
+        r.lift_attempts += int(res.stats.get("lift_attempts", 0) or 0)
+        r.lift_failures += int(res.stats.get("lift_failures", 0) or 0)
         if res.stats.get("pools"):
             r.pools = {int(k): int(v) for k, v in res.stats["pools"].items()}
         self._consider_best(task, res)
