@@ -24,7 +24,7 @@ from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, reco
 from .errors import DiscoverError
 from .jsonio import load_scheme
 from .scheme import Scheme
-from .sources import split_meta_source
+from .sources import peel_meta_source
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
             else:
                 # A recorded catalog file (or the one an extend:NxMxP:FILE start extended), wherever
                 # the catalog is now.
-                prefix, source = split_meta_source(step.start) or ("", step.start)
+                prefix, source = peel_meta_source(step.start)
                 origin = find_start(source, entries, root) if is_file_source(source) else None
                 if origin is not None:
                     argv = replace_start(argv, prefix + str(origin.path))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry
-from .sources import split_meta_source
+from .sources import peel_meta_source, split_meta_source
 
 #: Commands whose first argument after the command name is the scheme they start from.
 _STARTS_FROM_ARGUMENT = {"optimize-additions"}
@@ -243,8 +243,7 @@ def recorded_chain(entry: CatalogEntry, entries: Sequence[CatalogEntry], root: P
             # naive:FMT and built-in names are origins; a file outside the catalog, or catalog:FMT
             # (whatever the catalog held then), cannot be followed.
             # A meta move (extend:NxMxP:SOURCE) is an origin when its inner source can be found again.
-            meta = split_meta_source(steps[0].start)
-            origin = meta[1] if meta is not None else steps[0].start
+            origin = peel_meta_source(steps[0].start)[1]
             complete = not origin.startswith("catalog:") and not (
                 is_file_source(origin) and find_start(origin, entries, root) is None)
             break

@@ -13,7 +13,8 @@ A flip-graph search of <n,m,p> may start from a neighbour's scheme instead of th
 
 Each result is exact when its input is (tests check every move with the exact tensor). The
 scheme sources ``extend:NxMxP:SOURCE``, ``project:NxMxP:SOURCE``, ``resize:NxMxP:SOURCE`` and
-``product:SOURCE1,SOURCE2`` (:mod:`discover.sources`) reach them from the command line.
+``product:SOURCE1,SOURCE2`` (:mod:`discover.sources`) reach them from the command line, and
+``orient:NxMxP:SOURCE`` reorients a source (:func:`discover.symmetry.to_format`).
 """
 from __future__ import annotations
 

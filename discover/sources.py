@@ -10,7 +10,9 @@ A *source* is one of:
 * meta moves across formats (:mod:`discover.metamoves`) applied to another source:
   ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
   (rows/columns dropped, dead products removed), ``resize:NxMxP:SOURCE`` (either, per
-  dimension) and ``product:SOURCE1,SOURCE2`` (Kronecker product; split at the first comma).
+  dimension), ``orient:NxMxP:SOURCE`` (the same scheme moved to another order of its dimensions
+  by transposes and cyclic shifts) and ``product:SOURCE1,SOURCE2`` (Kronecker product; split at
+  the first comma).
 
 Every scheme returned has passed the exact check (:func:`load_source` verifies files and stdin,
 which anyone could have written); built-in, naive and catalog schemes are exact by construction
@@ -34,9 +36,9 @@ from .verify import verify_exact
 #: What the help texts say a source is.
 SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
                "or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, "
-               "product:SOURCE1,SOURCE2")
+               "orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 #: Meta moves spelled ``KIND:NxMxP:SOURCE``.
-_RESIZERS = ("extend", "project", "resize")
+_RESIZERS = ("extend", "project", "resize", "orient")
 
 
 def split_meta_source(spec: str) -> Optional[tuple[str, str]]:
@@ -52,6 +54,20 @@ def split_meta_source(spec: str) -> Optional[tuple[str, str]]:
     if not (sep and sep2 and inner) or kind not in _RESIZERS:
         return None
     return f"{kind}:{fmt}:", inner
+
+
+def peel_meta_source(spec: str) -> tuple[str, str]:
+    """Every meta move of a source as one prefix, and the source they act on.
+
+    >>> peel_meta_source("extend:4x5x5:orient:4x5x4:algorithms/4x4x5_r63_ZT.json")
+    ('extend:4x5x5:orient:4x5x4:', 'algorithms/4x4x5_r63_ZT.json')
+    >>> peel_meta_source("naive:2x2x2")
+    ('', 'naive:2x2x2')
+    """
+    prefix = ""
+    while (meta := split_meta_source(spec)) is not None:
+        prefix, spec = prefix + meta[0], meta[1]
+    return prefix, spec
 
 
 def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Scheme:
@@ -100,9 +116,9 @@ def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
     inner ``catalog:SMALLER`` was read from.
 
     Searches record that file, because the catalog's best scheme changes as the catalog grows: the
-    file keeps their chain of steps followable (``catalog rebuild``). The file is None for other
-    sources, and when the best scheme is stored in another orientation than ``fmt`` (a file start
-    must have the searched format). The catalog is read once.
+    file keeps their chain of steps followable (``catalog rebuild``). When the catalog stores the
+    scheme in another orientation, the record is ``orient:NxMxP:FILE``, which loads the same
+    scheme. It is None for other sources. The catalog is read once.
     """
     kind, sep, arg = spec.partition(":")
     is_file = Path(spec).exists()
@@ -118,13 +134,12 @@ def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
 
     entry = catalog.best_entry(arg, directory)
     scheme = catalog.oriented(entry, arg)
-    if entry.scheme.format != Format.parse(fmt):
-        return scheme, None
     path = Path(entry.path).resolve()
     try:
-        return scheme, str(path.relative_to(Path.cwd().resolve()))
+        name = str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return scheme, str(path)
+        name = str(path)
+    return scheme, (name if entry.scheme.format == scheme.format else f"orient:{scheme.format}:{name}")
 
 
 def _checked(spec: str, directory) -> Scheme:
@@ -133,7 +148,7 @@ def _checked(spec: str, directory) -> Scheme:
 
 
 def _resized(kind: str, arg: str, directory, inner_scheme: Optional[Scheme] = None) -> Scheme:
-    """``extend``/``project``/``resize`` of an inner source to the format before its colon
+    """``extend``/``project``/``resize``/``orient`` of an inner source to the format before its colon
     (``inner_scheme``: that source's scheme, already read and checked)."""
     from . import metamoves
     from .errors import FormatError, SchemeError
@@ -147,6 +162,13 @@ def _resized(kind: str, arg: str, directory, inner_scheme: Optional[Scheme] = No
     except FormatError as e:
         raise LoadError(f"{kind}:{arg}: {e}") from e
     scheme = inner_scheme if inner_scheme is not None else _checked(inner, directory)
+    if kind == "orient":
+        from .symmetry import to_format
+
+        try:
+            return to_format(scheme, fmt)
+        except SchemeError as e:
+            raise LoadError(f"{kind}:{arg}: {e}") from e
     have = scheme.format.dims
     if kind == "extend" and any(a < b for a, b in zip(fmt.dims, have)):
         raise LoadError(f"{kind}:{arg}: extend only grows a format; {scheme.format} does not fit in {fmt}")

@@ -228,6 +228,38 @@ def test_an_extend_start_from_the_catalog_records_the_file_it_extended_and_rebui
     assert start == f"extend:2x2x3:{catalog / '2x2x2_r7_ZT.json'}"
 
 
+def test_a_start_from_a_reoriented_catalog_scheme_records_the_file_and_its_orientation(tmp_path, monkeypatch):
+    # The catalog stores 2x2x3; a search for 2x3x3 from extend:2x3x3:catalog:2x3x2 reads that file
+    # turned to 2x3x2. The record names both, and rebuild loads the same start from it.
+    from discover.catalog_rebuild import rebuild
+    from discover.catalog_steps import recorded_chain
+    from discover.sources import load_source, load_start
+
+    catalog = tmp_path / "algorithms"
+    catalog.mkdir()
+    save_scheme(load_source("extend:2x2x3:strassen"), catalog / "2x2x3_r11_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
+    monkeypatch.chdir(tmp_path)
+    plain, plain_file = load_start("catalog:2x3x2", "2x3x2")
+    assert plain_file == "orient:2x3x2:algorithms/2x2x3_r11_ZT.json"
+    assert load_source(plain_file).same_coefficients(plain)
+    start, start_file = load_start("extend:2x3x3:catalog:2x3x2", "2x3x3")
+    assert start_file == "orient:2x3x2:algorithms/2x2x3_r11_ZT.json"
+    assert load_source("extend:2x3x3:" + start_file).same_coefficients(start)
+
+    scheme = Scheme.naive("2x3x3")
+    scheme.meta["provenance"] = {"method": "flip", "start_file": start_file, "time_limit": 30,
+                                 "command": "strassen search 2x3x3 --rank 18 --method flip --seed 0 --workers 1 "
+                                            "--start extend:2x3x3:catalog:2x3x2 -o algorithms"}
+    save_scheme(scheme, catalog / "2x3x3_r18_ZT.json")
+    entries = list_entries(catalog)
+    chain = recorded_chain(next(e for e in entries if e.path.name == "2x3x3_r18_ZT.json"), entries, tmp_path)
+    assert chain.complete and chain.steps[0].start == "extend:2x3x3:" + start_file
+    commands = []
+    rebuild(chain.steps[0].entry, entries, catalog, tmp_path / "out", on_step=lambda i, n, args: commands.append(args))
+    assert commands[0][commands[0].index("--start") + 1] == f"extend:2x3x3:orient:2x3x2:{catalog / '2x2x3_r11_ZT.json'}"
+
+
 def test_an_extend_start_without_a_recorded_file_is_an_origin_that_cannot_be_followed(tmp_path):
     from discover.catalog_steps import recorded_chain
 

@@ -75,8 +75,13 @@ def test_meta_move_sources():
     assert load_source("product:strassen,strassen").rank == 49
     p = load_source("project:2x2x1:naive:2x2x2")
     assert p.rank == 4 and _exact(p)
+    turned = load_source("orient:4x3x2:naive:2x3x4")
+    assert str(turned.format) == "4x3x2" and turned.rank == 24 and _exact(turned)
+    # extend along p after a reorientation is another start than extend along m
+    along_p = load_source("extend:2x3x3:orient:2x3x2:extend:2x2x3:strassen")
+    assert str(along_p.format) == "2x3x3" and along_p.rank == 17 and _exact(along_p)
     for bad in ("extend:2x2x3", "extend:2x2x1:strassen", "project:3x3x3:strassen", "product:strassen",
-                "resize:axb:strassen"):
+                "resize:axb:strassen", "orient:2x2x3:strassen"):
         with pytest.raises(LoadError):
             load_source(bad)
 
