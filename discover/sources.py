@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import LoadError, NotExactError
-from .formats import Format
 from .jsonio import load_scheme, scheme_from_dict
 from .known import KNOWN
 from .scheme import Scheme
@@ -109,7 +108,7 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
     return load_scheme(spec)
 
 
-def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
+def load_start(spec: str, directory=None) -> tuple[Scheme, Optional[str]]:
     """A search's start scheme, and for ``catalog:NxMxP`` the catalog file it was read from.
 
     For a meta move of a catalog scheme (``extend:NxMxP:catalog:SMALLER``) the file is the one the
@@ -126,7 +125,7 @@ def load_start(spec: str, fmt, directory=None) -> tuple[Scheme, Optional[str]]:
     if meta is not None and meta[1].startswith("catalog:"):
         # extend:NxMxP:catalog:SMALLER reads the catalog too: record that file, so a rerun
         # extends the same scheme after the catalog's best SMALLER has changed.
-        inner, inner_file = load_start(meta[1], meta[1][len("catalog:"):], directory)
+        inner, inner_file = load_start(meta[1], directory)
         return _exact(spec, _resized(kind, arg, directory, _exact(meta[1], inner))), inner_file
     if not (sep and kind == "catalog") or is_file:
         return load_source(spec, directory), None

@@ -240,10 +240,10 @@ def test_a_start_from_a_reoriented_catalog_scheme_records_the_file_and_its_orien
     save_scheme(load_source("extend:2x2x3:strassen"), catalog / "2x2x3_r11_ZT.json")
     monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
     monkeypatch.chdir(tmp_path)
-    plain, plain_file = load_start("catalog:2x3x2", "2x3x2")
+    plain, plain_file = load_start("catalog:2x3x2")
     assert plain_file == "orient:2x3x2:algorithms/2x2x3_r11_ZT.json"
     assert load_source(plain_file).same_coefficients(plain)
-    start, start_file = load_start("extend:2x3x3:catalog:2x3x2", "2x3x3")
+    start, start_file = load_start("extend:2x3x3:catalog:2x3x2")
     assert start_file == "orient:2x3x2:algorithms/2x2x3_r11_ZT.json"
     assert load_source("extend:2x3x3:" + start_file).same_coefficients(start)
 

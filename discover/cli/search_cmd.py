@@ -105,7 +105,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if rank is None:
         fail("--rank is required")
     scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
-    start, start_file = load_start(start_source, format) if start_source is not None else (None, None)
+    start, start_file = load_start(start_source) if start_source is not None else (None, None)
     problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start, start_file=start_file)
 
     def on_found(scheme, path) -> None:

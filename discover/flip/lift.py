@@ -227,6 +227,8 @@ def _hensel_branch(system: GF2System, X0: list[np.ndarray], fmt: Format, bits: i
 
 # ---------------------------------------------------------------------------- front door
 HENSEL_BRANCHES = 2  # branches lift() tries: the pivot branch, then one random branch
+
+
 def lift(
     U: np.ndarray,
     V: np.ndarray,
