@@ -165,8 +165,9 @@ class Collector:
         self.result = SearchResult(problem=problem, method=method, seed=seed)
         self.by_task: dict[int, Scheme] = {}  # lowest verified restart of each task (first-hit mode)
         self.keys: set = set()
-        self.best: Optional[tuple[Scheme, SearchTask]] = None  # lowest-rank exact proposal above the target
-        self.best_found_after: Optional[float] = None  # seconds into the search when the walk found it (when known)
+        # The lowest-rank exact proposal above the target, its task, and the seconds into the search
+        # when its walk found it (None when the walk does not say).
+        self.best: Optional[tuple[Scheme, SearchTask, Optional[float]]] = None
 
     @property
     def hits(self) -> int:
@@ -245,13 +246,13 @@ class Collector:
         if s.mod2 != (self.problem.ring == "Z2") or not verify_exact(s).valid:
             self.result.rejected += 1
             return
-        self.best = (s, task)
-        self.result.best_rank = _lower(self.result.best_rank, s.rank)
         # A walk that says when it found its best (seconds into the task) dates it from the search's
         # start; otherwise the scheme is dated when it is stamped (the end of the search).
         inside = res.stats.get("best_lifted_seconds")
-        self.best_found_after = (None if inside is None else
-                                 round(max(0.0, time.monotonic() - self.start - res.seconds) + float(inside), 3))
+        found_after = (None if inside is None else
+                       round(max(0.0, time.monotonic() - self.start - res.seconds) + float(inside), 3))
+        self.best = (s, task, found_after)
+        self.result.best_rank = _lower(self.result.best_rank, s.rank)
 
     def _verified(self, cand: Candidate, task: SearchTask, max_rank: Optional[int] = None,
                   wall_time: Optional[float] = None) -> Optional[Scheme]:
@@ -308,12 +309,11 @@ class Collector:
 
     def _keep_best(self) -> None:
         """Nothing reached the target: prove, stamp and save the best exact scheme under its own rank."""
-        scheme, task = self.best
+        scheme, task, found_after = self.best
         info: dict[str, Any] = {"best_above_target": True}
-        if self.best_found_after is not None:
+        if found_after is not None:
             info["search_seconds"] = round(time.monotonic() - self.start, 3)  # wall_time: when it was found
-        proven = self._verified(Candidate.of(scheme, info=info), task, max_rank=scheme.rank,
-                                wall_time=self.best_found_after)
+        proven = self._verified(Candidate.of(scheme, info=info), task, max_rank=scheme.rank, wall_time=found_after)
         if proven is None:
             return
         self.result.best_scheme = proven
