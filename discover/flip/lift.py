@@ -177,19 +177,20 @@ def hensel_lift(
         draws = [rng]
     else:  # the pivot branch first, then the random ones
         draws = [None] + ([rng] * (branches - 1) if rng is not None else [])
+    T = matmul_tensor(fmt).reshape(A.shape[1], X0[1].shape[1], X0[2].shape[1]).astype(np.int64)
     for draw in draws:
-        result = _hensel_branch(system, X0, fmt, bits, draw)
+        result = _hensel_branch(system, X0, T, fmt, bits, draw)
         if result is not None:
             return result
     return None
 
 
-def _hensel_branch(system: GF2System, X0: list[np.ndarray], fmt: Format, bits: int,
+def _hensel_branch(system: GF2System, X0: list[np.ndarray], T: np.ndarray, fmt: Format, bits: int,
                    rng: Optional[np.random.Generator]) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """One branch of :func:`hensel_lift` (free unknowns of the first correction from ``rng``, else 0)."""
+    """One branch of :func:`hensel_lift` (free unknowns of the first correction from ``rng``, else 0);
+    ``T`` is the format's tensor as an (n·m, m·p, n·p) array."""
     r, na = X0[0].shape
     nb, nc = X0[1].shape[1], X0[2].shape[1]
-    T = matmul_tensor(fmt).reshape(na, nb, nc).astype(np.int64)
     X = [x.copy() for x in X0]
     sizes = np.cumsum([0, r * na, r * nb, r * nc])
     # The start is a solution mod 2; step k corrects digit k (a step k = 0 would only move the start
