@@ -137,3 +137,12 @@ def test_quiet_silences_messages_and_verbose_shows_the_traceback(runner, tmp_pat
     assert plain.exit_code == verbose.exit_code == 2
     assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
     assert "Traceback" in verbose.stderr and verbose.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def test_search_help_names_every_built_in_method(runner):
+    from discover.search.registry import BUILTIN_METHODS
+
+    helped = runner.invoke(main, ["search", "--help"])
+    listed = helped.output.split("Search method (", 1)[1].split(")", 1)[0]
+    assert helped.exit_code == 0
+    assert sorted(name.strip() for name in listed.split(",")) == sorted(BUILTIN_METHODS)

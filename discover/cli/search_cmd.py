@@ -40,7 +40,7 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.argument("format")
 @click.option("--rank", "-r", type=int, default=None, help="Number of products to look for (required).")
 @click.option("--method", "-m", default=None,
-              help="Search method (lm, adam, sgd, flip, pool). Default: lm for 2x2x2 and --ring Q, "
+              help="Search method (lm, adam, sgd, flip, pool, cyclic). Default: lm for 2x2x2 and --ring Q, "
                    "flip for larger formats: see strassen bench search.")
 @click.option("--ring", type=click.Choice(RING_NAMES, case_sensitive=False), default="ZT", show_default=True,
               help="Coefficients searched: ZT {-1,0,1}, Z integers up to --bound, Q halves {0,±1/2,±1,±2}, Z2 mod 2.")
