@@ -15,6 +15,7 @@ from discover.problem import Problem
 from discover.formats import Format
 from discover.known import strassen
 from discover.scheme import Scheme
+from discover.tensor import matmul_tensor
 from discover.verify import verify_exact
 
 
@@ -59,6 +60,32 @@ def test_sign_lift_of_strassen_mod_2():
 def test_sign_system_is_consistent_for_a_real_scheme():
     M, rhs, _ = sign_system(*_mod2(strassen()), Format.parse("2x2x2"))
     assert GF2System(M).solve(rhs) is not None
+
+
+def test_sign_system_rows_are_the_monomials_sign_bits_of_each_tensor_entry():
+    # Reference: one equation per tensor entry, the XOR of the three sign bits of every monomial
+    # a·b·c of every term that meets it, right side (T − count)/2 mod 2.
+    fmt = Format.parse("2x2x3")
+    rng = np.random.default_rng(5)
+    U, V, W = (rng.integers(0, 2, size=(9,) + shape) for shape in fmt.shapes)
+    M, rhs, (var_a, var_b, var_c) = sign_system(U, V, W, fmt)
+    A, B, C = U.reshape(9, -1), V.reshape(9, -1), W.reshape(9, -1)
+    T = matmul_tensor(fmt)
+    rows, right = [], []
+    for a in range(A.shape[1]):
+        for b in range(B.shape[1]):
+            for c in range(C.shape[1]):
+                row = np.zeros(M.shape[1], dtype=np.int64)
+                count = 0
+                for k in range(9):
+                    if A[k, a] and B[k, b] and C[k, c]:
+                        count += 1
+                        for var in (var_a[k, a], var_b[k, b], var_c[k, c]):
+                            row[var] ^= 1
+                if count or T[a, b, c]:
+                    rows.append(row)
+                    right.append(((T[a, b, c] - count) // 2) % 2)
+    assert np.array_equal(M, np.array(rows)) and np.array_equal(rhs, np.array(right))
 
 
 def _walk_r23(seed: int):
