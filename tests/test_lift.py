@@ -8,7 +8,7 @@ import pytest
 
 from discover.flip import gf2
 from discover.flip.lift import hensel_lift, is_exact, lift, sign_lift, sign_system
-from discover.flip.linalg2 import GF2System
+from discover.flip.linalg2 import GF2System, is_consistent
 from discover.flip.settings import FlipSettings
 from discover.flip.walk import flip_search
 from discover.problem import Problem
@@ -46,6 +46,9 @@ def test_gf2_system_solves_and_detects_inconsistency():
         if system.solve(b_bad) is None:
             break
     assert system.solve(b_bad) is None
+    assert is_consistent(M, b) and not is_consistent(M, b_bad)
+    assert is_consistent(np.zeros((3, 4), dtype=np.int64), np.zeros(3, dtype=np.int64))
+    assert not is_consistent(np.zeros((3, 4), dtype=np.int64), np.array([0, 1, 0]))
 
 
 def test_sign_lift_of_strassen_mod_2():

@@ -26,7 +26,7 @@ from ..scheme import Scheme
 from ..errors import SchemeError
 from ..tensor import integer_reconstruction, matmul_tensor
 from ..verify import verify_exact
-from .linalg2 import GF2System
+from .linalg2 import GF2System, is_consistent
 
 
 def _flat(U, V, W):
@@ -91,6 +91,10 @@ def sign_lift(
     (the mod-4 solutions tried were not exact over Z).
     """
     M, rhs, (var_a, var_b, var_c) = sign_system(U, V, W, fmt)
+    # Most sign systems a walk meets have no solution; deciding that needs one elimination of
+    # [M | rhs], ~3x cheaper than the factorisation a solve needs (4x4x5: 11 -> 4 ms a lift).
+    if not is_consistent(M, rhs):
+        return None, "inconsistent"
     system = GF2System(M)
     T = matmul_tensor(fmt)
     for attempt in range(max(1, tries)):

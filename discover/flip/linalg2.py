@@ -55,6 +55,14 @@ def _eliminate(P, ncols):
     return pivots[:rank]
 
 
+def is_consistent(M: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``M x = b`` has a solution over GF(2) (one elimination of the augmented matrix)."""
+    cols = M.shape[1]
+    P = pack_rows(np.concatenate([np.asarray(M, dtype=np.uint8), (np.asarray(b) & 1).astype(np.uint8)[:, None]], axis=1))
+    pivots = _eliminate(P, cols + 1)
+    return not (len(pivots) and pivots[-1] == cols)
+
+
 class GF2System:
     """A linear system ``M x = b`` over GF(2), factored once and solved for many right sides.
 
