@@ -267,3 +267,15 @@ def test_the_summary_counts_the_lifts_of_a_walk_mod_2(runner):
     assert lows.exit_code == 1, lows.stderr
     doc = json.loads(lows.stdout)
     assert doc["lift_attempts"] >= 1 and 0 <= doc["lift_failures"] < doc["lift_attempts"]
+    # Every failed lift is counted under its reason (ring ZT: the sign lift only).
+    assert sum(doc["lift_failure_kinds"].values()) == doc["lift_failures"]
+    assert set(doc["lift_failure_kinds"]) <= {"failed_no_signs", "failed_signs_not_exact", "out_of_ring"}
+
+
+def test_the_summary_names_why_lifts_failed():
+    from discover.cli.search_cmd import _failure_words
+    from discover.search.collector import SearchResult
+
+    result = SearchResult(lift_attempts=5, lift_failures=4, lift_failure_kinds={"out_of_ring": 1, "failed_no_signs": 3})
+    assert _failure_words(result) == ": 3 no ±1 signs on the support (mod 4), 1 lifted outside the ring"
+    assert _failure_words(SearchResult(lift_attempts=2, lift_failures=2)) == ""  # walks mod 3 give no reasons

@@ -25,6 +25,15 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def _failure_words(result) -> str:
+    """': 21340 no ±1 signs on the support (mod 4)': the failed lifts by reason, when known."""
+    from ..flip.liftfailures import LIFT_FAILURES
+
+    kinds = result.lift_failure_kinds
+    parts = [f"{kinds[key]} {words}" for key, words in LIFT_FAILURES.items() if kinds.get(key)]
+    return ": " + ", ".join(parts) if parts else ""
+
+
 def _print_options_help(method: Optional[str]) -> None:
     from ..search.contract import describe_options
     from ..search.registry import get_method, method_names
@@ -167,7 +176,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
             notes.append(f"best rank reached: {result.best_rank}")
         if result.best_rank_mod2 is not None and (result.best_rank is None or result.best_rank_mod2 < result.best_rank):
             prime = 3 if options.get("field") == "gf3" else 2
-            tried = (f" ({result.lift_failures} of {result.lift_attempts} lifts failed)"
+            tried = (f" ({result.lift_failures} of {result.lift_attempts} lifts failed{_failure_words(result)})"
                      if result.lift_attempts else " (no lift tried)")
             notes.append(f"best rank mod {prime}: {result.best_rank_mod2}, not lifted{tried}")
         best = f" ({'; '.join(notes)})" if notes else ""

@@ -15,6 +15,7 @@ from ..rings import Ring
 from ..scheme import Scheme
 from . import gf2
 from .lift import is_exact_mod2, lift
+from .liftfailures import LIFT_FAILURES, failure_kind
 
 #: ``lift_at(F, r)``: the GF(2)-packed scheme of rank r lifted to an accepted exact scheme, or None.
 Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
@@ -35,10 +36,11 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
 
     Ring Z2 returns the scheme mod 2 itself (labelled mod 2). Other rings try the sign lift, then
     (when ``hensel`` and the ring allows more than ternary coefficients) the Hensel lift, and keep
-    the result only when :func:`accepts` does. ``counters`` gains ``lifted_sign``,
-    ``lifted_hensel`` and ``out_of_ring``.
+    the result only when :func:`accepts` does. ``counters`` gains ``lifted_sign`` and
+    ``lifted_hensel``, and one count per kind of failure
+    (:data:`~discover.flip.liftfailures.LIFT_FAILURES`).
     """
-    for key in ("lifted_sign", "lifted_hensel", "out_of_ring"):
+    for key in ("lifted_sign", "lifted_hensel", *LIFT_FAILURES):
         counters.setdefault(key, 0)
 
     def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
@@ -50,6 +52,7 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
         lifted, how = lift(U, V, W, fmt, rng, hensel=hensel and ring is not Ring.ZT)
         if lifted is None:
+            counters[failure_kind(how)] += 1
             return None
         if not accepts(lifted, ring, bound):
             counters["out_of_ring"] += 1

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 
 from ..canonical import canonical_key
 from ..errors import DiscoverError
+from ..flip.liftfailures import LIFT_FAILURES
 from ..problem import Problem
 from ..provenance import stamp
 from ..scheme import Scheme
@@ -91,6 +92,9 @@ class SearchResult:
     lift_attempts, lift_failures : int
         Walks mod 2 or 3: lifts tried, and those that gave no scheme in the asked ring (their
         schemes hold only mod p, or, for a ternary ring, on no ±1 signs of their support).
+    lift_failure_kinds : dict
+        Walks mod 2: the failed lifts by reason (the counters of
+        :data:`~discover.flip.liftfailures.LIFT_FAILURES` that are not zero).
     """
 
     problem: Optional[Problem] = None
@@ -115,6 +119,7 @@ class SearchResult:
     pools: Optional[dict[int, int]] = None
     lift_attempts: int = 0
     lift_failures: int = 0
+    lift_failure_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def below_target(self) -> bool:
@@ -138,6 +143,7 @@ class SearchResult:
             "best_saved": str(self.best_saved) if self.best_saved is not None else None,
             "pools": {str(k): v for k, v in sorted(self.pools.items())} if self.pools else None,
             "lift_attempts": self.lift_attempts, "lift_failures": self.lift_failures,
+            "lift_failure_kinds": dict(self.lift_failure_kinds),
         }
 
 
@@ -187,6 +193,10 @@ class Collector:
         r.flips += int(res.stats.get("flips", 0) or 0)
         r.lift_attempts += int(res.stats.get("lift_attempts", 0) or 0)
         r.lift_failures += int(res.stats.get("lift_failures", 0) or 0)
+        for kind in LIFT_FAILURES:
+            count = int(res.stats.get(kind, 0) or 0)
+            if count:
+                r.lift_failure_kinds[kind] = r.lift_failure_kinds.get(kind, 0) + count
         if res.stats.get("pools"):
             r.pools = {int(k): int(v) for k, v in res.stats["pools"].items()}
         self._consider_best(task, res)
