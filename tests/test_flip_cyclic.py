@@ -229,3 +229,20 @@ def test_cyclic_method_walks_from_a_start_scheme(runner, tmp_path):
         r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--method", "cyclic", "--start", str(bad),
                                  "-O", f"field={field}"])
         assert r.exit_code == 2 and "not invariant under the cyclic symmetry" in r.stderr
+
+
+def test_cyclic_walk_starts_from_an_invariant_scheme_padded_with_naive_products(runner, tmp_path):
+    # Strassen is invariant mod 2 and the naive products that pad it to 3x3x3 form whole orbits,
+    # so resize:3x3x3:strassen (rank 7 + 19 = 26) is a cyclic start; the walk reaches Laderman's 23.
+    import json
+
+    from discover.cli import main
+    from discover.jsonio import load_scheme
+    from discover.verify import verify_exact
+
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "field=gf2",
+                             "--start", "resize:3x3x3:strassen", "--seed", "0", "-j", "1", "--restarts", "1",
+                             "-O", "max_flips=3000000", "-o", str(tmp_path), "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["found_ranks"] == [23]
+    assert verify_exact(load_scheme(tmp_path / "3x3x3_r23_ZT.json")).valid
