@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 
@@ -13,6 +13,9 @@ from ..rings import RING_NAMES
 from .progress_option import progress_plot_option, write_progress_plot
 from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, cluster_scheduler, echo_json, fail, info, json_option, out_option, \
     quiet_option
+
+if TYPE_CHECKING:  # the search driver is loaded when a search runs; this is only an annotation
+    from ..search.collector import SearchResult
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -25,7 +28,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def _failure_words(result) -> str:
+def _failure_words(result: SearchResult) -> str:
     """': 21340 no ±1 signs on the support (mod 4)': the failed lifts by reason, when known."""
     from ..flip.liftfailures import LIFT_FAILURES
 

@@ -92,7 +92,7 @@ def sign_lift(
     """
     M, rhs, (var_a, var_b, var_c) = sign_system(U, V, W, fmt)
     # Most sign systems a walk meets have no solution; deciding that needs one elimination of
-    # [M | rhs], ~3x cheaper than the factorisation a solve needs (4x4x5: 11 -> 4 ms a lift).
+    # [M | rhs], ~2x cheaper than the factorisation a solve needs (4x4x5: 11 -> 5 ms a lift).
     if not is_consistent(M, rhs):
         return None, "inconsistent"
     system = GF2System(M)
