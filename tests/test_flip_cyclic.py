@@ -246,3 +246,38 @@ def test_cyclic_walk_starts_from_an_invariant_scheme_padded_with_naive_products(
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["found_ranks"] == [23]
     assert verify_exact(load_scheme(tmp_path / "3x3x3_r23_ZT.json")).valid
+
+
+def test_cyclic_lift_lows_keeps_the_lowest_lifted_scheme_when_the_target_is_not_reached(runner, tmp_path):
+    # Rank 22 is out of reach; with lift_lows the walk lifts each new low on its way down (from
+    # the naive 27) and the search saves the lowest lift, proven, as its best exact scheme.
+    import json
+
+    from discover.cli import main
+    from discover.jsonio import load_scheme
+    from discover.verify import verify_exact
+
+    args = ["search", "3x3x3", "--rank", "22", "--method", "cyclic", "-O", "field=gf2", "--seed", "0", "-j", "1",
+            "--restarts", "1", "-O", "max_flips=3000000", "--json"]
+    r = runner.invoke(main, args + ["-O", "lift_lows=1", "-o", str(tmp_path)])
+    assert r.exit_code == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["found_ranks"] == [] and doc["best_scheme_rank"] == 23 and doc["best_rank_mod2"] == 23
+    assert doc["lift_attempts"] >= 2  # at least one lift above 23 on the way down, then 23
+    assert doc["lift_failures"] == sum(doc["lift_failure_kinds"].values())
+    s = load_scheme(tmp_path / "3x3x3_r23_ZT.json")
+    assert s.rank == 23 and verify_exact(s).valid
+    # Without it nothing above the target is lifted, so nothing is saved.
+    r = runner.invoke(main, args + ["-o", str(tmp_path / "plain")])
+    assert r.exit_code == 1 and json.loads(r.stdout)["lift_attempts"] == 0
+    assert not list((tmp_path / "plain").glob("*.json"))
+
+
+def test_cyclic_lift_lows_is_checked(runner):
+    from discover.cli import main
+
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "lift_lows=1"])
+    assert r.exit_code == 2 and "lift_lows lifts walks mod 2" in r.stderr
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "field=gf2",
+                             "-O", "lift_lows=2"])
+    assert r.exit_code == 2 and "choose 0 or 1" in r.stderr

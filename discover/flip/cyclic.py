@@ -502,7 +502,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 reps: Optional[np.ndarray] = None, fixed: Optional[np.ndarray] = None,
                 should_stop: Optional[Callable[[], bool]] = None,
                 on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False, fixed_moves: int = 0,
-                accept: Optional[Callable[[np.ndarray], bool]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
+                accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
+                ceiling: Optional[Callable[[], int]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -528,7 +529,14 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     accept : callable, optional
         With ``mod2``: called with the representatives (k, 3, n²) of every scheme the walk holds at
         the target rank or below (after each compiled call; its calls take at most a quarter of the
-        time); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise.
+        time); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise
+        (False counts as a failed lift; None as a lift kept by the caller that does not end the walk).
+    ceiling : callable, optional
+        With ``accept``: the highest rank worth passing to ``accept`` now (at least ``target``,
+        e.g. one below the best lift so far). Every new lowest rank then ends a compiled call and
+        is passed on when it is at most the ceiling, so a walk that stops above the target has
+        tried its lows on the way down (the calls end at other points, so the walk differs
+        from the walk without it).
 
     Returns
     -------
@@ -566,6 +574,10 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     def rank_of(F, count):
         return int(orbits_rank(F, count, mod2)) + f
 
+    lows = accept is not None and ceiling is not None
+    lowest = rank_of(best, best_k)
+    top = lambda: max(target, ceiling()) if lows else target  # noqa: E731 (the highest rank to lift)
+
     while accepted is None and (accept is not None or rank_of(best, best_k) > target):
         if should_stop is not None and should_stop():
             break
@@ -573,22 +585,30 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         if left <= 0:
             break
         before = int(stats[0] + stats[4])
-        if rank_of(R, k) - f > stop:
-            k, best_k = cyclic_kernel(R, k, best, best_k, stop, left, plus_min, plus_max, plus_diff, quiet_flips,
-                                       carry, state, stats, mod2, fixed_moves)
+        # With a ceiling every new lowest rank ends the call (to be lifted); else only the target.
+        call_stop = max(stop, lowest - 1 - f) if lows else stop
+        if rank_of(R, k) - f > call_stop:
+            k, best_k = cyclic_kernel(R, k, best, best_k, call_stop, left, plus_min, plus_max, plus_diff,
+                                       quiet_flips, carry, state, stats, mod2, fixed_moves)
         if on_progress is not None:
             on_progress({"best_rank" if not mod2 else "best_rank_mod2": rank_of(best, best_k), "rank": rank_of(R, k),
                          "flips": int(stats[0])})
-        if accept is not None and rank_of(R, k) <= target and lift_allowed(bool(max_flips), lifts["lift_seconds"], t0):
+        now_rank = rank_of(R, k)
+        new_low = now_rank < lowest
+        lowest = min(lowest, now_rank)
+        due = now_rank <= target or (new_low and now_rank <= top())
+        if accept is not None and due and lift_allowed(bool(max_flips), lifts["lift_seconds"], t0):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
-            if accept(unpack_orbits(R, k, n)):
+            verdict = accept(unpack_orbits(R, k, n))
+            if verdict:
                 accepted = R[:, :k].copy()
                 best_k = k
-            else:
+            elif verdict is not None:  # None: lifted, but above the target (kept by the caller)
                 lifts["lift_failures"] += 1
             lifts["lift_seconds"] += time.perf_counter() - t
-            stop = goal - 1  # walk on along this plateau (or below) and lift again
+            if now_rank <= target:
+                stop = goal - 1  # walk on along this plateau (or below) and lift again
         if int(stats[0] + stats[4]) == before:
             break  # nothing moved: a one-orbit scheme
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 
 from ...errors import SearchError
@@ -49,6 +49,11 @@ class CyclicOptions:
     fixed_moves : int
         Field gf2: whether flips may break an (x, x, x) orbit into three terms (rank + 2): 0 never
         (default), 1 only at the walk's best rank, 2 always.
+    lift_lows : int
+        Field gf2, 1: also lift each new lowest rank on the way down (below the start and below
+        the best lift so far), and when the target is not reached, report the lowest lifted scheme
+        as the best exact one (a long record run keeps its verified progress). 0 (default): lift
+        only at the target.
     """
 
     max_flips: int = 0
@@ -58,6 +63,7 @@ class CyclicOptions:
     quiet_flips: int = 0
     field: str = "zt"
     fixed_moves: int = 0
+    lift_lows: int = 0
 
 
 class CyclicMethod:
@@ -76,6 +82,10 @@ class CyclicMethod:
             raise SearchError(f"cyclic: field={options.field!r}: choose zt or gf2")
         if options.fixed_moves not in (0, 1, 2):
             raise SearchError(f"cyclic: fixed_moves={options.fixed_moves}: choose 0, 1 or 2")
+        if options.lift_lows not in (0, 1):
+            raise SearchError(f"cyclic: lift_lows={options.lift_lows}: choose 0 or 1")
+        if options.lift_lows and options.field != "gf2":
+            raise SearchError("cyclic: lift_lows lifts walks mod 2; add -O field=gf2")
         if problem.ring is Ring.Z2 and options.field != "gf2":
             raise SearchError("cyclic: walks over Z; use --ring ZT, Z or Q, or -O field=gf2 for --ring Z2")
         if problem.start is not None:
@@ -145,17 +155,29 @@ class CyclicMethod:
         counters: dict = {}
         lift_at = gf2_lifter(problem.format, problem.ring, problem.coefficient_bound, True,
                              np.random.default_rng(lift_seed), counters)
-        found = []
+        found: list = []
+        lows: list = []  # lift_lows: the lowest lift above the target so far
 
-        def accept(reps: np.ndarray) -> bool:
+        def accept(reps: np.ndarray) -> Optional[bool]:
             U, V, W = expand_mod2(reps, n).int64_arrays()
             lifted = lift_at(gf2.pack(U, V, W), U.shape[0])
-            if lifted is not None:
+            if lifted is None:
+                return False
+            if lifted.rank <= problem.rank:
                 found.append(lifted)
-            return lifted is not None
+                return True
+            lows[:] = [lifted]
+            return None
+
+        start_rank = problem.start.rank if problem.start is not None else n ** 3
+
+        def ceiling() -> int:
+            """One below the best lift so far (or the start): only a lower lift is progress."""
+            return (lows[0].rank if lows else start_rank) - 1
 
         reps, _, stats = cyclic_walk(n, problem.rank, walk_seed, mod2=True, accept=accept,
-                                     fixed_moves=opts.fixed_moves, **walk)
+                                     fixed_moves=opts.fixed_moves, ceiling=ceiling if opts.lift_lows else None,
+                                     **walk)
         rank_mod2 = expand_mod2(reps, n).rank
         stats = {"field": "gf2", "orbits": int(len(reps)), **stats, **counters,
                  "best_rank_mod2": rank_mod2}
@@ -164,9 +186,15 @@ class CyclicMethod:
             scheme = found[0].with_meta(name=f"cyclic-symmetric flip graph mod 2 {problem.format} rank "
                                              f"{found[0].rank}, lifted")
             candidates.append(Candidate.of(scheme, info=dict(stats)))
+        best = None
+        if not candidates and lows:
+            best = lows[0].with_meta(name=f"cyclic-symmetric flip graph mod 2 {problem.format} rank "
+                                          f"{lows[0].rank}, lifted (best lifted)")
+            stats["best_lifted"] = lows[0].rank
         return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
                           best_residual=0.0 if candidates else float(rank_mod2 - problem.rank),
-                          seconds=time.perf_counter() - t0, stats=stats, best_rank_mod2=rank_mod2)
+                          seconds=time.perf_counter() - t0, stats=stats, best_rank_mod2=rank_mod2,
+                          best_rank=best.rank if best is not None else None, best_scheme=best)
 
 
 METHOD = CyclicMethod()
