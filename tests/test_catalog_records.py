@@ -229,6 +229,21 @@ def test_rebuild_reruns_the_chain_within_its_budget(runner, small_catalog, tmp_p
         assert all(verify_exact(load_scheme(p)).valid for p in (tmp_path / "out" / step).glob("*.json"))
 
 
+def test_rebuild_of_one_file_reruns_that_entry_not_the_formats_best(runner, small_catalog, tmp_path, monkeypatch):
+    """--file names any catalog file: here the r12 composition, which the r11 (the best) walked from."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["catalog", "rebuild", "--file", "2x2x3_r12_ZT-composed.json", "--dir",
+                                  str(small_catalog), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("rebuilt 2x2x3: reached rank 12 in ")
+    assert "(no recorded budget; catalog: rank 12, 1 step)" in result.stdout
+    for args, words in ((["--file", "2x2x4_r14_ZT.json"], "is not a file of the catalog"),
+                        ([], "exactly one of --format"), (["--format", "2x2x3", "--file", "2x2x3_r11_ZT.json"],
+                                                          "exactly one of --format")):
+        bad = runner.invoke(main, ["catalog", "rebuild", "--dir", str(small_catalog), *args])
+        assert bad.exit_code == 2 and words in bad.stderr and bad.stderr.count("\n") == 1, bad.output
+
+
 def test_rebuild_exits_1_when_the_budget_is_not_enough(runner, tmp_path, monkeypatch):
     root = tmp_path / "cat"
     root.mkdir()

@@ -121,24 +121,29 @@ def get_command(fmt: str, directory: Optional[str], out: Optional[str]) -> None:
 
 
 @catalog_group.command("rebuild")
-@click.option("--format", "fmt", required=True, help="Rebuild this format's best catalog entry.")
+@click.option("--format", "fmt", default=None, help="Rebuild this format's best catalog entry.")
+@click.option("--file", "file_name", default=None,
+              help="Rebuild this catalog file instead (its name in the catalog folder, as `catalog list` shows it).")
 @DIR_OPTION
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Where the rerun writes, one folder per step (default: a temporary folder).")
 @click.option("--last-step", is_flag=True, help="Rerun only the last recorded step, from the catalog file it started from.")
 @quiet_option(expose=False)
-def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str], last_step: bool) -> None:
+def rebuild_command(fmt: Optional[str], file_name: Optional[str], directory: Optional[str], out_dir: Optional[str],
+                    last_step: bool) -> None:
     """Rerun the recorded steps of a catalog entry and check its rank and time budget.
 
     The steps are followed back from the entry to its origin (each search's --start names the
     previous catalog file) and rerun in order, each from the previous step's new result. Exit 0
     when the last step reaches the entry's rank and the searches took no longer than their
-    recorded time limits together, else 1.
+    recorded time limits together, else 1. The entry is a format's best (--format) or any
+    file of the catalog (--file), e.g. a second scheme at the same rank.
 
     \b
     Examples:
       strassen catalog rebuild --format 3x3x3
       strassen catalog rebuild --format 3x4x5 --last-step
+      strassen catalog rebuild --file 5x5x5_r97_ZT-resize.json
     """
     import shlex
     import tempfile
@@ -146,10 +151,20 @@ def rebuild_command(fmt: str, directory: Optional[str], out_dir: Optional[str], 
     from ..catalog import best_entry
     from ..catalog_compare import format_seconds
     from ..catalog_rebuild import rebuild
+    from .common import fail
 
+    if (fmt is None) == (file_name is None):
+        fail("catalog rebuild: give exactly one of --format (the format's best entry) and --file (one catalog file)")
     root = catalog_dir(directory)
     entries = list_entries(directory)
-    target = best_entry(fmt, entries=entries)  # any orientation: the stored one is rebuilt
+    if file_name is not None:
+        named = [e for e in entries if e.path.name == Path(file_name).name]
+        if not named:
+            fail(f"catalog rebuild: {Path(file_name).name} is not a file of the catalog in {root} "
+                 "(see strassen catalog list)")
+        target = named[0]
+    else:
+        target = best_entry(fmt, entries=entries)  # any orientation: the stored one is rebuilt
 
     def on_step(index: int, count: int, argv: list[str]) -> None:
         info(f"step {index}/{count}: strassen " + " ".join(shlex.quote(a) for a in argv))
