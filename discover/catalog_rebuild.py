@@ -24,7 +24,7 @@ from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, reco
 from .errors import DiscoverError
 from .jsonio import load_scheme
 from .scheme import Scheme
-from .sources import peel_meta_source
+from .sources import map_leaves
 
 
 @dataclass(frozen=True)
@@ -224,10 +224,15 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
             else:
                 # A recorded catalog file (or the one an extend:NxMxP:FILE start extended), wherever
                 # the catalog is now.
-                prefix, source = peel_meta_source(step.start)
-                origin = find_start(source, entries, root) if is_file_source(source) else None
-                if origin is not None:
-                    argv = replace_start(argv, prefix + str(origin.path))
+                # Every catalog file a recorded start names (also inside a product) is read from
+                # the catalog in use.
+                def in_catalog(leaf: str) -> str:
+                    origin = find_start(leaf, entries, root) if is_file_source(leaf) else None
+                    return str(origin.path) if origin is not None else leaf
+
+                moved = map_leaves(step.start, in_catalog)
+                if moved != step.start:
+                    argv = replace_start(argv, moved)
         step_dir = Path(out_dir) / f"step-{index}"
         step_dir.mkdir(parents=True, exist_ok=True)
         argv = redirect_output(argv, step_dir)

@@ -191,7 +191,10 @@ def recorded_step(entry: CatalogEntry) -> RecordedStep:
 
 def _resolved_start(start: Optional[str], prov: dict) -> Optional[str]:
     """A recorded ``catalog:NxMxP`` start names the file the search recorded it read (``start_file``);
-    so does the inner source of a meta move, ``extend:NxMxP:catalog:SMALLER``."""
+    so does the inner source of a meta move, ``extend:NxMxP:catalog:SMALLER``; a start that read the
+    catalog deeper inside is recorded whole with those files pinned (``start_pinned``)."""
+    if start is not None and isinstance(prov.get("start_pinned"), str):
+        return prov["start_pinned"]
     if start is None or not isinstance(prov.get("start_file"), str):
         return start
     if start.startswith("catalog:"):

@@ -55,6 +55,10 @@ class Problem:
         (``--start catalog:NxMxP``, or the inner source of ``extend:NxMxP:catalog:SMALLER`` and the
         other meta moves): recorded with the results, so that their chain of steps can be
         followed back and rerun after the catalog has changed.
+    start_pinned : str, optional
+        The start source with every ``catalog:NxMxP`` in it replaced by the file it read
+        (:func:`discover.sources.pinned_source`), recorded like ``start_file`` for sources that
+        read the catalog deeper inside, e.g. ``resize:4x5x6:product:strassen,catalog:2x3x3``.
 
     Raises
     ------
@@ -77,6 +81,7 @@ class Problem:
     coefficient_bound: int = 2
     start: Optional[Scheme] = field(default=None, compare=False)
     start_file: Optional[str] = field(default=None, compare=False)
+    start_pinned: Optional[str] = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         fmt = Format.parse(self.format)

@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import LoadError, NotExactError
 from .jsonio import load_scheme, scheme_from_dict
@@ -67,6 +67,61 @@ def peel_meta_source(spec: str) -> tuple[str, str]:
     while (meta := split_meta_source(spec)) is not None:
         prefix, spec = prefix + meta[0], meta[1]
     return prefix, spec
+
+
+def map_leaves(spec: str, fn: Callable[[str], str]) -> str:
+    """``spec`` with ``fn`` applied to each source that its meta moves and products act on.
+
+    >>> map_leaves("resize:4x5x6:product:strassen,catalog:2x3x3", str.upper)
+    'resize:4x5x6:product:STRASSEN,CATALOG:2X3X3'
+    """
+    if spec == "-" or Path(spec).exists():
+        return fn(spec)
+    kind, sep, arg = spec.partition(":")
+    if sep and kind in _RESIZERS:
+        fmt, sep2, inner = arg.partition(":")
+        if sep2 and inner:
+            return f"{kind}:{fmt}:{map_leaves(inner, fn)}"
+    if sep and kind == "product":
+        first, comma, second = arg.partition(",")
+        if comma:
+            return f"product:{map_leaves(first, fn)},{map_leaves(second, fn)}"
+    return fn(spec)
+
+
+def pinned_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Optional[str]:
+    """``spec`` with every ``catalog:NxMxP`` in it replaced by the catalog file it reads now.
+
+    A search records it (``start_pinned``), so ``catalog rebuild`` reruns the same start after the
+    catalog's best has changed, however deep the catalog source sits (e.g.
+    ``resize:4x5x6:product:strassen,catalog:2x3x3``). A file the catalog stores in another
+    orientation is named ``orient:NxMxP:FILE``. None when ``spec`` reads no catalog scheme.
+    """
+
+    def pin(leaf: str) -> str:
+        kind, sep, arg = leaf.partition(":")
+        if sep and kind == "catalog" and not Path(leaf).exists():
+            return _catalog_file(arg, directory)[1]
+        return leaf
+
+    pinned = map_leaves(spec, pin)
+    return pinned if pinned != spec else None
+
+
+def _catalog_file(fmt: str, directory) -> tuple[Scheme, str]:
+    """The catalog's best scheme of ``fmt`` (turned to ``fmt``) and the source that names its file:
+    the path relative to the working folder when it lies below it, ``orient:FMT:PATH`` when the
+    catalog stores another orientation."""
+    from . import catalog
+
+    entry = catalog.best_entry(fmt, directory)
+    scheme = catalog.oriented(entry, fmt)
+    path = Path(entry.path).resolve()
+    try:
+        name = str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        name = str(path)
+    return scheme, (name if entry.scheme.format == scheme.format else f"orient:{scheme.format}:{name}")
 
 
 def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Scheme:
@@ -129,16 +184,7 @@ def load_start(spec: str, directory=None) -> tuple[Scheme, Optional[str]]:
         return _exact(spec, _resized(kind, arg, directory, _exact(meta[1], inner))), inner_file
     if not (sep and kind == "catalog") or is_file:
         return load_source(spec, directory), None
-    from . import catalog
-
-    entry = catalog.best_entry(arg, directory)
-    scheme = catalog.oriented(entry, arg)
-    path = Path(entry.path).resolve()
-    try:
-        name = str(path.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        name = str(path)
-    return scheme, (name if entry.scheme.format == scheme.format else f"orient:{scheme.format}:{name}")
+    return _catalog_file(arg, directory)
 
 
 def _checked(spec: str, directory) -> Scheme:

@@ -228,6 +228,46 @@ def test_an_extend_start_from_the_catalog_records_the_file_it_extended_and_rebui
     assert start == f"extend:2x2x3:{catalog / '2x2x2_r7_ZT.json'}"
 
 
+def test_a_start_that_reads_the_catalog_inside_a_product_is_recorded_pinned_and_rebuilt_from_that_file(
+        runner, tmp_path, monkeypatch):
+    # resize:2x2x3:product:catalog:2x2x2,naive:1x1x1 reads today's best 2x2x2 two moves deep; the
+    # result records the start with that file in place of catalog:2x2x2, and a rebuild after the
+    # catalog's best 2x2x2 has changed starts from the same file, wherever the catalog is.
+    from discover.catalog_rebuild import rebuild
+    from discover.catalog_steps import recorded_chain
+    from discover.known import KNOWN
+
+    catalog = tmp_path / "algorithms"
+    catalog.mkdir()
+    save_scheme(strassen(), catalog / "2x2x2_r7_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
+    monkeypatch.chdir(tmp_path)
+    start = "resize:2x2x3:product:catalog:2x2x2,naive:1x1x1"
+    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", start,
+            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
+    monkeypatch.setattr("sys.argv", ["strassen", *argv])
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    found = catalog / "2x2x3_r11_ZT.json"
+    prov = json.loads(found.read_text())["provenance"]
+    assert prov["start_pinned"] == "resize:2x2x3:product:algorithms/2x2x2_r7_ZT.json,naive:1x1x1"
+    assert "start_file" not in prov
+
+    save_scheme(KNOWN["winograd"](), catalog / "2x2x2_r7_ZT-additions.json")  # now the best 2x2x2
+    entries = list_entries(catalog)
+    chain = recorded_chain(next(e for e in entries if e.path.name == found.name), entries, tmp_path)
+    assert [s.entry.path.name for s in chain.steps] == ["2x2x3_r11_ZT.json"] and chain.complete
+    assert chain.steps[0].start == prov["start_pinned"]
+
+    commands = []
+    monkeypatch.chdir(tmp_path / "algorithms")  # from another folder: the file is found in the catalog
+    rebuilt = rebuild(chain.steps[0].entry, entries, catalog, tmp_path / "out",
+                      on_step=lambda i, n, args: commands.append(args))
+    assert rebuilt.ok
+    assert commands[0][commands[0].index("--start") + 1] == (
+        f"resize:2x2x3:product:{catalog / '2x2x2_r7_ZT.json'},naive:1x1x1")
+
+
 def test_a_start_from_a_reoriented_catalog_scheme_records_the_file_and_its_orientation(tmp_path, monkeypatch):
     # The catalog stores 2x2x3; a search for 2x3x3 from extend:2x3x3:catalog:2x3x2 reads that file
     # turned to 2x3x2. The record names both, and rebuild loads the same start from it.

@@ -297,6 +297,8 @@ class Collector:
         }
         if self.problem.start_file:
             provenance["start_file"] = self.problem.start_file
+        if self.problem.start_pinned:
+            provenance["start_pinned"] = self.problem.start_pinned
         if cand.info:
             provenance["info"] = cand.info
         return stamp(scheme, proof, provenance)
