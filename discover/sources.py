@@ -174,17 +174,26 @@ def load_start(spec: str, directory=None) -> tuple[Scheme, Optional[str]]:
     scheme in another orientation, the record is ``orient:NxMxP:FILE``, which loads the same
     scheme. It is None for other sources. The catalog is read once.
     """
-    kind, sep, arg = spec.partition(":")
-    is_file = Path(spec).exists()
-    meta = None if is_file else split_meta_source(spec)
-    if meta is not None and meta[1].startswith("catalog:"):
-        # extend:NxMxP:catalog:SMALLER reads the catalog too: record that file, so a rerun
-        # extends the same scheme after the catalog's best SMALLER has changed.
-        inner, inner_file = load_start(meta[1], directory)
-        return _exact(spec, _resized(kind, arg, directory, _exact(meta[1], inner))), inner_file
-    if not (sep and kind == "catalog") or is_file:
-        return load_source(spec, directory), None
-    return _catalog_file(arg, directory)
+    scheme, start_file, _ = load_pinned_start(spec, directory)
+    return scheme, start_file
+
+
+def load_pinned_start(spec: str, directory=None) -> tuple[Scheme, Optional[str], Optional[str]]:
+    """:func:`load_start`'s scheme and file, and the whole source pinned (:func:`pinned_source`).
+
+    The catalog is read once for each ``catalog:`` in ``spec``: the scheme is loaded from the
+    pinned source, which names the same files.
+    """
+    pinned = pinned_source(spec, directory)
+    if pinned is None:
+        return load_source(spec, directory), None, None
+    scheme = load_source(pinned, directory)
+    if spec.startswith("catalog:"):
+        return scheme, pinned, pinned
+    meta, pinned_meta = split_meta_source(spec), split_meta_source(pinned)
+    # extend:NxMxP:catalog:SMALLER: the inner file (a rerun extends the same scheme).
+    inner_file = pinned_meta[1] if meta is not None and pinned_meta is not None and meta[1].startswith("catalog:") else None
+    return scheme, inner_file, pinned
 
 
 def _checked(spec: str, directory) -> Scheme:
@@ -192,9 +201,8 @@ def _checked(spec: str, directory) -> Scheme:
     return load_source(spec, directory)
 
 
-def _resized(kind: str, arg: str, directory, inner_scheme: Optional[Scheme] = None) -> Scheme:
-    """``extend``/``project``/``resize``/``orient`` of an inner source to the format before its colon
-    (``inner_scheme``: that source's scheme, already read and checked)."""
+def _resized(kind: str, arg: str, directory) -> Scheme:
+    """``extend``/``project``/``resize``/``orient`` of an inner source to the format before its colon."""
     from . import metamoves
     from .errors import FormatError, SchemeError
     from .formats import Format
@@ -206,7 +214,7 @@ def _resized(kind: str, arg: str, directory, inner_scheme: Optional[Scheme] = No
         fmt = Format.parse(fmt_text)
     except FormatError as e:
         raise LoadError(f"{kind}:{arg}: {e}") from e
-    scheme = inner_scheme if inner_scheme is not None else _checked(inner, directory)
+    scheme = _checked(inner, directory)
     if kind == "orient":
         from .symmetry import to_format
 

@@ -109,7 +109,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     from ..problem import Problem
     from ..search import search
     from ..search.progress import ProgressLine
-    from ..sources import load_start, pinned_source
+    from ..sources import load_pinned_start
 
     if options_help:
         _print_options_help(method)
@@ -117,9 +117,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if rank is None:
         fail("--rank is required")
     scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
-    start, start_file = load_start(start_source) if start_source is not None else (None, None)
-    # Sources that read the catalog anywhere inside are recorded with those files pinned.
-    start_pinned = pinned_source(start_source) if start_source is not None and "catalog:" in start_source else None
+    # A source that reads the catalog anywhere inside is recorded with those files pinned.
+    start, start_file, start_pinned = (load_pinned_start(start_source) if start_source is not None
+                                       else (None, None, None))
     problem = Problem(format, rank, ring=ring, coefficient_bound=bound, start=start, start_file=start_file,
                       start_pinned=start_pinned)
 
