@@ -192,6 +192,22 @@ def test_a_search_from_catalog_records_the_file_it_read_and_the_chain_follows_it
     assert chain.steps[1].start == "algorithms/2x2x3_r12_ZT.json"
 
 
+def _search_2x2x3_from(start: str, runner, tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A catalog of Strassen's 2x2x2 in tmp_path/algorithms (the working folder is tmp_path) and a
+    2x2x3 r11 found there from ``start``; returns the catalog folder and the file found."""
+    catalog = tmp_path / "algorithms"
+    catalog.mkdir()
+    save_scheme(strassen(), catalog / "2x2x2_r7_ZT.json")
+    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
+    monkeypatch.chdir(tmp_path)
+    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", start,
+            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
+    monkeypatch.setattr("sys.argv", ["strassen", *argv])
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    return catalog, catalog / "2x2x3_r11_ZT.json"
+
+
 def test_an_extend_start_from_the_catalog_records_the_file_it_extended_and_rebuild_reuses_it(
         runner, tmp_path, monkeypatch):
     # `--start extend:FMT:catalog:SMALLER` reads whichever SMALLER is best today; the result names
@@ -200,17 +216,7 @@ def test_an_extend_start_from_the_catalog_records_the_file_it_extended_and_rebui
     from discover.catalog_steps import is_file_source, recorded_chain
     from discover.known import KNOWN
 
-    catalog = tmp_path / "algorithms"
-    catalog.mkdir()
-    save_scheme(strassen(), catalog / "2x2x2_r7_ZT.json")
-    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
-    monkeypatch.chdir(tmp_path)
-    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", "extend:2x2x3:catalog:2x2x2",
-            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
-    monkeypatch.setattr("sys.argv", ["strassen", *argv])
-    result = runner.invoke(main, argv)
-    assert result.exit_code == 0, result.output
-    found = catalog / "2x2x3_r11_ZT.json"
+    catalog, found = _search_2x2x3_from("extend:2x2x3:catalog:2x2x2", runner, tmp_path, monkeypatch)
     assert json.loads(found.read_text())["provenance"]["start_file"] == "algorithms/2x2x2_r7_ZT.json"
 
     save_scheme(KNOWN["winograd"](), catalog / "2x2x2_r7_ZT-additions.json")  # now the best 2x2x2
@@ -237,18 +243,8 @@ def test_a_start_that_reads_the_catalog_inside_a_product_is_recorded_pinned_and_
     from discover.catalog_steps import recorded_chain
     from discover.known import KNOWN
 
-    catalog = tmp_path / "algorithms"
-    catalog.mkdir()
-    save_scheme(strassen(), catalog / "2x2x2_r7_ZT.json")
-    monkeypatch.setenv("STRASSEN_CATALOG", str(catalog))
-    monkeypatch.chdir(tmp_path)
-    start = "resize:2x2x3:product:catalog:2x2x2,naive:1x1x1"
-    argv = ["search", "2x2x3", "--rank", "11", "--method", "flip", "--start", start,
-            "--seed", "0", "--workers", "1", "--time-limit", "60", "-o", "algorithms", "-q"]
-    monkeypatch.setattr("sys.argv", ["strassen", *argv])
-    result = runner.invoke(main, argv)
-    assert result.exit_code == 0, result.output
-    found = catalog / "2x2x3_r11_ZT.json"
+    catalog, found = _search_2x2x3_from("resize:2x2x3:product:catalog:2x2x2,naive:1x1x1", runner, tmp_path,
+                                        monkeypatch)
     prov = json.loads(found.read_text())["provenance"]
     assert prov["start_pinned"] == "resize:2x2x3:product:algorithms/2x2x2_r7_ZT.json,naive:1x1x1"
     assert "start_file" not in prov
