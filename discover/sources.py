@@ -101,27 +101,28 @@ def pinned_source(spec: str, directory: "str | os.PathLike[str] | None" = None) 
     def pin(leaf: str) -> str:
         kind, sep, arg = leaf.partition(":")
         if sep and kind == "catalog" and not Path(leaf).exists():
-            return _catalog_file(arg, directory)[1]
+            return _catalog_file_source(arg, directory)
         return leaf
 
     pinned = map_leaves(spec, pin)
     return pinned if pinned != spec else None
 
 
-def _catalog_file(fmt: str, directory) -> tuple[Scheme, str]:
-    """The catalog's best scheme of ``fmt`` (turned to ``fmt``) and the source that names its file:
-    the path relative to the working folder when it lies below it, ``orient:FMT:PATH`` when the
-    catalog stores another orientation."""
+def _catalog_file_source(fmt: str, directory) -> str:
+    """The source that names the file of the catalog's best scheme of ``fmt``: its path relative to
+    the working folder when it lies below it, ``orient:FMT:PATH`` when the catalog stores another
+    orientation (which loads the scheme turned to ``fmt``)."""
     from . import catalog
+    from .formats import Format
 
-    entry = catalog.best_entry(fmt, directory)
-    scheme = catalog.oriented(entry, fmt)
+    want = Format.parse(fmt)
+    entry = catalog.best_entry(want, directory)
     path = Path(entry.path).resolve()
     try:
         name = str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
         name = str(path)
-    return scheme, (name if entry.scheme.format == scheme.format else f"orient:{scheme.format}:{name}")
+    return name if entry.scheme.format == want else f"orient:{want}:{name}"
 
 
 def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Scheme:
