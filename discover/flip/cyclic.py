@@ -174,21 +174,11 @@ def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- kernels
-@njit(cache=True, inline="always")
-def _esign(pa, na, pb, nb):
-    """+1/−1 if the factor (pa, na) is ± the factor (pb, nb), else 0."""
-    if pa == pb and na == nb:
-        return 1
-    if pa == nb and na == pb:
-        return -1
-    return 0
-
-
 @njit(cache=True)
 def _rsign(R, s, i, j, g):
     """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
     sj = (s + g) % 3
-    return _esign(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j])
+    return zt.factor_sign(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j])
 
 
 @njit(cache=True)
@@ -255,7 +245,7 @@ def orbit_settle(R, k, stack, nstack, mod2, head, X, shift):
                 nxt = X[0, e]
                 q = e // 3
                 sq = e - 3 * q
-                if q != i and _esign(R[2 * sq, q], R[2 * sq + 1, q], R[2 * si, i], R[2 * si + 1, i]) != 0:
+                if q != i and zt.factor_sign(R[2 * sq, q], R[2 * sq + 1, q], R[2 * si, i], R[2 * si + 1, i]) != 0:
                     # q's slot sq is i's slot si: i is compared with rotation g of q
                     g = (si - sq) % 3
                     k, nstack, n = _reduce_pair(R, k, i, q, g, stack, nstack, mod2, head, X, shift)
@@ -317,7 +307,7 @@ def orbit_flip(R, k, state, stack, reduce, mod2, fixed_moves, head, X, shift):
             q = e // 3
             sq = e - 3 * q
             if q != i and (fixed_moves or not _symmetric(R, q)):
-                sg = _esign(pi, ni, R[2 * sq, q], R[2 * sq + 1, q])
+                sg = zt.factor_sign(pi, ni, R[2 * sq, q], R[2 * sq + 1, q])
                 if sg != 0:
                     seen += 1
                     if seen == 1 or below(state, seen) == 0:  # a uniform pick among the partners

@@ -78,14 +78,19 @@ def unpack(F: np.ndarray, r: int, fmt: Format) -> tuple[np.ndarray, np.ndarray, 
 
 # ---------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _sign(F, s, i, j):
-    """+1 if x_s[i] == x_s[j], −1 if x_s[i] == −x_s[j], 0 otherwise."""
-    pi, ni, pj, nj = F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j]
-    if pi == pj and ni == nj:
+def factor_sign(pa, na, pb, nb):
+    """+1/−1 if the packed factor (pa, na) is ± the factor (pb, nb), else 0."""
+    if pa == pb and na == nb:
         return 1
-    if pi == nj and ni == pj:
+    if pa == nb and na == pb:
         return -1
     return 0
+
+
+@njit(cache=True)
+def _sign(F, s, i, j):
+    """+1 if x_s[i] == x_s[j], −1 if x_s[i] == −x_s[j], 0 otherwise."""
+    return factor_sign(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j])
 
 
 @njit(cache=True)
