@@ -198,7 +198,7 @@ def test_gf2_pool_members_are_exact_mod_2_files_and_z2_returns_them(tmp_path):
 def test_gf2_pool_never_answers_with_an_unlifted_scheme(monkeypatch):
     import discover.flip.gf2lifter as lifter_module
 
-    monkeypatch.setattr(lifter_module, "lift", lambda *a, **k: (None, "forced failure"))
+    monkeypatch.setattr(lifter_module, "lift", lambda *a, **k: (None, "failed_signs_not_exact"))
     fmt = Format.parse("2x2x3")
     out = pool_descent(fmt, 11, Scheme.naive(fmt), PoolSettings(field="gf2", max_walks=120),
                        np.random.SeedSequence(1), ring=Ring.ZT)

@@ -8,6 +8,7 @@ import pytest
 
 from discover.flip import gf2
 from discover.flip.lift import hensel_lift, is_exact, lift, sign_lift, sign_system
+from discover.flip.liftfailures import LIFT_FAILURES
 from discover.flip.linalg2 import GF2System, is_consistent
 from discover.flip.settings import FlipSettings
 from discover.flip.walk import flip_search
@@ -144,6 +145,16 @@ def test_hensel_lifts_many_walk_schemes():
             assert verify_exact(scheme).valid and _ring_matches(scheme)
             lifted += 1
     assert lifted >= 2
+
+
+def test_lift_answers_a_failure_with_its_counter_name():
+    # Seed 0's walk ends on a support with no ±1 signs (proven mod 4); Hensel then lifts it.
+    U, V, W = _walk_r23(0)
+    fmt = Format.parse("3x3x3")
+    scheme, reason = lift(U, V, W, fmt, np.random.default_rng(0), hensel=False)
+    assert scheme is None and reason == "failed_no_signs" and reason in LIFT_FAILURES
+    scheme, how = lift(U, V, W, fmt, np.random.default_rng(0))
+    assert how == "hensel" and verify_exact(scheme).valid
 
 
 def test_lift_refuses_a_scheme_not_valid_mod_2():

@@ -15,7 +15,7 @@ from ..rings import Ring
 from ..scheme import Scheme
 from . import gf2
 from .lift import is_exact_mod2, lift
-from .liftfailures import LIFT_FAILURES, failure_kind
+from .liftfailures import LIFT_FAILURES
 
 #: ``lift_at(F, r)``: the GF(2)-packed scheme of rank r lifted to an accepted exact scheme, or None.
 Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
@@ -52,7 +52,7 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
         lifted, how = lift(U, V, W, fmt, rng, hensel=hensel and ring is not Ring.ZT)
         if lifted is None:
-            counters[failure_kind(how)] += 1
+            counters[how] += 1
             return None
         if not accepts(lifted, ring, bound):
             counters["out_of_ring"] += 1

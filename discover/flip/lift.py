@@ -87,21 +87,22 @@ def sign_lift(
     """Try to lift a GF(2) scheme to {-1,0,1} on the same support.
 
     Returns ``(arrays, reason)``: the int64 arrays U, V, W of an exact ternary scheme, or None with
-    ``reason`` "inconsistent" (no sign lift exists on this support: proven mod 4) or "unlucky"
-    (the mod-4 solutions tried were not exact over Z).
+    ``reason`` the :data:`~discover.flip.liftfailures.LIFT_FAILURES` counter: "failed_no_signs" (no
+    sign lift exists on this support: proven mod 4) or "failed_signs_not_exact" (the mod-4 solutions
+    tried were not exact over Z).
     """
     M, rhs, (var_a, var_b, var_c) = sign_system(U, V, W, fmt)
     # Most sign systems a walk meets have no solution; deciding that needs one elimination of
     # [M | rhs], ~2x cheaper than the factorisation a solve needs (4x4x5: 11 -> 5 ms a lift).
     if not is_consistent(M, rhs):
-        return None, "inconsistent"
+        return None, "failed_no_signs"
     system = GF2System(M)
     T = matmul_tensor(fmt)
     for attempt in range(max(1, tries)):
         free = None if attempt == 0 else rng.integers(0, 2, size=len(system.free))
         x = system.solve(rhs, free)
         if x is None:
-            return None, "inconsistent"
+            return None, "failed_no_signs"
         out = []
         for var, X in zip((var_a, var_b, var_c), (U, V, W)):
             signs = np.where(var >= 0, 1 - 2 * x[np.maximum(var, 0)], 0)
@@ -109,7 +110,7 @@ def sign_lift(
         # Integer arithmetic decides (the caller proves what it keeps); sympy here cost ~40 ms a try.
         if (integer_reconstruction(*out) == T).all():
             return (out[0], out[1], out[2]), "ok"
-    return None, "unlucky"
+    return None, "failed_signs_not_exact"
 
 
 # ---------------------------------------------------------------------------- Hensel lift
@@ -250,7 +251,9 @@ def lift(
 ) -> tuple[Optional[Scheme], str]:
     """Lift a GF(2) scheme to an exact scheme over Q; its ring label comes from its values.
 
-    Returns ``(scheme, how)`` with ``how`` in {"sign", "hensel"}, or ``(None, reason)``.
+    Returns ``(scheme, how)`` with ``how`` in {"sign", "hensel"}, or ``(None, reason)`` with
+    ``reason`` "not valid mod 2" or, for a valid scheme that did not lift, the
+    :data:`~discover.flip.liftfailures.LIFT_FAILURES` counter of the last lift tried.
     """
     if not is_exact_mod2(U, V, W, fmt):
         return None, "not valid mod 2"
@@ -258,9 +261,9 @@ def lift(
     if arrays is not None:
         return Scheme.from_arrays(*arrays, fmt), "sign"
     if not hensel:
-        return None, f"sign lift {reason}"
+        return None, reason
     # One factorisation of the Jacobian: the pivot branch, then random branches of the first step.
     result = hensel_lift(U, V, W, fmt, bits=bits, rng=rng, branches=HENSEL_BRANCHES)
     if result is None:
-        return None, f"sign lift {reason}, Hensel lift failed"
+        return None, "failed_hensel"
     return Scheme.from_arrays(*result, fmt), "hensel"

@@ -5,9 +5,10 @@ counters without loading it.
 """
 from __future__ import annotations
 
-#: Why a lift failed (counter name -> words for the search summary). The sign lift fails
-#: "inconsistent" when no ±1 signs on the scheme's support work even mod 4 (proven), "unlucky"
-#: when the signs tried mod 4 were not exact over Z.
+#: Why a lift failed (counter name -> words for the search summary). :func:`~discover.flip.lift.lift`
+#: answers a failure with its counter name: the sign lift fails "failed_no_signs" when no ±1 signs on
+#: the scheme's support work even mod 4 (proven), "failed_signs_not_exact" when the signs tried
+#: mod 4 were not exact over Z; "failed_hensel" is a Hensel lift that failed after them.
 LIFT_FAILURES: dict[str, str] = {
     "failed_no_signs": "no ±1 signs on the support (mod 4)",
     "failed_signs_not_exact": "signs not exact over Z",
@@ -15,9 +16,3 @@ LIFT_FAILURES: dict[str, str] = {
     "out_of_ring": "lifted outside the ring",
 }
 
-
-def failure_kind(how: str) -> str:
-    """The :data:`LIFT_FAILURES` counter of a failed :func:`~discover.flip.lift.lift`'s reason."""
-    if "Hensel" in how:
-        return "failed_hensel"
-    return "failed_no_signs" if "inconsistent" in how else "failed_signs_not_exact"
