@@ -179,7 +179,7 @@ def test_gf2_lift_failures_keep_progress(monkeypatch):
     # it is, so it never climbs back above target + escape_plus (the old policy restarted at 18).
     import discover.flip.walk as walk_module
 
-    monkeypatch.setattr(walk_module, "lift", lambda *args, **kw: (None, "forced failure"))
+    monkeypatch.setattr(walk_module, "lift", lambda *args, **kw: (None, "failed_signs_not_exact"))
     seen = []
     kernel = walk_module.walk_kernel
 
@@ -204,7 +204,7 @@ def test_gf2_runners_lift_again_after_failures_and_only_at_the_target(monkeypatc
 
     def failing(U, V, W, fmt, rng, hensel=True):
         ranks.append(U.shape[0])
-        return None, "forced failure"
+        return None, "failed_signs_not_exact"
 
     monkeypatch.setattr(lifter_module, "lift", failing)
     fmt = Format.parse("2x2x3")
