@@ -147,8 +147,10 @@ def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None, *,
 
     Tries every direct sum along n, m or p of two smaller formats (each served by the catalog,
     reoriented as needed, or naive when a dimension is 1) and every Kronecker product of two
-    catalog formats whose dimensions multiply to ``fmt``. Ties go to fewer additions. Returns
-    None when nothing can be composed.
+    catalog formats whose dimensions multiply to ``fmt``. Among those of the lowest rank, the one
+    with the fewest additions after elimination wins (blocks of a direct sum share the
+    subexpressions of the shared operand, so the sum of the parts' counts is not the answer:
+    Winograd ⊕ Winograd for 2x2x4 needs 26, not 30). Returns None when nothing can be composed.
 
     With ``peel`` only direct sums that split off a slice of width 1 (a naive block) are tried:
     such starts carry many loose rank-one terms, and flip-graph walks descend from them much
@@ -172,7 +174,7 @@ def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None, *,
             dims1[index], dims2[index] = first, size - first
             a, b = get(Format(*dims1)), get(Format(*dims2))
             if a is not None and b is not None:
-                options.append((a.rank + b.rank, a.additions + b.additions, (direct_sum, a, b, axis)))
+                options.append((a.rank + b.rank, (direct_sum, a, b, axis)))
     for n1 in ([] if peel else _divisors(fmt.n)):
         for m1 in _divisors(fmt.m):
             for p1 in _divisors(fmt.p):
@@ -181,11 +183,12 @@ def best_composition(fmt: Any, directory: Optional[os.PathLike | str] = None, *,
                     continue
                 a, b = get(outer), get(inner)
                 if a is not None and b is not None:
-                    options.append((a.rank * b.rank, a.additions * b.rank, (kron, a, b, None)))
+                    options.append((a.rank * b.rank, (kron, a, b, None)))
     if not options:
         return None
-    _, _, (op, a, b, axis) = min(options, key=lambda o: (o[0], o[1]))
-    return op(a, b, axis) if axis else op(a, b)
+    lowest = min(rank for rank, _ in options)
+    built = [op(a, b, axis) if axis else op(a, b) for rank, (op, a, b, axis) in options if rank == lowest]
+    return min(built, key=eliminated_additions)
 
 
 def _divisors(n: int) -> list[int]:

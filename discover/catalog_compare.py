@@ -318,7 +318,7 @@ def markdown_table(comparison: Comparison) -> str:
               "\\* composed from smaller catalog schemes. gap = ours − best known integer rank. additions = after "
               "common-subexpression elimination (ours: the fewest among our schemes of our rank); published "
               "additions at another rank are marked (rN); they are the counts of the schemes the sources publish, "
-              "not lower bounds (Winograd's 2x2x2 plus a naive 2x2x1 slice gives 2x2x3 r11 with 17). "
+              "not lower bounds. "
               "search time = all timed steps of the recorded chain (compositions and rewrites are not timed), "
               "their time limits in brackets; workers = worker processes of the cores the machine had. "
               "– = not recorded.",

@@ -193,6 +193,22 @@ def test_an_optimized_file_joins_the_chain_and_the_catalog_prefers_it(runner, sm
     assert (row.search_time, row.budget, row.workers, row.cores, row.steps) == (1.25, 60.0, 2, 4, 2)
 
 
+def test_a_rewrite_of_a_composition_is_still_composed(runner, tmp_path):
+    # Strassen ⊕ naive 2x2x1 (composed); its rewrite keeps the rank, so the compare table still stars it.
+    composed = tmp_path / "2x2x3_r11_ZT-composed.json"
+    runner.invoke(main, ["compose", "strassen", "naive:2x2x1", "--op", "sum-p", "-o", str(composed), "-q"])
+    doc = json.loads(composed.read_text())
+    doc["provenance"]["composed"] = True  # as `catalog compose` marks it
+    composed.write_text(json.dumps(doc))
+    result = runner.invoke(main, ["optimize-additions", str(composed), "--iterations", "400", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    rewritten = load_scheme(tmp_path / "2x2x3_r11_ZT-additions.json")
+    assert rewritten.meta["provenance"]["composed"] is True and rewritten.rank == 11
+    assert eliminated_additions(rewritten) < eliminated_additions(load_scheme(composed))
+    plain = runner.invoke(main, ["optimize-additions", "strassen", "--iterations", "400", "-o", str(tmp_path / "s"), "-q"])
+    assert plain.exit_code == 0 and "composed" not in load_scheme(tmp_path / "s" / "2x2x2_r7_ZT-additions.json").meta["provenance"]
+
+
 def test_optimize_additions_exits_1_when_nothing_is_cheaper(runner, tmp_path):
     result = runner.invoke(main, ["optimize-additions", "winograd", "--iterations", "50", "-o", str(tmp_path), "--json"])
     assert result.exit_code == 1

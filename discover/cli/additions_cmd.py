@@ -74,12 +74,16 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         raise SystemExit(EXIT_INTERRUPTED if result.interrupted else EXIT_NOT_FOUND)
     X, Y, Z = sandwich_matrices(scheme.format.dims, result.moves)
     compile_scheme(result.scheme, eliminate=True, check=True)  # the program itself, checked exactly
-    certified = certify(result.scheme, {
+    provenance = {
         "method": "optimize-additions", "from": source, "seed": seed, "iterations": result.iterations,
         "additions_before": result.start_additions, "additions": result.additions,
         "orientation": result.orientation, "sandwich": {"X": X, "Y": Y, "Z": Z},
         "wall_time": result.seconds, "workers": 1, "command": command_line(), "date": now_iso(),
-    })
+    }
+    source_provenance = scheme.meta.get("provenance")
+    if isinstance(source_provenance, dict) and source_provenance.get("composed"):
+        provenance["composed"] = True  # a rewrite keeps the rank: it is still a composition's
+    certified = certify(result.scheme, provenance)
     if out:
         path = Path(out)
         if path.suffix != ".json":
