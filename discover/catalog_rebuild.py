@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .catalog import CatalogEntry
 from .catalog_compare import format_seconds
@@ -155,7 +155,12 @@ def replace_start(argv: Sequence[str], start: str) -> list[str]:
 
 
 def _written(out_dir: Path, like: Scheme) -> tuple[Optional[Scheme], Optional[Path]]:
-    """The lowest-rank scheme a step wrote for the entry's format and kind (real or mod 2)."""
+    """The lowest-rank scheme a step wrote for the entry's format and kind (real or mod 2).
+
+    A step that wrote several at that rank (a search with ``--all``) gives the recorded scheme
+    itself when it is among them, else the one from the recorded task (``task_index``,
+    ``sub_index``), so the next step continues from the scheme the chain continued from.
+    """
     found = []
     for path in sorted(out_dir.glob("*.json")):
         try:
@@ -166,8 +171,18 @@ def _written(out_dir: Path, like: Scheme) -> tuple[Optional[Scheme], Optional[Pa
             found.append((scheme.rank, str(path), scheme, path))
     if not found:
         return None, None
-    _, _, scheme, path = min(found, key=lambda item: item[:2])
+    lowest = min(rank for rank, *_ in found)
+    at_lowest = sorted((item for item in found if item[0] == lowest), key=lambda item: item[1])
+    _, _, scheme, path = min(at_lowest, key=lambda item: (not _same(item[2], like), _task(item[2]) != _task(like)))
     return scheme, path
+
+
+def _task(scheme: Scheme) -> Optional[tuple[Any, Any]]:
+    """The search task that found a scheme (``task_index``, ``sub_index``), when recorded."""
+    prov = scheme.meta.get("provenance") or {}
+    if not isinstance(prov, dict) or "task_index" not in prov:
+        return None
+    return prov.get("task_index"), prov.get("sub_index")
 
 
 def _same(a: Scheme, b: Scheme) -> bool:

@@ -228,6 +228,28 @@ def test_optimize_additions_refuses_a_mod2_scheme(runner, tmp_path):
 
 
 # ---------------------------------------------------------------------- rebuild
+def test_a_step_that_wrote_several_schemes_continues_from_the_recorded_one(tmp_path):
+    # A search with --all writes many schemes of one rank; the rebuild's next step must start from
+    # the one the recorded chain continued from, not from the first file name.
+    from discover.catalog_rebuild import _written
+    from discover.known import winograd
+
+    def task(scheme, index):
+        return scheme.with_meta(provenance={"method": "flip", "task_index": index, "sub_index": 0})
+
+    save_scheme(task(strassen(), 0), tmp_path / "2x2x2_r7_ZT-1.json")
+    save_scheme(task(winograd(), 4), tmp_path / "2x2x2_r7_ZT-2.json")
+    save_scheme(Scheme.naive("2x2x2"), tmp_path / "2x2x2_r8_ZT.json")
+    scheme, path = _written(tmp_path, task(winograd(), 4))
+    assert path.name == "2x2x2_r7_ZT-2.json" and scheme.same_coefficients(winograd())
+    # not among them (e.g. another machine's walk): the scheme of the recorded task
+    moved = sandwich(winograd(), np.array([[1, 1], [0, 1]]), np.eye(2, dtype=int), np.eye(2, dtype=int))
+    save_scheme(task(moved, 4), tmp_path / "2x2x2_r7_ZT-2.json")
+    assert _written(tmp_path, task(winograd(), 4))[1].name == "2x2x2_r7_ZT-2.json"
+    # no match: the first by name, as before
+    assert _written(tmp_path, task(winograd(), 9))[1].name == "2x2x2_r7_ZT-1.json"
+
+
 def test_rebuild_reruns_the_chain_within_its_budget(runner, small_catalog, tmp_path, monkeypatch):
     """compose (r11 from the catalog's 2x2x2) then the flip step: rank 11 again, within 45 s."""
     monkeypatch.chdir(tmp_path)  # recorded paths say algorithms/: they must resolve to --dir
