@@ -77,7 +77,7 @@ def unpack(F: np.ndarray, r: int, fmt: Format) -> tuple[np.ndarray, np.ndarray, 
 
 
 # ---------------------------------------------------------------------------- kernels
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def factor_sign(pa, na, pb, nb):
     """+1/−1 if the packed factor (pa, na) is ± the factor (pb, nb), else 0."""
     if pa == pb and na == nb:
