@@ -127,6 +127,23 @@ def upgrade_recorded_options(argv: Sequence[str]) -> list[str]:
     return ["-O" if a == "-o" and i + 1 < len(argv) and "=" in argv[i + 1] else a for i, a in enumerate(argv)]
 
 
+def stop_at_recorded_task(argv: Sequence[str], found: Scheme) -> list[str]:
+    """A search that collected schemes (``--all``) reruns only up to the task that found ``found``.
+
+    Each restart walks from its own child seed, so ``--restarts`` = the recorded restart's index + 1
+    runs the restarts up to the recorded one and none after it (the recorded scheme again when the
+    time limit lets that restart run; :func:`_written` then picks it). Other commands are unchanged.
+    """
+    result = list(argv)
+    prov = found.meta.get("provenance") or {}
+    restart = prov.get("restart") if isinstance(prov, dict) else None
+    if result[:1] != ["search"] or "--all" not in result or not isinstance(restart, int):
+        return result
+    if any(a == "--restarts" or a.startswith("--restarts=") for a in result):
+        return result
+    return result + ["--restarts", str(restart + 1)]
+
+
 def redirect_output(argv: Sequence[str], out_dir: Path) -> list[str]:
     """Point the rerun's ``--out``/``-o`` into ``out_dir``, so the catalog itself is never overwritten."""
     result = list(argv)
@@ -232,7 +249,8 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
     result = RebuildResult(target, chain)
     previous: Optional[Path] = None
     for index, step in enumerate(chain.steps, start=1):
-        argv = upgrade_recorded_options(resolve_catalog_paths(step.argv, root))
+        argv = stop_at_recorded_task(upgrade_recorded_options(resolve_catalog_paths(step.argv, root)),
+                                     step.entry.scheme)
         if step.start is not None:
             if previous is not None:
                 argv = replace_start(argv, str(previous))

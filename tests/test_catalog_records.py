@@ -228,6 +228,18 @@ def test_optimize_additions_refuses_a_mod2_scheme(runner, tmp_path):
 
 
 # ---------------------------------------------------------------------- rebuild
+def test_a_collecting_search_reruns_only_up_to_the_recorded_restart():
+    from discover.catalog_rebuild import stop_at_recorded_task
+
+    found = strassen().with_meta(provenance={"method": "flip", "restart": 289, "task_index": 289})
+    argv = ["search", "3x3x3", "--rank", "23", "--all", "--max-found", "300", "--seed", "7"]
+    assert stop_at_recorded_task(argv, found) == argv + ["--restarts", "290"]
+    assert stop_at_recorded_task(argv + ["--restarts", "5"], found) == argv + ["--restarts", "5"]
+    plain = ["search", "3x3x3", "--rank", "23", "--seed", "7"]  # one scheme: nothing to cut
+    assert stop_at_recorded_task(plain, found) == plain
+    assert stop_at_recorded_task(argv, strassen().with_meta(provenance={"method": "lm"})) == argv
+
+
 def test_a_step_that_wrote_several_schemes_continues_from_the_recorded_one(tmp_path):
     # A search with --all writes many schemes of one rank; the rebuild's next step must start from
     # the one the recorded chain continued from, not from the first file name.
