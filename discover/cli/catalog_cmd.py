@@ -193,7 +193,8 @@ def rebuild_command(fmt: Optional[str], file_name: Optional[str], directory: Opt
 def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str], peel: bool) -> None:
     """Build FMT from the catalog's schemes: the best direct sum or Kronecker product.
 
-    The result is verified and marked as composed.
+    Best: the lowest rank, then the fewest additions after elimination. The result is verified
+    and marked as composed.
 
     \b
     Example:
