@@ -20,7 +20,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from .catalog import CatalogEntry
 from .catalog_compare import format_seconds
-from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain
+from .catalog_steps import (Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain,
+                            scheme_provenance)
 from .errors import DiscoverError
 from .jsonio import load_scheme
 from .scheme import Scheme
@@ -135,8 +136,7 @@ def stop_at_recorded_task(argv: Sequence[str], found: Scheme) -> list[str]:
     time limit lets that restart run; :func:`_written` then picks it). Other commands are unchanged.
     """
     result = list(argv)
-    prov = found.meta.get("provenance") or {}
-    restart = prov.get("restart") if isinstance(prov, dict) else None
+    restart = scheme_provenance(found).get("restart")
     if result[:1] != ["search"] or "--all" not in result or not isinstance(restart, int):
         return result
     if any(a == "--restarts" or a.startswith("--restarts=") for a in result):
@@ -196,10 +196,8 @@ def _written(out_dir: Path, like: Scheme) -> tuple[Optional[Scheme], Optional[Pa
 
 def _task(scheme: Scheme) -> Optional[tuple[Any, Any]]:
     """The search task that found a scheme (``task_index``, ``sub_index``), when recorded."""
-    prov = scheme.meta.get("provenance") or {}
-    if not isinstance(prov, dict) or "task_index" not in prov:
-        return None
-    return prov.get("task_index"), prov.get("sub_index")
+    prov = scheme_provenance(scheme)
+    return (prov["task_index"], prov.get("sub_index")) if "task_index" in prov else None
 
 
 def _same(a: Scheme, b: Scheme) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry
+from .scheme import Scheme
 from .sources import peel_meta_source, split_meta_source
 
 #: Commands whose first argument after the command name is the scheme they start from.
@@ -116,7 +117,12 @@ class Chain:
 
 
 def _provenance(entry: CatalogEntry) -> dict[str, Any]:
-    prov = entry.scheme.meta.get("provenance")
+    return scheme_provenance(entry.scheme)
+
+
+def scheme_provenance(scheme: Scheme) -> dict[str, Any]:
+    """A scheme's recorded provenance, or {} (the files may be anyone's)."""
+    prov = scheme.meta.get("provenance")
     return prov if isinstance(prov, dict) else {}
 
 
