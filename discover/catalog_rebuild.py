@@ -20,10 +20,10 @@ from typing import Any, Callable, Optional, Sequence
 
 from .catalog import CatalogEntry
 from .catalog_compare import format_seconds
-from .catalog_steps import (Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain,
-                            scheme_provenance)
+from .catalog_steps import Chain, RecordedStep, find_start, is_file_source, record_seconds, recorded_chain
 from .errors import DiscoverError
 from .jsonio import load_scheme
+from .provenance import scheme_provenance
 from .scheme import Scheme
 from .sources import map_leaves
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry
-from .scheme import Scheme
+from .provenance import scheme_provenance
 from .sources import peel_meta_source, split_meta_source
 
 #: Commands whose first argument after the command name is the scheme they start from.
@@ -118,12 +118,6 @@ class Chain:
 
 def _provenance(entry: CatalogEntry) -> dict[str, Any]:
     return scheme_provenance(entry.scheme)
-
-
-def scheme_provenance(scheme: Scheme) -> dict[str, Any]:
-    """A scheme's recorded provenance, or {} (the files may be anyone's)."""
-    prov = scheme.meta.get("provenance")
-    return prov if isinstance(prov, dict) else {}
 
 
 def record_seconds(value: Any) -> Optional[float]:

@@ -20,6 +20,12 @@ from .scheme import Scheme
 from .verify import VerificationReport, verify
 
 
+def scheme_provenance(scheme: Scheme) -> dict[str, Any]:
+    """A scheme's recorded provenance, or {} (the files may be anyone's)."""
+    prov = scheme.meta.get("provenance")
+    return prov if isinstance(prov, dict) else {}
+
+
 def command_line(argv: Optional[list[str]] = None) -> str:
     """The ``strassen ...`` command that is running (``sys.argv``), shell-quoted."""
     args = sys.argv[1:] if argv is None else argv

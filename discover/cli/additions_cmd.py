@@ -40,7 +40,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     """
     from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme, scheme_to_dict
     from ..optimize_additions import optimize_additions, sandwich_matrices
-    from ..provenance import certify, command_line
+    from ..provenance import certify, command_line, scheme_provenance
     from ..published_additions import published_additions
     from ..slp import compile_scheme
     from ..sources import load_source
@@ -80,8 +80,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         "orientation": result.orientation, "sandwich": {"X": X, "Y": Y, "Z": Z},
         "wall_time": result.seconds, "workers": 1, "command": command_line(), "date": now_iso(),
     }
-    source_provenance = scheme.meta.get("provenance")
-    if isinstance(source_provenance, dict) and source_provenance.get("composed"):
+    if scheme_provenance(scheme).get("composed"):
         provenance["composed"] = True  # a rewrite keeps the rank: it is still a composition's
     certified = certify(result.scheme, provenance)
     if out:
