@@ -14,6 +14,7 @@ from typing import Any, Optional
 from .errors import DiscoverError, LoadError
 from .formats import Format
 from .jsonio import load_scheme
+from .provenance import scheme_provenance
 from .scheme import Scheme
 
 ENV_VAR = "STRASSEN_CATALOG"
@@ -41,13 +42,11 @@ class CatalogEntry:
 
     @property
     def composed(self) -> bool:
-        prov = self.scheme.meta.get("provenance") or {}
-        return bool(isinstance(prov, dict) and prov.get("composed"))
+        return bool(scheme_provenance(self.scheme).get("composed"))
 
     @property
     def published(self) -> bool:
-        prov = self.scheme.meta.get("provenance") or {}
-        return bool(isinstance(prov, dict) and prov.get("source"))
+        return bool(scheme_provenance(self.scheme).get("source"))
 
 
 def list_entries(directory: Optional[os.PathLike | str] = None) -> list[CatalogEntry]:

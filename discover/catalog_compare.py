@@ -17,6 +17,7 @@ from typing import Any, Optional, Sequence
 
 from .catalog import CatalogEntry, catalog_dir, eliminated_additions, list_entries, quality_key
 from .formats import Format
+from .provenance import scheme_provenance
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ class Comparison:
 
 def entry_method(entry: CatalogEntry) -> Optional[str]:
     """How a catalog scheme was made: the search method, ``compose``, or the published source."""
-    prov = entry.scheme.meta.get("provenance") or {}
-    if not isinstance(prov, dict):
+    prov = scheme_provenance(entry.scheme)
+    if not prov:
         return None
     if prov.get("source"):
         return "published"
@@ -136,10 +137,9 @@ def entry_method(entry: CatalogEntry) -> Optional[str]:
 
 def entry_wall_time(entry: CatalogEntry) -> Optional[float]:
     """Seconds the recorded search took (None when not recorded, e.g. for compositions)."""
-    prov = entry.scheme.meta.get("provenance") or {}
     from .catalog_steps import record_seconds
 
-    return record_seconds(prov.get("wall_time") if isinstance(prov, dict) else None)
+    return record_seconds(scheme_provenance(entry.scheme).get("wall_time"))
 
 
 def compare_catalog(directory: Optional[os.PathLike | str] = None,

@@ -54,8 +54,7 @@ class StepRun:
         """The search's own time until its scheme was verified (None for untimed steps)."""
         if not self.step.timed or self.scheme is None:
             return None
-        prov = self.scheme.meta.get("provenance") or {}
-        return record_seconds(prov.get("wall_time") if isinstance(prov, dict) else None)
+        return record_seconds(scheme_provenance(self.scheme).get("wall_time"))
 
 
 @dataclass
@@ -205,8 +204,7 @@ def _same(a: Scheme, b: Scheme) -> bool:
 
 
 def _recipe(scheme: Scheme) -> Optional[str]:
-    prov = scheme.meta.get("provenance") or {}
-    return (prov.get("recipe") if isinstance(prov, dict) else None) or scheme.meta.get("name")
+    return scheme_provenance(scheme).get("recipe") or scheme.meta.get("name")
 
 
 # ---------------------------------------------------------------------- rerun

@@ -1,15 +1,14 @@
 """What every generated file says about its scheme in its header, and the helpers every Python target carries."""
 from __future__ import annotations
 
+from ..provenance import scheme_provenance
 from ..scheme import Scheme
 
 
 def describe(scheme: Scheme) -> dict[str, str]:
     """Name, ring and source of a scheme, for file headers."""
-    prov = scheme.meta.get("provenance") or {}
-    source = ""
-    if isinstance(prov, dict):
-        source = str(prov.get("source") or prov.get("method") or prov.get("command") or "")
+    prov = scheme_provenance(scheme)
+    source = str(prov.get("source") or prov.get("method") or prov.get("command") or "")
     return {
         "name": str(scheme.meta.get("name") or f"{scheme.format} rank {scheme.rank}"),
         "source": source or "unrecorded",

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Optional
 from ..errors import DiscoverError, SearchError
 from ..jsonio import atomic_write_text, load_scheme, scheme_from_dict, scheme_to_dict
 from ..problem import Problem
+from ..provenance import scheme_provenance
 from ..scheme import Scheme
 
 #: The state file in the output folder (hidden, and not ``*.json``, so scheme globs skip it).
@@ -136,7 +137,7 @@ class SearchState:
         r = collector.result
         self.restarts_done = r.restarts_done
         self.best_rank = r.best_rank
-        self.found = [{"file": path.name, "task": scheme.meta.get("provenance", {}).get("task_index")}
+        self.found = [{"file": path.name, "task": scheme_provenance(scheme).get("task_index")}
                       for scheme, path in zip(r.found, r.saved)]
         by_task = getattr(collector, "by_task", {})
         if not collector.find_all and by_task and not r.found:
