@@ -150,3 +150,53 @@ def test_lift_lows_is_refused_for_walks_with_nothing_to_lift():
 
     with pytest.raises(SearchError, match="lift_lows"):
         FlipSettings(field="zt", lift_lows=True).check()
+
+
+def _lifts_until_the_budget_ends(share: float, monkeypatch) -> tuple[list[int], int]:
+    """(the ranks lifted, flips) of 3x3x3 GF(2) runners sitting at the target rank, every lift failing."""
+    from discover.flip import liftrunners
+    from discover.flip.policy import reduce_all
+
+    monkeypatch.setattr(liftrunners, "LIFT_SHARE", share)
+    fmt = Format.parse("3x3x3")
+    naive = Scheme.naive(fmt)
+    F0 = gf2.pack(np.asarray(naive.U, dtype=np.int64), np.asarray(naive.V, dtype=np.int64),
+                  np.asarray(naive.W, dtype=np.int64), 27 + 8)
+    r0, _ = reduce_all(F0, 27, False)
+    calls = []
+    opts = FlipSettings(field="gf2", runners=4, max_flips=400_000, lift_interval=10)
+    out = liftrunners.lifting_runner_search(F0, r0, 27, 2, lambda F, r: calls.append(r), opts, seed_state(5), fmt=fmt,
+                                                deep=False)
+    assert out.scheme is None and out.stats["lift_attempts"] == len(calls)
+    return calls, out.stats["flips"]
+
+
+def test_a_flip_budget_caps_lifts_at_a_share_of_the_flips(monkeypatch):
+    # With max_flips the clock must not decide (a seed replays the walk and its lifts), so before
+    # this cap every due lift ran: a runner at the target rank was lifted every lift_interval
+    # flips, and lifts took most of the time. Each lift is now charged its cost in flips.
+    from discover.flip.liftrunners import LIFT_SHARE, lift_cost_in_flips
+
+    capped, flips = _lifts_until_the_budget_ends(LIFT_SHARE, monkeypatch)
+    uncapped, _ = _lifts_until_the_budget_ends(1e9, monkeypatch)
+    charged = sum(lift_cost_in_flips(Format.parse("3x3x3"), r) for r in capped[:-1])
+    assert flips == 400_000 and len(capped) >= 2 and charged <= LIFT_SHARE * flips  # the last one ran within the share
+    assert len(uncapped) > 2 * len(capped)  # the runners were due far more lifts than the budget allows
+    again, _ = _lifts_until_the_budget_ends(LIFT_SHARE, monkeypatch)
+    assert again == capped  # flips, not the clock, decide
+
+
+def test_the_lift_budget_charges_flips_only_with_a_flip_budget():
+    from discover.flip.liftrunners import LIFT_SHARE, LiftBudget, lift_cost_in_flips
+
+    fmt = Format.parse("4x5x5")
+    counted = LiftBudget(fmt, budgeted=True)
+    assert counted.allows(0)  # the first lift always runs
+    counted.charge(77, seconds=0.0)
+    cost = lift_cost_in_flips(fmt, 77)
+    assert cost == 3e-3 * (20 * 25 * 20) * 77 * (20 + 25 + 20)
+    assert lift_cost_in_flips(fmt, 77, deep=True) == 20 * cost  # a Hensel lift costs about 20 sign lifts
+    assert not counted.allows(int(cost / LIFT_SHARE) - 1) and counted.allows(int(cost / LIFT_SHARE) + 1)
+    timed = LiftBudget(fmt, budgeted=False, t0=0.0)  # the clock decides: t0 long ago, no lift yet
+    timed.charge(77, seconds=1e9)
+    assert not timed.allows(10**12)

@@ -38,7 +38,7 @@ from ..formats import Format
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import zt
-from .liftrunners import lift_allowed
+from .liftrunners import LiftBudget
 from .orbitindex import bucket, index_all, new_index, relink, remove_indexed
 from .rng import below, next_u64, seed_state
 
@@ -493,7 +493,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 should_stop: Optional[Callable[[], bool]] = None,
                 on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False, fixed_moves: int = 0,
                 accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
-                ceiling: Optional[Callable[[], int]] = None) -> tuple[np.ndarray, np.ndarray, dict]:
+                ceiling: Optional[Callable[[], int]] = None, deep_lifts: bool = False,
+                ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -519,7 +520,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     accept : callable, optional
         With ``mod2``: called with the representatives (k, 3, n²) of every scheme the walk holds at
         the target rank or below (after each compiled call; its calls take at most a quarter of the
-        time); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise
+        time, or with ``max_flips`` of the flips, :class:`~discover.flip.liftrunners.LiftBudget`,
+        ``deep_lifts`` when they may go on to Hensel lifting); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise
         (False counts as a failed lift; None as a lift kept by the caller that does not end the walk).
     ceiling : callable, optional
         With ``accept``: the highest rank worth passing to ``accept`` now (at least ``target``,
@@ -555,11 +557,12 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     state = seed_state(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed)))
     stats = np.zeros(5, dtype=np.int64)
     carry = np.zeros(4, dtype=np.int64)
-    lifts = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
+    lifts = {"lift_attempts": 0, "lift_failures": 0}
     accepted = None
     goal = target - f  # the orbits' share of the target rank
     stop = goal  # the kernel's stop; one below the target once a lift has failed there
     t0 = time.perf_counter()
+    budget = LiftBudget(Format(n, n, n), bool(max_flips), t0, deep_lifts)
 
     def rank_of(F, count):
         return int(orbits_rank(F, count, mod2)) + f
@@ -587,7 +590,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         new_low = now_rank < lowest
         lowest = min(lowest, now_rank)
         due = now_rank <= target or (new_low and now_rank <= top())
-        if accept is not None and due and lift_allowed(bool(max_flips), lifts["lift_seconds"], t0):
+        if accept is not None and due and budget.allows(int(stats[0])):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
             verdict = accept(unpack_orbits(R, k, n))
@@ -596,7 +599,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 best_k = k
             elif verdict is not None:  # None: lifted, but above the target (kept by the caller)
                 lifts["lift_failures"] += 1
-            lifts["lift_seconds"] += time.perf_counter() - t
+            budget.charge(now_rank, time.perf_counter() - t)
             if now_rank <= target:
                 stop = goal - 1  # walk on along this plateau (or below) and lift again
         if int(stats[0] + stats[4]) == before:
@@ -604,7 +607,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
            "reductions": int(stats[3]), "failed_picks": int(stats[4])}
     if accept is not None:
-        out.update(lifts, lift_seconds=round(lifts["lift_seconds"], 3), accepted=accepted is not None)
+        out.update(lifts, lift_seconds=round(budget.seconds, 3), accepted=accepted is not None)
     if accepted is not None:
         best = accepted
     elif rank_of(R, k) <= rank_of(best, best_k):

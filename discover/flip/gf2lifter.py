@@ -30,6 +30,11 @@ def accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
     return True  # Q: any exact rational scheme
 
 
+def runs_hensel(ring: Ring, hensel: bool) -> bool:
+    """Whether :func:`gf2_lifter` goes on to Hensel lifting when the sign lift fails (the costly part)."""
+    return hensel and ring not in (Ring.ZT, Ring.Z2)
+
+
 def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random.Generator,
                counters: dict) -> Lifter:
     """A lifter for GF(2)-packed schemes of ``fmt``.
@@ -50,7 +55,7 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         if ring is Ring.Z2:
             return Scheme.from_arrays(U, V, W, fmt, mod2=True)
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
-        lifted, how = lift(U, V, W, fmt, rng, hensel=hensel and ring is not Ring.ZT)
+        lifted, how = lift(U, V, W, fmt, rng, hensel=runs_hensel(ring, hensel))
         if lifted is None:
             counters[how] += 1
             return None

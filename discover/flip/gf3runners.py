@@ -97,7 +97,8 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
             raise RuntimeError("internal error: the walk mod 3 lost exactness")
         return hensel_lift3(flat, fmt)
 
-    out = lifting_runner_search(F0, r0, target, 3, lift_at, settings, state, should_stop, time_limit, on_progress)
+    out = lifting_runner_search(F0, r0, target, 3, lift_at, settings, state, should_stop, time_limit, on_progress,
+                                fmt=fmt, deep=True)  # a 3-adic Hensel lift
     stats = {"field": "gf3", **out.stats, "best_rank_mod3": out.lowest}
     found = out.scheme
     if found is not None:

@@ -17,21 +17,65 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..formats import Format
 from ..scheme import Scheme
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
+#: What one sign lift costs in flips of a compiled walk, per unit of its linear system's size (tensor
+#: entries × rank × factor entries). Measured on 3x3x3 … 5x5x5 (a sign lift of a walk's scheme mod 2
+#: takes 0.6 ms on 3x3x3 r23, 43 ms on 4x5x5 r77; walks run 3–4 M flips/s): 1.3e-3 … 4.6e-3, mostly 3e-3.
+LIFT_FLIPS_PER_UNIT = 3e-3
+#: A lift that goes on to Hensel lifting (20 digits, several branches) costs about this many sign
+#: lifts: 3x4x5 111 ms against 6 ms; 4x5x5 walk schemes 1–2 s against 15–40 ms.
+HENSEL_FACTOR = 20
 
 
-def lift_allowed(budgeted: bool, lift_seconds: float, t0: float) -> bool:
-    """Whether a search may try a lift now.
+def lift_cost_in_flips(fmt: Format, rank: int, deep: bool = False) -> float:
+    """The flips a walk could make in the time one lift of a rank-``rank`` scheme of ``fmt`` takes
+    (``deep``: a lift that may go on to Hensel lifting)."""
+    factor_entries = sum(a * b for a, b in fmt.shapes)
+    return LIFT_FLIPS_PER_UNIT * tensor_entries(fmt) * rank * factor_entries * (HENSEL_FACTOR if deep else 1)
 
-    Lifts of large formats take seconds, so they get at most ``LIFT_SHARE`` of the time since
-    ``t0`` (the first one always runs). With a flip budget (``budgeted``) the clock plays no
-    part, so a seed replays the walk and its lifts exactly.
+
+def tensor_entries(fmt: Format) -> int:
+    """Entries of the format's tensor: the rows of a lift's linear system."""
+    size = 1
+    for a, b in fmt.shapes:
+        size *= a * b
+    return size
+
+
+@dataclass
+class LiftBudget:
+    """The share of a search that lifts may take: ``LIFT_SHARE`` of its time.
+
+    Lifts of large formats take tens of milliseconds, a walk makes millions of flips a second,
+    and a runner at the target rank is due a lift every ``lift_interval`` flips: unchecked, the
+    lifts would take nearly all the time. With a flip budget (``budgeted``) the clock must play
+    no part, so that a seed replays the walk and its lifts exactly: each lift is then charged its
+    estimated cost in flips (:func:`lift_cost_in_flips`; ``deep`` when the lifts may go on to
+    Hensel lifting), and lifts may take ``LIFT_SHARE`` of the flips walked. The first lift always runs.
     """
-    return budgeted or lift_seconds <= LIFT_SHARE * (time.perf_counter() - t0)
+
+    fmt: Format
+    budgeted: bool
+    t0: float = field(default_factory=time.perf_counter)
+    deep: bool = False
+    seconds: float = 0.0
+    charged_flips: float = 0.0
+
+    def allows(self, flips_walked: int) -> bool:
+        """Whether a lift may run now, after ``flips_walked`` flips of the walk."""
+        if self.budgeted:
+            return self.charged_flips <= LIFT_SHARE * flips_walked
+        return self.seconds <= LIFT_SHARE * (time.perf_counter() - self.t0)
+
+    def charge(self, rank: int, seconds: float) -> None:
+        """Record one lift of a rank-``rank`` scheme that took ``seconds``."""
+        self.seconds += seconds
+        self.charged_flips += lift_cost_in_flips(self.fmt, rank, self.deep)
 
 
 #: ``lift_at(F, r)``: the packed scheme of rank r lifted to an accepted exact scheme, or None.
@@ -53,7 +97,8 @@ class LiftOutcome:
 def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, lift_at: Lifter,
                           settings: FlipSettings, state: np.ndarray,
                           should_stop: Callable[[], bool] = lambda: False, time_limit: Optional[float] = None,
-                          on_progress: Optional[Callable[[dict], None]] = None) -> LiftOutcome:
+                          on_progress: Optional[Callable[[dict], None]] = None, *,
+                          fmt: Format, deep: bool) -> LiftOutcome:
     """Walk mod ``modulus`` (2 or 3) with ``settings.runners`` runners until ``lift_at`` accepts a scheme.
 
     Parameters
@@ -72,6 +117,9 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         The walk's generator state (with ``max_flips``, a seed replays the walk and its lifts).
     should_stop, time_limit, on_progress
         As for :func:`discover.flip.walk.flip_search`.
+    fmt, deep
+        The format, and whether ``lift_at`` may go on to Hensel lifting: what a lift costs
+        (:class:`LiftBudget`).
     """
     t0 = time.perf_counter()
     stats = np.zeros(5, dtype=np.int64)
@@ -81,7 +129,8 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     Fs, bests, rs, best_rs = runners.Fs, runners.bests, runners.rs, runners.best_rs
     last_lift = np.full(K, -(1 << 62), dtype=np.int64)  # flips walked (per runner) at its last lift
     walked = np.zeros(K, dtype=np.int64)
-    counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0}
+    counters = {"lift_attempts": 0, "lift_failures": 0}
+    budget = LiftBudget(fmt, bool(settings.max_flips), t0, deep)
     lowest = r0
     found: Optional[Scheme] = None
     best_lifted: Optional[Scheme] = None
@@ -98,7 +147,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         counters["lift_attempts"] += 1
         lifted = lift_at(F, r)
         counters["lift_failures"] += lifted is None
-        counters["lift_seconds"] += time.perf_counter() - t
+        budget.charge(r, time.perf_counter() - t)
         return lifted
 
     def ceiling() -> int:
@@ -108,7 +157,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         return max(target, (best_lifted.rank if best_lifted is not None else r0) - 1)
 
     def may_lift() -> bool:
-        return lift_allowed(bool(settings.max_flips), counters["lift_seconds"], t0)
+        return budget.allows(int(stats[0]))
 
     def lift_due(k: int) -> bool:
         return rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval and may_lift()
@@ -145,5 +194,5 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
                          "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
     out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
            "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
-           **counters, "lift_seconds": round(counters["lift_seconds"], 3)}
+           **counters, "lift_seconds": round(budget.seconds, 3)}
     return LiftOutcome(found, int(lowest), out, runners, best_lifted if found is None else None)

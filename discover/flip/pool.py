@@ -44,11 +44,11 @@ from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from ..rings import Ring
 from . import gf2, zt
-from .gf2lifter import gf2_lifter
+from .gf2lifter import gf2_lifter, runs_hensel
 from .gf3 import hensel_lift3, is_exact_mod3
 from .gf3runners import flat_residues, residues_mod3
 from .lift import is_exact_mod2
-from .liftrunners import lift_allowed
+from .liftrunners import LiftBudget
 from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import below, next_u64, seed_state
@@ -264,15 +264,17 @@ class _Goal:
 
     Field zt: done when a pool at rank ≤ target has a member (every member is exact over Z).
     Field gf2: each scheme offered at rank ≤ target is lifted (while lifts have taken at most
-    a quarter of the time (:func:`.liftrunners.lift_allowed`), unless the descent has a walk
-    budget, where the clock must not decide); done when a lift is accepted, which becomes ``scheme``.
+    a quarter of the time, or with a walk budget a quarter of the flips, :class:`.liftrunners.LiftBudget`);
+    done when a lift is accepted, which becomes ``scheme``.
     """
 
-    def __init__(self, pools: Pools, target: int, lift_at, t0: float, budgeted: bool = False) -> None:
-        self.pools, self.target, self.lift_at, self.t0 = pools, target, lift_at, t0
-        self.budgeted = budgeted  # a walk budget: the clock plays no part, so a seed replays the lifts
+    def __init__(self, pools: Pools, target: int, lift_at, t0: float, stats: np.ndarray, budgeted: bool = False,
+                 deep: bool = False) -> None:
+        self.pools, self.target, self.lift_at, self.stats = pools, target, lift_at, stats
+        # a walk budget: the clock plays no part, so a seed replays the lifts
+        self.budget = LiftBudget(pools.fmt, budgeted, t0, deep)
         self.scheme: Optional[Scheme] = None
-        self.counters = {"lift_attempts": 0, "lift_failures": 0, "lift_seconds": 0.0, "lifts_deferred": 0}
+        self.counters = {"lift_attempts": 0, "lift_failures": 0, "lifts_deferred": 0}
 
     def reached(self) -> bool:
         if self.lift_at is None:
@@ -285,14 +287,14 @@ class _Goal:
         if self.lift_at is None or self.scheme is not None or r > self.target:
             return
         c = self.counters
-        if not lift_allowed(self.budgeted, c["lift_seconds"], self.t0):
+        if not self.budget.allows(int(self.stats[0])):
             c["lifts_deferred"] += 1
             return
         t = time.perf_counter()
         c["lift_attempts"] += 1
         lifted = self.lift_at(F, r)
         c["lift_failures"] += lifted is None
-        c["lift_seconds"] += time.perf_counter() - t
+        self.budget.charge(r, time.perf_counter() - t)
         self.scheme = lifted
 
 
@@ -369,13 +371,14 @@ def pool_descent(
     elif mod3:
         def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
             return hensel_lift3(flat_residues(F, r, fmt), fmt)
-    goal = _Goal(pools, target, lift_at, t0, budgeted=settings.max_walks > 0 and not settings.pool_dir)
+    stats = np.zeros(5, dtype=np.int64)
+    goal = _Goal(pools, target, lift_at, t0, stats, budgeted=settings.max_walks > 0 and not settings.pool_dir,
+                 deep=mod3 or runs_hensel(ring, True))
     pools.add(F0, r0)
     pools.sync()
     for rank in sorted(pools.members):
         for F in list(pools.members[rank].values()):
             goal.offer(F, rank)  # a start (or a pool folder) already at the target rank
-    stats = np.zeros(5, dtype=np.int64)
     counters = {"walks": 0, "improvements": 0, "splits": 0, "sandwiches": 0, "levels": 0}
 
     def out_of_time() -> bool:
@@ -392,7 +395,7 @@ def pool_descent(
            "reductions": int(stats[3]), "seconds": round(time.perf_counter() - t0, 4), "best_rank": lowest,
            "level": counters.pop("level"), "pools": pools.sizes(), "pool_rejected": pools.rejected, **counters}
     if modular:
-        out.update(goal.counters, lift_seconds=round(goal.counters["lift_seconds"], 3), **lift_counters)
+        out.update(goal.counters, lift_seconds=round(goal.budget.seconds, 3), **lift_counters)
         out["best_rank_mod3" if mod3 else "best_rank_mod2"] = lowest
     if found is not None:
         suffix = " (mod 2)" if found.mod2 else ""
