@@ -53,7 +53,8 @@ class FlipSettings:
         one (a search for rank 58 that reaches 59 and lifts it saves that 59).
     max_flips : int
         Flip budget per task (0: unlimited). With a budget and no time limit a seed
-        reproduces the walk exactly.
+        reproduces the walk exactly; lifts then take at most a quarter of the flips, each charged
+        its estimated cost (:class:`~discover.flip.liftrunners.LiftBudget`), not of the time.
     start : str
         Start scheme when the problem has none: "naive" or "catalog" (the catalog's best).
     runners : int
