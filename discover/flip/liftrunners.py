@@ -6,7 +6,7 @@ lifted to characteristic 0 (sign or 2-adic Hensel lift for p = 2, 3-adic for p =
 are those of the ternary walk (:func:`discover.flip.policy.runners_kernel`: plus transitions by
 the plateau rule). A runner that reaches the target rank is lifted at once; when the lift fails
 it walks on at that rank and is lifted again every ``lift_interval`` flips (lifts take at most a
-quarter of the time), so one descent gives many lift attempts, from different regions of the
+quarter of the time, or of the flips under a flip budget: :class:`LiftBudget`), so one descent gives many lift attempts, from different regions of the
 plateau. Only a lift the caller accepts (exact, in the asked ring) is returned.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..scheme import Scheme
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings
 
-LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time
+LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time (or of its flips)
 #: What one sign lift costs in flips of a compiled walk, per unit of its linear system's size (tensor
 #: entries × rank × factor entries). Measured on 3x3x3 … 5x5x5 (a sign lift of a walk's scheme mod 2
 #: takes 0.6 ms on 3x3x3 r23, 43 ms on 4x5x5 r77; walks run 3–4 M flips/s): 1.3e-3 … 4.6e-3, mostly 3e-3.
