@@ -521,8 +521,9 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         With ``mod2``: called with the representatives (k, 3, n²) of every scheme the walk holds at
         the target rank or below (after each compiled call; its calls take at most a quarter of the
         time, or with ``max_flips`` of the flips, :class:`~discover.flip.liftrunners.LiftBudget`,
-        ``deep_lifts`` when they may go on to Hensel lifting); the walk ends when it returns True (e.g. a lift succeeded) and walks on otherwise
-        (False counts as a failed lift; None as a lift kept by the caller that does not end the walk).
+        ``deep_lifts`` when they may go on to Hensel lifting); the walk ends when it returns True
+        (e.g. a lift succeeded) and walks on otherwise (False counts as a failed lift; None as a
+        lift kept by the caller that does not end the walk).
     ceiling : callable, optional
         With ``accept``: the highest rank worth passing to ``accept`` now (at least ``target``,
         e.g. one below the best lift so far). Every new lowest rank then ends a compiled call and

@@ -6,8 +6,9 @@ lifted to characteristic 0 (sign or 2-adic Hensel lift for p = 2, 3-adic for p =
 are those of the ternary walk (:func:`discover.flip.policy.runners_kernel`: plus transitions by
 the plateau rule). A runner that reaches the target rank is lifted at once; when the lift fails
 it walks on at that rank and is lifted again every ``lift_interval`` flips (lifts take at most a
-quarter of the time, or of the flips under a flip budget: :class:`LiftBudget`), so one descent gives many lift attempts, from different regions of the
-plateau. Only a lift the caller accepts (exact, in the asked ring) is returned.
+quarter of the time, or of the flips under a flip budget: :class:`LiftBudget`), so one descent
+gives many lift attempts, from different regions of the plateau. Only a lift the caller accepts
+(exact, in the asked ring) is returned.
 """
 from __future__ import annotations
 
