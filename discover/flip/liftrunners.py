@@ -36,16 +36,9 @@ HENSEL_FACTOR = 20
 def lift_cost_in_flips(fmt: Format, rank: int, deep: bool = False) -> float:
     """The flips a walk could make in the time one lift of a rank-``rank`` scheme of ``fmt`` takes
     (``deep``: a lift that may go on to Hensel lifting)."""
+    tensor_entries = fmt.naive_rank ** 2  # (nm)(mp)(pn): the rows of a lift's linear system
     factor_entries = sum(a * b for a, b in fmt.shapes)
-    return LIFT_FLIPS_PER_UNIT * tensor_entries(fmt) * rank * factor_entries * (HENSEL_FACTOR if deep else 1)
-
-
-def tensor_entries(fmt: Format) -> int:
-    """Entries of the format's tensor: the rows of a lift's linear system."""
-    size = 1
-    for a, b in fmt.shapes:
-        size *= a * b
-    return size
+    return LIFT_FLIPS_PER_UNIT * tensor_entries * rank * factor_entries * (HENSEL_FACTOR if deep else 1)
 
 
 @dataclass
