@@ -116,10 +116,6 @@ class Chain:
         return " → ".join(m if k == 1 else f"{m} ×{k}" for m, k in runs) or None
 
 
-def _provenance(entry: CatalogEntry) -> dict[str, Any]:
-    return scheme_provenance(entry.scheme)
-
-
 def record_seconds(value: Any) -> Optional[float]:
     """A finite number of seconds from a record, or None (the files may be anyone's)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -164,7 +160,7 @@ def start_argument(argv: Sequence[str]) -> Optional[str]:
 
 def recorded_step(entry: CatalogEntry) -> RecordedStep:
     """What the entry's provenance says about the step that made it."""
-    prov = _provenance(entry)
+    prov = scheme_provenance(entry.scheme)
     argv = parse_command(prov.get("command"))
     if prov.get("source"):
         method: Optional[str] = "published"
