@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from discover.flip import gf2, policy, zt
@@ -155,6 +156,7 @@ def test_lift_lows_is_refused_for_walks_with_nothing_to_lift():
 def _lifts_until_the_budget_ends(share: float, monkeypatch) -> tuple[list[int], int]:
     """(the ranks lifted, flips) of 3x3x3 GF(2) runners sitting at the target rank, every lift failing."""
     from discover.flip import liftrunners
+    from discover.flip.lifter import Lifter
     from discover.flip.policy import reduce_all
 
     monkeypatch.setattr(liftrunners, "LIFT_SHARE", share)
@@ -165,8 +167,8 @@ def _lifts_until_the_budget_ends(share: float, monkeypatch) -> tuple[list[int], 
     r0, _ = reduce_all(F0, 27, False)
     calls = []
     opts = FlipSettings(field="gf2", runners=4, max_flips=400_000, lift_interval=10)
-    never = lambda F, r: calls.append(r)  # noqa: E731 (a lift that always fails, and counts)
-    out = liftrunners.lifting_runner_search(F0, r0, 27, 2, never, opts, seed_state(5), fmt=fmt, deep=False)
+    never = Lifter(lambda F, r: calls.append(r), deep=False)  # a lift that always fails, and counts
+    out = liftrunners.lifting_runner_search(F0, r0, 27, 2, never, opts, seed_state(5), fmt=fmt)
     assert out.scheme is None and out.stats["lift_attempts"] == len(calls)
     return calls, out.stats["flips"]
 
@@ -200,3 +202,20 @@ def test_the_lift_budget_charges_flips_only_with_a_flip_budget():
     timed = LiftBudget(fmt, budgeted=False, t0=0.0)
     timed.charge(77, seconds=1e9)  # far more than a quarter of the time since t0
     assert not timed.allows(10**12)  # without a flip budget the clock decides, whatever the flips
+
+
+@pytest.mark.parametrize("ring, hensel, deep", [
+    ("ZT", True, False), ("Z2", True, False),  # a Hensel lift is rarely ternary; mod 2 needs no lift
+    ("Z", True, True), ("Q", True, True), ("Z", False, False),
+])
+def test_the_gf2_lifter_says_whether_it_may_hensel_lift(ring, hensel, deep):
+    # The lift budget charges a lift by this flag: the lifter carries it, so no caller can drift.
+    from discover.flip.gf2lifter import gf2_lifter
+    from discover.rings import Ring
+
+    lifter = gf2_lifter(Format.parse("2x2x2"), Ring[ring], 1, hensel, np.random.default_rng(0), {})
+    assert lifter.deep is deep
+    strassen = Scheme.naive(Format.parse("2x2x2"))
+    U, V, W = (np.asarray(a, dtype=np.int64) for a in (strassen.U, strassen.V, strassen.W))
+    lifted = lifter(gf2.pack(U, V, W), 8)
+    assert lifted is not None and lifted.rank == 8  # the naive scheme lifts by signs

@@ -6,7 +6,7 @@ target rank to the lifter this module builds, and keep only what it returns.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -15,10 +15,8 @@ from ..rings import Ring
 from ..scheme import Scheme
 from . import gf2
 from .lift import is_exact_mod2, lift
+from .lifter import Lifter
 from .liftfailures import LIFT_FAILURES
-
-#: ``lift_at(F, r)``: the GF(2)-packed scheme of rank r lifted to an accepted exact scheme, or None.
-Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
 
 
 def accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
@@ -30,8 +28,8 @@ def accepts(scheme: Scheme, ring: Ring, bound: int) -> bool:
     return True  # Q: any exact rational scheme
 
 
-def runs_hensel(ring: Ring, hensel: bool) -> bool:
-    """Whether :func:`gf2_lifter` goes on to Hensel lifting when the sign lift fails (the costly part)."""
+def _runs_hensel(ring: Ring, hensel: bool) -> bool:
+    """Whether the lifter goes on to Hensel lifting when the sign lift fails (the costly part)."""
     return hensel and ring not in (Ring.ZT, Ring.Z2)
 
 
@@ -43,10 +41,12 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
     (when ``hensel`` and the ring allows more than ternary coefficients) the Hensel lift, and keep
     the result only when :func:`accepts` does. ``counters`` gains ``lifted_sign`` and
     ``lifted_hensel``, and one count per kind of failure
-    (:data:`~discover.flip.liftfailures.LIFT_FAILURES`).
+    (:data:`~discover.flip.liftfailures.LIFT_FAILURES`). The lifter is ``deep`` when it may go on
+    to Hensel lifting.
     """
     for key in ("lifted_sign", "lifted_hensel", *LIFT_FAILURES):
         counters.setdefault(key, 0)
+    deep = _runs_hensel(ring, hensel)
 
     def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
         U, V, W = gf2.unpack(F, r, fmt)
@@ -55,7 +55,7 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         if ring is Ring.Z2:
             return Scheme.from_arrays(U, V, W, fmt, mod2=True)
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
-        lifted, how = lift(U, V, W, fmt, rng, hensel=runs_hensel(ring, hensel))
+        lifted, how = lift(U, V, W, fmt, rng, hensel=deep)
         if lifted is None:
             counters[how] += 1
             return None
@@ -65,4 +65,4 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         counters[f"lifted_{how}"] += 1
         return lifted
 
-    return lift_at
+    return Lifter(lift_at, deep)

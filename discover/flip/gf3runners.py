@@ -24,6 +24,7 @@ from ..formats import Format
 from ..scheme import Scheme
 from . import zt
 from .gf3 import hensel_lift3, is_exact_mod3
+from .lifter import Lifter
 from .liftrunners import lifting_runner_search
 from .policy import reduce_all
 from .rng import seed_state
@@ -97,8 +98,8 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
             raise RuntimeError("internal error: the walk mod 3 lost exactness")
         return hensel_lift3(flat, fmt)
 
-    out = lifting_runner_search(F0, r0, target, 3, lift_at, settings, state, should_stop, time_limit, on_progress,
-                                fmt=fmt, deep=True)  # a 3-adic Hensel lift
+    out = lifting_runner_search(F0, r0, target, 3, Lifter(lift_at, deep=True),  # a 3-adic Hensel lift
+                                settings, state, should_stop, time_limit, on_progress, fmt=fmt)
     stats = {"field": "gf3", **out.stats, "best_rank_mod3": out.lowest}
     found = out.scheme
     if found is not None:

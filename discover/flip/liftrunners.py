@@ -20,6 +20,7 @@ import numpy as np
 
 from ..formats import Format
 from ..scheme import Scheme
+from .lifter import Lifter
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings
 
@@ -72,10 +73,6 @@ class LiftBudget:
         self.charged_flips += lift_cost_in_flips(self.fmt, rank, self.deep)
 
 
-#: ``lift_at(F, r)``: the packed scheme of rank r lifted to an accepted exact scheme, or None.
-Lifter = Callable[[np.ndarray, int], Optional[Scheme]]
-
-
 @dataclass
 class LiftOutcome:
     """A lifted scheme of rank ≤ target (or None), the lowest rank reached mod p, counters, and
@@ -92,7 +89,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
                           settings: FlipSettings, state: np.ndarray,
                           should_stop: Callable[[], bool] = lambda: False, time_limit: Optional[float] = None,
                           on_progress: Optional[Callable[[dict], None]] = None, *,
-                          fmt: Format, deep: bool) -> LiftOutcome:
+                          fmt: Format) -> LiftOutcome:
     """Walk mod ``modulus`` (2 or 3) with ``settings.runners`` runners until ``lift_at`` accepts a scheme.
 
     Parameters
@@ -104,16 +101,16 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     modulus
         2 (GF(2) packing) or 3 (ternary packing, sums mod 3).
     lift_at
-        Lifts a packed scheme at the target rank (see :data:`Lifter`); counts its own outcomes.
+        Lifts a packed scheme at the target rank (:class:`~discover.flip.lifter.Lifter`); counts its
+        own outcomes, and says whether it may go on to Hensel lifting (what a lift costs, :class:`LiftBudget`).
     settings
         ``runners``, ``plus_min``, ``plus_max``, ``plus_diff``, ``lift_interval``, ``max_flips``.
     state
         The walk's generator state (with ``max_flips``, a seed replays the walk and its lifts).
     should_stop, time_limit, on_progress
         As for :func:`discover.flip.walk.flip_search`.
-    fmt, deep
-        The format, and whether ``lift_at`` may go on to Hensel lifting: what a lift costs
-        (:class:`LiftBudget`).
+    fmt
+        The format (what a lift costs).
     """
     t0 = time.perf_counter()
     stats = np.zeros(5, dtype=np.int64)
@@ -124,7 +121,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     last_lift = np.full(K, -(1 << 62), dtype=np.int64)  # flips walked (per runner) at its last lift
     walked = np.zeros(K, dtype=np.int64)
     counters = {"lift_attempts": 0, "lift_failures": 0}
-    budget = LiftBudget(fmt, bool(settings.max_flips), t0, deep)
+    budget = LiftBudget(fmt, bool(settings.max_flips), t0, lift_at.deep)
     lowest = r0
     found: Optional[Scheme] = None
     best_lifted: Optional[Scheme] = None

@@ -44,10 +44,11 @@ from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from ..rings import Ring
 from . import gf2, zt
-from .gf2lifter import gf2_lifter, runs_hensel
+from .gf2lifter import gf2_lifter
 from .gf3 import hensel_lift3, is_exact_mod3
 from .gf3runners import flat_residues, residues_mod3
 from .lift import is_exact_mod2
+from .lifter import Lifter
 from .liftrunners import LiftBudget
 from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
@@ -268,11 +269,11 @@ class _Goal:
     done when a lift is accepted, which becomes ``scheme``.
     """
 
-    def __init__(self, pools: Pools, target: int, lift_at, t0: float, stats: np.ndarray, budgeted: bool = False,
-                 deep: bool = False) -> None:
+    def __init__(self, pools: Pools, target: int, lift_at: Optional[Lifter], t0: float, stats: np.ndarray,
+                 budgeted: bool = False) -> None:
         self.pools, self.target, self.lift_at, self.stats = pools, target, lift_at, stats
         # a walk budget: the clock plays no part, so a seed replays the lifts
-        self.budget = LiftBudget(pools.fmt, budgeted, t0, deep)
+        self.budget = LiftBudget(pools.fmt, budgeted, t0, lift_at is not None and lift_at.deep)
         self.scheme: Optional[Scheme] = None
         self.counters = {"lift_attempts": 0, "lift_failures": 0, "lifts_deferred": 0}
 
@@ -364,16 +365,16 @@ def pool_descent(
     r0, _ = reduce_all(F0, U0.shape[0], not mod2, mod3)
     pools = Pools(fmt, settings.pool_dir or None, settings.field)
     lift_counters: dict = {}
-    lift_at = None
+    lift_at: Optional[Lifter] = None
     if mod2:
         rng = np.random.default_rng(seed.spawn(1)[0] if isinstance(seed, np.random.SeedSequence) else seed)
         lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters)
     elif mod3:
-        def lift_at(F: np.ndarray, r: int) -> Optional[Scheme]:
+        def lift3(F: np.ndarray, r: int) -> Optional[Scheme]:
             return hensel_lift3(flat_residues(F, r, fmt), fmt)
+        lift_at = Lifter(lift3, deep=True)  # a 3-adic Hensel lift
     stats = np.zeros(5, dtype=np.int64)
-    goal = _Goal(pools, target, lift_at, t0, stats, budgeted=settings.max_walks > 0 and not settings.pool_dir,
-                 deep=mod3 or runs_hensel(ring, True))
+    goal = _Goal(pools, target, lift_at, t0, stats, budgeted=settings.max_walks > 0 and not settings.pool_dir)
     pools.add(F0, r0)
     pools.sync()
     for rank in sorted(pools.members):

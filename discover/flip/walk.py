@@ -20,7 +20,7 @@ from ..rings import Ring
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
 from . import gf2, zt
-from .gf2lifter import accepts, gf2_lifter, runs_hensel
+from .gf2lifter import accepts, gf2_lifter
 from .lift import is_exact_mod2, lift
 from .liftrunners import lifting_runner_search
 from .policy import plus_transition, reduce_all, walk_kernel
@@ -288,7 +288,7 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     lift_at = gf2_lifter(fmt, ring, problem.coefficient_bound, settings.hensel, rng, counters)
 
     out = lifting_runner_search(F0, r0, target, 2, lift_at, settings, state, should_stop, time_limit, on_progress,
-                                fmt=fmt, deep=runs_hensel(ring, settings.hensel))
+                                fmt=fmt)
     stats = {"field": "gf2", **out.stats, "best_rank": out.lowest, "best_rank_mod2": out.lowest, **counters}
     if out.scheme is not None:
         suffix = " (mod 2)" if ring is Ring.Z2 else ""

@@ -149,7 +149,7 @@ class CyclicMethod:
 
         from ...flip import gf2
         from ...flip.cyclic import cyclic_walk, expand_mod2
-        from ...flip.gf2lifter import gf2_lifter, runs_hensel
+        from ...flip.gf2lifter import gf2_lifter
 
         problem, opts = task.problem, task.options
         counters: dict = {}
@@ -177,7 +177,7 @@ class CyclicMethod:
 
         reps, _, stats = cyclic_walk(n, problem.rank, walk_seed, mod2=True, accept=accept,
                                      fixed_moves=opts.fixed_moves, ceiling=ceiling if opts.lift_lows else None,
-                                     deep_lifts=runs_hensel(problem.ring, True), **walk)
+                                     deep_lifts=lift_at.deep, **walk)
         rank_mod2 = expand_mod2(reps, n).rank
         stats = {"field": "gf2", "orbits": int(len(reps)), **stats, **counters,
                  "best_rank_mod2": rank_mod2}
