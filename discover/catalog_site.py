@@ -27,6 +27,7 @@ from .catalog_compare import (Comparison, ComparisonRow, compare_catalog, entry_
                               relative_path, time_text)
 from .errors import DiscoverError
 from .jsonio import atomic_write_text
+from .provenance import scheme_provenance
 from .scheme import Scheme
 
 SITE_TITLE = "strassen-discover catalog"
@@ -254,7 +255,7 @@ def _scheme_page(out: Path, entry: CatalogEntry, stem: str, pictures: bool, repo
         body.append(f'<p class="note" id="not-exported">Not offered ({escape(why)}): '
                     f"{escape(', '.join(missing))}.</p>")
     body += ['<h2 id="formulas">Formulas</h2>', "<pre>" + escape("\n".join(scheme_formulas(scheme))) + "</pre>"]
-    body += ['<h2 id="provenance">Provenance</h2>', _record_table(scheme.meta.get("provenance"), "provenance-table"),
+    body += ['<h2 id="provenance">Provenance</h2>', _record_table(scheme_provenance(scheme), "provenance-table"),
              '<h2 id="verification">Verification record</h2>',
              _record_table(scheme.meta.get("verification"), "verification-table")]
     _write(out, f"schemes/{stem}.html", _page(f"{title} — {SITE_TITLE}", "\n".join(body) + "\n", "../style.css"),

@@ -74,9 +74,10 @@ def stamp(scheme: Scheme, report: VerificationReport, provenance: Optional[Mappi
         and :func:`environment` are added unless given.
     keep_provenance
         Merge into the scheme's existing provenance instead of replacing it (catalog entries
-        keep the record of how they were found).
+        keep the record of how they were found). A provenance that is not a mapping (a file may
+        hold anything there) is no record to merge into, and is replaced.
     """
-    record: dict[str, Any] = dict(scheme.meta.get("provenance") or {}) if keep_provenance else {}
+    record: dict[str, Any] = dict(scheme_provenance(scheme)) if keep_provenance else {}
     record.update(provenance or {})
     record.setdefault("date", now_iso())
     record.setdefault("tool", "strassen-discover")

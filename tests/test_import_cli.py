@@ -125,3 +125,17 @@ def test_all_alphatensor_mod2_factorizations(tmp_path):
     doc = json.loads(result.stdout)
     assert doc["counts"] == {"valid": 0, "Z2": 20, "not exact": 0, "refused": 0}
     assert len(list(tmp_path.glob("*_Z2-at-factorizations_f2.json"))) == 20
+
+
+@pytest.mark.parametrize("provenance", ["found by hand", [["method", "flip"]], 7])
+def test_a_provenance_that_is_not_a_record_is_replaced_not_a_traceback(tmp_path, provenance):
+    # A file may hold anything under "provenance"; merging into it raised ValueError (a traceback).
+    doc = json.loads((Path(__file__).resolve().parents[1] / "algorithms" / "2x2x2_r7_ZT.json").read_text())
+    doc["provenance"] = provenance
+    src = tmp_path / "odd.json"
+    src.write_text(json.dumps(doc))
+    result = run(str(src), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    (written,) = (tmp_path / "out").glob("*.json")
+    record = load_scheme(written).meta["provenance"]
+    assert isinstance(record, dict) and record["tool"] == "strassen-discover" and "method" not in record
