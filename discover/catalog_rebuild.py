@@ -204,7 +204,7 @@ def _same(a: Scheme, b: Scheme) -> bool:
 
 
 def _recipe(scheme: Scheme) -> Optional[str]:
-    return scheme_provenance(scheme).get("recipe") or scheme.meta.get("name")
+    return scheme_provenance(scheme).get("recipe") or scheme.name
 
 
 # ---------------------------------------------------------------------- rerun

@@ -66,7 +66,7 @@ def output_lines(scheme: Scheme) -> list[str]:
 def header_line(scheme: Scheme) -> str:
     """``2x2x2 rank 7 (naive 8), ring ZT: ternary coefficients {-1, 0, 1}, 18 additions``."""
 
-    name = scheme.meta.get("name")
+    name = scheme.name
     prefix = f"{name}: " if name else ""
     return (
         f"{prefix}{scheme.format} rank {scheme.rank} (naive {scheme.format.naive_rank}), "

@@ -37,7 +37,7 @@ def _axis(axis: str) -> int:
 
 
 def _named(scheme: Scheme, fmt: Format, op: str, parent: Scheme) -> Scheme:
-    name = parent.meta.get("name") or f"{parent.format} r{parent.rank}"
+    name = parent.name or f"{parent.format} r{parent.rank}"
     meta = {"name": f"{op}({name}) {fmt} rank {scheme.rank}",
             "provenance": {"method": "meta", "operation": op, "from": str(parent.format), "composed": True}}
     return Scheme.from_arrays(scheme.U, scheme.V, scheme.W, fmt, mod2=scheme.mod2, meta=meta)

@@ -263,7 +263,14 @@ class Scheme:
 
         return plot_scheme(self, path)
 
-    def __repr__(self) -> str:
+    @property
+    def name(self) -> Optional[str]:
+        """The scheme's recorded name (``meta["name"]``), or None; a file may hold anything there,
+        and only a non-empty string is a name."""
         name = self.meta.get("name")
+        return name if isinstance(name, str) and name else None
+
+    def __repr__(self) -> str:
+        name = self.name
         label = f" {name!r}" if name else ""
         return f"<Scheme{label} {self.format} rank={self.rank} ring={self.ring}>"

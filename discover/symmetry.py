@@ -28,7 +28,7 @@ def _swap(arr: np.ndarray) -> np.ndarray:
 
 
 def _derived(scheme: Scheme, U, V, W, fmt: Format, op: str, *parents: Scheme) -> Scheme:
-    names = [p.meta.get("name") or f"{p.format} r{p.rank}" for p in (scheme, *parents)]
+    names = [p.name or f"{p.format} r{p.rank}" for p in (scheme, *parents)]
     meta = {"name": f"{op}({', '.join(names)})", "provenance": {"method": "compose", "operation": op, "composed": True}}
     return Scheme.from_arrays(U, V, W, fmt, mod2=scheme.mod2 or any(p.mod2 for p in parents), meta=meta)
 

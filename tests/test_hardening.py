@@ -321,3 +321,19 @@ def test_an_npz_member_over_the_limit_is_refused_before_decompression(tmp_path):
     items, peak = _peak_bytes(lambda: import_file(path, "alphatensor"))
     assert items[0].scheme is None and "exceeds the limit" in items[0].error
     assert peak < 8 * 2**20
+
+
+@pytest.mark.parametrize("name", [5, ["a"], {"b": 1}, ""])
+def test_a_name_that_is_not_a_string_is_no_name(runner, tmp_path, name):
+    # optimize-additions and compose build names from their parents': an int name was a TypeError.
+    doc = json.loads((Path(__file__).resolve().parents[1] / "algorithms" / "2x2x2_r7_ZT.json").read_text())
+    doc["name"] = name
+    src = tmp_path / "odd.json"
+    src.write_text(json.dumps(doc))
+    assert load_scheme(src).name is None
+    result = runner.invoke(main, ["compose", str(src), "strassen", "--op", "kron", "-o", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    assert load_scheme(tmp_path / "c.json").rank == 49
+    result = runner.invoke(main, ["optimize-additions", str(src), "--iterations", "5", "-o", str(tmp_path / "oa")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "oa").glob("*.json"))) == 1

@@ -216,7 +216,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
         info(f"composition failed verification: {report.summary()}")
         raise SystemExit(EXIT_NOT_FOUND)
     scheme = stamp(scheme, report, {"command": command_line(), "date": now_iso(), "composed": True,
-                                    "recipe": scheme.meta.get("name"), "version": __version__}, keep_provenance=True)
+                                    "recipe": scheme.name, "version": __version__}, keep_provenance=True)
     if out_dir:
         path = Path(out_dir) / default_file_name(scheme, suffix="peeled" if peel else "composed")
         save_scheme(scheme, path)

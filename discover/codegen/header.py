@@ -10,7 +10,7 @@ def describe(scheme: Scheme) -> dict[str, str]:
     prov = scheme_provenance(scheme)
     source = str(prov.get("source") or prov.get("method") or prov.get("command") or "")
     return {
-        "name": str(scheme.meta.get("name") or f"{scheme.format} rank {scheme.rank}"),
+        "name": str(scheme.name or f"{scheme.format} rank {scheme.rank}"),
         "source": source or "unrecorded",
         "ring": scheme.ring.value,
     }
