@@ -3,33 +3,38 @@
 For every format n ≤ m ≤ p ≤ 5 it runs, until one succeeds, searches at the best known
 integer rank and just above it (flip graph over Z with ternary coefficients, then over GF(2)
 with Hensel lifting to Z), and falls back to composing catalog schemes (direct sums, Kronecker
-products) followed by flip-graph descent from the composed start. Every step is a `strassen`
+products) followed by flip-graph descent from the composed start, and then walks from the start
+that `strassen catalog starts` ranks best (compositions are rigid starts; a larger product cut
+down to the format often walks far lower). Every step is a `strassen`
 command, so each catalog file records the exact command that made it, its time limit and the
 file it started from: `strassen catalog rebuild --format FMT` reruns that chain. With
 `--additions N`, the best scheme of each format is then rewritten by `strassen optimize-additions`
 (N moves) into a second file of the same rank with fewer additions after elimination.
 
-    python scripts/build_catalog.py [--formats 2x2x2,3x3x3] [--budget 120] [--out algorithms] [--additions 2000]
+    python scripts/build_catalog.py [--formats 2x2x2,3x3x3] [--up-to 6] [--budget 120] [--out algorithms] [--additions 2000]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from discover.best_known import TABLE
+from discover.best_known import table
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(argv: list[str], log) -> int:
+def run(argv: list[str], log, catalog: Path | None = None) -> int:
+    """Run a command from the repository root; ``catalog``: the folder its ``catalog:`` sources read."""
     print("$ " + " ".join(shlex.quote(a) for a in argv), file=log, flush=True)
     t0 = time.time()
-    rc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log).returncode
+    env = None if catalog is None else {**os.environ, "STRASSEN_CATALOG": str(catalog)}
+    rc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env=env).returncode
     print(f"  -> exit {rc} in {time.time() - t0:.1f}s", file=log, flush=True)
     return rc
 
@@ -80,6 +85,23 @@ def compose_and_descend(fmt: str, target: int, out: Path, budget: float, seed: i
         descend(fmt, min(new, key=rank_of), target, out, budget, seed, log)
 
 
+def walk_from_best_start(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> None:
+    """GF(2) runners from the start a short walk ranks best (`strassen catalog starts`), then descend."""
+    from discover.starts import probe_starts
+
+    starts = probe_starts(fmt, ROOT / out, seed=seed)
+    print(f"  starts for {fmt}: " + ", ".join(f"{s.spec} → {s.reached}" for s in starts[:3]), file=log, flush=True)
+    if not starts:
+        return
+    before = files(out, fmt)
+    run(["strassen", "search", fmt, "--method", "flip", "--seed", str(seed), "--out", str(out), "-q",
+         "--rank", str(target), "--ring", "ZT", "-O", "field=gf2", "-O", "lift_lows=1",
+         "--start", starts[0].spec, "--time-limit", str(budget)], log, catalog=out)
+    new = files(out, fmt) - before
+    if new:
+        descend(fmt, min(new, key=rank_of), target, out, budget, seed, log)
+
+
 def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> None:
     """Bring ``fmt`` to ``target`` if the tool can; every step is skipped when already done."""
     def done() -> bool:
@@ -102,6 +124,8 @@ def build(fmt: str, target: int, out: Path, budget: float, seed: int, log) -> No
     for peel, suffix in ((False, "composed"), (True, "peeled")):
         if not done() and not any(suffix in p.name for p in files(out, fmt)):
             compose_and_descend(fmt, target, out, budget, seed, log, peel)
+    if not done():
+        walk_from_best_start(fmt, target, out, budget, seed, log)
 
 
 def optimize_additions(fmt: str, out: Path, iterations: int, seed: int, log) -> None:
@@ -121,7 +145,8 @@ def optimize_additions(fmt: str, out: Path, iterations: int, seed: int, log) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--formats", default=",".join(str(r.format) for r in TABLE))
+    parser.add_argument("--formats", default=None, help="comma-separated (default: every format of --up-to)")
+    parser.add_argument("--up-to", type=int, choices=(5, 6), default=5, help="largest dimension of the formats")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per search")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="algorithms")
@@ -130,8 +155,9 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)  # relative to the repository root, so recorded commands stay portable
     (ROOT / out).mkdir(parents=True, exist_ok=True)
-    wanted = args.formats.split(",")
-    for record in TABLE:  # small formats first: compositions need them
+    rows = table(args.up_to)
+    wanted = args.formats.split(",") if args.formats else [str(r.format) for r in rows]
+    for record in sorted(rows, key=lambda r: (r.format.naive_rank, r.format.dims)):  # small first: compositions need them
         if str(record.format) in wanted:
             build(str(record.format), record.integer_rank, out, args.budget, args.seed, sys.stderr)
             if args.additions:

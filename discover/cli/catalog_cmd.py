@@ -225,6 +225,64 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
         click.echo(dumps_scheme(scheme), nl=False)
 
 
+@catalog_group.command("starts")
+@click.argument("fmt")
+@DIR_OPTION
+@click.option("--flips", type=click.IntRange(1), default=20_000_000, show_default=True,
+              help="Flips of the short GF(2) walk from each start.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The walks' seed (the same for each start).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Print only the best LIMIT starts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@quiet_option(expose=False)
+def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, limit: Optional[int],
+                   as_json: bool) -> None:
+    """Rank the starts for a search on FMT that meta moves make from the catalog.
+
+    Each start (extend: of a catalog scheme one smaller, resize: of one larger, resize: of a
+    Kronecker product with Strassen's 2x2x2 or the catalog's 3x3x3) gets the same short GF(2)
+    walk (--flips, --seed): the table lists the rank each start reads and the rank mod 2 its walk
+    reached, best first. Pass the spec to `strassen search --start`. Compositions are rigid
+    starts; the rank a start reads does not tell how low a walk from it goes. Ctrl-C prints the
+    starts walked so far.
+
+    \b
+    Examples:
+      strassen catalog starts 5x5x6
+      strassen catalog starts 4x5x6 --flips 5000000 --limit 3 --json
+    """
+    from ..formats import Format
+    from ..starts import Start, probe_starts
+    from .common import EXIT_INTERRUPTED
+
+    fmt_parsed = Format.parse(fmt)
+    done: list[Start] = []
+
+    def progress(start: Start) -> None:
+        done.append(start)
+        info(f"{start.spec}: reads rank {start.rank}, walked to {start.reached}")
+
+    interrupted = False
+    try:
+        probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    done.sort(key=lambda s: (s.reached, s.rank, s.spec))
+    shown = done[:limit] if limit else done
+    if as_json:
+        echo_json({"format": str(fmt_parsed), "flips": flips, "seed": seed, "complete": not interrupted,
+                   "starts": [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached} for s in shown]})
+    else:
+        click.echo(f"{'reached':>7} {'reads':>5}  start")
+        for s in shown:
+            click.echo(f"{s.reached:>7} {s.rank:>5}  {s.spec}")
+    if interrupted:
+        info(f"interrupted: {len(done)} starts walked")
+        raise SystemExit(EXIT_INTERRUPTED)
+    if not done:
+        info(f"the catalog has no scheme to start {fmt_parsed} from")
+        raise SystemExit(EXIT_NOT_FOUND)
+
+
 @catalog_group.command("site")
 @click.argument("out_dir", type=click.Path())
 @DIR_OPTION

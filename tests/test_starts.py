@@ -1,0 +1,58 @@
+"""Starts made from the catalog by meta moves, ranked by a short walk from each (``catalog starts``)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from discover.cli import main
+from discover.formats import Format
+from discover.sources import load_source
+from discover.starts import candidate_specs, probe_starts
+
+
+def test_candidates_are_the_neighbours_and_the_products_that_cover_the_format():
+    have = {(3, 3, 3), (5, 5, 5), (4, 5, 6), (5, 6, 6), (6, 6, 6), (2, 2, 2), (3, 3, 4)}
+    specs = candidate_specs(Format.parse("5x5x6"), have)
+    assert specs == [
+        "extend:5x5x6:catalog:4x5x6", "extend:5x5x6:catalog:5x4x6", "extend:5x5x6:catalog:5x5x5",
+        "resize:5x5x6:catalog:5x6x6", "resize:5x5x6:catalog:6x5x6", "resize:5x5x6:catalog:6x6x6",
+        "resize:5x5x6:product:strassen,catalog:3x3x3",  # Strassen ⊗ 3x3x3 is 6x6x6
+        "resize:5x5x6:product:strassen,catalog:4x3x3", "resize:5x5x6:product:strassen,catalog:3x4x3",
+        "resize:5x5x6:product:strassen,catalog:3x3x4",
+        "resize:5x5x6:product:catalog:3x3x3,catalog:2x2x2",
+    ]
+    # nothing from a format the catalog lacks, and the format itself is not its own start
+    assert candidate_specs(Format.parse("3x3x3"), {(3, 3, 3)}) == []
+
+
+def test_the_probe_is_reproducible_and_each_start_reads_what_it_says():
+    first = probe_starts("2x3x4", flips=200_000, seed=3)
+    assert first == probe_starts("2x3x4", flips=200_000, seed=3)
+    assert len(first) >= 3
+    assert [(s.reached, s.rank, s.spec) for s in first] == sorted((s.reached, s.rank, s.spec) for s in first)
+    for start in first:
+        scheme = load_source(start.spec)
+        assert scheme.format == Format.parse("2x3x4") and scheme.rank == start.rank
+        assert 20 <= start.reached <= start.rank  # 20: the best known rank (and mod 2)
+
+
+def test_catalog_starts_command(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["catalog", "starts", "2x3x4", "--flips", "100000", "--limit", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["format"] == "2x3x4" and doc["complete"] is True and len(doc["starts"]) == 2
+    assert set(doc["starts"][0]) == {"spec", "rank", "reached_mod2"}
+
+    result = runner.invoke(main, ["catalog", "starts", "2x3"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+    lonely = tmp_path / "cat"
+    lonely.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "algorithms" / "2x2x2_r7_ZT.json", lonely)
+    result = runner.invoke(main, ["catalog", "starts", "5x5x5", "--dir", str(lonely)])
+    assert result.exit_code == 1 and "no scheme to start 5x5x5 from" in result.stderr
