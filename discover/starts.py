@@ -58,8 +58,9 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
             specs.append(f"resize:{fmt}:catalog:{name(dims)}")
     for factor, size in _FACTORS:
         tight = tuple(math.ceil(d / size) for d in fmt.dims)
-        for grow in range(-1, 3):
-            dims = tuple(d + (i == grow) for i, d in enumerate(tight))
+        grown = [tuple(d + (i == axis) for i, d in enumerate(tight)) for axis in range(3)]
+        for dims in [tight, *grown]:
+            # F ⊗ H of exactly FMT is a composition (rigid, and `catalog compose` makes it)
             if max(dims) > 1 and known(dims) and tuple(size * d for d in dims) != fmt.dims:
                 specs.append(f"resize:{fmt}:product:{factor},catalog:{name(dims)}")
     return list(dict.fromkeys(specs))
