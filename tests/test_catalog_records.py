@@ -300,8 +300,9 @@ def test_rebuild_exits_1_when_the_budget_is_not_enough(runner, tmp_path, monkeyp
     shutil.copy(SHIPPED / "3x3x3_r23_ZT.json", root)
     path = root / "3x3x3_r23_ZT.json"
     doc = json.loads(path.read_text())
+    # A flip budget far too small for 23 (not just a short clock, which a fast quiet machine beat: 23 in 0.6 s)
     doc["provenance"]["command"] = ("strassen search 3x3x3 --rank 23 --method flip --seed 1 --ring ZT "
-                                    "-O field=zt -o algorithms -q --time-limit 0.5")
+                                    "-O field=zt -O max_flips=200 --restarts 1 -o algorithms -q --time-limit 0.5")
     path.write_text(json.dumps(doc))
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["catalog", "rebuild", "--format", "3x3x3", "--dir", str(root),
