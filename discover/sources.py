@@ -24,12 +24,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .errors import LoadError, NotExactError
 from .jsonio import load_scheme, scheme_from_dict
 from .known import KNOWN
 from .scheme import Scheme
+
+if TYPE_CHECKING:
+    from .catalog import CatalogEntry
 from .verify import verify_exact
 
 #: What the help texts say a source is.
@@ -89,26 +92,29 @@ def map_leaves(spec: str, fn: Callable[[str], str]) -> str:
     return fn(spec)
 
 
-def pinned_source(spec: str, directory: "str | os.PathLike[str] | None" = None) -> Optional[str]:
+def pinned_source(spec: str, directory: "str | os.PathLike[str] | None" = None,
+                  entries: Optional[list[CatalogEntry]] = None) -> Optional[str]:
     """``spec`` with every ``catalog:NxMxP`` in it replaced by the catalog file it reads now.
 
     A search records it (``start_pinned``), so ``catalog rebuild`` reruns the same start after the
     catalog's best has changed, however deep the catalog source sits (e.g.
     ``resize:4x5x6:product:strassen,catalog:2x3x3``). A file the catalog stores in another
     orientation is named ``orient:NxMxP:FILE``. None when ``spec`` reads no catalog scheme.
+    ``entries``: the catalog already listed (:func:`discover.catalog.list_entries`), so that a caller
+    pinning many specs reads it once.
     """
 
     def pin(leaf: str) -> str:
         kind, sep, arg = leaf.partition(":")
         if sep and kind == "catalog" and not Path(leaf).exists():
-            return _catalog_file_source(arg, directory)
+            return _catalog_file_source(arg, directory, entries)
         return leaf
 
     pinned = map_leaves(spec, pin)
     return pinned if pinned != spec else None
 
 
-def _catalog_file_source(fmt: str, directory) -> str:
+def _catalog_file_source(fmt: str, directory, entries: Optional[list[CatalogEntry]] = None) -> str:
     """The source that names the file of the catalog's best scheme of ``fmt``: its path relative to
     the working folder when it lies below it, ``orient:FMT:PATH`` when the catalog stores another
     orientation (which loads the scheme turned to ``fmt``)."""
@@ -116,7 +122,7 @@ def _catalog_file_source(fmt: str, directory) -> str:
     from .formats import Format
 
     want = Format.parse(fmt)
-    entry = catalog.best_entry(want, directory)
+    entry = catalog.best_entry(want, directory, entries)
     path = Path(entry.path).resolve()
     try:
         name = str(path.relative_to(Path.cwd().resolve()))

@@ -101,16 +101,17 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     from .flip.walk import flip_search
     from .problem import Problem, lower_bound
     from .rings import Ring
-    from .sources import load_source
+    from .sources import load_source, pinned_source
 
     fmt = Format.parse(fmt)
-    have = {tuple(sorted(e.scheme.format.dims)) for e in list_entries(directory) if not e.scheme.mod2}
+    entries = list_entries(directory)  # read once: each spec's catalog: sources are pinned from it
+    have = {tuple(sorted(e.scheme.format.dims)) for e in entries if not e.scheme.mod2}
     floor, _ = lower_bound(fmt, Ring.Z2)  # a target the walk never reaches: it spends its whole budget
     settings = FlipSettings(field="gf2", max_flips=flips)
     starts = []
     for spec in candidate_specs(fmt, have):
         try:
-            scheme: Scheme = load_source(spec, directory)
+            scheme: Scheme = load_source(pinned_source(spec, directory, entries) or spec, directory)
         except DiscoverError:  # e.g. the catalog holds only a mod-2 scheme of an inner format
             continue
         problem = Problem(fmt, floor, Ring.Z2, start=scheme)
