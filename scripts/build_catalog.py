@@ -1,6 +1,6 @@
 """Rebuild algorithms/ from scratch with the tool's own engines (a ladder of searches).
 
-For every format n ≤ m ≤ p ≤ 5 it runs, until one succeeds, searches at the best known
+For every format n ≤ m ≤ p ≤ 5 (6 with `--up-to 6`) it runs, until one succeeds, searches at the best known
 integer rank and just above it (flip graph over Z with ternary coefficients, then over GF(2)
 with Hensel lifting to Z), and falls back to composing catalog schemes (direct sums, Kronecker
 products) followed by flip-graph descent from the composed start, and then walks from the start
