@@ -143,6 +143,24 @@ def stop_at_recorded_task(argv: Sequence[str], found: Scheme) -> list[str]:
     return result + ["--restarts", str(restart + 1)]
 
 
+def replay_recorded_lift(argv: Sequence[str], found: Scheme) -> list[str]:
+    """A runner walk over GF(2) or GF(3) that recorded where it lifted ``found`` makes that lift again.
+
+    Without a flip budget the clock picks which of a walk's schemes get lifted, so a rerun on a
+    busier machine could skip the one lift that landed. The walk itself replays from the seed, and
+    a lift's outcome depends only on the scheme, so ``-O replay_lift=FLIPS:RUNNER:WHICH`` (the
+    recorded ``lift_point``) makes the rerun lift it whatever its lift budget says.
+    """
+    result = list(argv)
+    info = scheme_provenance(found).get("info")
+    point = info.get("lift_point") if isinstance(info, dict) else None
+    if result[:1] != ["search"] or not isinstance(point, dict) or point.get("scheme") not in ("best", "current"):
+        return result
+    if any("replay_lift=" in arg for arg in result):
+        return result
+    return result + ["-O", f"replay_lift={point.get('flips')}:{point.get('runner')}:{point.get('scheme')}"]
+
+
 def redirect_output(argv: Sequence[str], out_dir: Path) -> list[str]:
     """Point the rerun's ``--out``/``-o`` into ``out_dir``, so the catalog itself is never overwritten."""
     result = list(argv)
@@ -247,6 +265,7 @@ def rebuild(target: CatalogEntry, entries: Sequence[CatalogEntry], root: Path, o
     for index, step in enumerate(chain.steps, start=1):
         argv = stop_at_recorded_task(upgrade_recorded_options(resolve_catalog_paths(step.argv, root)),
                                      step.entry.scheme)
+        argv = replay_recorded_lift(argv, step.entry.scheme)
         if step.start is not None:
             if previous is not None:
                 argv = replace_start(argv, str(previous))

@@ -240,6 +240,20 @@ def test_a_collecting_search_reruns_only_up_to_the_recorded_restart():
     assert stop_at_recorded_task(argv, strassen().with_meta(provenance={"method": "lm"})) == argv
 
 
+def test_a_recorded_lift_point_is_replayed_by_the_rerun():
+    from discover.catalog_rebuild import replay_recorded_lift
+
+    point = {"flips": 126734, "runner": 1, "scheme": "current"}
+    found = strassen().with_meta(provenance={"method": "flip", "info": {"lift_point": point}})
+    argv = ["search", "6x6x6", "--rank", "153", "--method", "flip", "-O", "field=gf2", "--seed", "1741"]
+    assert replay_recorded_lift(argv, found) == argv + ["-O", "replay_lift=126734:1:current"]
+    assert replay_recorded_lift(argv + ["-O", "replay_lift=5:0:best"], found) == argv + ["-O", "replay_lift=5:0:best"]
+    at_start = strassen().with_meta(provenance={"method": "flip", "info": {"lift_point": {**point, "scheme": "start"}}})
+    assert replay_recorded_lift(argv, at_start) == argv  # the start itself lifted: nothing to replay
+    assert replay_recorded_lift(argv, strassen().with_meta(provenance={"method": "flip", "info": "odd"})) == argv
+    assert replay_recorded_lift(["catalog", "compose", "6x6x6"], found) == ["catalog", "compose", "6x6x6"]
+
+
 def test_a_step_that_wrote_several_schemes_continues_from_the_recorded_one(tmp_path):
     # A search with --all writes many schemes of one rank; the rebuild's next step must start from
     # the one the recorded chain continued from, not from the first file name.

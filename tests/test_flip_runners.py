@@ -145,6 +145,61 @@ def test_gf2_runners_with_lift_lows_keep_the_lowest_lift_above_the_target():
     assert 0 < lows.stats["best_lifted_seconds"] <= lows.stats["seconds"]  # when the kept lift was made
 
 
+def test_a_recorded_lift_is_made_again_whatever_the_lift_budget(monkeypatch):
+    # Without a flip budget the clock picks which schemes get lifted; the walk replays from the seed
+    # and a lift's outcome depends on the scheme alone, so replay_lift (the recorded lift_point)
+    # makes the lift that landed again even when the rerun's budget allows no lifts at all.
+    from discover.flip import liftrunners
+
+    fmt = Format.parse("3x3x3")
+    problem = Problem(fmt, 19, "Z", start=Scheme.naive(fmt))
+    budget = dict(field="gf2", runners=4, max_flips=200_000, plus_min=100, plus_max=500, lift_lows=True)
+    first = flip_search(problem, FlipSettings(**budget), np.random.SeedSequence(3))
+    point = first.stats["best_lift_point"]
+    assert first.best is not None and point["scheme"] in ("best", "current") and point["flips"] > 0
+    monkeypatch.setattr(liftrunners, "LIFT_SHARE", 0.0)  # only the very first lift fits the budget
+    starved = flip_search(problem, FlipSettings(**budget), np.random.SeedSequence(3))
+    assert starved.best is None or starved.best.rank > first.best.rank
+    replay = f"{point['flips']}:{point['runner']}:{point['scheme']}"
+    again = flip_search(problem, FlipSettings(**budget, replay_lift=replay), np.random.SeedSequence(3))
+    assert again.stats["replayed_lift"] is True and again.stats["best_lift_point"] == point
+    assert again.best.rank == first.best.rank and again.best.same_coefficients(first.best)
+    missed = flip_search(problem, FlipSettings(**budget, replay_lift=f"{point['flips'] + 1}:0:best"),
+                         np.random.SeedSequence(3))
+    assert missed.stats["replayed_lift"] is False  # the walk never stood there: said, not hidden
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(field="gf2", replay_lift="12:0"), "FLIPS:RUNNER"),
+    (dict(field="gf2", replay_lift="12:0:somewhere"), "FLIPS:RUNNER"),
+    (dict(field="gf2", runners=4, replay_lift="12:4:best"), "runner 4"),
+    (dict(field="zt", replay_lift="12:0:best"), "GF\\(2\\) or GF\\(3\\) runners"),
+    (dict(field="gf2", runners=0, replay_lift="12:0:best"), "GF\\(2\\) or GF\\(3\\) runners"),
+])
+def test_a_malformed_replay_lift_is_refused(options, message):
+    from discover.errors import SearchError
+
+    with pytest.raises(SearchError, match=message):
+        FlipSettings(**options).check()
+
+
+def test_a_gf2_lift_draws_from_a_generator_of_the_scheme_alone():
+    # The lifts made before one (which the clock decides) must not change its outcome: each lift's
+    # random branches come from a generator of the lifter's seed and the scheme, nothing else.
+    from discover.flip.gf2lifter import scheme_rng
+
+    fmt = Format.parse("3x3x3")
+    F, r, _ = random_exact(fmt, 11, 2000)
+    G, r2, _ = random_exact(fmt, 12, 2000)
+    draws = lambda rng: rng.integers(0, 2, size=64).tolist()
+    assert draws(scheme_rng(7, F, r)) == draws(scheme_rng(7, F.copy(), r))
+    assert draws(scheme_rng(7, F, r)) != draws(scheme_rng(7, G, r2))
+    assert draws(scheme_rng(7, F, r)) != draws(scheme_rng(8, F, r))
+    spare = F.copy()
+    spare[r:] ^= 1  # rows past the rank are scratch space, not the scheme
+    assert draws(scheme_rng(7, spare, r)) == draws(scheme_rng(7, F, r))
+
+
 def test_lift_lows_is_refused_for_walks_with_nothing_to_lift():
     import pytest
     from discover.errors import SearchError

@@ -6,6 +6,7 @@ target rank to the lifter this module builds, and keep only what it returns.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Optional
 
 import numpy as np
@@ -33,6 +34,14 @@ def _runs_hensel(ring: Ring, hensel: bool) -> bool:
     return hensel and ring not in (Ring.ZT, Ring.Z2)
 
 
+def scheme_rng(base: int, F: np.ndarray, r: int) -> np.random.Generator:
+    """The generator a lift of the packed rank-``r`` scheme ``F`` draws from: a function of the
+    scheme and ``base`` only, so that whether a lift succeeds never depends on the lifts made before
+    it (which the clock decides); a recorded lift then replays (``replay_lift``)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(F[:r]).tobytes(), digest_size=8).digest()
+    return np.random.default_rng([base, int.from_bytes(digest, "little")])
+
+
 def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random.Generator,
                counters: dict) -> Lifter:
     """A lifter for GF(2)-packed schemes of ``fmt``.
@@ -42,8 +51,10 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
     the result only when :func:`accepts` does. ``counters`` gains ``lifted_sign`` and
     ``lifted_hensel``, and one count per kind of failure
     (:data:`~discover.flip.liftfailures.LIFT_FAILURES`). The lifter is ``deep`` when it may go on
-    to Hensel lifting.
+    to Hensel lifting. ``rng`` gives one draw, the base of every lift's own generator
+    (:func:`scheme_rng`): a lift's outcome depends on the scheme alone.
     """
+    base = int(rng.integers(1 << 62))
     for key in ("lifted_sign", "lifted_hensel", *LIFT_FAILURES):
         counters.setdefault(key, 0)
     deep = _runs_hensel(ring, hensel)
@@ -55,7 +66,7 @@ def gf2_lifter(fmt: Format, ring: Ring, bound: int, hensel: bool, rng: np.random
         if ring is Ring.Z2:
             return Scheme.from_arrays(U, V, W, fmt, mod2=True)
         # Hensel lifts are rarely ternary: only worth their cost when the ring allows more.
-        lifted, how = lift(U, V, W, fmt, rng, hensel=deep)
+        lifted, how = lift(U, V, W, fmt, scheme_rng(base, F, r), hensel=deep)
         if lifted is None:
             counters[how] += 1
             return None

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..errors import SearchError
 from ..formats import Format
 from ..scheme import Scheme
 from .lifter import Lifter
@@ -71,6 +72,26 @@ class LiftBudget:
         """Record one lift of a rank-``rank`` scheme that took ``seconds``."""
         self.seconds += seconds
         self.charged_flips += lift_cost_in_flips(self.fmt, rank, self.deep)
+
+
+def parse_replay_lift(text: str, runners: int) -> Optional[tuple[int, int, str]]:
+    """``replay_lift`` (``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, as recorded in a found
+    scheme's ``lift_point``) as (flips, runner, which); None for "".
+
+    Raises
+    ------
+    SearchError
+        For text of another form, or a runner the walk does not have.
+    """
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("best", "current"):
+        raise SearchError(f"flip: replay_lift={text!r}: write FLIPS:RUNNER:best or FLIPS:RUNNER:current")
+    flips, runner = int(parts[0]), int(parts[1])
+    if runner >= runners:
+        raise SearchError(f"flip: replay_lift names runner {runner}, but the walk has {runners} runners")
+    return flips, runner, parts[2]
 
 
 @dataclass
@@ -141,6 +162,10 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         budget.charge(r, time.perf_counter() - t)
         return lifted
 
+    def point(k: int, which: str) -> dict:
+        """Where a lift was made: what ``replay_lift`` needs to make it again."""
+        return {"flips": int(stats[0]), "runner": int(k), "scheme": which}
+
     def ceiling() -> int:
         """The highest rank worth lifting: the target, or with lift_lows anything below the best lift."""
         if not settings.lift_lows:
@@ -153,9 +178,12 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     def lift_due(k: int) -> bool:
         return rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval and may_lift()
 
+    replay = parse_replay_lift(settings.replay_lift, K)
     if r0 <= target:
         found = try_lift(0, F0, r0)
         walked[:] = 0
+        if found is not None:
+            counters["lift_point"] = {"flips": 0, "runner": 0, "scheme": "start"}
     while found is None and not out_of_budget():
         # Once the target rank is reached, a call stops only on a rank below every one seen so far;
         # runners at the target rank walk on and are lifted from here every lift_interval flips.
@@ -164,25 +192,38 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         hit = runners.advance(stop_at, RUNNER_CALL_FLIPS, settings, cap, state, stats, mod3=mod3, ternary=ternary)
         walked[: (hit + 1 if hit >= 0 else K)] += RUNNER_CALL_FLIPS
         lowest = min(lowest, int(best_rs.min()))
-        for k in range(K):
-            if hit == k and (best_rs[k] <= target or (best_rs[k] <= ceiling() and may_lift())):
-                lifted = try_lift(k, bests[k], int(best_rs[k]))  # a new lowest rank: lift it at once
+        replayed = replay is not None and replay[0] == int(stats[0])
+        # The recorded lift first, made whatever the lift budget says: the walk got here as it did
+        # when the lift was recorded, and a lift's outcome depends on the scheme alone.
+        if replayed:
+            counters["replayed_lift"] = True
+        for k, forced in ([replay[1:]] if replayed else []) + [(k, "") for k in range(K)]:
+            if forced:
+                which = forced
+            elif hit == k and (best_rs[k] <= target or (best_rs[k] <= ceiling() and may_lift())):
+                which = "best"  # a new lowest rank: lift it at once
             elif lift_due(k):
-                lifted = try_lift(k, Fs[k], int(rs[k]))
+                which = "current"
             else:
                 continue
+            F, r = (bests[k], int(best_rs[k])) if which == "best" else (Fs[k], int(rs[k]))
+            lifted = try_lift(k, F, r)
             if lifted is not None and lifted.rank <= target:
                 found = lifted
+                counters["lift_point"] = point(k, which)
                 break
-            if lifted is not None:  # lift_lows: above the target, and below the best lift (the ceiling)
-                best_lifted = lifted
+            if lifted is not None and (best_lifted is None or lifted.rank < best_lifted.rank):
+                best_lifted = lifted  # lift_lows: above the target, and below the best lift so far
                 counters["best_lifted_seconds"] = round(time.perf_counter() - t0, 3)
+                counters["best_lift_point"] = point(k, which)
         now = time.perf_counter()
         if on_progress is not None and now - shown >= PROGRESS_EVERY:
             shown = now
             elapsed = now - t0
             on_progress({"best_rank": None, "best_rank_mod2": int(lowest), "modulus": modulus, "rank": int(rs.min()),
                          "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+    if replay is not None:
+        counters.setdefault("replayed_lift", False)  # False: the walk never stood at the recorded point
     out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
            "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
            **counters, "lift_seconds": round(budget.seconds, 3)}

@@ -74,6 +74,11 @@ class FlipSettings:
     quiet_flips : int
         Ternary runners: flips after an expansion with reductions deferred (then all are taken),
         so that the walk leaves the expansion before a reduction can undo it (0: none deferred).
+    replay_lift : str
+        GF(2)/GF(3) runners: ``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, a lift to make
+        whatever the lift budget says (the ``lift_point`` a found scheme records). Without a flip
+        budget the clock picks which schemes a walk lifts, but the walk and each lift's outcome
+        replay from the seed, so this makes a recorded lift again (``catalog rebuild`` adds it).
     """
 
     field: str = "auto"
@@ -94,6 +99,7 @@ class FlipSettings:
     round_flips: int = 100_000
     copy_best: float = 0.5
     quiet_flips: int = 0
+    replay_lift: str = ""
 
     def check(self, start: Scheme | None = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no walk can run with."""
@@ -106,6 +112,12 @@ class FlipSettings:
                 raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")
         if self.lift_lows and self.field not in ("gf2", "auto"):
             raise SearchError(f"flip: lift_lows lifts GF(2) walks; field={self.field} has nothing to lift")
+        if self.replay_lift:
+            from .liftrunners import parse_replay_lift
+
+            if self.field not in ("gf2", "gf3", "auto") or self.runners == 0:
+                raise SearchError("flip: replay_lift replays a lift of the GF(2) or GF(3) runners")
+            parse_replay_lift(self.replay_lift, self.runners)
         if self.plus_max < self.plus_min:
             raise SearchError(f"flip: plus_max ({self.plus_max}) must be at least plus_min ({self.plus_min})")
         if not 0.0 <= self.copy_best <= 1.0:

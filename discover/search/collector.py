@@ -174,6 +174,7 @@ class Collector:
         # The lowest-rank exact proposal above the target, its task, and the seconds into the search
         # when its walk found it (None when the walk does not say).
         self.best: Optional[tuple[Scheme, SearchTask, Optional[float]]] = None
+        self.best_lift_point: Optional[dict] = None  # where a runner walk lifted self.best (replay_lift)
 
     @property
     def hits(self) -> int:
@@ -262,6 +263,7 @@ class Collector:
         found_after = (None if inside is None else
                        round(max(0.0, time.monotonic() - self.start - res.seconds) + float(inside), 3))
         self.best = (s, task, found_after)
+        self.best_lift_point = res.stats.get("best_lift_point")
         self.result.best_rank = _lower(self.result.best_rank, s.rank)
 
     def _verified(self, cand: Candidate, task: SearchTask, max_rank: Optional[int] = None,
@@ -325,6 +327,8 @@ class Collector:
         info: dict[str, Any] = {"best_above_target": True}
         if found_after is not None:
             info["search_seconds"] = round(time.monotonic() - self.start, 3)  # wall_time: when it was found
+        if self.best_lift_point is not None:
+            info["lift_point"] = self.best_lift_point
         proven = self._verified(Candidate.of(scheme, info=info), task, max_rank=scheme.rank, wall_time=found_after)
         if proven is None:
             return
