@@ -25,12 +25,19 @@ _FACTORS = (("strassen", 2), ("catalog:3x3x3", 3))
 
 @dataclass(frozen=True)
 class Start:
-    """A ``--start`` spec, the rank of the scheme it reads (terms that vanish are dropped), and the
-    rank mod 2 a short GF(2) walk from it reached (:func:`probe_starts`)."""
+    """A ``--start`` spec, the rank of the scheme it reads (terms that vanish are dropped), the
+    rank mod 2 a short GF(2) walk from it reached, and the lowest rank of a ternary scheme that
+    walk lifted (None: no lift below the start's rank; :func:`probe_starts`)."""
 
     spec: str
     rank: int
     reached: int
+    lifted: Optional[int] = None
+
+    @property
+    def order(self) -> tuple:
+        """Best first: the rank reached mod 2, then the lowest ternary lift, the rank read, the spec."""
+        return (self.reached, self.lifted if self.lifted is not None else self.rank + 1, self.rank, self.spec)
 
 
 def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
@@ -73,7 +80,10 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     The rank a start reads does not tell how far a walk descends from it (5x5x6:
     ``extend:…:catalog:5x5x5`` reads 122 and walks to 120 in 20 M flips, ``resize:…:product:strassen,
     catalog:3x3x3`` reads 128 and walks to 116), so each start gets the same short GF(2) runner
-    walk, a flip budget and a seed: the ranking is reproducible.
+    walk, a flip budget and a seed: the ranking is reproducible. The walk also lifts each new
+    lowest rank to a ternary scheme (``lift_lows``, lifts at most a quarter of the flips): a
+    rank mod 2 that no lift reaches is worth less (6x6x6: every start reaches 159 or 160 mod 2
+    within minutes, and few of those lift).
 
     Parameters
     ----------
@@ -91,7 +101,8 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     Returns
     -------
     list of Start
-        Sorted by the rank reached, then the rank read, then the spec.
+        Sorted by :attr:`Start.order`: the rank reached mod 2, the lowest ternary lift, the
+        rank read, the spec.
     """
     import numpy as np
 
@@ -107,19 +118,19 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     entries = list_entries(directory)  # read once: each spec's catalog: sources are pinned from it
     have = {tuple(sorted(e.scheme.format.dims)) for e in entries if not e.scheme.mod2}
     floor, _ = lower_bound(fmt, Ring.Z2)  # a target the walk never reaches: it spends its whole budget
-    settings = FlipSettings(field="gf2", max_flips=flips)
+    settings = FlipSettings(field="gf2", max_flips=flips, lift_lows=True)
     starts = []
     for spec in candidate_specs(fmt, have):
         try:
             scheme: Scheme = load_source(pinned_source(spec, directory, entries) or spec, directory)
         except DiscoverError:  # e.g. the catalog holds only a mod-2 scheme of an inner format
             continue
-        problem = Problem(fmt, floor, Ring.Z2, start=scheme)
+        problem = Problem(fmt, floor, Ring.ZT, start=scheme)
         settings.check(scheme)
         out = flip_search(problem, settings, np.random.SeedSequence(seed))
-        start = Start(spec, scheme.rank, out.rank_mod2)
+        start = Start(spec, scheme.rank, out.rank_mod2, out.best.rank if out.best is not None else None)
         starts.append(start)
         if on_start is not None:
             on_start(start)
-    starts.sort(key=lambda s: (s.reached, s.rank, s.spec))
+    starts.sort(key=lambda s: s.order)
     return starts

@@ -33,11 +33,22 @@ def test_the_probe_is_reproducible_and_each_start_reads_what_it_says():
     first = probe_starts("2x3x4", flips=200_000, seed=3)
     assert first == probe_starts("2x3x4", flips=200_000, seed=3)
     assert len(first) >= 3
-    assert [(s.reached, s.rank, s.spec) for s in first] == sorted((s.reached, s.rank, s.spec) for s in first)
+    assert [s.order for s in first] == sorted(s.order for s in first)
     for start in first:
         scheme = load_source(start.spec)
         assert scheme.format == Format.parse("2x3x4") and scheme.rank == start.rank
         assert 20 <= start.reached <= start.rank  # 20: the best known rank (and mod 2)
+        assert start.lifted is None or start.reached <= start.lifted < start.rank
+    assert any(s.lifted is not None for s in first)  # the walks lift their lows
+
+
+def test_a_start_whose_low_lifts_ranks_before_one_whose_low_does_not():
+    from discover.starts import Start
+
+    lifts = Start("resize:6x6x6:catalog:a", 170, 159, 160)
+    stuck = Start("extend:6x6x6:catalog:b", 165, 159, None)
+    lower = Start("extend:6x6x6:catalog:c", 175, 158, None)
+    assert sorted([stuck, lifts, lower], key=lambda s: s.order) == [lower, lifts, stuck]
 
 
 def test_catalog_starts_command(tmp_path):
@@ -46,7 +57,7 @@ def test_catalog_starts_command(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["format"] == "2x3x4" and doc["complete"] is True and len(doc["starts"]) == 2
-    assert set(doc["starts"][0]) == {"spec", "rank", "reached_mod2"}
+    assert set(doc["starts"][0]) == {"spec", "rank", "reached_mod2", "lifted"}
 
     result = runner.invoke(main, ["catalog", "starts", "2x3"])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -240,8 +240,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, li
 
     Each start (extend: of a catalog scheme one smaller, resize: of one larger, resize: of a
     Kronecker product with Strassen's 2x2x2 or the catalog's 3x3x3) gets the same short GF(2)
-    walk (--flips, --seed): the table lists the rank each start reads and the rank mod 2 its walk
-    reached, best first. Pass the spec to `strassen search --start`. Compositions are rigid
+    walk (--flips, --seed): the table lists the rank each start reads, the rank mod 2 its walk
+    reached and the lowest ternary scheme it lifted on the way (- for none below the start), best
+    first. Pass the spec to `strassen search --start`. Compositions are rigid
     starts; the rank a start reads does not tell how low a walk from it goes. Ctrl-C prints the
     starts walked so far.
 
@@ -259,22 +260,25 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, li
 
     def progress(start: Start) -> None:
         done.append(start)
-        info(f"{start.spec}: reads rank {start.rank}, walked to {start.reached}")
+        lifted = f", lifted {start.lifted}" if start.lifted is not None else ", no lift"
+        info(f"{start.spec}: reads rank {start.rank}, walked to {start.reached} mod 2{lifted}")
 
     interrupted = False
     try:
         probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress)
     except KeyboardInterrupt:
         interrupted = True
-    done.sort(key=lambda s: (s.reached, s.rank, s.spec))
+    done.sort(key=lambda s: s.order)
     shown = done[:limit] if limit else done
     if as_json:
         echo_json({"format": str(fmt_parsed), "flips": flips, "seed": seed, "complete": not interrupted,
-                   "starts": [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached} for s in shown]})
+                   "starts": [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached, "lifted": s.lifted}
+                              for s in shown]})
     else:
-        click.echo(f"{'reached':>7} {'reads':>5}  start")
+        click.echo(f"{'reached':>7} {'lifted':>6} {'reads':>5}  start")
         for s in shown:
-            click.echo(f"{s.reached:>7} {s.rank:>5}  {s.spec}")
+            lifted = "-" if s.lifted is None else str(s.lifted)
+            click.echo(f"{s.reached:>7} {lifted:>6} {s.rank:>5}  {s.spec}")
     if interrupted:
         info(f"interrupted: {len(done)} starts walked")
         raise SystemExit(EXIT_INTERRUPTED)
