@@ -18,12 +18,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import SearchError
 from ..formats import Format
 from ..scheme import Scheme
 from .lifter import Lifter
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
-from .settings import FlipSettings
+from .settings import FlipSettings, parse_replay_lift
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time (or of its flips)
 #: What one sign lift costs in flips of a compiled walk, per unit of its linear system's size (tensor
@@ -72,26 +71,6 @@ class LiftBudget:
         """Record one lift of a rank-``rank`` scheme that took ``seconds``."""
         self.seconds += seconds
         self.charged_flips += lift_cost_in_flips(self.fmt, rank, self.deep)
-
-
-def parse_replay_lift(text: str, runners: int) -> Optional[tuple[int, int, str]]:
-    """``replay_lift`` (``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, as recorded in a found
-    scheme's ``lift_point``) as (flips, runner, which); None for "".
-
-    Raises
-    ------
-    SearchError
-        For text of another form, or a runner the walk does not have.
-    """
-    if not text:
-        return None
-    parts = text.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("best", "current"):
-        raise SearchError(f"flip: replay_lift={text!r}: write FLIPS:RUNNER:best or FLIPS:RUNNER:current")
-    flips, runner = int(parts[0]), int(parts[1])
-    if runner >= runners:
-        raise SearchError(f"flip: replay_lift names runner {runner}, but the walk has {runners} runners")
-    return flips, runner, parts[2]
 
 
 @dataclass

@@ -6,6 +6,7 @@ on the command line and ``FlipSettings(plateau=5000)`` in Python are the same th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from ..errors import SearchError
 from ..rings import Ring
@@ -19,6 +20,26 @@ STARTS = ("naive", "catalog")
 def is_ternary_scheme(scheme: Scheme) -> bool:
     """Whether every coefficient of an integer scheme is in {-1, 0, 1}."""
     return scheme.denominator == 1 and is_ternary(scheme.U, scheme.V, scheme.W)
+
+
+def parse_replay_lift(text: str, runners: int) -> Optional[tuple[int, int, str]]:
+    """``replay_lift`` (``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, as recorded in a found
+    scheme's ``lift_point``) as (flips, runner, which); None for "".
+
+    Raises
+    ------
+    SearchError
+        For text of another form, or a runner the walk does not have.
+    """
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("best", "current"):
+        raise SearchError(f"flip: replay_lift={text!r}: write FLIPS:RUNNER:best or FLIPS:RUNNER:current")
+    flips, runner = int(parts[0]), int(parts[1])
+    if runner >= runners:
+        raise SearchError(f"flip: replay_lift names runner {runner}, but the walk has {runners} runners")
+    return flips, runner, parts[2]
 
 
 @dataclass(frozen=True)
@@ -113,8 +134,6 @@ class FlipSettings:
         if self.lift_lows and self.field not in ("gf2", "auto"):
             raise SearchError(f"flip: lift_lows lifts GF(2) walks; field={self.field} has nothing to lift")
         if self.replay_lift:
-            from .liftrunners import parse_replay_lift
-
             if self.field not in ("gf2", "gf3", "auto") or self.runners == 0:
                 raise SearchError("flip: replay_lift replays a lift of the GF(2) or GF(3) runners")
             parse_replay_lift(self.replay_lift, self.runners)
