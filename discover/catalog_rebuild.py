@@ -144,21 +144,27 @@ def stop_at_recorded_task(argv: Sequence[str], found: Scheme) -> list[str]:
 
 
 def replay_recorded_lift(argv: Sequence[str], found: Scheme) -> list[str]:
-    """A runner walk over GF(2) or GF(3) that recorded where it lifted ``found`` makes that lift again.
+    """A walk mod p (GF(2)/GF(3) runners, the cyclic walk mod 2) that recorded where it lifted
+    ``found`` makes that lift again.
 
     Without a flip budget the clock picks which of a walk's schemes get lifted, so a rerun on a
     busier machine could skip the one lift that landed. The walk itself replays from the seed, and
     a lift's outcome depends only on the scheme, so ``-O replay_lift=FLIPS:RUNNER:WHICH`` (the
-    recorded ``lift_point``) makes the rerun lift it whatever its lift budget says.
+    recorded ``lift_point``; ``-O replay_lift=FLIPS`` for the cyclic walk) makes the rerun lift it
+    whatever its lift budget says.
     """
     result = list(argv)
     info = scheme_provenance(found).get("info")
     point = info.get("lift_point") if isinstance(info, dict) else None
-    if result[:1] != ["search"] or not isinstance(point, dict) or point.get("scheme") not in ("best", "current"):
+    if result[:1] != ["search"] or not isinstance(point, dict) or not isinstance(point.get("flips"), int):
         return result
     if any("replay_lift=" in arg for arg in result):
         return result
-    return result + ["-O", f"replay_lift={point.get('flips')}:{point.get('runner')}:{point.get('scheme')}"]
+    if "runner" not in point:  # the cyclic walk: one walk, a lift after a flip count
+        return result + ["-O", f"replay_lift={point['flips']}"]
+    if point.get("scheme") not in ("best", "current"):  # "start": the start itself lifted
+        return result
+    return result + ["-O", f"replay_lift={point['flips']}:{point.get('runner')}:{point.get('scheme')}"]
 
 
 def redirect_output(argv: Sequence[str], out_dir: Path) -> list[str]:

@@ -252,6 +252,9 @@ def test_a_recorded_lift_point_is_replayed_by_the_rerun():
     assert replay_recorded_lift(argv, at_start) == argv  # the start itself lifted: nothing to replay
     assert replay_recorded_lift(argv, strassen().with_meta(provenance={"method": "flip", "info": "odd"})) == argv
     assert replay_recorded_lift(["catalog", "compose", "6x6x6"], found) == ["catalog", "compose", "6x6x6"]
+    cyclic = strassen().with_meta(provenance={"method": "cyclic", "info": {"lift_point": {"flips": 800000}}})
+    walk = ["search", "5x5x5", "--rank", "93", "--method", "cyclic", "-O", "field=gf2"]
+    assert replay_recorded_lift(walk, cyclic) == walk + ["-O", "replay_lift=800000"]
 
 
 def test_a_step_that_wrote_several_schemes_continues_from_the_recorded_one(tmp_path):

@@ -273,6 +273,32 @@ def test_cyclic_lift_lows_keeps_the_lowest_lifted_scheme_when_the_target_is_not_
     assert not list((tmp_path / "plain").glob("*.json"))
 
 
+def test_a_cyclic_walk_makes_a_recorded_lift_again_whatever_the_lift_budget(runner, tmp_path, monkeypatch):
+    # The walk replays from the seed and a lift depends on the scheme alone; which schemes get
+    # lifted follows the budget (the clock, without max_flips). The lift point a found scheme
+    # records makes that lift again even when the rerun's budget allows none.
+    import json
+
+    from discover.cli import main
+    from discover.flip import liftrunners
+    from discover.jsonio import load_scheme
+
+    args = ["search", "3x3x3", "--rank", "22", "--method", "cyclic", "-O", "field=gf2", "--seed", "0", "-j", "1",
+            "--restarts", "1", "-O", "max_flips=3000000", "-O", "lift_lows=1", "--json"]
+    r = runner.invoke(main, args + ["-o", str(tmp_path / "first")])
+    assert r.exit_code == 1, r.stderr
+    first = load_scheme(tmp_path / "first" / "3x3x3_r23_ZT.json")
+    point = first.meta["provenance"]["info"]["lift_point"]
+    assert set(point) == {"flips"} and point["flips"] > 0
+    monkeypatch.setattr(liftrunners, "LIFT_SHARE", 0.0)  # only the very first lift fits the budget
+    r = runner.invoke(main, args + ["-o", str(tmp_path / "starved")])
+    assert json.loads(r.stdout)["best_scheme_rank"] != 23
+    r = runner.invoke(main, args + ["-O", f"replay_lift={point['flips']}", "-o", str(tmp_path / "again")])
+    assert r.exit_code == 1 and json.loads(r.stdout)["best_scheme_rank"] == 23
+    again = load_scheme(tmp_path / "again" / "3x3x3_r23_ZT.json")
+    assert again.same_coefficients(first) and again.meta["provenance"]["info"]["lift_point"] == point
+
+
 def test_cyclic_lift_lows_is_checked(runner):
     from discover.cli import main
 
@@ -281,3 +307,5 @@ def test_cyclic_lift_lows_is_checked(runner):
     r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "field=gf2",
                              "-O", "lift_lows=2"])
     assert r.exit_code == 2 and "choose 0 or 1" in r.stderr
+    r = runner.invoke(main, ["search", "3x3x3", "--rank", "23", "--method", "cyclic", "-O", "replay_lift=5"])
+    assert r.exit_code == 2 and "replay_lift replays a lift of the walk mod 2" in r.stderr

@@ -494,7 +494,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False, fixed_moves: int = 0,
                 accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
                 ceiling: Optional[Callable[[], int]] = None, deep_lifts: bool = False,
-                ) -> tuple[np.ndarray, np.ndarray, dict]:
+                replay_lift: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -530,13 +530,18 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         is passed on when it is at most the ceiling, so a walk that stops above the target has
         tried its lows on the way down (the calls end at other points, so the walk differs
         from the walk without it).
+    replay_lift : int, optional
+        With ``accept``: the flip count after which to call ``accept`` whatever the lift budget
+        says (a ``lift_point`` this walk recorded: which of its schemes get lifted follows the
+        clock, but the walk itself replays from the seed, so this lifts the recorded scheme again).
 
     Returns
     -------
     (representatives, fixed terms, stats)
         The lowest-rank representatives reached (the end point when it is as low), the fixed
         terms (none mod 2: they are orbits of (x, x, x) there, see :func:`expand_mod2`), and the
-        walk's counters.
+        walk's counters; with ``accept``, ``lift_point`` ({"flips": N}) says where the accepted
+        lift was made and ``best_lift_point`` where the last one kept by the caller was.
     """
     if n * n > 64:
         raise ValueError(f"cyclic walks hold a factor in 64 bits: {n}x{n}x{n} has {n * n} entries")
@@ -591,23 +596,32 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         new_low = now_rank < lowest
         lowest = min(lowest, now_rank)
         due = now_rank <= target or (new_low and now_rank <= top())
-        if accept is not None and due and budget.allows(int(stats[0])):
+        replayed = replay_lift is not None and int(stats[0]) == replay_lift
+        if accept is not None and (replayed or (due and budget.allows(int(stats[0])))):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
+            lifts["replayed_lift"] = lifts.get("replayed_lift", False) or replayed
             verdict = accept(unpack_orbits(R, k, n))
             if verdict:
                 accepted = R[:, :k].copy()
                 best_k = k
-            elif verdict is not None:  # None: lifted, but above the target (kept by the caller)
+                lifts["lift_point"] = {"flips": int(stats[0])}
+            elif verdict is None:  # lifted, but above the target (kept by the caller)
+                lifts["best_lift_point"] = {"flips": int(stats[0])}
+            else:
                 lifts["lift_failures"] += 1
             budget.charge(now_rank, time.perf_counter() - t)
-            if now_rank <= target:
-                stop = goal - 1  # walk on along this plateau (or below) and lift again
+        if accept is not None and now_rank <= target:
+            # Walk on along this plateau (or below) and lift again, whether or not the budget let
+            # this one be lifted: the walk must not depend on the clock (replay_lift).
+            stop = goal - 1
         if int(stats[0] + stats[4]) == before:
             break  # nothing moved: a one-orbit scheme
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
            "reductions": int(stats[3]), "failed_picks": int(stats[4])}
     if accept is not None:
+        if replay_lift is not None:
+            lifts.setdefault("replayed_lift", False)  # False: the walk never stood at the recorded point
         out.update(lifts, lift_seconds=round(budget.seconds, 3), accepted=accepted is not None)
     if accepted is not None:
         best = accepted

@@ -53,7 +53,11 @@ class CyclicOptions:
         Field gf2, 1: also lift each new lowest rank on the way down (below the start and below
         the best lift so far), and when the target is not reached, report the lowest lifted scheme
         as the best exact one (a long record run keeps its verified progress). 0 (default): lift
-        only at the target.
+        only at the target.    replay_lift : int
+        Field gf2: the flip count after which to lift whatever the lift budget says (the
+        ``lift_point`` a found scheme records; ``catalog rebuild`` adds it), -1 (default): none.
+        The walk and each lift's outcome replay from the seed; the clock only picks which of the
+        walk's schemes get lifted.
     """
 
     max_flips: int = 0
@@ -64,6 +68,7 @@ class CyclicOptions:
     field: str = "zt"
     fixed_moves: int = 0
     lift_lows: int = 0
+    replay_lift: int = -1
 
 
 class CyclicMethod:
@@ -84,6 +89,10 @@ class CyclicMethod:
             raise SearchError(f"cyclic: fixed_moves={options.fixed_moves}: choose 0, 1 or 2")
         if options.lift_lows not in (0, 1):
             raise SearchError(f"cyclic: lift_lows={options.lift_lows}: choose 0 or 1")
+        if options.replay_lift >= 0 and options.field != "gf2":
+            raise SearchError("cyclic: replay_lift replays a lift of the walk mod 2; add -O field=gf2")
+        if options.replay_lift < -1:
+            raise SearchError(f"cyclic: replay_lift={options.replay_lift}: a flip count, or -1 for none")
         if options.lift_lows and options.field != "gf2":
             raise SearchError("cyclic: lift_lows lifts walks mod 2; add -O field=gf2")
         if problem.ring is Ring.Z2 and options.field != "gf2":
@@ -177,7 +186,8 @@ class CyclicMethod:
 
         reps, _, stats = cyclic_walk(n, problem.rank, walk_seed, mod2=True, accept=accept,
                                      fixed_moves=opts.fixed_moves, ceiling=ceiling if opts.lift_lows else None,
-                                     deep_lifts=lift_at.deep, **walk)
+                                     deep_lifts=lift_at.deep,
+                                     replay_lift=opts.replay_lift if opts.replay_lift >= 0 else None, **walk)
         rank_mod2 = expand_mod2(reps, n).rank
         stats = {"field": "gf2", "orbits": int(len(reps)), **stats, **counters,
                  "best_rank_mod2": rank_mod2}
