@@ -137,7 +137,7 @@ def rebuild_command(fmt: Optional[str], file_name: Optional[str], directory: Opt
     previous catalog file) and rerun in order, each from the previous step's new result. Exit 0
     when the last step reaches the entry's rank and the searches took no longer than their
     recorded time limits together, else 1. The entry is a format's best (--format) or any
-    file of the catalog (--file), e.g. a second scheme at the same rank. A runner search that
+    file of the catalog (--file), e.g. a second scheme at the same rank. A walk mod 2 or 3 that
     recorded where it lifted its scheme (info.lift_point) reruns with -O replay_lift, so the lift
     the clock let it make is made again.
 

@@ -600,7 +600,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         if accept is not None and (replayed or (due and budget.allows(int(stats[0])))):
             t = time.perf_counter()
             lifts["lift_attempts"] += 1
-            lifts["replayed_lift"] = lifts.get("replayed_lift", False) or replayed
+            if replayed:
+                lifts["replayed_lift"] = True
             verdict = accept(unpack_orbits(R, k, n))
             if verdict:
                 accepted = R[:, :k].copy()

@@ -175,6 +175,8 @@ class CyclicMethod:
             if lifted.rank <= problem.rank:
                 found.append(lifted)
                 return True
+            if lows and lifted.rank >= lows[0].rank:  # a replayed lift (replay_lift) above a lower one kept
+                return False
             lows[:] = [lifted]
             return None
 
