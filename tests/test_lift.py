@@ -52,6 +52,47 @@ def test_gf2_system_solves_and_detects_inconsistency():
     assert not is_consistent(np.zeros((3, 4), dtype=np.int64), np.array([0, 1, 0]))
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_gf2_system_factors_only_spanning_rows_and_solves_every_equation(seed):
+    # Random systems with many dependent rows: every solution must satisfy all the equations, the
+    # free unknowns must pick among them, and a right side off the column space must be refused.
+    from discover.flip.linalg2 import pack_rows
+
+    rng = np.random.default_rng(seed)
+    cols = int(rng.integers(1, 130))
+    basis = (rng.random((int(rng.integers(1, 40)), cols)) < rng.uniform(0.05, 0.5)).astype(np.int64)
+    M = rng.integers(0, 2, size=(int(rng.integers(1, 150)), len(basis))) @ basis % 2  # rank ≤ len(basis)
+    system = GF2System(M)
+    packed = GF2System.from_packed(pack_rows(M.astype(np.uint8)), cols)
+    assert system.rank == packed.rank == len(system.pivots) == cols - len(system.free) <= len(basis)
+    assert np.array_equal(system.pivots, packed.pivots) and np.array_equal(system.free, packed.free)
+    for _ in range(5):
+        b = M @ rng.integers(0, 2, size=cols) % 2
+        free = rng.integers(0, 2, size=len(system.free))
+        y = system.solve(b, free)
+        assert y is not None and np.array_equal(M @ y % 2, b) and np.array_equal(y[system.free], free)
+        assert np.array_equal(packed.solve(b, free), y)
+        off = (b + rng.integers(0, 2, size=len(b))) % 2
+        assert (system.solve(off) is None) == (not is_consistent(M, off))
+
+
+def test_the_packed_jacobian_is_the_derivative_of_the_scheme_mod_2():
+    from discover.flip.lift import _jacobian_mod2
+    from discover.flip.linalg2 import unpack_rows
+
+    rng = np.random.default_rng(3)
+    r, na, nb, nc = 7, 4, 6, 6
+    A, B, C = (rng.integers(0, 2, size=(r, n)) for n in (na, nb, nc))
+    J = unpack_rows(_jacobian_mod2(A, B, C), r * (na + nb + nc))
+    ea, eb, ec = np.eye(na, dtype=np.int64), np.eye(nb, dtype=np.int64), np.eye(nc, dtype=np.int64)
+    reference = np.concatenate([
+        np.einsum("xa,kb,kc->abckx", ea, B, C).reshape(na * nb * nc, r * na),
+        np.einsum("ka,yb,kc->abcky", A, eb, C).reshape(na * nb * nc, r * nb),
+        np.einsum("ka,kb,zc->abckz", A, B, ec).reshape(na * nb * nc, r * nc),
+    ], axis=1) % 2
+    assert np.array_equal(J, reference)
+
+
 def test_sign_lift_of_strassen_mod_2():
     U, V, W = _mod2(strassen())
     arrays, reason = sign_lift(U, V, W, Format.parse("2x2x2"), np.random.default_rng(0))

@@ -26,6 +26,7 @@ from ..scheme import Scheme
 from ..errors import SchemeError
 from ..tensor import integer_reconstruction, matmul_tensor
 from ..verify import verify_exact
+from .jit import njit
 from .linalg2 import GF2System, is_consistent
 
 
@@ -136,14 +137,35 @@ def _rational(x: int, modulus: int) -> Optional[Fraction]:
 
 
 def _jacobian_mod2(A: np.ndarray, B: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """∂(Σ_k a_k⊗b_k⊗c_k)/∂(a, b, c) mod 2, rows in tensor order, columns a-, b-, then c-unknowns."""
+    """∂(Σ_k a_k⊗b_k⊗c_k)/∂(a, b, c) mod 2, rows in tensor order, columns a-, b-, then c-unknowns,
+    bit-packed as :func:`~discover.flip.linalg2.pack_rows` packs them (6x6x6 r159: 100 MB; the dense
+    0/1 matrix was 800 MB and took 8 s to build)."""
+    A, B, C = (np.ascontiguousarray(X, dtype=np.uint8) & 1 for X in (A, B, C))
+    return _jacobian_packed(A, B, C)
+
+
+@njit(cache=True)
+def _jacobian_packed(A, B, C):
     r, na = A.shape
     nb, nc = B.shape[1], C.shape[1]
-    ea, eb, ec = np.eye(na, dtype=np.uint8), np.eye(nb, dtype=np.uint8), np.eye(nc, dtype=np.uint8)
-    JA = np.einsum("xa,kb,kc->abckx", ea, B, C, optimize=True).reshape(na * nb * nc, r * na)
-    JB = np.einsum("ka,yb,kc->abcky", A, eb, C, optimize=True).reshape(na * nb * nc, r * nb)
-    JC = np.einsum("ka,kb,zc->abckz", A, B, ec, optimize=True).reshape(na * nb * nc, r * nc)
-    return (np.concatenate([JA, JB, JC], axis=1) & 1).astype(np.uint8)
+    cols = r * (na + nb + nc)
+    P = np.zeros((na * nb * nc, max(1, (cols + 63) // 64)), dtype=np.uint64)
+    for k in range(r):
+        for a in range(na):
+            for b in range(nb):
+                for c in range(nc):
+                    # entry (a, b, c) of term k: ∂/∂a_k[a] = b_k[b]·c_k[c], and likewise for b and c
+                    row = (a * nb + b) * nc + c
+                    if B[k, b] & C[k, c]:
+                        col = k * na + a
+                        P[row, col >> 6] ^= np.uint64(1) << np.uint64(col & 63)
+                    if A[k, a] & C[k, c]:
+                        col = r * na + k * nb + b
+                        P[row, col >> 6] ^= np.uint64(1) << np.uint64(col & 63)
+                    if A[k, a] & B[k, b]:
+                        col = r * (na + nb) + k * nc + c
+                        P[row, col >> 6] ^= np.uint64(1) << np.uint64(col & 63)
+    return P
 
 
 def hensel_lift(
@@ -180,7 +202,7 @@ def hensel_lift(
     A, B, C = (np.asarray(X, dtype=np.int64) % 2 for X in _flat(U, V, W))
     if bits > 28:
         raise ValueError("bits must be ≤ 28 (int64 arithmetic)")
-    system = GF2System(_jacobian_mod2(A.astype(np.uint8), B.astype(np.uint8), C.astype(np.uint8)))
+    system = GF2System.from_packed(_jacobian_mod2(A, B, C), A.shape[0] * (A.shape[1] + B.shape[1] + C.shape[1]))
     X0 = [np.asarray(S, dtype=np.int64).reshape(A.shape[0], -1) for S in (start if start is not None else (A, B, C))]
     if branches <= 1:
         draws = [rng]
