@@ -21,56 +21,16 @@ def unpack_rows(P: np.ndarray, cols: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _eliminate(P, ncols):
-    """Reduced row echelon form in place, pivoting only in the first ``ncols`` columns.
+def _echelon(P, ncols, above):
+    """Gaussian elimination in place over GF(2), pivoting only in the first ``ncols`` columns:
+    reduced row echelon form when ``above``, else row echelon form (nothing eliminated above a pivot).
 
-    Returns the pivot column of each of the first ``rank`` rows (the array's length is rank).
+    Returns (the pivot column of each of the first ``rank`` rows, the original index of each of
+    those rows). Without ``above`` the rows those indices name span the row space: the row that gave
+    each pivot is itself plus a combination of rows that gave earlier ones.
     """
     rows, words = P.shape
     pivots = np.empty(min(rows, ncols), dtype=np.int64)
-    rank = 0
-    for col in range(ncols):
-        if rank == rows:
-            break
-        w = col >> 6
-        bit = np.uint64(1) << np.uint64(col & 63)
-        piv = -1
-        for i in range(rank, rows):
-            if P[i, w] & bit:
-                piv = i
-                break
-        if piv < 0:
-            continue
-        if piv != rank:
-            for q in range(words):
-                tmp = P[piv, q]
-                P[piv, q] = P[rank, q]
-                P[rank, q] = tmp
-        for i in range(rows):
-            if i != rank and (P[i, w] & bit):
-                for q in range(w, words):
-                    P[i, q] ^= P[rank, q]
-        pivots[rank] = col
-        rank += 1
-    return pivots[:rank]
-
-
-def is_consistent(M: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``M x = b`` has a solution over GF(2) (one elimination of the augmented matrix)."""
-    cols = M.shape[1]
-    P = pack_rows(np.concatenate([np.asarray(M, dtype=np.uint8), (np.asarray(b) & 1).astype(np.uint8)[:, None]], axis=1))
-    pivots = _eliminate(P, cols + 1)
-    return not (len(pivots) and pivots[-1] == cols)
-
-
-@njit(cache=True)
-def _independent_rows(P, ncols):
-    """Forward elimination in place (row echelon form, row swaps, no elimination above a pivot).
-
-    Returns the original indices of rows that span the row space, one per pivot: the row that
-    gave each pivot is itself plus a combination of rows that gave earlier ones.
-    """
-    rows, words = P.shape
     origin = np.arange(rows)
     rank = 0
     for col in range(ncols):
@@ -94,12 +54,21 @@ def _independent_rows(P, ncols):
             tmp_origin = origin[piv]
             origin[piv] = origin[rank]
             origin[rank] = tmp_origin
-        for i in range(rank + 1, rows):
-            if P[i, w] & bit:
+        for i in range(0 if above else rank + 1, rows):
+            if i != rank and (P[i, w] & bit):
                 for q in range(w, words):
                     P[i, q] ^= P[rank, q]
+        pivots[rank] = col
         rank += 1
-    return origin[:rank].copy()
+    return pivots[:rank], origin[:rank].copy()
+
+
+def is_consistent(M: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``M x = b`` has a solution over GF(2) (one elimination of the augmented matrix)."""
+    cols = M.shape[1]
+    P = pack_rows(np.concatenate([np.asarray(M, dtype=np.uint8), (np.asarray(b) & 1).astype(np.uint8)[:, None]], axis=1))
+    pivots, _ = _echelon(P, cols + 1, True)
+    return not (len(pivots) and pivots[-1] == cols)
 
 
 @njit(cache=True)
@@ -155,7 +124,7 @@ class GF2System:
     def _setup(self, P: np.ndarray, rows: int, cols: int) -> None:
         self.rows, self.cols = rows, cols
         self._packed = P  # every equation, for the consistency check
-        self._origin = _independent_rows(P.copy(), cols)
+        _, self._origin = _echelon(P.copy(), cols, False)
         self.rank = len(self._origin)
         # RREF of the spanning rows, augmented with the identity so its row operations replay on
         # any right side: E·M[origin] = RREF, both bit-packed.
@@ -164,7 +133,7 @@ class GF2System:
         index = np.arange(self.rank)
         eye[index, index >> 6] = np.uint64(1) << (index & 63).astype(np.uint64)
         Q = np.concatenate([P[self._origin], eye], axis=1)
-        self.pivots = _eliminate(Q, cols)
+        self.pivots, _ = _echelon(Q, cols, True)
         self._reduced = np.ascontiguousarray(Q[:, :col_words])
         self._transform = np.ascontiguousarray(Q[:, col_words:])
         free = np.ones(cols, dtype=bool)
