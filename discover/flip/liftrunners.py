@@ -162,7 +162,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         found = try_lift(0, F0, r0)
         walked[:] = 0
         if found is not None:
-            counters["lift_point"] = {"flips": 0, "runner": 0, "scheme": "start"}
+            counters["lift_point"] = point(0, "start")  # the start itself lifted: nothing to replay
     while found is None and not out_of_budget():
         # Once the target rank is reached, a call stops only on a rank below every one seen so far;
         # runners at the target rank walk on and are lifted from here every lift_interval flips.

@@ -53,7 +53,8 @@ class CyclicOptions:
         Field gf2, 1: also lift each new lowest rank on the way down (below the start and below
         the best lift so far), and when the target is not reached, report the lowest lifted scheme
         as the best exact one (a long record run keeps its verified progress). 0 (default): lift
-        only at the target.    replay_lift : int
+        only at the target.
+    replay_lift : int
         Field gf2: the flip count after which to lift whatever the lift budget says (the
         ``lift_point`` a found scheme records; ``catalog rebuild`` adds it), -1 (default): none.
         The walk and each lift's outcome replay from the seed; the clock only picks which of the
