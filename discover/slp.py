@@ -18,8 +18,9 @@ must equal the scheme's tensor.
 """
 from __future__ import annotations
 
+import heapq
+import math
 import operator
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
@@ -233,13 +234,36 @@ def _ordered(form: Mapping[str, Any], order: Mapping[str, int]) -> Terms:
     return tuple(items)
 
 
+def _ratio(cx: Any, cy: Any) -> Any:
+    """The exact ratio ``cy / cx`` as a cheap dictionary key: an int when it divides, else the
+    reduced ``(numerator, denominator)`` with a positive denominator (Fractions hash and compare
+    slowly, and dense integer forms make millions of these)."""
+    if type(cx) is int and type(cy) is int:
+        if cy % cx == 0:
+            return cy // cx
+        g = math.gcd(cx, cy) * (1 if cx > 0 else -1)
+        return (cy // g, cx // g)
+    f = Fraction(cy) / cx
+    return int(f) if f.denominator == 1 else (f.numerator, f.denominator)
+
+
+def _value(rho: Any) -> Any:
+    """The exact number behind a :func:`_ratio` key (int or Fraction)."""
+    return Fraction(*rho) if type(rho) is tuple else rho
+
+
 def _pairs(form: Mapping[str, Any], order: Mapping[str, int]) -> Iterable[tuple[str, str, Any]]:
     items = sorted(form.items(), key=lambda kv: order[kv[0]])
     for i in range(len(items)):
         x, cx = items[i]
         for j in range(i + 1, len(items)):
             y, cy = items[j]
-            yield (x, y, _exact(Fraction(cy) / cx))
+            yield (x, y, _ratio(cx, cy))
+
+
+def _pair(order: Mapping[str, int], u: str, cu: Any, v: str, cv: Any) -> tuple[str, str, Any]:
+    """The key of the pair of ``u`` and ``v`` as :func:`_pairs` writes it (earlier variable first)."""
+    return (u, v, _ratio(cu, cv)) if order[u] < order[v] else (v, u, _ratio(cv, cu))
 
 
 def eliminate_common(
@@ -265,36 +289,53 @@ def eliminate_common(
     (steps, forms)
         The temporaries' steps in order, and the forms rewritten over them.
     """
-    counts: Counter = Counter()
+    counts: dict[tuple, int] = {}
     where: dict[tuple, set[int]] = {}
+    # The most frequent pair comes from a heap with lazy deletion: every change of a count
+    # pushes the pair again, and an entry whose count is no longer the pair's is skipped.
+    # Dense integer forms (a 2x6x6 r59 with coefficients up to 12) have tens of thousands of
+    # pairs, and scanning them all for each temporary took most of the compile time.
+    heap: list[tuple] = []
+
+    def bump(key: tuple, idx: int, delta: int) -> None:
+        count = counts.get(key, 0) + delta
+        if delta > 0:
+            where.setdefault(key, set()).add(idx)
+        else:
+            where[key].discard(idx)
+        if count:
+            counts[key] = count
+            rho = key[2]  # ordered by value (int / int is correctly rounded)
+            heapq.heappush(heap, (-count, order[key[0]], order[key[1]], rho[0] / rho[1] if type(rho) is tuple else rho, key))
+        else:
+            del counts[key]
+
     for idx, form in enumerate(forms):
         for key in _pairs(form, order):
-            counts[key] += 1
-            where.setdefault(key, set()).add(idx)
+            bump(key, idx, 1)
     steps: list[Step] = []
-    while counts:
-        key, count = min(counts.items(), key=lambda kv: (-kv[1], order[kv[0][0]], order[kv[0][1]], kv[0][2]))
-        if count < 2:
+    while heap:
+        negative, _, _, _, key = heapq.heappop(heap)
+        if counts.get(key) != -negative:
+            continue  # stale: the pair's count has changed since this entry was pushed
+        if -negative < 2:
             break
         x, y, rho = key
         name = f"{prefix}{len(steps) + 1}"
         order[name] = len(order)
-        steps.append(Step(name, _ordered({x: 1, y: rho}, order)))
+        steps.append(Step(name, _ordered({x: 1, y: _value(rho)}, order)))
         for idx in sorted(where.get(key, ())):
             form = forms[idx]
-            if x not in form or y not in form or _exact(Fraction(form[y]) / form[x]) != rho:
+            if x not in form or y not in form or _ratio(form[x], form[y]) != rho:
                 continue
-            for old in _pairs(form, order):
-                counts[old] -= 1
-                where[old].discard(idx)
-                if counts[old] == 0:
-                    del counts[old]
-            cx = form.pop(x)
-            del form[y]
+            # Only the pairs with x or y change: x + ρ·y becomes the newest variable.
+            cx, cy = form.pop(x), form.pop(y)
+            bump(key, idx, -1)
+            for z, cz in form.items():
+                bump(_pair(order, x, cx, z, cz), idx, -1)
+                bump(_pair(order, y, cy, z, cz), idx, -1)
+                bump((z, name, _ratio(cz, cx)), idx, 1)
             form[name] = cx
-            for new in _pairs(form, order):
-                counts[new] += 1
-                where.setdefault(new, set()).add(idx)
     return steps, forms
 
 

@@ -85,3 +85,51 @@ def test_eliminate_common_greedy_pairs():
     steps, out = eliminate_common(forms, order, "s")
     assert steps[0].terms == (("x", 1), ("y", -1))
     assert out[0] == {"z": 1, "s1": 1} and out[1] == {"s1": 2}
+
+
+def _reference_elimination(forms, order, prefix):
+    """The greedy elimination written plainly: rescan every pair of every form for each temporary."""
+    from collections import Counter
+
+    from discover.slp import Step, _ordered
+
+    def pairs(form):
+        items = sorted(form.items(), key=lambda kv: order[kv[0]])
+        return [(x, y, Fraction(cy) / cx) for i, (x, cx) in enumerate(items) for y, cy in items[i + 1:]]
+
+    steps = []
+    while True:
+        counts = Counter(key for form in forms for key in set(pairs(form)))
+        if not counts:
+            break
+        key, count = min(counts.items(), key=lambda kv: (-kv[1], order[kv[0][0]], order[kv[0][1]], kv[0][2]))
+        if count < 2:
+            break
+        x, y, rho = key
+        name = f"{prefix}{len(steps) + 1}"
+        order[name] = len(order)
+        rho = int(rho) if rho.denominator == 1 else rho
+        steps.append(Step(name, _ordered({x: 1, y: rho}, order)))
+        for form in forms:
+            if x in form and y in form and Fraction(form[y]) / form[x] == key[2]:
+                form[name] = form.pop(x)
+                del form[y]
+    return steps, forms
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_eliminate_common_matches_the_plain_greedy(seed):
+    # the heap with lazy deletion and the pair updates of the rewritten forms only must pick the
+    # very temporaries the plain rescan picks, ties included (integer, rational and dense forms)
+    rng = np.random.default_rng(seed)
+    names = [f"v{k}" for k in range(int(rng.integers(4, 12)))]
+    values = [-3, -2, -1, 1, 2, 3, Fraction(1, 2), Fraction(-3, 2)] if seed % 3 == 2 else [-12, -2, -1, 1, 1, 2, 5]
+    forms = []
+    for _ in range(int(rng.integers(5, 40))):
+        chosen = rng.random(len(names)) < rng.uniform(0.2, 0.9)
+        forms.append({v: values[int(rng.integers(len(values)))] for v, keep in zip(names, chosen) if keep})
+    order = {v: k for k, v in enumerate(names)}
+    expected = _reference_elimination([dict(f) for f in forms], dict(order), "s")
+    got = eliminate_common([dict(f) for f in forms], dict(order), "s")
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
