@@ -23,11 +23,16 @@ from .scheme import Scheme
 _FACTORS = (("strassen", 2), ("catalog:3x3x3", 3))
 
 
+#: The walks :func:`probe_starts` can give each start: GF(2) runners that lift their lows, or the
+#: exact ternary runners (no lifts: every rank they reach is a ternary scheme).
+PROBE_FIELDS = ("gf2", "zt")
+
+
 @dataclass(frozen=True)
 class Start:
     """A ``--start`` spec, the rank of the scheme it reads (terms that vanish are dropped), the
-    rank mod 2 a short GF(2) walk from it reached, and the lowest rank of a ternary scheme that
-    walk lifted (None: no lift below the start's rank; :func:`probe_starts`)."""
+    rank a short walk from it reached (mod 2 for a GF(2) walk), and the lowest rank of a ternary
+    scheme that walk lifted or held (None: none below the start's rank; :func:`probe_starts`)."""
 
     spec: str
     rank: int
@@ -74,7 +79,7 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
 
 
 def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int = 20_000_000, seed: int = 0,
-                 on_start: Optional[Callable[[Start], None]] = None) -> list[Start]:
+                 on_start: Optional[Callable[[Start], None]] = None, field: str = "gf2") -> list[Start]:
     """Walk briefly from each start of :func:`candidate_specs` and rank the starts by how low they got.
 
     The rank a start reads does not tell how far a walk descends from it (5x5x6:
@@ -83,7 +88,9 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     walk, a flip budget and a seed: the ranking is reproducible. The walk also lifts each new
     lowest rank to a ternary scheme (``lift_lows``, lifts at most a quarter of the flips): a
     rank mod 2 that no lift reaches is worth less (6x6x6: every start reaches 159 or 160 mod 2
-    within minutes, and few of those lift).
+    within minutes, and few of those lift). With ``field="zt"`` each start gets the exact ternary
+    runners instead: no lifts, and the rank reached is a ternary scheme's (on 6x6x6 they walk as low
+    as the GF(2) runners, and none of their lows is lost to a failed lift).
 
     Parameters
     ----------
@@ -97,12 +104,19 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
         The walks' seed (each start walks with the same one).
     on_start
         Called with each probed start as it is done (progress).
+    field
+        ``"gf2"`` (GF(2) runners, lifting their lows) or ``"zt"`` (exact ternary runners).
 
     Returns
     -------
     list of Start
-        Sorted by :attr:`Start.order`: the rank reached mod 2, the lowest ternary lift, the
-        rank read, the spec.
+        Sorted by :attr:`Start.order`: the rank reached, the lowest ternary lift, the rank read,
+        the spec.
+
+    Raises
+    ------
+    ValueError
+        For a ``field`` not in :data:`PROBE_FIELDS`.
     """
     import numpy as np
 
@@ -114,21 +128,26 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     from .rings import Ring
     from .sources import load_source, pinned_source
 
+    if field not in PROBE_FIELDS:
+        raise ValueError(f"field must be one of {', '.join(PROBE_FIELDS)}, not {field!r}")
     fmt = Format.parse(fmt)
     entries = list_entries(directory)  # read once: each spec's catalog: sources are pinned from it
     have = {tuple(sorted(e.scheme.format.dims)) for e in entries if not e.scheme.mod2}
     floor, _ = lower_bound(fmt, Ring.Z2)  # a target the walk never reaches: it spends its whole budget
-    settings = FlipSettings(field="gf2", max_flips=flips, lift_lows=True)
+    settings = FlipSettings(field=field, max_flips=flips, lift_lows=field == "gf2")
     starts = []
     for spec in candidate_specs(fmt, have):
         try:
             scheme: Scheme = load_source(pinned_source(spec, directory, entries) or spec, directory)
         except DiscoverError:  # e.g. the catalog holds only a mod-2 scheme of an inner format
             continue
+        if field == "zt" and scheme.ring is not Ring.ZT:
+            continue  # the exact ternary walk starts from ternary schemes only
         problem = Problem(fmt, floor, Ring.ZT, start=scheme)
         settings.check(scheme)
         out = flip_search(problem, settings, np.random.SeedSequence(seed))
-        start = Start(spec, scheme.rank, out.rank_mod2, out.best.rank if out.best is not None else None)
+        lifted = out.best.rank if out.best is not None and out.best.rank < scheme.rank else None
+        start = Start(spec, scheme.rank, out.rank_mod2, lifted)
         starts.append(start)
         if on_start is not None:
             on_start(start)

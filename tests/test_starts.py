@@ -67,3 +67,32 @@ def test_catalog_starts_command(tmp_path):
     shutil.copy(Path(__file__).resolve().parents[1] / "algorithms" / "2x2x2_r7_ZT.json", lonely)
     result = runner.invoke(main, ["catalog", "starts", "5x5x5", "--dir", str(lonely)])
     assert result.exit_code == 1 and "no scheme to start 5x5x5 from" in result.stderr
+
+
+def test_the_exact_ternary_probe_reaches_ternary_schemes_and_skips_starts_that_are_not_ternary():
+    first = probe_starts("2x3x4", flips=200_000, seed=3, field="zt")
+    assert first == probe_starts("2x3x4", flips=200_000, seed=3, field="zt")
+    assert [s.order for s in first] == sorted(s.order for s in first)
+    assert any(s.reached < s.rank for s in first)
+    for start in first:
+        assert 20 <= start.reached <= start.rank
+        # no lifts: a start that walked lower holds a ternary scheme of the rank it reached
+        assert start.lifted == (start.reached if start.reached < start.rank else None)
+    # the catalog's best 2x6x6 is an integer scheme (coefficients up to 12): no ternary walk from it
+    specs = {s.spec for s in probe_starts("2x5x6", flips=1, field="zt")}
+    assert "resize:2x5x6:catalog:2x6x6" not in specs and "extend:2x5x6:catalog:2x4x6" in specs
+    assert "resize:2x5x6:catalog:2x6x6" in {s.spec for s in probe_starts("2x5x6", flips=1)}
+    with pytest.raises(ValueError, match="field"):
+        probe_starts("2x3x4", field="gf3")
+
+
+def test_catalog_starts_command_with_the_ternary_walk():
+    runner = CliRunner()
+    result = runner.invoke(main, ["catalog", "starts", "2x3x4", "--field", "zt", "--flips", "100000", "--limit", "2",
+                                  "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["field"] == "zt" and len(doc["starts"]) == 2
+    assert set(doc["starts"][0]) == {"spec", "rank", "reached"}
+    result = runner.invoke(main, ["catalog", "starts", "2x3x4", "--field", "gf3"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

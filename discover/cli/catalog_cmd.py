@@ -231,12 +231,14 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
 @click.argument("fmt")
 @DIR_OPTION
 @click.option("--flips", type=click.IntRange(1), default=20_000_000, show_default=True,
-              help="Flips of the short GF(2) walk from each start.")
+              help="Flips of the short walk from each start.")
+@click.option("--field", type=click.Choice(["gf2", "zt"]), default="gf2", show_default=True,
+              help="The walk: GF(2) runners that lift their lows to ternary schemes, or the exact ternary runners.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The walks' seed (the same for each start).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Print only the best LIMIT starts.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @quiet_option(expose=False)
-def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, limit: Optional[int],
+def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, seed: int, limit: Optional[int],
                    as_json: bool) -> None:
     """Rank the starts for a search on FMT that meta moves make from the catalog.
 
@@ -244,7 +246,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, li
     Kronecker product with Strassen's 2x2x2 or the catalog's 3x3x3) gets the same short GF(2)
     walk (--flips, --seed): the table lists the rank each start reads, the rank mod 2 its walk
     reached and the lowest ternary scheme it lifted on the way (- for none below the start), best
-    first. Pass the spec to `strassen search --start`. Compositions are rigid
+    first. With --field zt each start gets the exact ternary runners instead (no lifts: the rank
+    reached is a ternary scheme's; non-ternary starts are left out). Pass the spec to
+    `strassen search --start`. Compositions are rigid
     starts; the rank a start reads does not tell how low a walk from it goes. Ctrl-C prints the
     starts walked so far.
 
@@ -252,6 +256,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, li
     Examples:
       strassen catalog starts 5x5x6
       strassen catalog starts 4x5x6 --flips 5000000 --limit 3 --json
+      strassen catalog starts 6x6x6 --field zt --limit 5
     """
     from ..formats import Format
     from ..starts import Start, probe_starts
@@ -260,27 +265,32 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, seed: int, li
     fmt_parsed = Format.parse(fmt)
     done: list[Start] = []
 
+    mod2 = " mod 2" if field == "gf2" else ""
+
     def progress(start: Start) -> None:
         done.append(start)
         lifted = f", lifted {start.lifted}" if start.lifted is not None else ", no lift"
-        info(f"{start.spec}: reads rank {start.rank}, walked to {start.reached} mod 2{lifted}")
+        info(f"{start.spec}: reads rank {start.rank}, walked to {start.reached}{mod2}{lifted if mod2 else ''}")
 
     interrupted = False
     try:
-        probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress)
+        probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress, field=field)
     except KeyboardInterrupt:
         interrupted = True
     done.sort(key=lambda s: s.order)
     shown = done[:limit] if limit else done
     if as_json:
-        echo_json({"format": str(fmt_parsed), "flips": flips, "seed": seed, "complete": not interrupted,
-                   "starts": [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached, "lifted": s.lifted}
-                              for s in shown]})
+        # an exact ternary walk has nothing to lift: what it reached is a ternary scheme's rank
+        rows = [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached, "lifted": s.lifted} if mod2 else
+                {"spec": s.spec, "rank": s.rank, "reached": s.reached} for s in shown]
+        echo_json({"format": str(fmt_parsed), "field": field, "flips": flips, "seed": seed, "complete": not interrupted,
+                   "starts": rows})
     else:
-        click.echo(f"{'reached':>7} {'lifted':>6} {'reads':>5}  start")
+        click.echo(f"{'reached':>7} {'lifted':>6} {'reads':>5}  start" if mod2 else f"{'reached':>7} {'reads':>5}  start")
         for s in shown:
             lifted = "-" if s.lifted is None else str(s.lifted)
-            click.echo(f"{s.reached:>7} {lifted:>6} {s.rank:>5}  {s.spec}")
+            click.echo(f"{s.reached:>7} {lifted:>6} {s.rank:>5}  {s.spec}" if mod2 else
+                       f"{s.reached:>7} {s.rank:>5}  {s.spec}")
     if interrupted:
         info(f"interrupted: {len(done)} starts walked")
         raise SystemExit(EXIT_INTERRUPTED)
