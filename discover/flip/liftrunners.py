@@ -30,8 +30,11 @@ LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's 
 #: takes 0.6 ms on 3x3x3 r23, 43 ms on 4x5x5 r77; walks run 3–4 M flips/s): 1.3e-3 … 4.6e-3, mostly 3e-3.
 LIFT_FLIPS_PER_UNIT = 3e-3
 #: A lift that goes on to Hensel lifting (20 digits, several branches) costs about this many sign
-#: lifts: 3x4x5 111 ms against 6 ms; 4x5x5 walk schemes 1–2 s against 15–40 ms.
-HENSEL_FACTOR = 20
+#: lifts. With the bit-packed Jacobian that factors only spanning rows: the schemes a 2x6x6 walk
+#: offered 8.8× (mean) and 14.6× (median), 6x6x6 r159 14× (5.1 s against 0.36 s), scrambled 3x4x5
+#: r47s 9.8×; it was 20 when every row was factored (3x4x5 111 ms against 6 ms). No recorded step
+#: with a flip budget lifts deep, so none replays differently.
+HENSEL_FACTOR = 12
 
 
 def lift_cost_in_flips(fmt: Format, rank: int, deep: bool = False) -> float:
