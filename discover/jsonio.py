@@ -352,6 +352,32 @@ def default_file_name(scheme: Scheme, suffix: str = "") -> str:
     return f"{scheme.format}_r{scheme.rank}_{scheme.ring}{tail}.json"
 
 
+def free_path(folder: PathLike, scheme: Scheme, suffix: str = "") -> Path:
+    """Where to write ``scheme`` into ``folder`` without overwriting another scheme.
+
+    The :func:`default_file_name`, unless that file exists and holds other factors (or cannot be
+    read); then ``-SUFFIX-2``, ``-SUFFIX-3``, ... A rerun that makes the very scheme again rewrites
+    its own file. Without this, ``optimize-additions X-additions.json -o FOLDER`` wrote over its
+    own source, and the new file's provenance named itself as where it came from.
+    """
+    folder = Path(folder)
+    path, n = folder / default_file_name(scheme, suffix), 2
+    while path.exists() and not _holds(path, scheme):
+        path = folder / default_file_name(scheme, f"{suffix}-{n}" if suffix else str(n))
+        n += 1
+    return path
+
+
+def _holds(path: Path, scheme: Scheme) -> bool:
+    """Whether ``path`` holds exactly ``scheme``'s format and factors."""
+    try:
+        other = load_scheme(path)
+    except (LoadError, SchemeError, FormatError, CoefficientError, LimitError, OSError):
+        return False
+    return other.format == scheme.format and other.mod2 == scheme.mod2 and all(
+        a.shape == b.shape and bool(np.all(a == b)) for a, b in zip(other.factors, scheme.factors))
+
+
 def now_iso() -> str:
     """Current UTC time, ISO 8601 to the second."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -327,3 +327,34 @@ def test_rebuild_exits_1_when_the_budget_is_not_enough(runner, tmp_path, monkeyp
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith("rebuild of 3x3x3: did not reach rank 23: step 1 of 1 got ")
     assert "(budget 0.5 s; catalog: rank 23, 1 step)" in result.stdout
+
+
+def test_optimize_additions_into_its_own_folder_never_overwrites_its_source(runner, tmp_path):
+    # X-additions.json optimised again into its folder: the default name is the source's own
+    first = runner.invoke(main, ["optimize-additions", "strassen", "--iterations", "0", "-o", str(tmp_path), "-q"])
+    assert first.exit_code == 1  # nothing cheaper in no moves: nothing written
+    src = tmp_path / "2x2x2_r7_ZT-additions.json"
+    save_scheme(strassen(), src)
+    before = src.read_bytes()
+    result = runner.invoke(main, ["optimize-additions", str(src), "--iterations", "400", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    assert src.read_bytes() == before
+    again = load_scheme(tmp_path / "2x2x2_r7_ZT-additions-2.json")
+    assert again.meta["provenance"]["from"] == str(src) and eliminated_additions(again) == 15
+    # the same command again makes the same scheme: it rewrites its own file, not a -3
+    result = runner.invoke(main, ["optimize-additions", str(src), "--iterations", "400", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0 and sorted(p.name for p in tmp_path.iterdir()) == [
+        "2x2x2_r7_ZT-additions-2.json", "2x2x2_r7_ZT-additions.json"]
+
+
+def test_free_path_keeps_other_and_unreadable_files(tmp_path):
+    from discover.jsonio import free_path, save_scheme
+    from discover.known import winograd
+
+    s = strassen()
+    assert free_path(tmp_path, s, "composed") == tmp_path / "2x2x2_r7_ZT-composed.json"
+    save_scheme(s, tmp_path / "2x2x2_r7_ZT-composed.json")
+    assert free_path(tmp_path, s, "composed") == tmp_path / "2x2x2_r7_ZT-composed.json"  # the same scheme
+    assert free_path(tmp_path, winograd(), "composed") == tmp_path / "2x2x2_r7_ZT-composed-2.json"
+    (tmp_path / "2x2x2_r7_ZT.json").write_text("{not json")
+    assert free_path(tmp_path, s) == tmp_path / "2x2x2_r7_ZT-2.json"

@@ -12,7 +12,8 @@ from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, i
 @click.command("optimize-additions")
 @click.argument("source", type=SCHEME)
 @click.option("-o", "--out", default=None, type=click.Path(),
-              help="Write the verified scheme here: a .json file, or a folder (named NxMxP_rR_RING-additions.json).")
+              help="Write the verified scheme here: a .json file, or a folder (named NxMxP_rR_RING-additions.json, "
+                   "or -additions-2.json, ... when that file holds another scheme, e.g. SOURCE itself).")
 @click.option("--iterations", default=2000, show_default=True, type=click.IntRange(min=0),
               help="Elementary moves tried (each compiles the scheme once).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the move choices.")
@@ -38,7 +39,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
       strassen optimize-additions strassen --iterations 300
       strassen optimize-additions algorithms/3x3x3_r23_ZT.json -o found/ --seed 1
     """
-    from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme, scheme_to_dict
+    from ..jsonio import dumps_scheme, free_path, now_iso, save_scheme, scheme_to_dict
     from ..optimize_additions import optimize_additions, sandwich_matrices
     from ..provenance import certify, command_line, scheme_provenance
     from ..published_additions import published_additions
@@ -86,7 +87,7 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     if out:
         path = Path(out)
         if path.suffix != ".json":
-            path = path / default_file_name(certified, suffix="additions")
+            path = free_path(path, certified, suffix="additions")
         save_scheme(certified, path)
         doc["saved"] = str(path)
         info(f"wrote {path}", quiet)

@@ -189,7 +189,8 @@ def rebuild_command(fmt: Optional[str], file_name: Optional[str], directory: Opt
 @click.argument("fmt")
 @DIR_OPTION
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
-              help="Folder to write the verified scheme to (default: print it).")
+              help="Folder to write the verified scheme to (default: print it); an existing file of the same "
+                   "name that holds another scheme is kept and the new one gets a -2, -3, ... name.")
 @click.option("--peel", is_flag=True, help="Only split off a width-1 naive slice (a start that flip walks descend from easily).")
 @quiet_option(expose=False)
 def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optional[str], peel: bool) -> None:
@@ -204,7 +205,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
     """
     from ..catalog import best_composition
     from .._version import __version__
-    from ..jsonio import default_file_name, dumps_scheme, now_iso, save_scheme
+    from ..jsonio import dumps_scheme, free_path, now_iso, save_scheme
     from ..provenance import stamp
     from ..verify import verify
     from .common import EXIT_NOT_FOUND, command_line, info
@@ -220,7 +221,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
     scheme = stamp(scheme, report, {"command": command_line(), "date": now_iso(), "composed": True,
                                     "recipe": scheme.name, "version": __version__}, keep_provenance=True)
     if out_dir:
-        path = Path(out_dir) / default_file_name(scheme, suffix="peeled" if peel else "composed")
+        path = free_path(out_dir, scheme, suffix="peeled" if peel else "composed")
         save_scheme(scheme, path)
         info(f"wrote {path}: {report.summary()} ({scheme.meta.get('name')})")
     else:
