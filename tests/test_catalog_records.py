@@ -3,6 +3,7 @@ rebuild against the recorded budget, and optimize-additions (issue 13, items 1, 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -358,3 +359,54 @@ def test_free_path_keeps_other_and_unreadable_files(tmp_path):
     assert free_path(tmp_path, winograd(), "composed") == tmp_path / "2x2x2_r7_ZT-composed-2.json"
     (tmp_path / "2x2x2_r7_ZT.json").write_text("{not json")
     assert free_path(tmp_path, s) == tmp_path / "2x2x2_r7_ZT-2.json"
+
+
+def test_optimize_additions_of_several_sources_keeps_the_cheapest_and_records_its_own_source(runner, tmp_path,
+                                                                                              monkeypatch):
+    from discover.symmetry import sandwich
+
+    # a dense form of Strassen's scheme (45 additions), then Strassen's own (18)
+    dense = sandwich(strassen(), np.array([[2, 1], [1, 1]]), np.array([[2, 1], [1, 1]]), np.array([[2, 1], [1, 1]]))
+    save_scheme(dense, tmp_path / "dense.json")
+    save_scheme(strassen(), tmp_path / "plain.json")
+    sources = [str(tmp_path / "dense.json"), str(tmp_path / "plain.json")]
+    args = ["optimize-additions", *sources, "--iterations", "60", "-o", str(tmp_path / "out"), "--json"]
+    monkeypatch.setattr(sys, "argv", ["strassen", *args])
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    walked = {s["source"]: s for s in doc["sources"]}
+    assert list(walked) == sources and walked[sources[0]]["additions_before"] == 45
+    assert walked[sources[1]]["additions_before"] == 18
+    assert doc["additions"] == min(s["additions"] for s in doc["sources"]) == walked[doc["source"]]["additions"]
+    written = load_scheme(doc["saved"])
+    prov = written.meta["provenance"]
+    assert prov["from"] == doc["source"] and prov["chosen_from"]["sources"] == 2
+    assert eliminated_additions(written) == doc["additions"] and verify_exact(written).valid
+    # the recorded command names the chosen source alone: the chain (and a rerun) starts from it
+    other = next(s for s in sources if s != doc["source"])
+    assert other not in prov["command"] and doc["source"] in prov["command"] and other in prov["chosen_from"]["command"]
+    recorded = shlex.split(prov["command"])
+    assert recorded[-3:] == ["-o", str(tmp_path / "out"), "--json"]
+    rerun = runner.invoke(main, [*recorded[1:-3], "-o", str(tmp_path / "again"), "-q"])
+    assert rerun.exit_code == 0, rerun.output
+    assert all(np.array_equal(a, b) for a, b in zip(load_scheme(next((tmp_path / "again").iterdir())).factors,
+                                                   written.factors))
+
+
+def test_several_sources_write_nothing_when_a_source_is_already_as_cheap(runner, tmp_path):
+    from discover.known import winograd
+
+    # Strassen's scheme reaches Winograd's 15, which Winograd's scheme has as given: nothing cheaper
+    save_scheme(strassen(), tmp_path / "s.json")
+    save_scheme(winograd(), tmp_path / "w.json")
+    result = runner.invoke(main, ["optimize-additions", str(tmp_path / "s.json"), str(tmp_path / "w.json"),
+                                  "--iterations", "400", "-o", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert (doc["source"], doc["additions"], doc["improved"]) == (str(tmp_path / "w.json"), 15, False)
+    assert [(s["additions_before"], s["additions"]) for s in doc["sources"]] == [(18, 15), (15, 15)]
+    assert not (tmp_path / "out").exists()
+
+    mixed = runner.invoke(main, ["optimize-additions", "strassen", "naive:2x2x3", "--iterations", "5"])
+    assert mixed.exit_code == 2 and "share a format and a rank" in mixed.output and "Traceback" not in mixed.output

@@ -1,6 +1,8 @@
 """``strassen optimize-additions``: the same scheme up to symmetry, with fewer additions."""
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +12,7 @@ from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, i
 
 
 @click.command("optimize-additions")
-@click.argument("source", type=SCHEME)
+@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True, type=SCHEME)
 @click.option("-o", "--out", default=None, type=click.Path(),
               help="Write the verified scheme here: a .json file, or a folder (named NxMxP_rR_RING-additions.json, "
                    "or -additions-2.json, ... when that file holds another scheme, e.g. SOURCE itself).")
@@ -23,8 +25,8 @@ from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, i
               help="Stop earlier after this many seconds (the result then depends on the machine).")
 @json_option()
 @quiet_option()
-def optimize_additions_command(source: str, out: Optional[str], iterations: int, seed: int, bound: Optional[int],
-                               time_limit: Optional[float], as_json: bool, quiet: bool) -> None:
+def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], iterations: int, seed: int,
+                               bound: Optional[int], time_limit: Optional[float], as_json: bool, quiet: bool) -> None:
     """Search the symmetry orbit of SOURCE for the form with the fewest additions after elimination.
 
     The sandwich A → XAY⁻¹, B → YBZ⁻¹, C → XCZ⁻¹ by elementary integer matrices (and, for
@@ -34,10 +36,15 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     SOURCE: exit 0; exit 1 when nothing cheaper was found. Ctrl-C stops the walk and keeps the
     best form found so far (proven and written as above; exit 130).
 
+    Several SOURCEs of one format and rank (e.g. the schemes of a `search --all`) are each walked
+    the same way (--time-limit is for them all), and the cheapest form of them all is the result:
+    schemes of one rank in different orbits can need far fewer additions than any form of one.
+
     \b
     Examples:
       strassen optimize-additions strassen --iterations 300
       strassen optimize-additions algorithms/3x3x3_r23_ZT.json -o found/ --seed 1
+      strassen optimize-additions found/3x3x3_r23_ZT*.json --iterations 600 -o algorithms/
     """
     from ..jsonio import dumps_scheme, free_path, now_iso, save_scheme, scheme_to_dict
     from ..optimize_additions import optimize_additions, sandwich_matrices
@@ -46,9 +53,14 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
     from ..slp import compile_scheme
     from ..sources import load_source
 
-    scheme = load_source(source)
-    if scheme.mod2:
-        fail(f"{source} is valid mod 2 only: it has no additions over the integers to optimise")
+    loaded = [(source, load_source(source)) for source in sources]
+    for source, scheme in loaded:
+        if scheme.mod2:
+            fail(f"{source} is valid mod 2 only: it has no additions over the integers to optimise")
+        first = loaded[0][1]
+        if (scheme.format, scheme.rank) != (first.format, first.rank):
+            fail(f"{source} is a {scheme.format} rank {scheme.rank} scheme, {loaded[0][0]} a {first.format} "
+                 f"rank {first.rank} one: the SOURCEs must share a format and a rank")
 
     shown = []
 
@@ -56,19 +68,39 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         click.echo(f"\r{done}/{iterations} moves, current {current}, best {best} additions", err=True, nl=False)
         shown.append(done)
 
-    result = optimize_additions(scheme, iterations=iterations, seed=seed, bound=bound, time_limit=time_limit,
-                                on_progress=None if quiet else progress)
+    t0 = time.perf_counter()
+    walked = []  # (source, scheme, result) in the order walked
+    for k, (source, scheme) in enumerate(loaded):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0 and walked:
+            break
+        one = optimize_additions(scheme, iterations=iterations, seed=seed, bound=bound, time_limit=left,
+                                 on_progress=None if quiet or len(loaded) > 1 else progress)
+        walked.append((source, scheme, one))
+        if len(loaded) > 1:
+            info(f"[{k + 1}/{len(loaded)}] {source}: {one.start_additions} → {one.additions} additions", quiet)
+        if one.interrupted:
+            break
+    # The cheapest form of them all; on a tie a source that is that cheap as given wins (then
+    # nothing is written: no form is cheaper than every source), else the first walked.
+    source, scheme, result = min(walked, key=lambda w: (w[2].additions, w[2].improved))
+    result.interrupted = any(w[2].interrupted for w in walked)
     if shown:
         click.echo("", err=True)
     if result.interrupted:
         info("interrupted: keeping the best form found so far", quiet)
     pub = published_additions(scheme.format)
     known = f"; published: {pub.additions} at rank {pub.rank} ({pub.source})" if pub else ""
+    cheapest = f" (the cheapest of {len(walked)}: {source})" if len(loaded) > 1 else ""
     info(f"{scheme.format} rank {scheme.rank}: {result.start_additions} → {result.additions} additions after "
-         f"elimination in {result.iterations} moves, {result.seconds:.1f} s{known}", quiet)
-    doc = {"format": str(scheme.format), "rank": scheme.rank, "additions_before": result.start_additions,
-           "additions": result.additions, "iterations": result.iterations, "seconds": result.seconds,
+         f"elimination in {result.iterations} moves, {result.seconds:.1f} s{known}{cheapest}", quiet)
+    doc = {"format": str(scheme.format), "rank": scheme.rank, "source": source,
+           "additions_before": result.start_additions, "additions": result.additions,
+           "iterations": result.iterations, "seconds": result.seconds,
            "published_additions": pub.to_json() if pub else None, "improved": result.improved, "saved": None}
+    if len(loaded) > 1:
+        doc["sources"] = [{"source": src, "additions_before": one.start_additions, "additions": one.additions}
+                          for src, _, one in walked]
     if not result.improved:
         if as_json:
             echo_json(doc)
@@ -81,6 +113,12 @@ def optimize_additions_command(source: str, out: Optional[str], iterations: int,
         "orientation": result.orientation, "sandwich": {"X": X, "Y": Y, "Z": Z},
         "wall_time": result.seconds, "workers": 1, "command": command_line(), "date": now_iso(),
     }
+    if len(loaded) > 1:
+        # The result depends on its own source alone: record the command with that one source, so
+        # that the chain of steps (and `catalog rebuild`) follows it back to the right file.
+        others = set(sources) - {source}
+        provenance["command"] = command_line([a for a in sys.argv[1:] if a not in others])
+        provenance["chosen_from"] = {"sources": len(walked), "command": command_line()}
     if scheme_provenance(scheme).get("composed"):
         provenance["composed"] = True  # a rewrite keeps the rank: it is still a composition's
     certified = certify(result.scheme, provenance)
