@@ -54,12 +54,12 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
     from ..sources import load_source
 
     loaded = [(source, load_source(source)) for source in sources]
+    first_source, first = loaded[0]
     for source, scheme in loaded:
         if scheme.mod2:
             fail(f"{source} is valid mod 2 only: it has no additions over the integers to optimise")
-        first = loaded[0][1]
         if (scheme.format, scheme.rank) != (first.format, first.rank):
-            fail(f"{source} is a {scheme.format} rank {scheme.rank} scheme, {loaded[0][0]} a {first.format} "
+            fail(f"{source} is a {scheme.format} rank {scheme.rank} scheme, {first_source} a {first.format} "
                  f"rank {first.rank} one: the SOURCEs must share a format and a rank")
 
     shown = []
