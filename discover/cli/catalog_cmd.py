@@ -7,6 +7,7 @@ from typing import Optional
 import click
 
 from ..catalog import catalog_dir, list_entries
+from ..starts import PROBE_FIELDS
 from .common import EXIT_NOT_FOUND, echo_json, info, quiet_option
 
 DIR_OPTION = click.option(
@@ -233,7 +234,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
 @DIR_OPTION
 @click.option("--flips", type=click.IntRange(1), default=20_000_000, show_default=True,
               help="Flips of the short walk from each start.")
-@click.option("--field", type=click.Choice(["gf2", "zt"]), default="gf2", show_default=True,
+@click.option("--field", type=click.Choice(PROBE_FIELDS), default="gf2", show_default=True,
               help="The walk: GF(2) runners that lift their lows to ternary schemes, or the exact ternary runners.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The walks' seed (the same for each start).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Print only the best LIMIT starts.")
