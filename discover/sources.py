@@ -7,6 +7,8 @@ A *source* is one of:
 * a built-in name: ``strassen``, ``winograd``;
 * ``naive:NxMxP``: the schoolbook scheme of a format;
 * ``catalog:NxMxP``: the catalog's best scheme of a format (``directory`` picks the catalog);
+* ``cubes:NxNxN:MASKS``: the naive square scheme with its diagonal regrouped into fixed cubes, a
+  start for cyclic-symmetric walks (:mod:`discover.cubes`, e.g. ``cubes:5x5x5:10001+01010+00100``);
 * meta moves across formats (:mod:`discover.metamoves`) applied to another source:
   ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
   (rows/columns dropped, dead products removed), ``resize:NxMxP:SOURCE`` (either, per
@@ -37,7 +39,7 @@ from .verify import verify_exact
 
 #: What the help texts say a source is.
 SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
-               "or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, "
+               "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, "
                "orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 #: Meta moves spelled ``KIND:NxMxP:SOURCE``.
 _RESIZERS = ("extend", "project", "resize", "orient")
@@ -161,6 +163,10 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
         return product(_checked(first, directory), _checked(second, directory))
     if sep and kind == "naive":
         return Scheme.naive(arg)
+    if sep and kind == "cubes" and not Path(spec).exists():
+        from .cubes import cube_start
+
+        return cube_start(arg)
     if sep and kind == "catalog":
         from . import catalog
 

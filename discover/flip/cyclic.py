@@ -40,6 +40,7 @@ from ..tensor import integer_reconstruction, matmul_tensor
 from . import zt
 from .liftrunners import LiftBudget
 from .orbitindex import bucket, index_all, new_index, relink, remove_indexed
+from .pairwalk import pairs_kernel
 from .rng import below, next_u64, seed_state
 
 STACK = 32  # orbits awaiting a reduction check after one move
@@ -494,7 +495,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 on_progress: Optional[Callable[[dict], None]] = None, mod2: bool = False, fixed_moves: int = 0,
                 accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
                 ceiling: Optional[Callable[[], int]] = None, deep_lifts: bool = False,
-                replay_lift: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, dict]:
+                replay_lift: Optional[int] = None, pairs: bool = False, plus_cap: int = 0,
+                patience: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -534,6 +536,15 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         With ``accept``: the flip count after which to call ``accept`` whatever the lift budget
         says (a ``lift_point`` this walk recorded: which of its schemes get lifted follows the
         clock, but the walk itself replays from the seed, so this lifts the recorded scheme again).
+    pairs : bool
+        With ``mod2``: walk with Moosbauer–Poole's move rules (:mod:`.pairwalk`: pairs picked by a
+        shared factor, only the reductions a flip makes, plus transitions below ``plus_cap`` and no
+        return to the best) instead of the orbit walk's. The fixed terms stay as they are.
+    plus_cap : int
+        With ``pairs``: the rank below which plus transitions are taken (0: the start's rank).
+    patience : int
+        With ``pairs``: flips without a new lowest rank after which the walk ends (0: never).
+        Every new low gives the walk this many more flips (Moosbauer–Poole's "reset" termination).
 
     Returns
     -------
@@ -549,14 +560,25 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         reps, fixed = naive_orbits(n)
     reps = np.asarray(reps, dtype=np.int64).reshape(-1, 3, n * n)
     fixed = np.asarray(fixed, dtype=np.int64).reshape(-1, n * n)
-    if mod2:
+    if pairs and not mod2:
+        raise ValueError("the pairs walk runs mod 2")
+    if patience and not pairs:
+        raise ValueError("patience ends a pairs walk (the orbit walk keeps its own plateau rule)")
+    if pairs:
+        # The fixed terms stay outside the walk (nothing flips them); the accept callback and the
+        # result get them as orbits of (x, x, x), as the orbit walk mod 2 holds them.
+        reps = np.abs(reps) % 2
+        fixed = np.abs(fixed) % 2
+        fixed_orbits = np.stack([fixed] * 3, axis=1) if len(fixed) else np.zeros((0, 3, n * n), dtype=np.int64)
+    elif mod2:
         # Mod 2 a fixed term x⊗x⊗x is the orbit of (x, x, x) (three copies, 3 ≡ 1): it takes part
         # in the moves like any orbit, and an orbit that becomes (x, x, x) counts once.
         reps = np.concatenate([np.abs(reps) % 2, np.stack([fixed % 2] * 3, axis=1)]) if len(fixed) else np.abs(reps) % 2
         fixed = np.zeros((0, n * n), dtype=np.int64)
     f = len(fixed)
     k0 = len(reps)
-    R = pack_orbits(reps, k0 + plus_diff + 8)
+    cap_k = (max(plus_cap, 3 * k0 + f) - f + 2) // 3 if pairs else 0  # orbits below which plus transitions go
+    R = pack_orbits(reps, max(k0, cap_k) + plus_diff + 8)
     k, _ = _settle_all(R, k0, mod2)  # reductions the start allows
     best = R.copy()
     best_k = k
@@ -571,7 +593,10 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     budget = LiftBudget(Format(n, n, n), bool(max_flips), t0, deep_lifts)
 
     def rank_of(F, count):
-        return int(orbits_rank(F, count, mod2)) + f
+        return (3 * count if pairs else int(orbits_rank(F, count, mod2))) + f
+
+    def with_fixed(reps_now: np.ndarray) -> np.ndarray:
+        return np.concatenate([reps_now, fixed_orbits]) if pairs else reps_now
 
     lows = accept is not None and ceiling is not None
     lowest = rank_of(best, best_k)
@@ -586,7 +611,10 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         before = int(stats[0] + stats[4])
         # With a ceiling every new lowest rank ends the call (to be lifted); else only the target.
         call_stop = max(stop, lowest - 1 - f) if lows else stop
-        if rank_of(R, k) - f > call_stop:
+        if rank_of(R, k) - f > call_stop and pairs:
+            k, best_k = pairs_kernel(R, k, best, best_k, call_stop // 3, left, plus_min, plus_max, cap_k,
+                                     patience, carry, state, stats)
+        elif rank_of(R, k) - f > call_stop:
             k, best_k = cyclic_kernel(R, k, best, best_k, call_stop, left, plus_min, plus_max, plus_diff,
                                        quiet_flips, carry, state, stats, mod2, fixed_moves)
         if on_progress is not None:
@@ -602,7 +630,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             lifts["lift_attempts"] += 1
             if replayed:
                 lifts["replayed_lift"] = True
-            verdict = accept(unpack_orbits(R, k, n))
+            verdict = accept(with_fixed(unpack_orbits(R, k, n)))
             if verdict:
                 accepted = R[:, :k].copy()
                 best_k = k
@@ -618,6 +646,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             stop = goal - 1
         if int(stats[0] + stats[4]) == before:
             break  # nothing moved: a one-orbit scheme
+        if patience and int(stats[0] - carry[3]) >= patience:
+            break  # no new low for `patience` flips
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
            "reductions": int(stats[3]), "failed_picks": int(stats[4])}
     if accept is not None:
@@ -628,6 +658,8 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         best = accepted
     elif rank_of(R, k) <= rank_of(best, best_k):
         best, best_k = R, k  # the walk's end point when it is as low as the best
+    if pairs:
+        return with_fixed(unpack_orbits(best, best_k, n)), np.zeros((0, n * n), dtype=np.int64), out
     return unpack_orbits(best, best_k, n), fixed, out
 
 

@@ -5,7 +5,7 @@ under the cyclic symmetry (a, b, c) → (b, c, a) of the trace form: it holds on
 per orbit of three terms plus the fixed terms (x, x, x), and applies every flip, reduction and
 expansion to a whole orbit at once. The rank is 3·(orbits) + (fixed terms); the naive scheme has
 n fixed terms, which the walk keeps, so the ranks it can reach are those ≡ n (mod 3) (3x3x3: 24,
-21, ...). Each task is one walk from the naive scheme's orbits (or from ``--start``, any scheme
+21, ...); a ``cubes:`` start (:mod:`discover.cubes`) regroups them to reach the other classes. Each task is one walk from the naive scheme's orbits (or from ``--start``, any scheme
 invariant under the symmetry: over Z up to factor signs, or mod 2 with ``field=gf2``, e.g. the
 Kronecker product of two such schemes), until the target rank, its flip budget or its time; the
 fewest-orbit scheme it reached is expanded to the full scheme and proposed only when it is exact
@@ -59,6 +59,20 @@ class CyclicOptions:
         ``lift_point`` a found scheme records; ``catalog rebuild`` adds it), -1 (default): none.
         The walk and each lift's outcome replay from the seed; the clock only picks which of the
         walk's schemes get lifted.
+    walk : str
+        Field gf2: "orbit" (default): pick an orbit, then a partner; settle every reduction; go
+        back to the best when ``plus_diff`` orbits above it. "pairs": Moosbauer–Poole's rules
+        (:mod:`discover.flip.pairwalk`): pick a shared factor value, then two of its terms; only
+        the reductions flips make; plus transitions (every ``plus_min``–``plus_max`` flips
+        without a reduction) while the rank is below ``plus_cap``, and no return to the best.
+        From ``cubes:5x5x5:10001+01010+00100`` the orbit walk stalls at 100–107 mod 2 where
+        pairs walks reach 93.
+    plus_cap : int
+        Walk pairs: the rank below which plus transitions are taken (0, default: the start's).
+    patience : int
+        Walk pairs: a walk ends after this many flips without a new lowest rank (0, default:
+        never; each new low gives it that many more), so that restarts take over from a walk
+        that has stalled.
     """
 
     max_flips: int = 0
@@ -70,6 +84,9 @@ class CyclicOptions:
     fixed_moves: int = 0
     lift_lows: int = 0
     replay_lift: int = -1
+    walk: str = "orbit"
+    plus_cap: int = 0
+    patience: int = 0
 
 
 class CyclicMethod:
@@ -94,6 +111,12 @@ class CyclicMethod:
             raise SearchError("cyclic: replay_lift replays a lift of the walk mod 2; add -O field=gf2")
         if options.replay_lift < -1:
             raise SearchError(f"cyclic: replay_lift={options.replay_lift}: a flip count, or -1 for none")
+        if options.walk not in ("orbit", "pairs"):
+            raise SearchError(f"cyclic: walk={options.walk!r}: choose orbit or pairs")
+        if options.walk == "pairs" and options.field != "gf2":
+            raise SearchError("cyclic: walk=pairs walks mod 2; add -O field=gf2")
+        if options.walk != "pairs" and (options.plus_cap or options.patience):
+            raise SearchError("cyclic: plus_cap and patience are options of -O walk=pairs")
         if options.lift_lows and options.field != "gf2":
             raise SearchError("cyclic: lift_lows lifts walks mod 2; add -O field=gf2")
         if problem.ring is Ring.Z2 and options.field != "gf2":
@@ -111,7 +134,7 @@ class CyclicMethod:
         for name in ("plus_min", "plus_max", "plus_diff"):
             if getattr(options, name) < 1:
                 raise SearchError(f"cyclic: {name} must be at least 1, got {getattr(options, name)}")
-        for name in ("max_flips", "quiet_flips"):
+        for name in ("max_flips", "quiet_flips", "plus_cap", "patience"):
             if getattr(options, name) < 0:
                 raise SearchError(f"cyclic: {name} must be at least 0, got {getattr(options, name)}")
         if options.plus_max < options.plus_min:
@@ -137,6 +160,8 @@ class CyclicMethod:
         walk = dict(**start, max_flips=opts.max_flips, plus_min=opts.plus_min, plus_max=opts.plus_max,
                     plus_diff=opts.plus_diff, quiet_flips=opts.quiet_flips, should_stop=stop,
                     on_progress=Throttle(task.task_index))  # the walk's settings, either field
+        if opts.walk == "pairs":
+            walk.update(pairs=True, plus_cap=opts.plus_cap, patience=opts.patience)
         if opts.field == "gf2":
             return self._run_gf2(task, n, walk_seed, lift_seed, walk, t0)
         reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, **walk)
