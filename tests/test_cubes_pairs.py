@@ -111,7 +111,7 @@ def test_the_pair_index_stays_consistent_through_flips_plus_moves_and_removals()
     rng = np.random.default_rng(5)
     for step in range(300):
         if step % 3 == 0:
-            k = _plus(R, k, state, head, X, cnt, tp, tp_at, shift)
+            k = _plus(R, k, state, head, X, cnt, tp, tp_at, shift, 0)
         elif step % 3 == 1:
             q, s = int(rng.integers(k)), int(rng.integers(3))
             R[2 * s, q] ^= R[2 * ((s + 1) % 3), int(rng.integers(k))] | np.uint64(1)
@@ -162,3 +162,56 @@ def test_a_bad_cube_start_is_one_line_and_exit_2(runner):
                              "--start", "cubes:5x5x5:11111+00001"])
     assert r.exit_code == 2 and "exactly once" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def _mirror_invariant_mod2(s) -> bool:
+    U, V, W = (X % 2 for X in s.int64_arrays())
+    terms = sorted(np.concatenate([u.ravel(), v.ravel(), w.ravel()]).tobytes() for u, v, w in zip(U, V, W))
+    flip = lambda X: X[:, ::-1, ::-1]  # noqa: E731 ((i, j) → (n−1−i, n−1−j) in every factor)
+    mirrored = sorted(np.concatenate([u.ravel(), v.ravel(), w.ravel()]).tobytes()
+                      for u, v, w in zip(flip(U), flip(V), flip(W)))
+    return terms == mirrored
+
+
+@pytest.mark.parametrize("spec, target", [("cubes:4x4x4:1111", 49), ("cubes:4x4x4:1001+0110", 50)])
+def test_mirror_pairs_walks_keep_both_symmetries_and_reach_the_target(spec, target):
+    reps, _, stats = _pairs(spec, target, 1, plus_min=2000, plus_max=2000, mirror=True, max_flips=5_000_000)
+    s = expand_mod2(reps, 4)
+    U, V, W = s.int64_arrays()
+    assert s.rank == target and is_exact_mod2(U, V, W, s.format)
+    assert canonical_key(cyclic(s)) == canonical_key(s) and _mirror_invariant_mod2(s)
+
+
+def test_mirror_pairs_refuse_orbits_without_a_distinct_mirror():
+    from discover.flip.pairwalk import mirror_pairs
+
+    reps, _ = scheme_orbits(load_source("cubes:4x4x4:1111"), mod2=True)
+    paired = mirror_pairs(reps, 4)
+    assert len(paired) == len(reps) and all((paired[2 * m + 1] == paired[2 * m][:, ::-1]).all()
+                                            for m in range(len(paired) // 2))
+    with pytest.raises(ValueError, match="is not an orbit"):
+        mirror_pairs(reps[1:], 4)
+    rev = np.zeros((1, 3, 9), dtype=np.int64)
+    rev[0, :, 4] = 1  # E_11 in every slot of 3x3: the centre is its own mirror
+    rev[0, 0, 0] = rev[0, 0, 8] = 1
+    with pytest.raises(ValueError, match="its own mirror"):
+        mirror_pairs(rev, 3)
+
+
+def test_mirror_options_are_checked(runner):
+    from discover.cli import main
+
+    base = ["search", "4x4x4", "--rank", "49", "--method", "cyclic", "-O", "field=gf2"]
+    r = runner.invoke(main, [*base, "-O", "mirror=1"])
+    assert r.exit_code == 2 and "options of -O walk=pairs" in r.stderr
+    r = runner.invoke(main, [*base, "-O", "walk=pairs", "-O", "mirror=2"])
+    assert r.exit_code == 2 and "choose 0 or 1" in r.stderr
+    # cube {0,1} mirrors to {2,3}, which this start splits: its cross products have no mirror
+    r = runner.invoke(main, [*base, "-O", "walk=pairs", "-O", "mirror=1", "--start", "cubes:4x4x4:1100+0010+0001"])
+    assert r.exit_code == 2 and "mirror=1" in r.stderr and "is not an orbit" in r.stderr
+    # two cubes: the ranks ≡ 2 (mod 3); Moosbauer–Poole's 6-way 4x4x4 case reaches 50
+    r = runner.invoke(main, ["search", "4x4x4", "--rank", "50", "--method", "cyclic", "-O", "field=gf2",
+                             "-O", "walk=pairs", "-O", "mirror=1", "--start", "cubes:4x4x4:1001+0110", "--seed", "0",
+                             "--restarts", "6", "-O", "plus_min=2000", "-O", "plus_max=2000", "-O", "max_flips=3000000",
+                             "-j", "1", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["found_ranks"] == [50], r.stderr

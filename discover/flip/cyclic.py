@@ -40,7 +40,7 @@ from ..tensor import integer_reconstruction, matmul_tensor
 from . import zt
 from .liftrunners import LiftBudget
 from .orbitindex import bucket, index_all, new_index, relink, remove_indexed
-from .pairwalk import pairs_kernel
+from .pairwalk import mirror_pairs, pairs_kernel
 from .rng import below, next_u64, seed_state
 
 STACK = 32  # orbits awaiting a reduction check after one move
@@ -496,7 +496,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
                 ceiling: Optional[Callable[[], int]] = None, deep_lifts: bool = False,
                 replay_lift: Optional[int] = None, pairs: bool = False, plus_cap: int = 0,
-                patience: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+                patience: int = 0, mirror: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -545,6 +545,10 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     patience : int
         With ``pairs``: flips without a new lowest rank after which the walk ends (0: never).
         Every new low gives the walk this many more flips (Moosbauer–Poole's "reset" termination).
+    mirror : bool
+        With ``pairs``: keep the scheme invariant under the mirror (i, j) → (n−1−i, n−1−j) of every
+        factor as well (Moosbauer–Poole's 6-way symmetry): the orbits come in mirror pairs
+        (:func:`.pairwalk.mirror_pairs`) and every move is made on a pair and its mirror.
 
     Returns
     -------
@@ -562,12 +566,16 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     fixed = np.asarray(fixed, dtype=np.int64).reshape(-1, n * n)
     if pairs and not mod2:
         raise ValueError("the pairs walk runs mod 2")
+    if mirror and not pairs:
+        raise ValueError("the mirror symmetry is kept by the pairs walk")
     if patience and not pairs:
         raise ValueError("patience ends a pairs walk (the orbit walk keeps its own plateau rule)")
     if pairs:
         # The fixed terms stay outside the walk (nothing flips them); the accept callback and the
         # result get them as orbits of (x, x, x), as the orbit walk mod 2 holds them.
         reps = np.abs(reps) % 2
+        if mirror:
+            reps = mirror_pairs(reps, n)
         fixed = np.abs(fixed) % 2
         fixed_orbits = np.stack([fixed] * 3, axis=1) if len(fixed) else np.zeros((0, 3, n * n), dtype=np.int64)
     elif mod2:
@@ -579,7 +587,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     k0 = len(reps)
     cap_k = (max(plus_cap, 3 * k0 + f) - f + 2) // 3 if pairs else 0  # orbits below which plus transitions go
     R = pack_orbits(reps, max(k0, cap_k) + plus_diff + 8)
-    k, _ = _settle_all(R, k0, mod2)  # reductions the start allows
+    k = k0 if pairs else _settle_all(R, k0, mod2)[0]  # reductions the start allows (pairs: the flips find them)
     best = R.copy()
     best_k = k
     state = seed_state(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed)))
@@ -613,7 +621,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         call_stop = max(stop, lowest - 1 - f) if lows else stop
         if rank_of(R, k) - f > call_stop and pairs:
             k, best_k = pairs_kernel(R, k, best, best_k, call_stop // 3, left, plus_min, plus_max, cap_k,
-                                     patience, carry, state, stats)
+                                     patience, carry, state, stats, n * n if mirror else 0)
         elif rank_of(R, k) - f > call_stop:
             k, best_k = cyclic_kernel(R, k, best, best_k, call_stop, left, plus_min, plus_max, plus_diff,
                                        quiet_flips, carry, state, stats, mod2, fixed_moves)

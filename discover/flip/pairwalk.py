@@ -113,15 +113,59 @@ def _nth(head, X, b, j):
     return e
 
 
+@njit(cache=True, inline="always")
+def _rev(x, nbits):
+    """The factor x with its n² entries in reverse order: (i, j) → (n−1−i, n−1−j)."""
+    out = np.uint64(0)
+    for b in range(nbits):
+        if (x >> np.uint64(b)) & np.uint64(1):
+            out |= np.uint64(1) << np.uint64(nbits - 1 - b)
+    return out
+
+
 @njit(cache=True)
-def _plus(R, k, state, head, X, cnt, tp, tp_at, shift):
-    """The three-term plus transition on two random terms of different orbits. Returns the new count."""
-    if k < 2 or k >= R.shape[1]:
+def _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift):
+    """Representative q ^ 1 becomes the mirror image of q (every factor reversed); refile what changed."""
+    m = q ^ 1
+    for s in range(3):
+        v = _rev(R[2 * s, q], nbits)
+        if R[2 * s, m] != v:
+            R[2 * s, m] = v
+            _refile(R, head, X, cnt, tp, tp_at, 3 * m + s, shift)
+
+
+@njit(cache=True)
+def _self_mirrored(R, q):
+    """Whether the orbit of q equals the orbit of its mirror q ^ 1 (then mod 2 the six terms cancel)."""
+    m = q ^ 1
+    for g in range(3):
+        if (R[0, q] == R[2 * g, m] and R[2, q] == R[2 * ((1 + g) % 3), m]
+                and R[4, q] == R[2 * ((2 + g) % 3), m]):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _remove_group(R, k, q, mirror, head, X, cnt, tp, tp_at, shift):
+    """Drop representative q, and its mirror with ``mirror`` (the last pair moves into their place)."""
+    if not mirror:
+        return _remove_orbit(R, k, q, head, X, cnt, tp, tp_at, shift)
+    lo = q & ~1
+    k = _remove_orbit(R, k, lo + 1, head, X, cnt, tp, tp_at, shift)  # the last rep (odd) moves to lo + 1 ...
+    return _remove_orbit(R, k, lo, head, X, cnt, tp, tp_at, shift)  # ... then the last (even) to lo
+
+
+@njit(cache=True)
+def _plus(R, k, state, head, X, cnt, tp, tp_at, shift, nbits):
+    """The three-term plus transition on two random terms of different orbits (with ``nbits``, of
+    different mirror pairs, and the mirror transition beside it). Returns the new count."""
+    grow = 2 if nbits else 1
+    if k < 2 * grow or k + grow > R.shape[1]:
         return k
     for _ in range(1000):
         p = below(state, k)
         q = below(state, k)
-        if p == q:
+        if p == q or (nbits and (p >> 1) == (q >> 1)):
             continue
         sp = below(state, 3)
         sq = below(state, 3)
@@ -140,12 +184,17 @@ def _plus(R, k, state, head, X, cnt, tp, tp_at, shift):
         _refile(R, head, X, cnt, tp, tp_at, 3 * q + (sq + 2) % 3, shift)
         for s in range(3):
             _add(R, head, X, cnt, tp, tp_at, 3 * k + s, shift)
-        return k + 1
+        if nbits:
+            _mirror(R, p, nbits, head, X, cnt, tp, tp_at, shift)
+            _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift)
+            _mirror(R, k, nbits, head, X, cnt, tp, tp_at, shift)
+        return k + grow
     return k
 
 
 @njit(cache=True)
-def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k, patience, carry, state, stats):
+def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k, patience, carry, state, stats,
+                 nbits=0):
     """Advance the walk by at most ``steps`` flip attempts; stop at ``target_k`` orbits or fewer.
 
     ``best`` receives the representatives of the fewest orbits seen (``best_k`` of them, kept on
@@ -154,7 +203,10 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
     ``patience`` > 0 it stops once that many flips have passed since its last new low.
     ``carry`` = [flips since the last reduction or plus, period, failed picks in a row, the flip
     count of the last new low] persists between calls; ``stats`` accumulates [flips, expansions, restarts (always 0),
-    reductions, failed picks]. Returns (k, best_k).
+    reductions, failed picks]. With ``nbits`` = n² the representatives come in mirror pairs
+    (2m + 1 holds the factors of 2m reversed, the symmetry (i, j) → (n−1−i, n−1−j) of every
+    factor): each move is made on a pair and on its mirror, and a pair whose orbits coincide
+    (mod 2 its six terms cancel) is dropped. Returns (k, best_k).
     """
     head, X, shift = new_index(R.shape[1])
     cnt = np.zeros(head.shape[0], dtype=np.int64)
@@ -184,7 +236,7 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
                 eb = _nth(head, X, b, ib)
                 p = ea // 3
                 q = eb // 3
-                if p != q and R[2 * (ea - 3 * p), p] == R[2 * (eb - 3 * q), q]:
+                if (p >> 1 != q >> 1 if nbits else p != q) and R[2 * (ea - 3 * p), p] == R[2 * (eb - 3 * q), q]:
                     picked = True
                     break
         if picked:
@@ -205,19 +257,31 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
                 _refile(R, head, X, cnt, tp, tp_at, 3 * p + tp_e, shift)
             if not zero_q:
                 _refile(R, head, X, cnt, tp, tp_at, 3 * q + tq_f, shift)
+            if nbits:  # the mirror flip, and the pairs it makes coincide with their mirror
+                _mirror(R, p, nbits, head, X, cnt, tp, tp_at, shift)
+                _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift)
+                zero_p = zero_p or _self_mirrored(R, p)
+                zero_q = zero_q or _self_mirrored(R, q)
             if zero_p or zero_q:
-                for s in range(3):  # the zero factor leaves the index before its orbit does
-                    if zero_p and s == tp_e:
+                for s in range(3):  # a zero factor leaves the index before its orbit does
+                    if zero_p and s == tp_e and R[2 * s, p] == 0:
                         _drop(head, X, cnt, tp, tp_at, 3 * p + s)
-                    if zero_q and s == tq_f:
+                    if zero_q and s == tq_f and R[2 * s, q] == 0:
                         _drop(head, X, cnt, tp, tp_at, 3 * q + s)
+                if nbits:
+                    for s in range(3):
+                        if R[2 * s, p ^ 1] == 0:
+                            _drop(head, X, cnt, tp, tp_at, 3 * (p ^ 1) + s)
+                        if R[2 * s, q ^ 1] == 0:
+                            _drop(head, X, cnt, tp, tp_at, 3 * (q ^ 1) + s)
+                mirror = nbits > 0
                 if zero_p and zero_q:
                     hi, lo = (p, q) if p > q else (q, p)
-                    k = _remove_orbit(R, k, hi, head, X, cnt, tp, tp_at, shift)
-                    k = _remove_orbit(R, k, lo, head, X, cnt, tp, tp_at, shift)
+                    k = _remove_group(R, k, hi, mirror, head, X, cnt, tp, tp_at, shift)
+                    k = _remove_group(R, k, lo, mirror, head, X, cnt, tp, tp_at, shift)
                     stats[3] += 2
                 else:
-                    k = _remove_orbit(R, k, p if zero_p else q, head, X, cnt, tp, tp_at, shift)
+                    k = _remove_group(R, k, p if zero_p else q, mirror, head, X, cnt, tp, tp_at, shift)
                     stats[3] += 1
                 since = 0
                 if k < best_k:
@@ -238,8 +302,43 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
             since = 0
             period = plus_min + below(state, span)
             if k < cap_k:
-                k2 = _plus(R, k, state, head, X, cnt, tp, tp_at, shift)
+                k2 = _plus(R, k, state, head, X, cnt, tp, tp_at, shift, nbits)
                 stats[1] += k2 > k
                 k = k2
     carry[0], carry[1], carry[2] = since, period, fails
     return k, best_k
+
+
+def mirror_pairs(reps: np.ndarray, n: int) -> np.ndarray:
+    """Orbit representatives (k, 3, n²) mod 2 reordered in mirror pairs: 2m + 1 is 2m reversed.
+
+    The mirror of a term reverses the entries of each factor, (i, j) → (n−1−i, n−1−j): the same
+    relabelling i → n−1−i of all three matrices, so it maps schemes to schemes and commutes with
+    the cyclic rotation. Each orbit's mirror must be another orbit of ``reps``.
+
+    Raises
+    ------
+    ValueError
+        When an orbit is its own mirror, or its mirror is not among the orbits (the scheme is not
+        invariant under the mirror).
+    """
+    reps = np.abs(np.asarray(reps, dtype=np.int64)) % 2
+
+    def orbit_key(t: np.ndarray) -> tuple:
+        return min(tuple(np.roll(t, -g, axis=0).ravel()) for g in range(3))
+
+    keys = [orbit_key(t) for t in reps]
+    where = {key: i for i, key in enumerate(keys)}
+    out, used = [], set()
+    for i, t in enumerate(reps):
+        if i in used:
+            continue
+        m = t[:, ::-1]
+        j = where.get(orbit_key(m))
+        if j is None:
+            raise ValueError(f"orbit {i + 1}'s mirror (entries reversed) is not an orbit of the scheme")
+        if j == i:
+            raise ValueError(f"orbit {i + 1} is its own mirror; the mirror walk pairs distinct orbits")
+        used |= {i, j}
+        out += [t, m]
+    return np.array(out, dtype=np.int64).reshape(len(out), 3, n * n)

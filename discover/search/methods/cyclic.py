@@ -73,6 +73,11 @@ class CyclicOptions:
         Walk pairs: a walk ends after this many flips without a new lowest rank (0, default:
         never; each new low gives it that many more), so that restarts take over from a walk
         that has stalled.
+    mirror : int
+        Walk pairs, 1: keep the scheme invariant under the mirror (i, j) → (n−1−i, n−1−j) of every
+        factor too (Moosbauer–Poole's 6-way symmetry, with which they found 6x6x6 r153); the start
+        must be invariant (e.g. ``cubes:6x6x6:110000+001100+000011``), its orbits are walked in
+        mirror pairs, and each move is made on a pair and on its mirror. 0 (default): off.
     """
 
     max_flips: int = 0
@@ -87,6 +92,7 @@ class CyclicOptions:
     walk: str = "orbit"
     plus_cap: int = 0
     patience: int = 0
+    mirror: int = 0
 
 
 class CyclicMethod:
@@ -115,8 +121,10 @@ class CyclicMethod:
             raise SearchError(f"cyclic: walk={options.walk!r}: choose orbit or pairs")
         if options.walk == "pairs" and options.field != "gf2":
             raise SearchError("cyclic: walk=pairs walks mod 2; add -O field=gf2")
-        if options.walk != "pairs" and (options.plus_cap or options.patience):
-            raise SearchError("cyclic: plus_cap and patience are options of -O walk=pairs")
+        if options.walk != "pairs" and (options.plus_cap or options.patience or options.mirror):
+            raise SearchError("cyclic: plus_cap, patience and mirror are options of -O walk=pairs")
+        if options.mirror not in (0, 1):
+            raise SearchError(f"cyclic: mirror={options.mirror}: choose 0 or 1")
         if options.lift_lows and options.field != "gf2":
             raise SearchError("cyclic: lift_lows lifts walks mod 2; add -O field=gf2")
         if problem.ring is Ring.Z2 and options.field != "gf2":
@@ -125,10 +133,18 @@ class CyclicMethod:
             from ...flip.cyclic import scheme_orbits
 
             try:
-                scheme_orbits(problem.start, mod2=options.field == "gf2")
+                reps, _ = scheme_orbits(problem.start, mod2=options.field == "gf2")
             except ValueError as exc:
                 where = "mod 2 " if options.field == "gf2" else ""
                 raise SearchError(f"cyclic: the start scheme {where}is not a cyclic walk's start: {exc}") from None
+        if options.mirror:
+            from ...flip.cyclic import naive_orbits
+            from ...flip.pairwalk import mirror_pairs
+
+            try:
+                mirror_pairs(reps if problem.start is not None else naive_orbits(n)[0], n)
+            except ValueError as exc:
+                raise SearchError(f"cyclic: mirror=1: {exc}") from None
         if n * n > 64:
             raise SearchError(f"cyclic: a factor of {problem.format} has {n * n} entries; the walk holds at most 64")
         for name in ("plus_min", "plus_max", "plus_diff"):
@@ -161,7 +177,7 @@ class CyclicMethod:
                     plus_diff=opts.plus_diff, quiet_flips=opts.quiet_flips, should_stop=stop,
                     on_progress=Throttle(task.task_index))  # the walk's settings, either field
         if opts.walk == "pairs":
-            walk.update(pairs=True, plus_cap=opts.plus_cap, patience=opts.patience)
+            walk.update(pairs=True, plus_cap=opts.plus_cap, patience=opts.patience, mirror=bool(opts.mirror))
         if opts.field == "gf2":
             return self._run_gf2(task, n, walk_seed, lift_seed, walk, t0)
         reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, **walk)
