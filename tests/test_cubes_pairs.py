@@ -215,3 +215,16 @@ def test_mirror_options_are_checked(runner):
                              "--restarts", "6", "-O", "plus_min=2000", "-O", "plus_max=2000", "-O", "max_flips=3000000",
                              "-j", "1", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["found_ranks"] == [50], r.stderr
+
+
+def test_a_pairs_walk_that_can_neither_flip_nor_expand_ends():
+    # two orbits with six different factors (no pair to flip) at the plus cap (no plus transition)
+    reps = np.zeros((2, 3, 4), dtype=np.int64)
+    reps[0, 0, 0] = reps[0, 1, 1] = reps[0, 2, 2] = 1
+    reps[1, 0, 3] = 1
+    reps[1, 1, [0, 1]] = 1
+    reps[1, 2, [1, 2]] = 1
+    out, _, stats = cyclic_walk(2, 0, 1, reps=reps, fixed=np.zeros((0, 4), dtype=np.int64), mod2=True, pairs=True,
+                                plus_min=10, plus_max=10, plus_cap=1)
+    assert stats["flips"] == 0 and stats["expansions"] == 0 and stats["failed_picks"] > 0
+    assert np.array_equal(out, reps)

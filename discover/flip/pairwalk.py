@@ -218,6 +218,7 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
     since, period, fails = carry[0], carry[1], carry[2]
     if period <= 0:
         period = plus_min + below(state, span)
+    stuck = False
     for _ in range(steps):
         if k <= target_k or (patience > 0 and stats[0] - carry[3] >= patience):
             break
@@ -298,13 +299,16 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
                 continue
             fails = 0
             since = period  # no pair to flip: take a plus transition now
+            stuck = True
         if since >= period:
             since = 0
             period = plus_min + below(state, span)
-            if k < cap_k:
-                k2 = _plus(R, k, state, head, X, cnt, tp, tp_at, shift, nbits)
-                stats[1] += k2 > k
-                k = k2
+            k2 = _plus(R, k, state, head, X, cnt, tp, tp_at, shift, nbits) if k < cap_k else k
+            stats[1] += k2 > k
+            if stuck and k2 == k:
+                break  # no flip and no plus transition: the walk cannot move (the caller sees no flips)
+            k = k2
+        stuck = False
     carry[0], carry[1], carry[2] = since, period, fails
     return k, best_k
 
