@@ -48,8 +48,8 @@ def parse_groups(masks: str, n: int) -> list[list[int]]:
     return groups
 
 
-def cube_start(spec: str) -> Scheme:
-    """The scheme ``cubes:`` names, from ``NxNxN:MASKS`` (see the module docstring).
+def cube_start(fmt: Format, masks: str) -> Scheme:
+    """The scheme ``cubes:FMT:MASKS`` names (see the module docstring).
 
     Its factors are integers (the cross products carry −1 in W), it is exact over Z and invariant
     under the cyclic symmetry.
@@ -59,16 +59,9 @@ def cube_start(spec: str) -> Scheme:
     LoadError
         When the format is not square or the masks are malformed.
     """
-    fmt_text, sep, masks = spec.partition(":")
-    if not sep or not masks:
-        raise LoadError(f"cubes:{spec}: write cubes:NxNxN:MASKS, e.g. cubes:5x5x5:10001+01010+00100")
-    try:
-        fmt = Format.parse(fmt_text)
-    except Exception as exc:
-        raise LoadError(f"cubes:{spec}: {exc}") from None
     n, m, p = fmt.dims
     if not n == m == p:
-        raise LoadError(f"cubes:{spec}: cube starts are for square formats, got {fmt}")
+        raise LoadError(f"cubes:{fmt}:{masks}: cube starts are for square formats, got {fmt}")
     groups = parse_groups(masks, n)
     U, V, W = [], [], []
 
@@ -92,4 +85,4 @@ def cube_start(spec: str) -> Scheme:
                 U.append(unit(i, i))
                 V.append(unit(j, j))
                 W.append(-unit(l, l))
-    return Scheme.from_arrays(np.array(U), np.array(V), np.array(W), fmt).with_meta(name=f"cubes:{spec}")
+    return Scheme.from_arrays(np.array(U), np.array(V), np.array(W), fmt).with_meta(name=f"cubes:{fmt}:{masks}")

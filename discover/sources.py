@@ -166,7 +166,7 @@ def read_source(spec: str, directory: "str | os.PathLike[str] | None" = None) ->
     if sep and kind == "cubes" and not Path(spec).exists():
         from .cubes import cube_start
 
-        return cube_start(arg)
+        return cube_start(*_format_and_rest(kind, arg, "NxNxN:MASKS (e.g. cubes:5x5x5:10001+01010+00100)"))
     if sep and kind == "catalog":
         from . import catalog
 
@@ -214,19 +214,26 @@ def _checked(spec: str, directory) -> Scheme:
     return load_source(spec, directory)
 
 
+def _format_and_rest(kind: str, arg: str, spelling: str) -> "tuple[Format, str]":
+    """``NxMxP:REST`` (the part of ``kind:NxMxP:REST`` after the kind) as (format, REST), or one LoadError line."""
+    from .errors import FormatError
+    from .formats import Format
+
+    fmt_text, sep, rest = arg.partition(":")
+    if not sep or not rest:
+        raise LoadError(f"{kind}:{arg}: spell it {kind}:{spelling}")
+    try:
+        return Format.parse(fmt_text), rest
+    except FormatError as e:
+        raise LoadError(f"{kind}:{arg}: {e}") from e
+
+
 def _resized(kind: str, arg: str, directory) -> Scheme:
     """``extend``/``project``/``resize``/``orient`` of an inner source to the format before its colon."""
     from . import metamoves
-    from .errors import FormatError, SchemeError
-    from .formats import Format
+    from .errors import SchemeError
 
-    fmt_text, sep, inner = arg.partition(":")
-    if not sep or not inner:
-        raise LoadError(f"{kind}:{arg}: spell it {kind}:NxMxP:SOURCE")
-    try:
-        fmt = Format.parse(fmt_text)
-    except FormatError as e:
-        raise LoadError(f"{kind}:{arg}: {e}") from e
+    fmt, inner = _format_and_rest(kind, arg, "NxMxP:SOURCE")
     scheme = _checked(inner, directory)
     if kind == "orient":
         from .symmetry import to_format

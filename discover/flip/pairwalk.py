@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import njit
-from .orbitindex import bucket, new_index
+from .orbitindex import link, new_index, unlink
 from .rng import below
 
 PICK_TRIES = 64  # draws of a pair before a pick counts as failed
@@ -38,16 +38,8 @@ PICK_TRIES = 64  # draws of a pair before a pick counts as failed
 @njit(cache=True)
 def _add(R, head, X, cnt, tp, tp_at, e, shift):
     """File entry e (slot e % 3 of representative e // 3) in its bucket; keep sizes and the list."""
-    q = e // 3
-    s = e - 3 * q
-    b = bucket(R[2 * s, q], np.uint64(0), shift)
-    first = head[b]
-    X[0, e] = first
-    X[1, e] = -1
-    if first >= 0:
-        X[1, first] = e
-    head[b] = e
-    X[2, e] = b
+    link(R, head, X, e, shift)  # mod 2 the negative rows are zero: the bucket of the factor's bits
+    b = X[2, e]
     cnt[b] += 1
     if cnt[b] == 2:
         tp_at[b] = tp[0]
@@ -61,15 +53,7 @@ def _drop(head, X, cnt, tp, tp_at, e):
     b = X[2, e]
     if b < 0:
         return
-    nxt = X[0, e]
-    prv = X[1, e]
-    if prv >= 0:
-        X[0, prv] = nxt
-    else:
-        head[b] = nxt
-    if nxt >= 0:
-        X[1, nxt] = prv
-    X[2, e] = -1
+    unlink(head, X, e)
     cnt[b] -= 1
     if cnt[b] == 1:  # b leaves the list: the last listed bucket takes its place
         i = tp_at[b]
