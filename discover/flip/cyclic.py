@@ -606,6 +606,11 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     def with_fixed(reps_now: np.ndarray) -> np.ndarray:
         return np.concatenate([reps_now, fixed_orbits]) if pairs else reps_now
 
+    def moves() -> int:
+        """What has moved so far: flips, and failed picks (the orbit walk expands after a run of
+        them) or expansions (the pairs walk, whose failed picks can repeat without end)."""
+        return int(stats[0] + (stats[1] if pairs else stats[4]))
+
     lows = accept is not None and ceiling is not None
     lowest = rank_of(best, best_k)
     top = lambda: max(target, ceiling()) if lows else target  # noqa: E731 (the highest rank to lift)
@@ -616,7 +621,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         left = CALL_FLIPS if not max_flips else min(CALL_FLIPS, max_flips - int(stats[0]))
         if left <= 0:
             break
-        before = int(stats[0] + stats[1]) if pairs else int(stats[0] + stats[4])  # the pairs walk counts stalls as failed picks
+        before = moves()
         # With a ceiling every new lowest rank ends the call (to be lifted); else only the target.
         call_stop = max(stop, lowest - 1 - f) if lows else stop
         if rank_of(R, k) - f > call_stop and pairs:
@@ -652,7 +657,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             # Walk on along this plateau (or below) and lift again, whether or not the budget let
             # this one be lifted: the walk must not depend on the clock (replay_lift).
             stop = goal - 1
-        if (int(stats[0] + stats[1]) if pairs else int(stats[0] + stats[4])) == before:
+        if moves() == before:
             break  # nothing moved: a one-orbit scheme, or (pairs) no flip and no plus transition left
         if patience and int(stats[0] - carry[3]) >= patience:
             break  # no new low for `patience` flips

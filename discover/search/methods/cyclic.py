@@ -5,7 +5,8 @@ under the cyclic symmetry (a, b, c) → (b, c, a) of the trace form: it holds on
 per orbit of three terms plus the fixed terms (x, x, x), and applies every flip, reduction and
 expansion to a whole orbit at once. The rank is 3·(orbits) + (fixed terms); the naive scheme has
 n fixed terms, which the walk keeps, so the ranks it can reach are those ≡ n (mod 3) (3x3x3: 24,
-21, ...); a ``cubes:`` start (:mod:`discover.cubes`) regroups them to reach the other classes. Each task is one walk from the naive scheme's orbits (or from ``--start``, any scheme
+21, ...); a ``cubes:`` start (:mod:`discover.cubes`) regroups them to reach the other classes.
+Each task is one walk from the naive scheme's orbits (or from ``--start``, any scheme
 invariant under the symmetry: over Z up to factor signs, or mod 2 with ``field=gf2``, e.g. the
 Kronecker product of two such schemes), until the target rank, its flip budget or its time; the
 fewest-orbit scheme it reached is expanded to the full scheme and proposed only when it is exact
