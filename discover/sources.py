@@ -39,8 +39,8 @@ from .verify import verify_exact
 
 #: What the help texts say a source is.
 SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
-               "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, "
-               "orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
+               "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, "
+               "resize:NxMxP:SOURCE, orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 #: Meta moves spelled ``KIND:NxMxP:SOURCE``.
 _RESIZERS = ("extend", "project", "resize", "orient")
 
