@@ -140,6 +140,34 @@ def test_lm_demo_is_deterministic_and_parallel_seeds_give_the_same_rows():
     assert len(first[0].scores) == 2 and first[0].scores[0] != first[0].scores[1]
 
 
+def test_parallel_seeds_finish_after_the_parent_used_torch_threads():
+    # The parent starts torch's OpenMP pool (a large product on every core); a forked worker that
+    # then enters it waits for ever (a clean-clone CI run hung so). Run apart, with a timeout, so a
+    # regression fails instead of hanging the suite.
+    import subprocess
+    import sys
+
+    code = """
+import torch
+from discover.nn.experiment import Schedule, Task, run_task
+from discover.nn.lm_demo import BPC
+x = torch.randn(1500, 1500)
+assert torch.isfinite(x @ x).all()
+def heavy(factor):
+    y = torch.randn(1500, 1500)
+    float((y @ y).sum())  # the worker enters the OpenMP pool
+    raise ValueError("finished")
+task = Task(torch.zeros(2, 3), torch.zeros(2), heavy, lambda m: 0.0, lambda m: (0, 0), BPC, "b", "char", "")
+try:
+    run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], jobs=2)
+except RuntimeError as e:
+    print(e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "failed: ValueError: finished" in out.stdout
+
+
 def test_a_failing_parallel_seed_is_reported():
     from discover.nn.experiment import Schedule, Task, run_task
     from discover.nn.lm_demo import BPC

@@ -122,6 +122,9 @@ def _seed_results(task: Task, factors: Sequence[float], schedule: Schedule, seed
 
 
 def _seed_worker(task: Task, factors: Sequence[float], schedule: Schedule, seed: int, progress: Progress, queue) -> None:
+    # One thread, as torch's DataLoader workers: a forked child that enters the OpenMP pool the
+    # parent had started can wait on it for ever (a clean-clone CI run hung here, in futex_wait).
+    torch.set_num_threads(1)
     try:
         queue.put((seed, _seed_results(task, factors, schedule, seed, progress), None))
     except BaseException as e:  # reported by the parent; a worker must not die silently
@@ -185,7 +188,10 @@ def run_task(
     """Train the baseline and the SPN versions (one per factor, named ``names``) for every seed.
 
     ``jobs > 1`` trains that many seeds at once in forked processes (where the platform has
-    ``fork``); the results are the same as with ``jobs = 1``.
+    ``fork``), each on one torch thread (a forked child cannot use the OpenMP pool its parent
+    started: it waits on it for ever). The results are those of ``jobs = 1`` where torch's ops run
+    on one thread anyway (the demos' model sizes; a test checks it); above torch's parallel grain
+    the summation order, and so the last bits, may differ.
     """
     import multiprocessing
 
