@@ -63,18 +63,15 @@ def cube_start(fmt: Format, masks: str) -> Scheme:
     if not n == m == p:
         raise LoadError(f"cubes:{fmt}:{masks}: cube starts are for square formats, got {fmt}")
     groups = parse_groups(masks, n)
-    U, V, W = [], [], []
+    naive = Scheme.naive(fmt).int64_arrays()  # products in (i, j, l) order: a_ii·b_ii is product i·(n² + n + 1)
+    off_diagonal = [k for k in range(n ** 3) if k % (n * n + n + 1)]
+    U, V, W = ([X[k] for k in off_diagonal] for X in naive)
 
     def unit(i: int, j: int) -> np.ndarray:
         e = np.zeros((n, n), dtype=np.int64)
         e[i, j] = 1
         return e
 
-    for i, j, l in itertools.product(range(n), repeat=3):  # the naive products off the diagonal
-        if not i == j == l:
-            U.append(unit(i, j))
-            V.append(unit(j, l))
-            W.append(unit(i, l))
     for g in groups:
         x = sum(unit(i, i) for i in g)
         U.append(x)
