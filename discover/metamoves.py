@@ -18,7 +18,7 @@ scheme sources ``extend:NxMxP:SOURCE``, ``project:NxMxP:SOURCE``, ``resize:NxMxP
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -118,8 +118,12 @@ def product(first: Scheme, second: Scheme) -> Scheme:
     return _named(out, out.format, "product", first)
 
 
-def resize(scheme: Scheme, target: Any) -> Scheme:
+def resize(scheme: Scheme, target: Any, drops: Sequence[int] = ()) -> Scheme:
     """Extend and project, one index at a time (n, then m, then p), until the format is ``target``.
+
+    ``drops``: the indices that the projections drop, in that order (one per projection, each an
+    index of the format as it is then); a projection without one drops the index that kills the
+    most products. Raises :class:`SchemeError` for more drops than projections.
 
     Examples
     --------
@@ -129,11 +133,15 @@ def resize(scheme: Scheme, target: Any) -> Scheme:
     """
     fmt = Format.parse(target)
     out = scheme
+    pending = list(drops)
     for ax, axis in enumerate(AXES):
         while out.format.dims[ax] < fmt.dims[ax]:
             out = extend(out, axis)
         while out.format.dims[ax] > fmt.dims[ax]:
-            out = project(out, axis)
+            out = project(out, axis, pending.pop(0) if pending else None)
+    if pending:
+        raise SchemeError(f"resize: {len(drops)} indices to drop, but {scheme.format} -> {fmt} "
+                          f"projects {len(drops) - len(pending)} times")
     return out
 
 

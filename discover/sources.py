@@ -11,7 +11,8 @@ A *source* is one of:
   start for cyclic-symmetric walks (:mod:`discover.cubes`, e.g. ``cubes:5x5x5:10001+01010+00100``);
 * meta moves across formats (:mod:`discover.metamoves`) applied to another source:
   ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
-  (rows/columns dropped, dead products removed), ``resize:NxMxP:SOURCE`` (either, per
+  (rows/columns dropped, dead products removed; ``project:NxMxP@I,J:SOURCE`` names the indices
+  dropped, in the order n, m, p, instead of those that kill the most products), ``resize:NxMxP:SOURCE`` (either, per
   dimension), ``orient:NxMxP:SOURCE`` (the same scheme moved to another order of its dimensions
   by transposes and cyclic shifts) and ``product:SOURCE1,SOURCE2`` (Kronecker product; split at
   the first comma).
@@ -39,7 +40,7 @@ from .verify import verify_exact
 
 #: What the help texts say a source is.
 SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
-               "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, "
+               "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP[@INDEX,...]:SOURCE, "
                "resize:NxMxP:SOURCE, orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 #: Meta moves spelled ``KIND:NxMxP:SOURCE``.
 _RESIZERS = ("extend", "project", "resize", "orient")
@@ -233,7 +234,14 @@ def _resized(kind: str, arg: str, directory) -> Scheme:
     from . import metamoves
     from .errors import SchemeError
 
-    fmt, inner = _format_and_rest(kind, arg, "NxMxP:SOURCE")
+    drops: list[int] = []
+    fmt_text, at, drop_text = arg.partition(":")[0].partition("@")
+    if at:
+        if kind not in ("project", "resize") or not all(t.strip().isdigit() for t in drop_text.split(",")):
+            raise LoadError(f"{kind}:{arg}: only project/resize take @INDEX[,INDEX...] (the indices to drop, "
+                            "e.g. project:3x5x5@3:SOURCE)")
+        drops = [int(t) for t in drop_text.split(",")]
+    fmt, inner = _format_and_rest(kind, fmt_text + arg[len(fmt_text) + len(at) + len(drop_text):], "NxMxP:SOURCE")
     scheme = _checked(inner, directory)
     if kind == "orient":
         from .symmetry import to_format
@@ -248,7 +256,7 @@ def _resized(kind: str, arg: str, directory) -> Scheme:
     if kind == "project" and any(a > b for a, b in zip(fmt.dims, have)):
         raise LoadError(f"{kind}:{arg}: project only shrinks a format; {fmt} is not inside {scheme.format}")
     try:
-        return metamoves.resize(scheme, fmt)
+        return metamoves.resize(scheme, fmt, drops)
     except SchemeError as e:
         raise LoadError(f"{kind}:{arg}: {e}") from e
 

@@ -86,6 +86,24 @@ def test_meta_move_sources():
             load_source(bad)
 
 
+def test_project_source_names_the_dropped_indices():
+    # Strassen: dropping row 0 of A leaves the products that do not read it; @0 and @1 differ in
+    # which ones, and each equals metamoves.project at that index.
+    s = KNOWN["strassen"]()
+    for index in (0, 1):
+        named = load_source(f"project:1x2x2@{index}:strassen")
+        direct = project(s, "n", index)
+        assert named.rank == direct.rank and _exact(named)
+        assert all(np.array_equal(a, b) for a, b in zip((named.U, named.V, named.W), (direct.U, direct.V, direct.W)))
+    two = load_source("resize:1x2x1@1,0:strassen")
+    assert two.format.dims == (1, 2, 1) and _exact(two)
+    assert np.array_equal(two.U, resize(s, "1x2x1", (1, 0)).U)
+    for bad in ("project:1x2x2@2:strassen", "project:1x2x2@0,0:strassen", "extend:2x2x3@0:strassen",
+                "project:1x2x2@a:strassen", "project:1x2x2@:strassen"):
+        with pytest.raises(LoadError, match="@|index"):
+            load_source(bad)
+
+
 def test_search_starts_from_a_neighbours_scheme(tmp_path):
     out = tmp_path / "found"
     res = CliRunner().invoke(main, ["search", "2x2x3", "--rank", "11", "--start", "extend:2x2x3:strassen",
