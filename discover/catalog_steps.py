@@ -1,9 +1,9 @@
 """The recorded steps behind a catalog entry: which commands made it, how long they took, on what.
 
 Every catalog file records the ``strassen`` command that wrote it. A search that started from
-another catalog file names it (``--start FILE``), and so does ``optimize-additions FILE``; following
-those names back gives the *chain* of steps from the origin (a search from the naive scheme, or a
-composition of smaller catalog schemes) to the entry. ``catalog compare`` reports the chain's
+another catalog file names it (``--start FILE``), and so do ``optimize-additions FILE`` and
+``ternarize FILE``; following those names back gives the *chain* of steps from the origin (a
+search from the naive scheme, or a composition of smaller catalog schemes) to the entry. ``catalog compare`` reports the chain's
 methods and total search time, and ``catalog rebuild`` reruns it (:mod:`discover.catalog_rebuild`).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .provenance import scheme_provenance
 from .sources import peel_meta_source, split_meta_source
 
 #: Commands whose first argument after the command name is the scheme they start from.
-_STARTS_FROM_ARGUMENT = {"optimize-additions"}
+_STARTS_FROM_ARGUMENT = {"optimize-additions", "ternarize"}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .export_cmd import export_command
 from .import_cmd import import_command
 from .nn_cmd import nn_demo_command
 from .search_cmd import search_command
+from .ternarize_cmd import ternarize_command
 from .tune_cmd import tune_command
 from .verify_show import show_command, verify_command
 
@@ -44,5 +45,5 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 for _command in (search_command, verify_command, show_command, catalog_group, transform_command, compose_command, bench_group, import_command, export_command, nn_demo_command,
-                 tune_command, optimize_additions_command):
+                 tune_command, optimize_additions_command, ternarize_command):
     main.add_command(_command)

@@ -1,0 +1,107 @@
+"""ternary_form / `strassen ternarize`: integer schemes moved to {-1, 0, 1} coefficients, exactly."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from discover.catalog_steps import start_argument
+from discover.cli import main
+from discover.jsonio import load_scheme, save_scheme
+from discover.known import KNOWN
+from discover.scheme import Scheme
+from discover.symmetry import sandwich
+from discover.tensor import integer_reconstruction, matmul_tensor
+from discover.ternary_form import coefficient_excess, shared_factors, ternary_form
+
+
+def _exact(s: Scheme) -> bool:
+    return bool((integer_reconstruction(s.U, s.V, s.W) == matmul_tensor(s.format)).all())
+
+
+def _wide(base: Scheme) -> Scheme:
+    """``base`` sandwiched by unimodular matrices with entries up to 3: exact, far from ternary."""
+    mats = []
+    for size in base.format.dims:
+        M = np.eye(size, dtype=np.int64)
+        M[0, 1:] = 2
+        if size > 2:
+            M[1, 2] = 3
+        mats.append(M)  # upper triangular with ones on the diagonal: determinant 1
+    return sandwich(base, *mats)
+
+
+@pytest.mark.parametrize("base", [KNOWN["strassen"](), Scheme.naive("2x3x3")])
+def test_ternary_form_reaches_ternary_at_the_same_rank(base):
+    wide = _wide(base)
+    assert _exact(wide) and coefficient_excess(wide.factors) > 0
+    result = ternary_form(wide, seed=1)
+    assert result.ternary and result.excess == 0 and result.start_excess == coefficient_excess(wide.factors)
+    out = result.scheme
+    assert out.rank <= base.rank and _exact(out)
+    assert max(int(np.abs(f).max()) for f in out.factors) == 1 and result.max_coefficient == 1
+    again = ternary_form(wide, seed=1)  # a seed replays the walk
+    assert again.moves == result.moves and all(np.array_equal(a, b) for a, b in zip(again.scheme.factors, out.factors))
+
+
+def test_ternary_form_stops_at_the_move_budget_with_the_least_excess():
+    wide = _wide(Scheme.naive("2x3x3"))
+    result = ternary_form(wide, moves=3, seed=0)
+    assert result.moves == 3 and not result.ternary and result.excess <= result.start_excess
+    assert _exact(result.scheme)
+
+
+def test_shared_factors_finds_equal_factors_up_to_sign():
+    U = np.array([[[1, 0]], [[-1, 0]], [[0, 1]]])
+    V = np.array([[[1]], [[1]], [[1]]])
+    W = np.array([[[1]], [[2]], [[3]]])
+    pairs = shared_factors([U, V, W])
+    assert (0, 0, 1, -1) in pairs and (1, 0, 1, 1) in pairs and (1, 1, 2, 1) in pairs and (1, 0, 2, 1) in pairs
+    assert not any(p[0] == 2 for p in pairs) and not any(p[0] == 0 and 2 in p[1:3] for p in pairs)
+
+
+def test_ternary_form_refuses_mod2_and_rational_schemes():
+    with pytest.raises(ValueError):
+        ternary_form(Scheme.from_arrays(*KNOWN["strassen"]().factors, "2x2x2", mod2=True))
+    half = Scheme.from_arrays(*(np.array(f, dtype=object) for f in KNOWN["strassen"]().factors), "2x2x2")
+    U = half.U.copy()
+    U[0] = U[0] * 2
+    W = np.array(half.W, dtype=object)
+    from fractions import Fraction
+    W[0] = W[0] * Fraction(1, 2)
+    with pytest.raises(ValueError):
+        ternary_form(Scheme.from_arrays(U, half.V, W, "2x2x2"))
+
+
+def test_ternarize_command_writes_a_verified_ternary_scheme(tmp_path):
+    src = tmp_path / "wide.json"
+    save_scheme(_wide(Scheme.naive("2x3x3")), src)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["ternarize", str(src), "-o", str(out), "--seed", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["ternary"] and doc["excess"] == 0 and doc["excess_before"] > 0
+    written = sorted(out.glob("*.json"))
+    assert [p.name for p in written] == ["2x3x3_r18_ZT.json"] and doc["saved"] == str(written[0])
+    scheme = load_scheme(written[0])
+    assert _exact(scheme) and str(scheme.ring) == "ZT"
+    raw = json.loads(written[0].read_text())
+    assert raw["provenance"]["method"] == "ternarize" and raw["provenance"]["seed"] == 1
+    assert raw["verification"]["valid"] is True
+    # the chain of catalog steps follows a recorded `strassen ternarize FILE` back to FILE
+    assert start_argument(("ternarize", str(src), "-o", "algorithms/", "--seed", "1")) == str(src)
+
+
+def test_ternarize_command_exit_codes(tmp_path):
+    src = tmp_path / "wide.json"
+    save_scheme(_wide(Scheme.naive("2x3x3")), src)
+    out = tmp_path / "out"
+    short = CliRunner().invoke(main, ["ternarize", str(src), "--moves", "2", "-o", str(out)])
+    assert short.exit_code == 1 and not out.exists()
+    mod2 = tmp_path / "mod2.json"
+    save_scheme(Scheme.from_arrays(*KNOWN["strassen"]().factors, "2x2x2", mod2=True), mod2)
+    for bad in (str(mod2), str(tmp_path / "missing.json"), "naive:axb"):
+        res = CliRunner().invoke(main, ["ternarize", bad])
+        assert res.exit_code == 2 and res.output.strip().splitlines()[-1].startswith("error: "), res.output
