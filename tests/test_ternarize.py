@@ -105,3 +105,33 @@ def test_ternarize_command_exit_codes(tmp_path):
     for bad in (str(mod2), str(tmp_path / "missing.json"), "naive:axb"):
         res = CliRunner().invoke(main, ["ternarize", bad])
         assert res.exit_code == 2 and res.output.strip().splitlines()[-1].startswith("error: "), res.output
+
+
+def test_gf2_lifter_moves_a_hensel_lift_to_ternary():
+    # The catalog's 3x5x5 r58 over Z (coefficients up to 9) mod 2: no ±1 signs on its support, so
+    # the ZT lifter without `ternarize` rejects it; with it, the Hensel lift is walked to ternary.
+    from discover.flip import gf2
+    from discover.flip.gf2lifter import gf2_lifter
+    from discover.rings import Ring
+
+    s = load_scheme("algorithms/3x5x5_r58_Z.json")
+    F = gf2.pack(*(np.array(f, dtype=np.int64) for f in s.factors))
+    plain: dict = {}
+    assert gf2_lifter(s.format, Ring.ZT, 1, True, np.random.default_rng(0), plain)(F, 58) is None
+    assert plain["failed_no_signs"] == 1
+    counters: dict = {}
+    lifter = gf2_lifter(s.format, Ring.ZT, 1, True, np.random.default_rng(0), counters, 2000)
+    out = lifter(F, 58)
+    assert lifter.deep and out is not None and str(out.ring) == "ZT" and out.rank == 58 and _exact(out)
+    assert counters["lifted_ternarized"] == 1 and counters["failed_ternarize"] == 0
+
+
+def test_ternarize_option_is_checked():
+    from discover.errors import SearchError
+    from discover.flip.settings import FlipSettings
+
+    with pytest.raises(SearchError, match="ternarize"):
+        FlipSettings(field="zt", ternarize=100).check()
+    with pytest.raises(SearchError, match="ternarize"):
+        FlipSettings(field="gf2", ternarize=-1).check()
+    FlipSettings(field="gf2", ternarize=100).check()

@@ -68,6 +68,10 @@ class FlipSettings:
         Single GF(2) walk: plus transitions taken to leave a target-rank region whose lifts keep failing.
     hensel : bool
         Try Hensel lifting (rationals, larger integers) when the sign lift fails (rings Z and Q).
+    ternarize : int
+        GF(2) runners, ring ZT: when the sign lift fails, Hensel-lift the scheme over Z
+        and walk the lift towards ternary coefficients for up to this many moves
+        (:func:`discover.ternary_form.ternary_form`); 0: sign lifts only.
     lift_lows : bool
         GF(2) runners: also lift each new lowest rank on the way down to the target,
         and when the target is not reached, return the lowest lifted scheme as the best exact
@@ -110,6 +114,7 @@ class FlipSettings:
     lift_tries: int = 10
     escape_plus: int = 2
     hensel: bool = True
+    ternarize: int = 0
     lift_lows: bool = False
     max_flips: int = 0
     start: str = "naive"
@@ -141,7 +146,9 @@ class FlipSettings:
             raise SearchError(f"flip: plus_max ({self.plus_max}) must be at least plus_min ({self.plus_min})")
         if not 0.0 <= self.copy_best <= 1.0:
             raise SearchError(f"flip: copy_best must be in [0, 1], got {self.copy_best}")
-        for name in ("max_plus", "max_flips", "escape_plus", "runners", "plus_diff", "quiet_flips"):
+        if self.ternarize and self.field not in ("gf2", "auto"):
+            raise SearchError(f"flip: ternarize moves GF(2) lifts to ternary; field={self.field} has nothing to lift")
+        for name in ("max_plus", "max_flips", "escape_plus", "runners", "plus_diff", "quiet_flips", "ternarize"):
             if getattr(self, name) < 0:
                 raise SearchError(f"flip: {name} must be at least 0, got {getattr(self, name)}")
         if start is not None:

@@ -115,7 +115,8 @@ def flip_search(
     best_r = r
     stats = np.zeros(5, dtype=np.int64)
     stats[3] += removed
-    counters = {"lift_attempts": 0, "lift_failures": 0, "lifted_sign": 0, "lifted_hensel": 0, "out_of_ring": 0, "escapes": 0}
+    counters = {"lift_attempts": 0, "lift_failures": 0, "lifted_sign": 0, "lifted_hensel": 0, "lifted_ternarized": 0,
+                "out_of_ring": 0, "escapes": 0}
 
     def out_of_budget() -> bool:
         if should_stop():
@@ -285,7 +286,7 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     F0 = gf2.pack(U0, V0, W0, U0.shape[0] + settings.plus_diff + 4)
     r0, _ = reduce_all(F0, U0.shape[0], False)
     counters: dict = {}
-    lift_at = gf2_lifter(fmt, ring, problem.coefficient_bound, settings.hensel, rng, counters)
+    lift_at = gf2_lifter(fmt, ring, problem.coefficient_bound, settings.hensel, rng, counters, settings.ternarize)
 
     out = lifting_runner_search(F0, r0, target, 2, lift_at, settings, state, should_stop, time_limit, on_progress,
                                 fmt=fmt)
