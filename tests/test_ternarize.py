@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from discover.scheme import Scheme
 from discover.symmetry import sandwich
 from discover.tensor import integer_reconstruction, matmul_tensor
 from discover.ternary_form import coefficient_excess, shared_factors, ternary_form
+
+CATALOG = Path(__file__).resolve().parents[1] / "algorithms"
 
 
 def _exact(s: Scheme) -> bool:
@@ -114,7 +117,7 @@ def test_gf2_lifter_moves_a_hensel_lift_to_ternary():
     from discover.flip.gf2lifter import gf2_lifter
     from discover.rings import Ring
 
-    s = load_scheme("algorithms/3x5x5_r58_Z.json")
+    s = load_scheme(CATALOG / "3x5x5_r58_Z.json")
     F = gf2.pack(*(np.array(f, dtype=np.int64) for f in s.factors))
     plain: dict = {}
     assert gf2_lifter(s.format, Ring.ZT, 1, True, np.random.default_rng(0), plain)(F, 58) is None
