@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import Optional
 
 import click
 
-from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, quiet_option
+from .common import (EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, emit_scheme, fail, info, json_option,
+                     quiet_option)
 
 
 @click.command("optimize-additions")
@@ -46,7 +46,7 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
       strassen optimize-additions algorithms/3x3x3_r23_ZT.json -o found/ --seed 1
       strassen optimize-additions found/3x3x3_r23_ZT*.json --iterations 600 -o algorithms/
     """
-    from ..jsonio import dumps_scheme, free_path, now_iso, save_scheme, scheme_to_dict
+    from ..jsonio import now_iso
     from ..optimize_additions import optimize_additions, sandwich_matrices
     from ..provenance import certify, command_line, scheme_provenance
     from ..published_additions import published_additions
@@ -122,17 +122,6 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
     if scheme_provenance(scheme).get("composed"):
         provenance["composed"] = True  # a rewrite keeps the rank: it is still a composition's
     certified = certify(result.scheme, provenance)
-    if out:
-        path = Path(out)
-        if path.suffix != ".json":
-            path = free_path(path, certified, suffix="additions")
-        save_scheme(certified, path)
-        doc["saved"] = str(path)
-        info(f"wrote {path}", quiet)
-    if as_json:
-        doc["scheme"] = scheme_to_dict(certified)
-        echo_json(doc)
-    elif not out:
-        click.echo(dumps_scheme(certified), nl=False)
+    emit_scheme(certified, out, doc, as_json, quiet, suffix="additions")
     if result.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)

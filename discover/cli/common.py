@@ -133,3 +133,25 @@ def info(message: str, quiet: bool = False) -> None:
     ctx = click.get_current_context(silent=True)
     if not quiet and not (ctx is not None and ctx.meta.get("quiet")):
         click.echo(message, err=True)
+
+
+def emit_scheme(certified: Any, out: Optional[str], doc: dict, as_json: bool, quiet: bool, suffix: str = "") -> None:
+    """Write a certified scheme to ``out`` (a .json file, or a folder: a free default name with
+    ``suffix``), and/or print it: inside ``doc`` under ``--json``, as the scheme's JSON when
+    nothing is written. ``doc["saved"]`` becomes the path written."""
+    from pathlib import Path
+
+    from ..jsonio import dumps_scheme, free_path, save_scheme, scheme_to_dict
+
+    if out:
+        path = Path(out)
+        if path.suffix != ".json":
+            path = free_path(path, certified, suffix=suffix)
+        save_scheme(certified, path)
+        doc["saved"] = str(path)
+        info(f"wrote {path}", quiet)
+    if as_json:
+        doc["scheme"] = scheme_to_dict(certified)
+        echo_json(doc)
+    elif not out:
+        click.echo(dumps_scheme(certified), nl=False)

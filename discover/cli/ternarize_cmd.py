@@ -1,12 +1,12 @@
 """``strassen ternarize``: an integer scheme moved to coefficients {-1, 0, 1} at the same rank."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import click
 
-from .common import EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, fail, info, json_option, quiet_option
+from .common import (EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, emit_scheme, fail, info, json_option,
+                     quiet_option)
 
 
 @click.command("ternarize")
@@ -37,7 +37,7 @@ def ternarize_command(source: str, out: Optional[str], moves: int, seed: int, ti
       strassen ternarize found/3x5x5_r58_Z.json -o algorithms/ --seed 3
       strassen ternarize algorithms/2x4x4_r26_Z.json --json
     """
-    from ..jsonio import dumps_scheme, free_path, now_iso, save_scheme, scheme_to_dict
+    from ..jsonio import now_iso
     from ..provenance import certify, command_line, scheme_provenance
     from ..sources import load_source
     from ..ternary_form import ternary_form
@@ -77,15 +77,4 @@ def ternarize_command(source: str, out: Optional[str], moves: int, seed: int, ti
     if scheme_provenance(scheme).get("composed"):
         provenance["composed"] = True
     certified = certify(result.scheme, provenance)
-    if out:
-        path = Path(out)
-        if path.suffix != ".json":
-            path = free_path(path, certified)
-        save_scheme(certified, path)
-        doc["saved"] = str(path)
-        info(f"wrote {path}", quiet)
-    if as_json:
-        doc["scheme"] = scheme_to_dict(certified)
-        echo_json(doc)
-    elif not out:
-        click.echo(dumps_scheme(certified), nl=False)
+    emit_scheme(certified, out, doc, as_json, quiet)
