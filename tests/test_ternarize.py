@@ -138,3 +138,27 @@ def test_ternarize_option_is_checked():
     with pytest.raises(SearchError, match="ternarize"):
         FlipSettings(field="gf2", ternarize=-1).check()
     FlipSettings(field="gf2", ternarize=100).check()
+
+
+def test_pool_ternarize_option_is_checked():
+    from discover.errors import SearchError
+    from discover.flip.pool import PoolSettings
+
+    with pytest.raises(SearchError, match="ternarize"):
+        PoolSettings(field="zt", ternarize=100).check()
+    with pytest.raises(SearchError, match="ternarize"):
+        PoolSettings(field="gf2", ternarize=-5).check()
+    PoolSettings(field="gf2", ternarize=100).check()
+
+
+def test_search_with_ternarize_finds_a_ternary_scheme(tmp_path):
+    # GF(2) pool over ZT with the ternary walk behind its lifts: the result is ternary and exact.
+    res = CliRunner().invoke(main, ["search", "2x2x3", "--rank", "11", "--method", "pool", "-O", "field=gf2",
+                                    "-O", "ternarize=500", "--seed", "0", "--workers", "1", "--time-limit", "60",
+                                    "-o", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["found"] and doc["found"][0]["rank"] == 11
+    (path,) = tmp_path.glob("2x2x3_r11_ZT*.json")
+    scheme = load_scheme(path)
+    assert str(scheme.ring) == "ZT" and _exact(scheme)

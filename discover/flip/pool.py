@@ -97,6 +97,9 @@ class PoolSettings:
     field : str
         "zt" (default): pools of exact ternary schemes over Z; "gf2" / "gf3": pools of schemes
         exact mod 2 / mod 3, lifted at the target rank (see the module docstring).
+    ternarize : int
+        field=gf2, ring ZT: a scheme whose sign lift fails is Hensel-lifted over Z and walked
+        towards ternary coefficients for up to this many moves (as ``flip``'s ``ternarize``).
     """
 
     pool_size: int = 16
@@ -116,15 +119,18 @@ class PoolSettings:
     plus_max: int = 100_000
     plus_diff: int = 4
     field: str = "zt"
+    ternarize: int = 0
 
     def check(self, start: Optional[Scheme] = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no pool search can run with."""
         for name in ("pool_size", "walk_flips", "patience", "plateau", "runners", "plus_min", "plus_diff"):
             if getattr(self, name) < 1:
                 raise SearchError(f"pool: {name} must be at least 1, got {getattr(self, name)}")
-        for name in ("max_plus", "max_walks"):
+        for name in ("max_plus", "max_walks", "ternarize"):
             if getattr(self, name) < 0:
                 raise SearchError(f"pool: {name} must be at least 0, got {getattr(self, name)}")
+        if self.ternarize and self.field != "gf2":
+            raise SearchError(f"pool: ternarize moves GF(2) lifts to ternary; field={self.field} has nothing to lift")
         for name in ("split_p", "sandwich_p"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SearchError(f"pool: {name} must be a probability in [0, 1], got {getattr(self, name)}")
@@ -368,7 +374,7 @@ def pool_descent(
     lift_at: Optional[Lifter] = None
     if mod2:
         rng = np.random.default_rng(seed.spawn(1)[0] if isinstance(seed, np.random.SeedSequence) else seed)
-        lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters)
+        lift_at = gf2_lifter(fmt, ring, bound, True, rng, lift_counters, settings.ternarize)
     elif mod3:
         def lift3(F: np.ndarray, r: int) -> Optional[Scheme]:
             return hensel_lift3(flat_residues(F, r, fmt), fmt)
