@@ -45,7 +45,7 @@ class Start:
         return (self.reached, self.lifted if self.lifted is not None else self.rank + 1, self.rank, self.spec)
 
 
-def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
+def candidate_specs(fmt: Format, have: set[tuple[int, int, int]], cuts: bool = False) -> list[str]:
     """The meta-move starts for ``fmt`` from catalog formats ``have`` (sorted dims, any orientation).
 
     * ``extend:FMT:catalog:G`` for G one smaller than FMT in one dimension;
@@ -53,6 +53,12 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
       scheme cut down);
     * ``resize:FMT:product:F,catalog:H`` for F Strassen's 2x2x2 or the catalog's 3x3x3 and H the
       smallest format with F ⊗ H covering FMT (and H one larger in one dimension).
+
+    ``cuts``: each larger catalog scheme is cut at every choice of the dropped indices
+    (``resize:FMT@I,J:catalog:G``, one index per dropped row or column, in the order n, m, p)
+    instead of only at those that kill the most products. The cuts of one scheme are different
+    starts: the 3x5x5 r58 came from ``project:3x5x5@3`` of a 4x5x5 r76, where the default cut
+    (row 1, the same rank 64) and four other cuts walked to 59.
     """
     def known(dims: tuple[int, ...]) -> bool:
         return tuple(sorted(dims)) in have
@@ -67,7 +73,12 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
             specs.append(f"extend:{fmt}:catalog:{name(smaller)}")
     for dims in itertools.product(*((d, d + 1) for d in fmt.dims)):
         if dims != fmt.dims and known(dims):
-            specs.append(f"resize:{fmt}:catalog:{name(dims)}")
+            if not cuts:
+                specs.append(f"resize:{fmt}:catalog:{name(dims)}")
+                continue
+            dropped = [range(big) for big, small in zip(dims, fmt.dims) if big > small]
+            for drops in itertools.product(*dropped):
+                specs.append(f"resize:{fmt}@{','.join(map(str, drops))}:catalog:{name(dims)}")
     for factor, size in _FACTORS:
         tight = tuple(math.ceil(d / size) for d in fmt.dims)
         grown = [tuple(d + (i == axis) for i, d in enumerate(tight)) for axis in range(3)]
@@ -79,7 +90,8 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]]) -> list[str]:
 
 
 def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int = 20_000_000, seed: int = 0,
-                 on_start: Optional[Callable[[Start], None]] = None, field: str = "gf2") -> list[Start]:
+                 on_start: Optional[Callable[[Start], None]] = None, field: str = "gf2",
+                 cuts: bool = False) -> list[Start]:
     """Walk briefly from each start of :func:`candidate_specs` and rank the starts by how low they got.
 
     The rank a start reads does not tell how far a walk descends from it (5x5x6:
@@ -106,6 +118,8 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
         Called with each probed start as it is done (progress).
     field
         ``"gf2"`` (GF(2) runners, lifting their lows) or ``"zt"`` (exact ternary runners).
+    cuts
+        Probe every cut of the larger catalog schemes (:func:`candidate_specs`).
 
     Returns
     -------
@@ -136,7 +150,7 @@ def probe_starts(fmt, directory: Optional[os.PathLike | str] = None, flips: int 
     floor, _ = lower_bound(fmt, Ring.Z2)  # a target the walk never reaches: it spends its whole budget
     settings = FlipSettings(field=field, max_flips=flips, lift_lows=field == "gf2")
     starts = []
-    for spec in candidate_specs(fmt, have):
+    for spec in candidate_specs(fmt, have, cuts):
         try:
             scheme: Scheme = load_source(pinned_source(spec, directory, entries) or spec, directory)
         except DiscoverError:  # e.g. the catalog holds only a mod-2 scheme of an inner format

@@ -29,6 +29,23 @@ def test_candidates_are_the_neighbours_and_the_products_that_cover_the_format():
     assert candidate_specs(Format.parse("3x3x3"), {(3, 3, 3)}) == []
 
 
+def test_cuts_list_every_choice_of_the_dropped_indices():
+    have = {(3, 3, 3), (2, 2, 2), (3, 3, 4), (3, 4, 4)}
+    specs = candidate_specs(Format.parse("2x3x4"), have, cuts=True)
+    one_cut = [s for s in specs if s.endswith(":catalog:3x3x4")]
+    assert one_cut == ["resize:2x3x4@0:catalog:3x3x4", "resize:2x3x4@1:catalog:3x3x4", "resize:2x3x4@2:catalog:3x3x4"]
+    two_cuts = [s for s in specs if s.endswith(":catalog:3x4x4")]  # 3x4x4 read as 3x4x4: n and m drop
+    assert two_cuts == [f"resize:2x3x4@{i},{j}:catalog:3x4x4" for i in range(3) for j in range(4)]
+    default = candidate_specs(Format.parse("2x3x4"), have)
+    assert [s for s in specs if "@" not in s] == [s for s in default if not s.startswith("resize:2x3x4:catalog:")]
+    for spec in one_cut + two_cuts:
+        scheme = load_source(spec)
+        assert scheme.format == Format.parse("2x3x4") and scheme.rank <= 29
+    ranks = {load_source(spec).rank for spec in two_cuts}
+    assert load_source("resize:2x3x4:catalog:3x4x4").rank in ranks  # the default cut is one of them
+    assert len(ranks) > 1  # and the cuts differ
+
+
 def test_the_probe_is_reproducible_and_each_start_reads_what_it_says():
     first = probe_starts("2x3x4", flips=200_000, seed=3)
     assert first == probe_starts("2x3x4", flips=200_000, seed=3)

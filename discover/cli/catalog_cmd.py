@@ -238,10 +238,13 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
               help="The walk: GF(2) runners that lift their lows to ternary schemes, or the exact ternary runners.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The walks' seed (the same for each start).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Print only the best LIMIT starts.")
+@click.option("--cuts", is_flag=True,
+              help="Cut each larger catalog scheme at every choice of the dropped rows/columns (resize:FMT@I,...:), "
+                   "not only where the most products die.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @quiet_option(expose=False)
 def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, seed: int, limit: Optional[int],
-                   as_json: bool) -> None:
+                   cuts: bool, as_json: bool) -> None:
     """Rank the starts for a search on FMT that meta moves make from the catalog.
 
     Each start (extend: of a catalog scheme one smaller, resize: of one larger, resize: of a
@@ -249,7 +252,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
     walk (--flips, --seed): the table lists the rank each start reads, the rank mod 2 its walk
     reached and the lowest ternary scheme it lifted on the way (- for none below the start), best
     first. With --field zt each start gets the exact ternary runners instead (no lifts: the rank
-    reached is a ternary scheme's; non-ternary starts are left out). Pass the spec to
+    reached is a ternary scheme's; non-ternary starts are left out). --cuts probes every cut
+    of each larger scheme (the cuts of one scheme walk to different ranks). Pass the spec to
     `strassen search --start`. Compositions are rigid
     starts; the rank a start reads does not tell how low a walk from it goes. Ctrl-C prints the
     starts walked so far.
@@ -259,6 +263,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
       strassen catalog starts 5x5x6
       strassen catalog starts 4x5x6 --flips 5000000 --limit 3 --json
       strassen catalog starts 6x6x6 --field zt --limit 5
+      strassen catalog starts 3x5x5 --cuts --limit 5
     """
     from ..formats import Format
     from ..starts import Start, probe_starts
@@ -276,7 +281,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 
     interrupted = False
     try:
-        probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress, field=field)
+        probe_starts(fmt_parsed, directory, flips=flips, seed=seed, on_start=progress, field=field, cuts=cuts)
     except KeyboardInterrupt:
         interrupted = True
     done.sort(key=lambda s: s.order)
@@ -285,8 +290,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
         # an exact ternary walk has nothing to lift: what it reached is a ternary scheme's rank
         rows = [{"spec": s.spec, "rank": s.rank, "reached_mod2": s.reached, "lifted": s.lifted} if mod2 else
                 {"spec": s.spec, "rank": s.rank, "reached": s.reached} for s in shown]
-        echo_json({"format": str(fmt_parsed), "field": field, "flips": flips, "seed": seed, "complete": not interrupted,
-                   "starts": rows})
+        echo_json({"format": str(fmt_parsed), "field": field, "flips": flips, "seed": seed, "cuts": cuts,
+                   "complete": not interrupted, "starts": rows})
     else:
         click.echo(f"{'reached':>7} {'lifted':>6} {'reads':>5}  start" if mod2 else f"{'reached':>7} {'reads':>5}  start")
         for s in shown:
