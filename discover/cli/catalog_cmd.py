@@ -239,7 +239,7 @@ def compose_catalog_command(fmt: str, directory: Optional[str], out_dir: Optiona
 @click.option("--seed", type=int, default=0, show_default=True, help="The walks' seed (the same for each start).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Print only the best LIMIT starts.")
 @click.option("--cuts", is_flag=True,
-              help="Cut each larger catalog scheme at every choice of the dropped rows/columns (resize:FMT@I,...:), "
+              help="Cut each catalog scheme one larger in one dimension at every index of it (resize:FMT@I:), "
                    "not only where the most products die.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @quiet_option(expose=False)
@@ -253,7 +253,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
     reached and the lowest ternary scheme it lifted on the way (- for none below the start), best
     first. With --field zt each start gets the exact ternary runners instead (no lifts: the rank
     reached is a ternary scheme's; non-ternary starts are left out). --cuts probes every cut
-    of each larger scheme (the cuts of one scheme walk to different ranks). Pass the spec to
+    of each scheme one larger in one dimension (the cuts of one scheme walk to different ranks). Pass the spec to
     `strassen search --start`. Compositions are rigid
     starts; the rank a start reads does not tell how low a walk from it goes. Ctrl-C prints the
     starts walked so far.
