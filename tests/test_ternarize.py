@@ -103,6 +103,13 @@ def test_ternarize_command_exit_codes(tmp_path):
     out = tmp_path / "out"
     short = CliRunner().invoke(main, ["ternarize", str(src), "--moves", "2", "-o", str(out)])
     assert short.exit_code == 1 and not out.exists()
+    # a ternary source: exit 0 and nothing written (rewriting it would replace its provenance)
+    ternary = tmp_path / "strassen.json"
+    save_scheme(KNOWN["strassen"](), ternary)
+    before = ternary.read_bytes()
+    done = CliRunner().invoke(main, ["ternarize", str(ternary), "-o", str(tmp_path), "--json"])
+    assert done.exit_code == 0 and json.loads(done.stdout)["saved"] is None
+    assert ternary.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["strassen.json", "wide.json"]
     mod2 = tmp_path / "mod2.json"
     save_scheme(Scheme.from_arrays(*KNOWN["strassen"]().factors, "2x2x2", mod2=True), mod2)
     for bad in (str(mod2), str(tmp_path / "missing.json"), "naive:axb"):

@@ -28,9 +28,10 @@ def ternarize_command(source: str, out: Optional[str], moves: int, seed: int, ti
     The walk takes symmetry transvections (the sandwich A → XAY⁻¹, B → YBZ⁻¹, C → XCZ⁻¹ by
     X, Y, Z = I ± e_ij) and integer flips of two terms that share a factor, and goes downhill
     (Metropolis) on the coefficients' excess over 1. A ternary form is proven with sympy and
-    written (or printed): exit 0. Exit 1 when the moves ran out first (the least excess reached
-    is reported, nothing is written); 130 on Ctrl-C. For the schemes a `search --ring Z` lifts
-    from GF(2) with coefficients up to 5 or 9.
+    written (or printed): exit 0 (also when SOURCE is ternary already; then nothing is written).
+    Exit 1 when the moves ran out first (the least excess reached is reported, nothing is
+    written); 130 on Ctrl-C. For the schemes a `search --ring Z` lifts from GF(2) with
+    coefficients up to 5 or 9.
 
     \b
     Examples:
@@ -47,6 +48,15 @@ def ternarize_command(source: str, out: Optional[str], moves: int, seed: int, ti
         fail(f"{source} is valid mod 2 only: lift it first (strassen search --ring Z --start {source})")
     if scheme.ring.value == "Q":
         fail(f"{source} has fractions: ternarize walks integer schemes")
+    from ..ternary_form import coefficient_excess
+
+    if coefficient_excess(scheme.factors) == 0:
+        # nothing to move, and nothing written: rewriting the file would replace its provenance
+        info(f"{source}: its coefficients are already in {{-1, 0, 1}}; nothing written", quiet)
+        if as_json:
+            echo_json({"format": str(scheme.format), "rank": scheme.rank, "source": source, "excess_before": 0,
+                       "excess": 0, "max_coefficient": 1, "moves": 0, "seconds": 0.0, "ternary": True, "saved": None})
+        return
     shown = []
 
     def progress(done: int, current: int, best: int) -> None:  # one line, rewritten in place
