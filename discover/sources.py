@@ -12,10 +12,10 @@ A *source* is one of:
 * meta moves across formats (:mod:`discover.metamoves`) applied to another source:
   ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
   (rows/columns dropped, dead products removed; ``project:NxMxP@I,J:SOURCE`` names the indices
-  dropped, in the order n, m, p, instead of those that kill the most products), ``resize:NxMxP:SOURCE`` (either, per
-  dimension), ``orient:NxMxP:SOURCE`` (the same scheme moved to another order of its dimensions
-  by transposes and cyclic shifts) and ``product:SOURCE1,SOURCE2`` (Kronecker product; split at
-  the first comma).
+  dropped, in the order n, m, p, instead of those that kill the most products),
+  ``resize:NxMxP:SOURCE`` (either, per dimension), ``orient:NxMxP:SOURCE`` (the same scheme
+  moved to another order of its dimensions by transposes and cyclic shifts) and
+  ``product:SOURCE1,SOURCE2`` (Kronecker product; split at the first comma).
 
 Every scheme returned has passed the exact check (:func:`load_source` verifies files and stdin,
 which anyone could have written); built-in, naive and catalog schemes are exact by construction
@@ -234,14 +234,15 @@ def _resized(kind: str, arg: str, directory) -> Scheme:
     from . import metamoves
     from .errors import SchemeError
 
+    head, colon, rest = arg.partition(":")
+    fmt_text, at, drop_text = head.partition("@")
     drops: list[int] = []
-    fmt_text, at, drop_text = arg.partition(":")[0].partition("@")
     if at:
         if kind not in ("project", "resize") or not all(t.strip().isdigit() for t in drop_text.split(",")):
             raise LoadError(f"{kind}:{arg}: only project/resize take @INDEX[,INDEX...] (the indices to drop, "
                             "e.g. project:3x5x5@3:SOURCE)")
         drops = [int(t) for t in drop_text.split(",")]
-    fmt, inner = _format_and_rest(kind, fmt_text + arg[len(fmt_text) + len(at) + len(drop_text):], "NxMxP:SOURCE")
+    fmt, inner = _format_and_rest(kind, fmt_text + colon + rest, "NxMxP:SOURCE")
     scheme = _checked(inner, directory)
     if kind == "orient":
         from .symmetry import to_format

@@ -55,9 +55,9 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]], cuts: bool = F
       smallest format with F ⊗ H covering FMT (and H one larger in one dimension).
 
     ``cuts``: each catalog scheme one larger in one dimension is cut at every index of it
-    (``resize:FMT@I:catalog:G``) instead of only at the one that kills the most products (larger
-    in two or three dimensions: the default cut only, which already gives 36 to 216 cuts). The cuts of one scheme are different
-    starts: the 3x5x5 r58 came from ``project:3x5x5@3`` of a 4x5x5 r76, where the default cut
+    (``resize:FMT@I:catalog:G``) instead of only at the one that kills the most products; a
+    scheme larger in two or three dimensions keeps the default cut (all its cuts would be 36 to
+    216 starts). The cuts of one scheme are different starts: the 3x5x5 r58 came from ``project:3x5x5@3`` of a 4x5x5 r76, where the default cut
     (row 1, the same rank 64) and four other cuts walked to 59.
     """
     def known(dims: tuple[int, ...]) -> bool:
