@@ -26,6 +26,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .optimize_additions import Move, apply_move
+from .rings import Ring
 from .scheme import Scheme
 
 #: Weight of one unit of excess over |x| = 1 against one unit of the sum of |x|.
@@ -61,21 +63,6 @@ def coefficient_excess(factors: "list[np.ndarray] | tuple[np.ndarray, ...]") -> 
 
 def _cost(factors: list[np.ndarray]) -> int:
     return coefficient_excess(factors) * EXCESS_WEIGHT + sum(int(np.abs(f).sum()) for f in factors)
-
-
-def _transvect(factors: list[np.ndarray], side: int, i: int, j: int, s: int) -> list[np.ndarray]:
-    """The sandwich by X, Y or Z = I + s·e_ij (U' = X⁻ᵀUYᵀ, V' = Y⁻ᵀVZᵀ, W' = XWZ⁻¹)."""
-    U, V, W = (f.copy() for f in factors)
-    if side == 0:
-        U[:, j, :] -= s * U[:, i, :]
-        W[:, i, :] += s * W[:, j, :]
-    elif side == 1:
-        U[:, :, i] += s * U[:, :, j]
-        V[:, j, :] -= s * V[:, i, :]
-    else:
-        V[:, :, i] += s * V[:, :, j]
-        W[:, :, j] -= s * W[:, :, i]
-    return [U, V, W]
 
 
 def shared_factors(factors: list[np.ndarray]) -> list[tuple[int, int, int, int]]:
@@ -149,23 +136,23 @@ def ternary_form(scheme: Scheme, *, moves: int = 200_000, seed: int = 0, time_li
     """
     if scheme.mod2:
         raise ValueError("ternary_form: a mod-2 scheme has no integer coefficients to move")
-    if scheme.ring.value == "Q":
+    if scheme.ring is Ring.Q:
         raise ValueError("ternary_form: the scheme has fractions; only integer schemes are walked")
     factors = _without_dead_terms([np.array(f, dtype=np.int64) for f in scheme.factors])
     n, m, p = scheme.format.dims
-    transvections = [(side, i, j, s) for side, size in enumerate((n, m, p))
+    transvections = [Move(side, i, j, s) for side, size in zip("XYZ", (n, m, p))
                      for i in range(size) for j in range(size) if i != j for s in (1, -1)]
     rng = np.random.default_rng(seed)
     cost = _cost(factors)
     start_excess = coefficient_excess(factors)
-    best_cost, best = cost, factors
+    best_cost, best, best_excess = cost, factors, start_excess
     shared = shared_factors(factors)
     temperature = hot = 200.0
     since_best = done = 0
     t0 = time.perf_counter()
     interrupted = False
     try:
-        while done < moves and coefficient_excess(best):
+        while done < moves and best_excess:
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 break
             done += 1
@@ -173,7 +160,7 @@ def ternary_form(scheme: Scheme, *, moves: int = 200_000, seed: int = 0, time_li
                 pick = shared[rng.integers(len(shared))]
                 trial = _flip(factors, *pick, int(rng.integers(2)), 1 if rng.random() < 0.5 else -1)
             elif transvections:
-                trial = _transvect(factors, *transvections[rng.integers(len(transvections))])
+                trial = list(apply_move(*factors, transvections[rng.integers(len(transvections))]))
             else:
                 break
             trial = _without_dead_terms(trial)
@@ -182,18 +169,18 @@ def ternary_form(scheme: Scheme, *, moves: int = 200_000, seed: int = 0, time_li
                 factors, cost = trial, trial_cost
                 shared = shared_factors(factors)
                 if cost < best_cost:
-                    best_cost, best, since_best = cost, factors, 0
+                    best_cost, best, best_excess, since_best = cost, factors, coefficient_excess(factors), 0
             since_best += 1
             temperature = max(temperature * 0.9999, 2.0)
             if since_best >= STALL_MOVES:  # back to the best form, hot again
                 factors, cost, temperature, since_best = best, best_cost, hot, 0
                 shared = shared_factors(factors)
             if on_progress is not None and done % 1000 == 0:
-                on_progress(done, coefficient_excess(factors), coefficient_excess(best))
+                on_progress(done, coefficient_excess(factors), best_excess)
     except KeyboardInterrupt:
         interrupted = True
     out = Scheme.from_arrays(*best, scheme.format)
-    return TernaryFormResult(out, start_excess, coefficient_excess(best), done,
+    return TernaryFormResult(out, start_excess, best_excess, done,
                              round(time.perf_counter() - t0, 3), interrupted)
 
 

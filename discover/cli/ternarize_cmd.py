@@ -40,13 +40,14 @@ def ternarize_command(source: str, out: Optional[str], moves: int, seed: int, ti
     """
     from ..jsonio import now_iso
     from ..provenance import certify, command_line, scheme_provenance
+    from ..rings import Ring
     from ..sources import load_source
     from ..ternary_form import coefficient_excess, ternary_form
 
     scheme = load_source(source)
     if scheme.mod2:
         fail(f"{source} is valid mod 2 only: lift it first (strassen search --ring Z --start {source})")
-    if scheme.ring.value == "Q":
+    if scheme.ring is Ring.Q:
         fail(f"{source} has fractions: ternarize walks integer schemes")
     if coefficient_excess(scheme.factors) == 0:
         # nothing to move, and nothing written: rewriting the file would replace its provenance
