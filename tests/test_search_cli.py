@@ -207,6 +207,49 @@ def test_workers_die_with_the_command_even_after_sigkill():
             proc.kill()
 
 
+def _descendants(pid: int) -> list[int]:
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [k for p in frontier for k in _children(p)]
+        found += kids
+        frontier = kids
+    return found
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_a_threaded_caller_gets_forkserver_workers_that_still_die_with_it():
+    # A caller with a second thread must not fork (a copied lock can hang a worker): its workers
+    # come from the fork server, are its grandchildren, and still end when it is SIGKILLed.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import threading, time; threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
+              "from discover.cli import main; main(['search', '3x3x3', '--rank', '20', '-j', '2', "
+              "'--time-limit', '120', '-q'])")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        server_children = []
+        while len(server_children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            server_children = [k for c in _children(proc.pid) for k in _children(c)]
+        assert len(server_children) >= 2  # two workers under the fork server, none forked from the caller
+        family = _descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        alive = family
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [w for w in family if _running(w)]
+        assert alive == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_a_start_scheme_that_is_not_exact_is_one_line_and_exit_2(runner, tmp_path):
     from discover.jsonio import save_scheme
     from discover.known import strassen

@@ -22,8 +22,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import ctypes
 import multiprocessing as mp
+import os
 import signal
 import sys
+import threading
 from typing import Any, Callable, Optional, Protocol
 
 from .live import install as install_live_sink
@@ -114,20 +116,29 @@ def _inline_sink(source: TaskSource) -> Optional[Callable[[int, dict], None]]:
 
 
 # --------------------------------------------------------------------------- process pool, worker side
-_STOP_ALL: Any = None  # multiprocessing.Event, inherited by forked workers
+_STOP_ALL: Any = None  # multiprocessing.Event, handed to each worker when it starts
 _STOP_ABOVE: Any = None  # multiprocessing.Value: tasks with a larger index should stop
 _LIVE: Any = None  # multiprocessing queue of (task index, statistics) for the progress display
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to send SIGTERM to this worker when its parent dies (even by SIGKILL)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    """End this worker when the process that asked for it dies (even by SIGKILL).
+
+    Linux sends SIGTERM when the parent dies (PR_SET_PDEATHSIG). A worker from the fork server
+    has the server as its parent, so a daemon thread also waits on the requester's sentinel.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    requester = mp.parent_process()
+    if requester is not None and requester.pid != os.getppid():
+        def watch() -> None:
+            requester.join()
+            os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _init_worker(stop_all: Any, stop_above: Any, live_queue: Any = None) -> None:
@@ -168,8 +179,39 @@ def _run_in_worker(task: SearchTask) -> TaskResult:
     return execute(task, should_stop)
 
 
+def _threads_in_this_process() -> int:
+    """Native threads of this process (Linux /proc), 0 where that cannot be read."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _pool_context() -> Any:
+    """How to start workers: fork while this process has one thread, else a fork server.
+
+    A fork copies the other threads' locks but not the threads (torch's OpenMP pool, numba's, a
+    notebook's or a test runner's): a worker that touches a lock held at that instant waits
+    forever. With one thread there is no such lock and fork is the fastest start (the CLI's
+    case). Otherwise the fork server, a fresh one-thread interpreter that has imported the search
+    code once, forks the workers; spawn where neither exists.
+    """
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and _threads_in_this_process() == 1:
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
 class ProcessPoolScheduler:
-    """Runs tasks in ``workers`` forked processes of this machine (the default)."""
+    """Runs tasks in ``workers`` processes of this machine (the default)."""
 
     name = "processes"
 
@@ -178,7 +220,7 @@ class ProcessPoolScheduler:
         self.tasks_running = 0
 
     def run(self, source: TaskSource) -> None:
-        ctx = mp.get_context("fork")
+        ctx = _pool_context()
         stop_all = ctx.Event()
         stop_above = ctx.Value("q", 2**62)
         live_queue = ctx.SimpleQueue() if hasattr(source, "live") else None
