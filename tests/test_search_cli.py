@@ -179,34 +179,6 @@ def _running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_workers_die_with_the_command_even_after_sigkill():
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    proc = subprocess.Popen([sys.executable, "-m", "discover", "search", "3x3x3", "--rank", "20", "-j", "2",
-                             "--time-limit", "120", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        workers = _children(proc.pid)
-        assert len(workers) >= 2
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        alive = workers
-        while alive and time.monotonic() < deadline:
-            time.sleep(0.2)
-            alive = [w for w in workers if _running(w)]
-        assert alive == []
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
 def _descendants(pid: int) -> list[int]:
     found, frontier = [], [pid]
     while frontier:
@@ -216,26 +188,19 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_a_threaded_caller_gets_forkserver_workers_that_still_die_with_it():
-    # A caller with a second thread must not fork (a copied lock can hang a worker): its workers
-    # come from the fork server, are its grandchildren, and still end when it is SIGKILLed.
+def _survivors_of_a_sigkill(argv: list[str], workers_of) -> list[int]:
+    """Start ``argv`` (a search with two workers), wait for ``workers_of(pid)`` to list two, SIGKILL
+    the command and return its descendants still running 30 s later."""
     import signal
     import subprocess
-    import sys
     import time
 
-    script = ("import threading, time; threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
-              "from discover.cli import main; main(['search', '3x3x3', '--rank', '20', '-j', '2', "
-              "'--time-limit', '120', '-q'])")
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        server_children = []
-        while len(server_children) < 2 and time.monotonic() < deadline:
+        while len(workers_of(proc.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-            server_children = [k for c in _children(proc.pid) for k in _children(c)]
-        assert len(server_children) >= 2  # two workers under the fork server, none forked from the caller
+        assert len(workers_of(proc.pid)) >= 2
         family = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -244,10 +209,35 @@ def test_a_threaded_caller_gets_forkserver_workers_that_still_die_with_it():
         while alive and time.monotonic() < deadline:
             time.sleep(0.2)
             alive = [w for w in family if _running(w)]
-        assert alive == []
+        return alive
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+_SEARCH = ["search", "3x3x3", "--rank", "20", "-j", "2", "--time-limit", "120", "-q"]
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_workers_die_with_the_command_even_after_sigkill():
+    import sys
+
+    assert _survivors_of_a_sigkill([sys.executable, "-m", "discover", *_SEARCH], _children) == []
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_a_threaded_caller_gets_forkserver_workers_that_still_die_with_it():
+    # A caller with a second thread must not fork (a copied lock can hang a worker): its workers
+    # come from the fork server (grandchildren of the caller) and still end when it is SIGKILLed.
+    import sys
+
+    script = ("import threading, time; threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
+              f"from discover.cli import main; main({_SEARCH!r})")
+
+    def under_the_server(pid: int) -> list[int]:
+        return [k for c in _children(pid) for k in _children(c)]
+
+    assert _survivors_of_a_sigkill([sys.executable, "-c", script], under_the_server) == []
 
 
 def test_a_start_scheme_that_is_not_exact_is_one_line_and_exit_2(runner, tmp_path):
