@@ -215,29 +215,17 @@ def _survivors_of_a_sigkill(argv: list[str], workers_of) -> list[int]:
             proc.kill()
 
 
-_SEARCH = ["search", "3x3x3", "--rank", "20", "-j", "2", "--time-limit", "120", "-q"]
-
-
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_workers_die_with_the_command_even_after_sigkill():
+def test_workers_come_from_the_fork_server_and_die_with_the_command_even_after_sigkill():
+    # The command never forks itself (a copied lock can hang a worker): its workers are children
+    # of the fork server, grandchildren of the command, and all end when it is SIGKILLed.
     import sys
-
-    assert _survivors_of_a_sigkill([sys.executable, "-m", "discover", *_SEARCH], _children) == []
-
-
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_a_threaded_caller_gets_forkserver_workers_that_still_die_with_it():
-    # A caller with a second thread must not fork (a copied lock can hang a worker): its workers
-    # come from the fork server (grandchildren of the caller) and still end when it is SIGKILLed.
-    import sys
-
-    script = ("import threading, time; threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
-              f"from discover.cli import main; main({_SEARCH!r})")
 
     def under_the_server(pid: int) -> list[int]:
         return [k for c in _children(pid) for k in _children(c)]
 
-    assert _survivors_of_a_sigkill([sys.executable, "-c", script], under_the_server) == []
+    argv = [sys.executable, "-m", "discover", "search", "3x3x3", "--rank", "20", "-j", "2", "--time-limit", "120", "-q"]
+    assert _survivors_of_a_sigkill(argv, under_the_server) == []
 
 
 def test_a_start_scheme_that_is_not_exact_is_one_line_and_exit_2(runner, tmp_path):

@@ -179,31 +179,15 @@ def _run_in_worker(task: SearchTask) -> TaskResult:
     return execute(task, should_stop)
 
 
-def _threads_in_this_process() -> int:
-    """Native threads of this process (Linux /proc), 0 where that cannot be read."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def _pool_context() -> Any:
-    """How to start workers: fork while this process has one thread, else a fork server.
+    """How to start workers: from a fork server, never by forking the caller.
 
-    A fork copies the other threads' locks but not the threads (torch's OpenMP pool, numba's, a
-    notebook's or a test runner's): a worker that touches a lock held at that instant waits
-    forever. With one thread there is no such lock and fork is the fastest start (the CLI's
-    case). Otherwise the fork server, a fresh one-thread interpreter that has imported the search
-    code once, forks the workers; spawn where neither exists.
+    A fork copies the caller's threads' locks but not the threads (torch's OpenMP pool, numba's,
+    OpenBLAS's, a notebook's or a test runner's): a worker that touches a lock held at that
+    instant waits forever (it happened in CI). The fork server is a fresh one-thread interpreter
+    that has imported the search code once and forks the workers; spawn where it does not exist.
     """
-    methods = mp.get_all_start_methods()
-    if "fork" in methods and _threads_in_this_process() == 1:
-        return mp.get_context("fork")
-    if "forkserver" in methods:
+    if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload([__name__])
         return ctx
