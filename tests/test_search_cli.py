@@ -188,19 +188,25 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _survivors_of_a_sigkill(argv: list[str], workers_of) -> list[int]:
-    """Start ``argv`` (a search with two workers), wait for ``workers_of(pid)`` to list two, SIGKILL
-    the command and return its descendants still running 30 s later."""
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_workers_come_from_the_fork_server_and_die_with_the_command_even_after_sigkill():
+    # The command never forks itself (a copied lock can hang a worker): its workers are children
+    # of the fork server, grandchildren of the command, and all end when it is SIGKILLed.
     import signal
     import subprocess
+    import sys
     import time
 
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def under_the_server(pid: int) -> list[int]:
+        return [k for c in _children(pid) for k in _children(c)]
+
+    proc = subprocess.Popen([sys.executable, "-m", "discover", "search", "3x3x3", "--rank", "20", "-j", "2",
+                             "--time-limit", "120", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while len(workers_of(proc.pid)) < 2 and time.monotonic() < deadline:
+        while len(under_the_server(proc.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(workers_of(proc.pid)) >= 2
+        assert len(under_the_server(proc.pid)) >= 2
         family = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -209,23 +215,10 @@ def _survivors_of_a_sigkill(argv: list[str], workers_of) -> list[int]:
         while alive and time.monotonic() < deadline:
             time.sleep(0.2)
             alive = [w for w in family if _running(w)]
-        return alive
+        assert alive == []
     finally:
         if proc.poll() is None:
             proc.kill()
-
-
-@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_workers_come_from_the_fork_server_and_die_with_the_command_even_after_sigkill():
-    # The command never forks itself (a copied lock can hang a worker): its workers are children
-    # of the fork server, grandchildren of the command, and all end when it is SIGKILLed.
-    import sys
-
-    def under_the_server(pid: int) -> list[int]:
-        return [k for c in _children(pid) for k in _children(c)]
-
-    argv = [sys.executable, "-m", "discover", "search", "3x3x3", "--rank", "20", "-j", "2", "--time-limit", "120", "-q"]
-    assert _survivors_of_a_sigkill(argv, under_the_server) == []
 
 
 def test_a_start_scheme_that_is_not_exact_is_one_line_and_exit_2(runner, tmp_path):
