@@ -13,7 +13,8 @@ A *source* is one of:
   ``extend:NxMxP:SOURCE`` (naive slices added up to the format), ``project:NxMxP:SOURCE``
   (rows/columns dropped, dead products removed; ``project:NxMxP@I,J:SOURCE`` names the indices
   dropped, in the order n, m, p, instead of those that kill the most products),
-  ``resize:NxMxP:SOURCE`` (either, per dimension), ``orient:NxMxP:SOURCE`` (the same scheme
+  ``resize:NxMxP:SOURCE`` (either, per dimension), ``cut:NxMxP:SOURCE`` (linear cuts mod 2 down
+  to the format, :mod:`discover.linearcut`: a Z2 start for GF(2) walks), ``orient:NxMxP:SOURCE`` (the same scheme
   moved to another order of its dimensions by transposes and cyclic shifts) and
   ``product:SOURCE1,SOURCE2`` (Kronecker product; split at the first comma).
 
@@ -41,9 +42,9 @@ from .verify import verify_exact
 #: What the help texts say a source is.
 SOURCE_HELP = ("a scheme file, - (stdin), a built-in name (strassen, winograd), naive:NxMxP, catalog:NxMxP, "
                "cubes:NxNxN:MASKS, or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP[@INDEX,...]:SOURCE, "
-               "resize:NxMxP:SOURCE, orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
+               "resize:NxMxP:SOURCE, cut:NxMxP:SOURCE (mod 2), orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 #: Meta moves spelled ``KIND:NxMxP:SOURCE``.
-_RESIZERS = ("extend", "project", "resize", "orient")
+_RESIZERS = ("extend", "project", "resize", "orient", "cut")
 
 
 def split_meta_source(spec: str) -> Optional[tuple[str, str]]:
@@ -249,6 +250,13 @@ def _resized(kind: str, arg: str, directory) -> Scheme:
 
         try:
             return to_format(scheme, fmt)
+        except SchemeError as e:
+            raise LoadError(f"{kind}:{arg}: {e}") from e
+    if kind == "cut":
+        from .linearcut import cut
+
+        try:
+            return cut(scheme, fmt)
         except SchemeError as e:
             raise LoadError(f"{kind}:{arg}: {e}") from e
     have = scheme.format.dims

@@ -49,7 +49,7 @@ class FlipSettings:
     Attributes
     ----------
     field : str
-        "auto" (zt for rings ZT/Z/Q with a ternary start, else gf2), "zt" (ternary walk over
+        "auto" (zt for rings ZT/Z/Q with a ternary start, else gf2: also for a Z2 start), "zt" (ternary walk over
         Z: every scheme visited is exact), "gf2" (walk mod 2, then lift) or "gf3" (walk mod 3
         from the naive scheme, then a 3-adic lift to rationals with denominators prime to 3,
         e.g. halves; ring Q only; a numpy walk for small formats, :mod:`discover.flip.gf3`).
@@ -152,6 +152,9 @@ class FlipSettings:
             if getattr(self, name) < 0:
                 raise SearchError(f"flip: {name} must be at least 0, got {getattr(self, name)}")
         if start is not None:
+            if self.field == "zt" and start.mod2:
+                raise SearchError("flip: field=zt walks over Z, but the start scheme is valid only mod 2 (Z2): "
+                                  "use field=gf2")
             if self.field == "zt" and not is_ternary_scheme(start):
                 raise SearchError("flip: field=zt needs a start scheme with coefficients in {-1, 0, 1}")
             if self.field != "zt" and not is_ternary_scheme(start) and start.denominator % 2 == 0:
@@ -161,4 +164,5 @@ class FlipSettings:
         """The field a walk runs in: :attr:`field` itself unless it is "auto"."""
         if self.field != "auto":
             return self.field
-        return "zt" if ring is not Ring.Z2 and is_ternary_scheme(start) else "gf2"
+        # a Z2 start (e.g. a cut: source) is exact only mod 2: a walk over Z would start inexact
+        return "zt" if ring is not Ring.Z2 and not start.mod2 and is_ternary_scheme(start) else "gf2"
