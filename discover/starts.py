@@ -50,7 +50,8 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]], cuts: bool = F
 
     * ``extend:FMT:catalog:G`` for G one smaller than FMT in one dimension;
     * ``resize:FMT:catalog:G`` for G one larger than FMT in one, two or three dimensions (a larger
-      scheme cut down);
+      scheme cut down), and ``cut:FMT:catalog:G``, the same scheme cut down by linear cuts mod 2
+      (:mod:`discover.linearcut`; a Z2 start, so only the GF(2) probe walks it);
     * ``resize:FMT:product:F,catalog:H`` for F Strassen's 2x2x2 or the catalog's 3x3x3 and H the
       smallest format with F ⊗ H covering FMT (and H one larger in one dimension).
 
@@ -76,8 +77,9 @@ def candidate_specs(fmt: Format, have: set[tuple[int, int, int]], cuts: bool = F
             dropped = [big for big, small in zip(dims, fmt.dims) if big > small]
             if not cuts or len(dropped) > 1:  # every cut of two or three dimensions: up to 216 starts
                 specs.append(f"resize:{fmt}:catalog:{name(dims)}")
-                continue
-            specs.extend(f"resize:{fmt}@{index}:catalog:{name(dims)}" for index in range(dropped[0]))
+            else:
+                specs.extend(f"resize:{fmt}@{index}:catalog:{name(dims)}" for index in range(dropped[0]))
+            specs.append(f"cut:{fmt}:catalog:{name(dims)}")  # linear cuts mod 2 (a Z2 start)
     for factor, size in _FACTORS:
         tight = tuple(math.ceil(d / size) for d in fmt.dims)
         grown = [tuple(d + (i == axis) for i, d in enumerate(tight)) for axis in range(3)]

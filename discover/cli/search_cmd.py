@@ -66,7 +66,7 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.option("--max-found", type=int, default=None, help="With --all: stop after this many distinct schemes.")
 @out_option("Folder for verified schemes (JSON), checked writable before the search starts.", folder=True)
 @click.option("--start", "start_source", type=SCHEME, default=None,
-              help="A scheme to start from (flip, pool, cyclic): a file, naive:NxMxP, catalog:NxMxP, strassen, cubes:NxNxN:MASKS (cyclic), or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
+              help="A scheme to start from (flip, pool, cyclic): a file, naive:NxMxP, catalog:NxMxP, strassen, cubes:NxNxN:MASKS (cyclic), or a meta move of one: extend:NxMxP:SOURCE, project:NxMxP:SOURCE, resize:NxMxP:SOURCE, cut:NxMxP:SOURCE (linear cuts mod 2), orient:NxMxP:SOURCE, product:SOURCE1,SOURCE2")
 @click.option("--option", "-O", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A method option (repeatable); unknown keys are errors. See --options-help.")
 @click.option("--options-help", is_flag=True, help="List the options of --method (or of every method) and exit.")
