@@ -209,11 +209,12 @@ def _axis(axis: str) -> int:
 
 
 def cut(scheme: Scheme, target: Any, beam: int = 8) -> Scheme:
-    """Linear cuts mod 2, one index at a time (n, then m, then p), down to the format ``target``.
+    """Linear cuts mod 2, one index at a time, down to the format ``target``.
 
-    Each step tries the ``beam`` best hyperplanes of each of the ``beam`` lowest schemes so far
-    and keeps the ``beam`` lowest results (ties: the earlier choice); the lowest at the end is
-    returned, labelled Z2.
+    Each step tries, on each scheme of its frontier, the ``beam`` best hyperplanes along every axis
+    that is still larger than the target's, and keeps the 3·``beam`` lowest results as the next
+    frontier (ties: the earlier axis, then the earlier choice), so the order of the cuts is searched
+    too; the lowest at the end is returned, labelled Z2.
 
     Raises
     ------
@@ -232,14 +233,15 @@ def cut(scheme: Scheme, target: Any, beam: int = 8) -> Scheme:
     if scheme.denominator != 1:
         raise SchemeError("cut works mod 2 and needs an integer scheme; this one has fractions")
     frontier = [scheme.as_mod2() if not scheme.mod2 else scheme]
-    for ax, axis in enumerate(AXES):
-        for _ in range(scheme.format.dims[ax] - fmt.dims[ax]):
-            tried = []
-            for parent in frontier:
-                for choice in cut_choices(parent, axis)[:beam]:
-                    tried.append(cut_with(parent, axis, choice))
-            tried.sort(key=lambda s: s.rank)  # stable: ties keep the order of the choices
-            frontier = tried[:beam]
+    for _ in range(sum(scheme.format.dims) - sum(fmt.dims)):
+        tried = []
+        for parent in frontier:
+            # every axis still to cut: the order of the cuts matters as much as the hyperplanes
+            for ax, axis in enumerate(AXES):
+                if parent.format.dims[ax] > fmt.dims[ax]:
+                    tried.extend(cut_with(parent, axis, choice) for choice in cut_choices(parent, axis)[:beam])
+        tried.sort(key=lambda s: s.rank)  # stable: ties keep the order of the axes and the choices
+        frontier = tried[:beam * len(AXES)]  # room for each order of the cuts
     best = frontier[0]
     name = scheme.name or f"{scheme.format} r{scheme.rank}"
     meta = {"name": f"cut({name}) {fmt} rank {best.rank} mod 2",
