@@ -16,10 +16,10 @@ a Z2 scheme, a start for GF(2) walks (which lift what they find to Z). Cutting t
 r93 catalog files to 4x4x5 this way leaves rank 62 mod 2 each, where dropping the indices that
 kill the most products (``project:``) leaves 70, 64 and 76.
 
-Each cut takes the pair (a, b) that kills the most products (then the fewest terms after the
-mod-2 reductions of equal and mergeable products); several cuts search a small beam of the best
-choices per step. Every choice is deterministic, so a source ``cut:NxMxP:SOURCE`` names one
-scheme.
+The choices of one cut are ranked by the products they kill; :func:`cut` keeps the schemes of
+lowest rank after the mod-2 reductions (equal products cancel, products equal in two factors
+merge), with a small beam over the choices and over the order of the cuts. Every choice is
+deterministic, so a source ``cut:NxMxP:SOURCE`` names one scheme.
 """
 from __future__ import annotations
 

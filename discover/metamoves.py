@@ -7,7 +7,8 @@ A flip-graph search of <n,m,p> may start from a neighbour's scheme instead of th
   n·p or n·m.
 * :func:`project`: <n,m,p> → <n−1,m,p> (or m−1, p−1) by dropping one row or column of A, B or C:
   the entries of the dropped index vanish from every factor and the products left with a zero
-  factor die. The index dropped is the one that kills the most products.
+  factor die. The index dropped is the one that kills the most products. (:mod:`discover.linearcut`
+  cuts along any hyperplane instead, mod 2, and kills more.)
 * :func:`product`: the Kronecker product <n1n2, m1m2, p1p2> (:func:`discover.symmetry.kron`).
 * :func:`resize`: extend and project, one index at a time, to any format.
 
