@@ -201,7 +201,9 @@ def test_a_search_from_catalog_records_the_file_it_read_and_the_chain_follows_it
     result = runner.invoke(main, argv)
     assert result.exit_code == 0, result.output
     found = catalog / "2x2x3_r11_ZT.json"
-    assert json.loads(found.read_text())["provenance"]["start_file"] == "algorithms/2x2x3_r12_ZT.json"
+    provenance = json.loads(found.read_text())["provenance"]
+    assert provenance["start_file"] == "algorithms/2x2x3_r12_ZT.json"
+    assert "start" not in provenance["options"]  # the walks' own start option did not pick this start
     entries = list_entries(catalog)
     chain = recorded_chain(next(e for e in entries if e.path.name == found.name), entries, tmp_path)
     assert [s.entry.path.name for s in chain.steps] == ["2x2x3_r12_ZT.json", "2x2x3_r11_ZT.json"]

@@ -283,7 +283,11 @@ class Collector:
             self.result.rejected += 1
             return None
         restart = task.task_index * self.batch + cand.sub_index
-        options = task.options
+        options = dataclasses.asdict(task.options) if dataclasses.is_dataclass(task.options) else repr(task.options)
+        if self.problem.start is not None and isinstance(options, dict):
+            # The walks' `start` option picks a start only when the problem has none; recorded beside
+            # a given start it would name a scheme the search never started from.
+            options.pop("start", None)
         provenance: dict[str, Any] = {
             "method": self.method,
             "seed": self.seed,
@@ -291,7 +295,7 @@ class Collector:
             "task_index": task.task_index,
             "sub_index": cand.sub_index,
             "batch": self.batch,
-            "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options),
+            "options": options,
             "problem": self.problem.to_json(),
             "wall_time": round(time.monotonic() - self.start, 3) if wall_time is None else wall_time,
             "time_limit": self.result.time_limit,  # the budget: `catalog rebuild` checks a rerun against it
