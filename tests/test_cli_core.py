@@ -79,6 +79,14 @@ def test_verify_exits_2_with_one_line_for_malformed_files(runner, tmp_path, kind
     assert len(lines) == 1 and lines[0].startswith("error: ") and MALFORMED[kind][1] in lines[0]
 
 
+def test_a_missing_choice_option_is_one_error_line(runner):
+    # click lists the choices one per line ("Choose from:\n\tkron,\n\t..."): they are joined.
+    result = runner.invoke(main, ["compose", "strassen", "strassen"], prog_name="strassen")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: strassen compose: Missing option '--op'. Choose from: kron, sum-n, sum-m, sum-p (see --help)"]
+
+
 def test_show_prints_products_and_outputs(runner, strassen_file):
     result = runner.invoke(main, ["show", str(strassen_file)])
     assert result.exit_code == 0

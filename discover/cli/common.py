@@ -57,8 +57,10 @@ class StrassenGroup(click.Group):
         except click.UsageError as e:
             if isinstance(e, UserError) or not e.ctx:
                 raise
-            # One line (click would add the usage and a hint): "error: ... (see --help)".
-            raise UserError(f"{e.ctx.command_path}: {e.format_message()} (see --help)") from e
+            # One line (click would add the usage and a hint): "error: ... (see --help)"; click's
+            # own message may span lines ("Choose from:" and one tab-indented choice per line).
+            message = " ".join(e.format_message().split())
+            raise UserError(f"{e.ctx.command_path}: {message} (see --help)") from e
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
