@@ -132,15 +132,25 @@ def stop_at_recorded_task(argv: Sequence[str], found: Scheme) -> list[str]:
 
     Each restart walks from its own child seed, so ``--restarts`` = the recorded restart's index + 1
     runs the restarts up to the recorded one and none after it (the recorded scheme again when the
-    time limit lets that restart run; :func:`_written` then picks it). Other commands are unchanged.
+    time limit lets that restart run; :func:`_written` then picks it). A recorded ``--restarts``
+    above that is lowered to it (a search stopped by hand after restart 3 of ``--restarts 2000``
+    reruns 4 restarts, not 2000); one at or below it is kept. Other commands are unchanged.
     """
     result = list(argv)
     restart = scheme_provenance(found).get("restart")
     if result[:1] != ["search"] or "--all" not in result or not isinstance(restart, int):
         return result
-    if any(a == "--restarts" or a.startswith("--restarts=") for a in result):
-        return result
-    return result + ["--restarts", str(restart + 1)]
+    needed = restart + 1
+    for i, a in enumerate(result):
+        if a == "--restarts" and i + 1 < len(result) and result[i + 1].isdigit():
+            result[i + 1] = str(min(int(result[i + 1]), needed))
+            return result
+        if a.startswith("--restarts=") and a.partition("=")[2].isdigit():
+            result[i] = f"--restarts={min(int(a.partition('=')[2]), needed)}"
+            return result
+        if a == "--restarts" or a.startswith("--restarts="):
+            return result  # not a count: the rerun reports it as the search would
+    return result + ["--restarts", str(needed)]
 
 
 def replay_recorded_lift(argv: Sequence[str], found: Scheme) -> list[str]:

@@ -236,6 +236,10 @@ def test_a_collecting_search_reruns_only_up_to_the_recorded_restart():
     argv = ["search", "3x3x3", "--rank", "23", "--all", "--max-found", "300", "--seed", "7"]
     assert stop_at_recorded_task(argv, found) == argv + ["--restarts", "290"]
     assert stop_at_recorded_task(argv + ["--restarts", "5"], found) == argv + ["--restarts", "5"]
+    # A search given far more restarts than it ran before it was stopped reruns only up to the
+    # recorded one, not its whole recorded allowance.
+    assert stop_at_recorded_task(argv + ["--restarts", "2000"], found) == argv + ["--restarts", "290"]
+    assert stop_at_recorded_task(argv + ["--restarts=2000"], found) == argv + ["--restarts=290"]
     plain = ["search", "3x3x3", "--rank", "23", "--seed", "7"]  # one scheme: nothing to cut
     assert stop_at_recorded_task(plain, found) == plain
     assert stop_at_recorded_task(argv, strassen().with_meta(provenance={"method": "lm"})) == argv
