@@ -72,13 +72,24 @@ def list_entries(directory: Optional[os.PathLike | str] = None) -> list[CatalogE
     return entries
 
 
-def eliminated_additions(scheme: Scheme) -> int:
-    """Additions of the scheme's straight-line program after common-subexpression elimination."""
+def eliminated_additions(scheme: Scheme, tries: Optional[int] = None) -> int:
+    """Additions of the scheme's straight-line program after common-subexpression elimination.
+
+    ``tries`` defaults to :data:`discover.slp.CSE_TRIES` (what every compiled program uses); the
+    count is kept in a disk cache (:mod:`discover.additions_cache`), so a catalog is compiled once.
+    """
     if scheme.mod2:
         return scheme.additions  # no program over Q for a mod-2 scheme
-    from .slp import compile_scheme
+    from . import additions_cache
+    from .slp import CSE_TRIES, compile_scheme
 
-    return compile_scheme(scheme, eliminate=True, check=False).additions
+    tries = CSE_TRIES if tries is None else tries
+    cached = additions_cache.lookup(scheme, tries)
+    if cached is not None:
+        return cached
+    additions = compile_scheme(scheme, eliminate=True, check=False, tries=tries).additions
+    additions_cache.store(scheme, tries, additions)
+    return additions
 
 
 def quality_key(scheme: Scheme) -> tuple[Any, ...]:

@@ -11,8 +11,11 @@ an integer matrix of determinant 1, so an integer scheme stays integral), keepin
 coefficient bound of the start (a ternary scheme stays ternary; ``slack`` lets the walk step
 above it on the way, which cost time without gain on 2x2x4 and 2x3x3), with a Metropolis rule on
 the eliminated additions and a return to the best form after a stretch without progress. The
-moves are exact integer row and column operations; the caller certifies the result (the
-command proves it with sympy and checks its straight-line program exactly).
+walk scores each move with one greedy elimination (the compiler's first try, 8x faster than the
+count the catalog shows); every form that ties or beats the walk's best so far is then counted
+in full (:data:`discover.slp.CSE_TRIES` tries per phase), and the form with the fewest of those
+is the result. The moves are exact integer row and column operations; the caller certifies the
+result (the command proves it with sympy and checks its straight-line program exactly).
 """
 from __future__ import annotations
 
@@ -63,6 +66,21 @@ def additions_after_elimination(scheme: Scheme) -> int:
     from .catalog import eliminated_additions
 
     return eliminated_additions(scheme)
+
+
+def greedy_additions(scheme: Scheme) -> int:
+    """The additions after one greedy elimination per phase: the walk's fast score (an upper
+    bound of :func:`additions_after_elimination`; not cached, the walk's forms are throwaway)."""
+    from .slp import compile_scheme
+
+    return compile_scheme(scheme, eliminate=True, check=False, tries=1).additions
+
+
+def _full_additions(scheme: Scheme) -> int:
+    """:func:`additions_after_elimination` without the disk cache (the walk's forms are throwaway)."""
+    from .slp import compile_scheme
+
+    return compile_scheme(scheme, eliminate=True, check=False).additions
 
 
 def apply_move(U: np.ndarray, V: np.ndarray, W: np.ndarray, move: Move) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,10 +180,15 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
     orientation = best_name
     base = [np.asarray(f, dtype=np.int64) for f in best_scheme.factors]
     cur = [a.copy() for a in base]
-    cur_adds, cur_peak = best_adds, limit
+    # The walk runs on the greedy score (walk_best / cur_adds); `best` is the form with the
+    # fewest additions counted in full among those the walk tied or beat its best with.
+    cur_adds, cur_peak = greedy_additions(best_scheme), limit
+    evaluations += 1
+    walk_best, walk_best_forms, walk_best_moves = cur_adds, [a.copy() for a in base], []
     best = [a.copy() for a in base]
     best_moves: list[Move] = []
     cur_moves: list[Move] = []
+    counted: dict[bytes, int] = {}
     sides = [(name, size) for name, size in zip("XYZ", fmt.dims) if size > 1]
     since_best = 0
     done = 0
@@ -183,21 +206,29 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
             peak = max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0)))
             if peak > limit + slack:
                 continue
-            adds = additions_after_elimination(Scheme.from_arrays(U, V, W, fmt))
+            adds = greedy_additions(Scheme.from_arrays(U, V, W, fmt))
             evaluations += 1
             t = temperature * (1 - 0.9 * it / max(iterations, 1))
-            if adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t)):
+            accepted = adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t))
+            if accepted:
                 cur, cur_adds, cur_peak = [U, V, W], adds, peak
                 cur_moves.append(move)
-            if cur_peak <= limit and cur_adds < best_adds:
-                # one assignment: Ctrl-C between statements must not pair arrays with another count
-                best, best_adds, best_moves = [a.copy() for a in cur], cur_adds, list(cur_moves)
+            if accepted and cur_peak <= limit and cur_adds <= walk_best:
+                key = b"".join(a.tobytes() for a in cur)
+                if key not in counted:  # a walk on a plateau comes back to the same forms
+                    counted[key] = _full_additions(Scheme.from_arrays(*cur, fmt))
+                full = counted[key]
+                if full < best_adds:
+                    # one assignment: Ctrl-C between statements must not pair arrays with another count
+                    best, best_adds, best_moves = [a.copy() for a in cur], full, list(cur_moves)
+            if cur_peak <= limit and cur_adds < walk_best:
+                walk_best, walk_best_forms, walk_best_moves = cur_adds, [a.copy() for a in cur], list(cur_moves)
                 since_best = 0
             else:
                 since_best += 1
                 if since_best >= patience:  # back to the best form: the walk wandered off
-                    cur, cur_adds, cur_moves, since_best = [a.copy() for a in best], best_adds, list(best_moves), 0
-                    cur_peak = limit
+                    cur, cur_adds, cur_moves = [a.copy() for a in walk_best_forms], walk_best, list(walk_best_moves)
+                    cur_peak, since_best = limit, 0
             if on_progress is not None and done % 100 == 0:
                 on_progress(done, cur_adds, best_adds)
     except KeyboardInterrupt:  # Ctrl-C: stop and hand back the best form so far (the caller decides)
