@@ -65,7 +65,8 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
     shown = []
 
     def progress(done: int, current: int, best: int) -> None:  # one line, rewritten in place
-        click.echo(f"\r{done}/{iterations} moves, current {current}, best {best} additions", err=True, nl=False)
+        # the walk's form is scored by one greedy pass, the best by all tries (see optimize_additions)
+        click.echo(f"\r{done}/{iterations} moves, current {current} (greedy), best {best} additions", err=True, nl=False)
         shown.append(done)
 
     t0 = time.perf_counter()
