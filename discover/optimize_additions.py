@@ -68,19 +68,12 @@ def additions_after_elimination(scheme: Scheme) -> int:
     return eliminated_additions(scheme)
 
 
-def greedy_additions(scheme: Scheme) -> int:
-    """The additions after one greedy elimination per phase: the walk's fast score (an upper
-    bound of :func:`additions_after_elimination`; not cached, the walk's forms are throwaway)."""
-    from .slp import compile_scheme
+def _walk_additions(scheme: Scheme, tries: Optional[int] = None) -> int:
+    """:func:`additions_after_elimination` without the disk cache (the walk's forms are
+    throwaway); ``tries=1`` is the walk's fast score, one greedy elimination per phase."""
+    from .slp import CSE_TRIES, compile_scheme
 
-    return compile_scheme(scheme, eliminate=True, check=False, tries=1).additions
-
-
-def _full_additions(scheme: Scheme) -> int:
-    """:func:`additions_after_elimination` without the disk cache (the walk's forms are throwaway)."""
-    from .slp import compile_scheme
-
-    return compile_scheme(scheme, eliminate=True, check=False).additions
+    return compile_scheme(scheme, eliminate=True, check=False, tries=CSE_TRIES if tries is None else tries).additions
 
 
 def apply_move(U: np.ndarray, V: np.ndarray, W: np.ndarray, move: Move) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,7 +175,7 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
     cur = [a.copy() for a in base]
     # The walk runs on the greedy score (walk_best / cur_adds); `best` is the form with the
     # fewest additions counted in full among those the walk tied or beat its best with.
-    cur_adds, cur_peak = greedy_additions(best_scheme), limit
+    cur_adds, cur_peak = _walk_additions(best_scheme, tries=1), limit
     evaluations += 1
     walk_best, walk_best_forms, walk_best_moves = cur_adds, [a.copy() for a in base], []
     best = [a.copy() for a in base]
@@ -206,7 +199,7 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
             peak = max(int(np.abs(U).max(initial=0)), int(np.abs(V).max(initial=0)), int(np.abs(W).max(initial=0)))
             if peak > limit + slack:
                 continue
-            adds = greedy_additions(Scheme.from_arrays(U, V, W, fmt))
+            adds = _walk_additions(Scheme.from_arrays(U, V, W, fmt), tries=1)
             evaluations += 1
             t = temperature * (1 - 0.9 * it / max(iterations, 1))
             accepted = adds <= cur_adds or (t > 0 and rng.random() < math.exp(-(adds - cur_adds) / t))
@@ -216,7 +209,7 @@ def optimize_additions(scheme: Scheme, *, iterations: int = 2000, seed: int = 0,
             if accepted and cur_peak <= limit and cur_adds <= walk_best:
                 key = b"".join(a.tobytes() for a in cur)
                 if key not in counted:  # a walk on a plateau comes back to the same forms
-                    counted[key] = _full_additions(Scheme.from_arrays(*cur, fmt))
+                    counted[key] = _walk_additions(Scheme.from_arrays(*cur, fmt))
                 full = counted[key]
                 if full < best_adds:
                     # one assignment: Ctrl-C between statements must not pair arrays with another count

@@ -14,7 +14,7 @@ temporary until no pair occurs twice. Winograd's variant of Strassen's scheme co
 is left to share, so each phase is compiled ``tries`` times (the first try breaks ties by
 variable order, the others at random with fixed seeds: the result is reproducible) and keeps
 its cheapest program. The phases are independent, so the best of each is combined: for
-4x5x5 r76 this turns 302 additions into 299.
+4x5x5 r76 this turns 302 additions into 300.
 
 Every compiled program is checked exactly against its scheme (:func:`check_program`): it
 is evaluated on unit vectors with exact integer arithmetic and the bilinear map it computes
@@ -272,8 +272,9 @@ def _pair(order: Mapping[str, int], u: str, cu: Any, v: str, cv: Any) -> tuple[s
 
 
 #: Tries per phase of :func:`compile_scheme` (see the module docstring). Eight keep most of
-#: what 64 find on the catalog's schemes (measured: 3x4x4 r38 139 → 136, 4x4x4 r49 166 → 163,
-#: 4x5x5 r76 302 → 299 with 8; 5x5x5 r93 needs 16 for 362 → 361) at 8x one greedy pass.
+#: what 64 find on the catalog's schemes (measured with eight: 3x4x4 r38 139 → 136, 4x4x4 r49
+#: 166 → 163, 4x5x5 r76 302 → 300; 64 found one more only on 4x5x5 r76 and 5x5x5 r93) at 8x
+#: the cost of one greedy pass.
 CSE_TRIES = 8
 
 
