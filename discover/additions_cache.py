@@ -18,6 +18,7 @@ from typing import Optional
 
 import numpy as np
 
+from .jitcache import cache_home
 from .scheme import Scheme
 
 _SLP_SOURCE = Path(__file__).resolve().parent / "slp.py"
@@ -40,8 +41,7 @@ def cache_folder(env: Optional[dict] = None) -> Optional[Path]:
     env = os.environ if env is None else env
     if env.get("STRASSEN_NO_CACHE", "") not in ("", "0"):
         return None
-    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "strassen-discover" / "additions" / compiler_key()
+    return cache_home(env) / "additions" / compiler_key()
 
 
 def scheme_key(scheme: Scheme, tries: int) -> str:

@@ -35,11 +35,15 @@ def source_key(root: Path = PACKAGE) -> str:
     return h.hexdigest()[:16]
 
 
+def cache_home(env: Optional[dict] = None) -> Path:
+    """The package's cache folder: ``$XDG_CACHE_HOME/strassen-discover`` (``~/.cache`` by default)."""
+    env = os.environ if env is None else env
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "strassen-discover"
+
+
 def cache_folder(root: Path = PACKAGE, env: Optional[dict] = None) -> Path:
     """Where the compiled kernels of this version of the sources are cached."""
-    env = os.environ if env is None else env
-    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "strassen-discover" / "numba" / source_key(root)
+    return cache_home(env) / "numba" / source_key(root)
 
 
 def configure() -> Optional[Path]:

@@ -28,7 +28,7 @@ import operator
 import random
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -375,15 +375,10 @@ def _operands(
 
     An operand whose terms are all negative is computed negated (sign −1): the caller
     moves the sign into W, where it costs nothing (a subtraction instead of an addition).
-    With ``eliminate``, the cheapest of ``tries`` eliminations is kept (see :func:`_tries`).
+    With ``eliminate``, the cheapest of ``tries`` eliminations is kept (see :func:`_eliminations`).
     """
-    best: Optional[tuple[list[Step], list[str], list[int]]] = None
-    for rng in _tries(tries if eliminate else 1):
-        order = {name: k for k, name in enumerate(inputs)}
-        todo = [dict(f) for f in forms]
-        steps: list[Step] = []
-        if eliminate:
-            steps, todo = eliminate_common(todo, order, prefix, rng)
+
+    def finish(steps: list[Step], todo: list[dict[str, Any]], order: dict[str, int]) -> tuple[list[Step], list[str], list[int]]:
         operand: list[str] = []
         signs: list[int] = []
         seen: dict[Terms, str] = {}
@@ -400,17 +395,25 @@ def _operands(
                 steps.append(Step(name, terms))
                 seen[terms] = name
                 operand.append(name)
-        if best is None or _cost(steps) < _cost(best[0]):
-            best = (steps, operand, signs)
-    assert best is not None
-    return best
+        return steps, operand, signs
+
+    # min() keeps the first of equally cheap programs: the variable-order try wins ties
+    return min((finish(*tried) for tried in _eliminations(forms, inputs, prefix, tries if eliminate else 0)),
+               key=lambda built: _cost(built[0]))
 
 
-def _tries(tries: int) -> Iterable[Optional[random.Random]]:
-    """The tie-breakers of ``tries`` eliminations: variable order first, then seeds 1, 2, ..."""
-    yield None
-    for seed in range(1, tries):
-        yield random.Random(seed)
+def _eliminations(forms: list[dict[str, Any]], inputs: Sequence[str], prefix: str,
+                  tries: int) -> Iterator[tuple[list[Step], list[dict[str, Any]], dict[str, int]]]:
+    """``(steps, forms rewritten, variable order)`` of each of ``tries`` eliminations of a phase
+    (ties broken by variable order first, then at random with seeds 1, 2, ...); ``tries=0``
+    gives the forms as they are, without elimination. ``forms`` is left unchanged."""
+    for t in range(max(tries, 1)):
+        order = {name: k for k, name in enumerate(inputs)}
+        todo = [dict(f) for f in forms]
+        if tries == 0:
+            yield [], todo, order
+        else:
+            yield (*eliminate_common(todo, order, prefix, random.Random(t) if t else None), order)
 
 
 def _cost(steps: Sequence[Step]) -> int:
@@ -472,16 +475,9 @@ def compile_scheme(scheme: Scheme, eliminate: bool = True, check: bool = True, t
     for name, form in zip(c_names, c_forms):
         if not form:
             raise SchemeError(f"entry {name} of C receives no product: the scheme cannot be exact")
-    c_steps: list[Step] = []
-    for t, rng in enumerate(_tries(tries if eliminate else 1)):
-        order = {name: k for k, name in enumerate(m_names)}
-        steps: list[Step] = []
-        todo = [dict(f) for f in c_forms]
-        if eliminate:
-            steps, todo = eliminate_common(todo, order, "u", rng)
-        steps += [Step(name, _ordered(form, order)) for name, form in zip(c_names, todo)]
-        if t == 0 or _cost(steps) < _cost(c_steps):
-            c_steps = steps
+    c_steps = min(([*steps, *(Step(name, _ordered(form, order)) for name, form in zip(c_names, todo))]
+                   for steps, todo, order in _eliminations(c_forms, m_names, "u", tries if eliminate else 0)),
+                  key=_cost)
     program = Program(
         scheme_format=fmt,
         rank=scheme.rank,
