@@ -1,8 +1,8 @@
 """A disk cache of the additions after elimination, per scheme and per version of the compiler.
 
 Counting a scheme's additions compiles its straight-line program :data:`~discover.slp.CSE_TRIES`
-times per phase (pure Python: about 0.3 s for a 4x5x5 r76, 1.3 s for a 6x6x6 r159), and ``catalog
-compare`` counts every scheme at the lowest rank of every format. The count is a pure function of
+times per phase and orientation (pure Python: about 0.5 s for a 4x5x5 r76, 2.5 s for a 6x6x6
+r159), and ``catalog compare`` counts every scheme at the lowest rank of every format. The count is a pure function of
 the factors, the tries and the compiler's source, so it is kept in one small file per scheme under
 ``$XDG_CACHE_HOME/strassen-discover/additions/<hash of slp.py>/`` (``~/.cache`` by default): a new
 compiler starts a new folder and stale counts are never read. ``STRASSEN_NO_CACHE=1`` turns the

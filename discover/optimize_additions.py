@@ -11,9 +11,10 @@ an integer matrix of determinant 1, so an integer scheme stays integral), keepin
 coefficient bound of the start (a ternary scheme stays ternary; ``slack`` lets the walk step
 above it on the way, which cost time without gain on 2x2x4 and 2x3x3), with a Metropolis rule on
 the eliminated additions and a return to the best form after a stretch without progress. The
-walk scores each move with one greedy elimination (the compiler's first try, 8x faster than the
-count the catalog shows); every form that ties or beats the walk's best so far is then counted
-in full (:data:`discover.slp.CSE_TRIES` tries per phase), and the form with the fewest of those
+walk scores each move with one greedy elimination per phase and orientation (the compiler's
+first tries, 8x faster than the count the catalog shows); every form that ties or beats the walk's
+best so far is then counted in full (:data:`discover.slp.CSE_TRIES` tries per phase and
+orientation), and the form with the fewest of those
 is the result. The moves are exact integer row and column operations; the caller certifies the
 result (the command proves it with sympy and checks its straight-line program exactly).
 """
@@ -70,7 +71,7 @@ def additions_after_elimination(scheme: Scheme) -> int:
 
 def _walk_additions(scheme: Scheme, tries: Optional[int] = None) -> int:
     """:func:`additions_after_elimination` without the disk cache (the walk's forms are
-    throwaway); ``tries=1`` is the walk's fast score, one greedy elimination per phase."""
+    throwaway); ``tries=1`` is the walk's fast score, one greedy elimination per phase and orientation."""
     from .slp import CSE_TRIES, compile_scheme
 
     return compile_scheme(scheme, eliminate=True, check=False, tries=CSE_TRIES if tries is None else tries).additions

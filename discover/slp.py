@@ -12,9 +12,11 @@ most frequent signed pair ``x + ρ·y`` (counted over all forms of the phase) be
 temporary until no pair occurs twice. Winograd's variant of Strassen's scheme compiles from
 24 additions to the known 15. Which of several equally frequent pairs goes first changes what
 is left to share, so each phase is compiled ``tries`` times (the first try breaks ties by
-variable order, the others at random with fixed seeds: the result is reproducible) and keeps
-its cheapest program. The phases are independent, so the best of each is combined: for
-4x5x5 r76 this turns 302 additions into 300.
+variable order, the others at random with fixed seeds: the result is reproducible), and
+``tries`` times more through its transpose (Tellegen's principle, :func:`transposed_elimination`:
+the greedy pass on ``Mᵀ`` shares other pairs), and keeps its cheapest program. The phases are
+independent, so the best of each is combined: for 4x5x5 r76 the eight direct tries turn 302
+additions into 300, and the transposed ones into 297; 4x4x4 r49 163 → 159.
 
 Every compiled program is checked exactly against its scheme (:func:`check_program`): it
 is evaluated on unit vectors with exact integer arithmetic and the bilinear map it computes
@@ -271,10 +273,11 @@ def _pair(order: Mapping[str, int], u: str, cu: Any, v: str, cv: Any) -> tuple[s
     return (u, v, _ratio(cu, cv)) if order[u] < order[v] else (v, u, _ratio(cv, cu))
 
 
-#: Tries per phase of :func:`compile_scheme` (see the module docstring). Eight keep most of
-#: what 64 find on the catalog's schemes (measured with eight: 3x4x4 r38 139 → 136, 4x4x4 r49
-#: 166 → 163, 4x5x5 r76 302 → 300; 64 found one more only on 4x5x5 r76 and 5x5x5 r93) at 8x
-#: the cost of one greedy pass.
+#: Tries per phase and orientation of :func:`compile_scheme` (see the module docstring). Eight
+#: keep most of what 64 find on the catalog's schemes (measured with eight direct tries: 3x4x4
+#: r38 139 → 136, 4x4x4 r49 166 → 163, 4x5x5 r76 302 → 300; 64 found one more only on 4x5x5
+#: r76 and 5x5x5 r93). With the eight transposed tries beside them the catalog's schemes count
+#: 46,804 additions in all instead of 47,217; four of each gave 46,933 (6x6x6 r159 689, not 686).
 CSE_TRIES = 8
 
 
@@ -307,8 +310,10 @@ def eliminate_common(
     """
     counts: dict[tuple, int] = {}
     where: dict[tuple, set[int]] = {}
-    # The most frequent pair comes from a heap with lazy deletion: every change of a count
-    # pushes the pair again, and an entry whose count is no longer the pair's is skipped.
+    # The most frequent pair comes from a heap with lazy deletion: a rise of a count pushes
+    # the pair again; a fall pushes nothing, and an entry found above its pair's count is
+    # pushed back at the current count (so each pair keeps an entry at or above its count).
+    # An entry below its pair's count is stale and skipped.
     # Dense integer forms (a 2x6x6 r59 with coefficients up to 12) have tens of thousands of
     # pairs, and scanning them all for each temporary took most of the compile time.
     heap: list[tuple] = []
@@ -330,7 +335,8 @@ def eliminate_common(
             where[key].discard(idx)
         if count:
             counts[key] = count
-            heapq.heappush(heap, (-count, *tie(key), key))
+            if delta > 0:
+                heapq.heappush(heap, (-count, *tie(key), key))
         else:
             del counts[key]
 
@@ -339,9 +345,12 @@ def eliminate_common(
             bump(key, idx, 1)
     steps: list[Step] = []
     while heap:
-        negative, _, _, _, key = heapq.heappop(heap)
-        if counts.get(key) != -negative:
-            continue  # stale: the pair's count has changed since this entry was pushed
+        negative, t1, t2, t3, key = heapq.heappop(heap)
+        count = counts.get(key, 0)
+        if count != -negative:
+            if 0 < count < -negative:  # the count fell since the push: queue it at its count
+                heapq.heappush(heap, (-count, t1, t2, t3, key))
+            continue
         if -negative < 2:
             break
         x, y, rho = key
@@ -405,15 +414,93 @@ def _operands(
 def _eliminations(forms: list[dict[str, Any]], inputs: Sequence[str], prefix: str,
                   tries: int) -> Iterator[tuple[list[Step], list[dict[str, Any]], dict[str, int]]]:
     """``(steps, forms rewritten, variable order)`` of each of ``tries`` eliminations of a phase
-    (ties broken by variable order first, then at random with seeds 1, 2, ...); ``tries=0``
+    (ties broken by variable order first, then at random with seeds 1, 2, ...), then of the same
+    ``tries`` eliminations of the transposed phase (:func:`transposed_elimination`); ``tries=0``
     gives the forms as they are, without elimination. ``forms`` is left unchanged."""
-    for t in range(max(tries, 1)):
+    if tries == 0:
+        yield [], [dict(f) for f in forms], {name: k for k, name in enumerate(inputs)}
+        return
+    for t in range(tries):
         order = {name: k for k, name in enumerate(inputs)}
         todo = [dict(f) for f in forms]
-        if tries == 0:
-            yield [], todo, order
+        yield (*eliminate_common(todo, order, prefix, random.Random(t) if t else None), order)
+    for t in range(tries):
+        yield transposed_elimination(forms, inputs, prefix, random.Random(t) if t else None)
+
+
+def _add_scaled(total: dict[str, Any], form: Mapping[str, Any], c: Any) -> None:
+    """``total += c · form``, dropping the terms that cancel."""
+    for v, cv in form.items():
+        value = total.get(v, 0) + c * cv
+        if value:
+            total[v] = value
         else:
-            yield (*eliminate_common(todo, order, prefix, random.Random(t) if t else None), order)
+            total.pop(v, None)
+
+
+def transposed_elimination(
+    forms: list[dict[str, Any]], inputs: Sequence[str], prefix: str, rng: Optional[random.Random] = None
+) -> tuple[list[Step], list[dict[str, Any]], dict[str, int]]:
+    """One elimination of a phase through its transpose (Tellegen's principle).
+
+    The phase is the linear map ``y = M x`` (a row of ``M`` per form, a column per input). The
+    greedy elimination of :func:`eliminate_common` runs on the forms of ``Mᵀ`` (one per input,
+    over one variable per form), and that program is then transposed: every edge is reversed,
+    so a variable used ``k`` times in it becomes a sum of ``k`` terms. A program for ``Mᵀ`` with
+    ``a`` additions gives one for ``M`` with ``a − rows + columns`` (every row and column of
+    ``M`` nonzero). The greedy pass finds other shared pairs on the two sides (4x4x4 r49: 44
+    additions for the A side directly, 42 through the transpose).
+
+    Parameters
+    ----------
+    forms : list of dict
+        The phase's nonzero linear forms ``{input: coef}``; left unchanged.
+    inputs : sequence of str
+        The input variables, in order.
+    prefix : str
+        Name prefix of the temporaries.
+    rng : random.Random, optional
+        Tie-breaks of the elimination of ``Mᵀ`` (as in :func:`eliminate_common`).
+
+    Returns
+    -------
+    (steps, forms, order)
+        As one elimination of :func:`_eliminations`: the temporaries' steps, the forms
+        rewritten over inputs and temporaries, and the variables' order.
+    """
+    rows = [f"#{i}" for i in range(len(forms))]
+    used = [x for x in inputs if any(x in f for f in forms)]
+    dual = [{rows[i]: f[x] for i, f in enumerate(forms) if x in f} for x in used]
+    dual_order = {name: k for k, name in enumerate(rows)}
+    dual_steps, dual_forms = eliminate_common(dual, dual_order, "#t", rng)
+    # users[u]: the (consumer, coefficient) pairs of the dual variable u; a consumer is a
+    # dual step or an input's form ("=x"), the nodes whose transposed values come first.
+    users: dict[str, list[tuple[str, Any]]] = {}
+    for step in dual_steps:
+        for u, c in step.terms:
+            users.setdefault(u, []).append((step.target, c))
+    for x, form in zip(used, dual_forms):
+        for u, c in form.items():
+            users.setdefault(u, []).append((f"={x}", c))
+    order = {name: k for k, name in enumerate(inputs)}
+    value: dict[str, dict[str, Any]] = {f"={x}": {x: 1} for x in used}
+    steps: list[Step] = []
+
+    def transposed(u: str) -> dict[str, Any]:
+        total: dict[str, Any] = {}
+        for consumer, c in users.get(u, ()):
+            _add_scaled(total, value[consumer], c)
+        return total
+
+    for step in reversed(dual_steps):
+        total = transposed(step.target)
+        if len(total) > 1:  # a sum: a temporary of its own; one scaled term is free
+            name = f"{prefix}{len(steps) + 1}"
+            order[name] = len(order)
+            steps.append(Step(name, _ordered(total, order)))
+            total = {name: 1}
+        value[step.target] = total
+    return steps, [transposed(row) for row in rows], order
 
 
 def _cost(steps: Sequence[Step]) -> int:
@@ -433,9 +520,10 @@ def compile_scheme(scheme: Scheme, eliminate: bool = True, check: bool = True, t
     check : bool
         Check the program exactly against the scheme (on by default; see :func:`check_program`).
     tries : int
-        Eliminations per phase, the cheapest kept (the first breaks ties by variable order,
-        the others at random with seeds 1, 2, ...; the program is reproducible). 1 is the
-        plain greedy, ``tries`` times faster.
+        Eliminations per phase and orientation, the cheapest of the ``2·tries`` kept (the first
+        of each orientation breaks ties by variable order, the others at random with seeds 1,
+        2, ...; the program is reproducible). 1 is the plain greedy on the phase and on its
+        transpose, about ``tries`` times faster.
 
     Returns
     -------
