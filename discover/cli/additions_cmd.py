@@ -23,10 +23,17 @@ from .common import (EXIT_INTERRUPTED, EXIT_NOT_FOUND, SCHEME, echo_json, emit_s
               help="Largest coefficient allowed (default: the source's; a ternary scheme stays ternary).")
 @click.option("--time-limit", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Stop earlier after this many seconds (the result then depends on the machine).")
+@click.option("--flips", default=0, show_default=True, type=click.IntRange(min=0),
+              help="First walk each (ternary) SOURCE's plateau of the flip graph for this many flip attempts, "
+                   "towards fewer written additions, and start the orbit walk from the cheapest of SOURCE and "
+                   "the sparsest scheme of each sixteenth of that walk (they leave SOURCE's orbit).")
+@click.option("--flip-temperature", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="Metropolis temperature of the plateau walk, per written addition.")
 @json_option()
 @quiet_option()
 def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], iterations: int, seed: int,
-                               bound: Optional[int], time_limit: Optional[float], as_json: bool, quiet: bool) -> None:
+                               bound: Optional[int], time_limit: Optional[float], flips: int,
+                               flip_temperature: float, as_json: bool, quiet: bool) -> None:
     """Search the symmetry orbit of SOURCE for the form with the fewest additions after elimination.
 
     The sandwich A → XAY⁻¹, B → YBZ⁻¹, C → XCZ⁻¹ by elementary integer matrices (and, for
@@ -39,15 +46,19 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
     Several SOURCEs of one format and rank (e.g. the schemes of a `search --all`) are each walked
     the same way (--time-limit is for them all), and the cheapest form of them all is the result:
     schemes of one rank in different orbits can need far fewer additions than any form of one.
+    With --flips N a walk on the ternary flip graph at the same rank (seeded by --seed) first
+    looks for sparser schemes outside the orbit; the orbit walk starts from the cheapest.
 
     \b
     Examples:
       strassen optimize-additions strassen --iterations 300
       strassen optimize-additions algorithms/3x3x3_r23_ZT.json -o found/ --seed 1
       strassen optimize-additions found/3x3x3_r23_ZT*.json --iterations 600 -o algorithms/
+      strassen optimize-additions algorithms/4x5x5_r76_ZT.json --flips 10000000 -o found/
     """
+    from ..errors import SchemeError
     from ..jsonio import now_iso
-    from ..optimize_additions import optimize_additions, sandwich_matrices
+    from ..optimize_additions import optimize_additions, plateau_start, sandwich_matrices
     from ..provenance import certify, command_line, scheme_provenance
     from ..published_additions import published_additions
     from ..slp import compile_scheme
@@ -70,21 +81,34 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
         shown.append(done)
 
     t0 = time.perf_counter()
-    walked = []  # (source, scheme, result) in the order walked
+    walked = []  # (source, scheme, result, plateau walk or None) in the order walked
     for k, (source, scheme) in enumerate(loaded):
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0 and walked:
             break
-        one = optimize_additions(scheme, iterations=iterations, seed=seed, bound=bound, time_limit=left,
+        start, plateau = scheme, None
+        if flips:
+            try:
+                plateau = plateau_start(scheme, flips, seed, temperature=flip_temperature)
+            except SchemeError as exc:
+                fail(f"{source}: {exc}")
+            start = plateau.scheme
+            info(f"plateau walk of {source}: {flips} flips, {len(plateau.written) - 1} distinct sparsest schemes "
+                 f"(written additions {min(plateau.written[1:], default=plateau.written[0])}, source "
+                 f"{plateau.written[0]}); after elimination {min(plateau.additions)} (source {plateau.additions[0]})",
+                 quiet)
+        one = optimize_additions(start, iterations=iterations, seed=seed, bound=bound, time_limit=left,
                                  on_progress=None if quiet or len(loaded) > 1 else progress)
-        walked.append((source, scheme, one))
+        if plateau is not None:
+            one.start_additions = plateau.additions[0]  # improved: against the source, not the sample
+        walked.append((source, scheme, one, plateau))
         if len(loaded) > 1:
             info(f"[{k + 1}/{len(loaded)}] {source}: {one.start_additions} → {one.additions} additions", quiet)
         if one.interrupted:
             break
     # The cheapest form of them all; on a tie a source that is that cheap as given wins (then
     # nothing is written: no form is cheaper than every source), else the first walked.
-    source, scheme, result = min(walked, key=lambda w: (w[2].additions, w[2].improved))
+    source, scheme, result, plateau = min(walked, key=lambda w: (w[2].additions, w[2].improved))
     result.interrupted = any(w[2].interrupted for w in walked)
     if shown:
         click.echo("", err=True)
@@ -101,7 +125,7 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
            "published_additions": pub.to_json() if pub else None, "improved": result.improved, "saved": None}
     if len(loaded) > 1:
         doc["sources"] = [{"source": src, "additions_before": one.start_additions, "additions": one.additions}
-                          for src, _, one in walked]
+                          for src, _, one, _ in walked]
     if not result.improved:
         if as_json:
             echo_json(doc)
@@ -114,6 +138,11 @@ def optimize_additions_command(sources: tuple[str, ...], out: Optional[str], ite
         "orientation": result.orientation, "sandwich": {"X": X, "Y": Y, "Z": Z},
         "wall_time": result.seconds, "workers": 1, "command": command_line(), "date": now_iso(),
     }
+    if plateau is not None:
+        # the sandwich acts on the chosen sample of the plateau walk (None: on the source itself)
+        provenance["plateau"] = {"flips": flips, "samples": len(plateau.written) - 1,
+                                 "temperature": flip_temperature, "sample": plateau.sample,
+                                 "written_additions": plateau.written, "additions": plateau.additions}
     if len(loaded) > 1:
         # The result depends on its own source alone: record the command with that one source, so
         # that the chain of steps (and `catalog rebuild`) follows it back to the right file.
