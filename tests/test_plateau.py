@@ -71,6 +71,13 @@ def test_plateau_start_counts_in_full_and_the_source_wins_ties():
     assert start.scheme.additions == start.written[chosen]
 
 
+def test_a_walk_needs_a_flip_and_a_sample():
+    source = load_scheme(catalog_dir() / LADERMAN_LIKE)
+    for flips, samples in ((0, 4), (100, 0)):
+        with pytest.raises(ValueError, match="at least 1"):
+            plateau_samples(source, flips, seed=0, samples=samples)
+
+
 def test_plateau_start_refuses_a_scheme_that_is_not_ternary():
     with pytest.raises(SchemeError, match="ternary schemes"):
         plateau_start(load_scheme(catalog_dir() / "3x5x5_r58_Z.json"), 1000, seed=0)

@@ -114,7 +114,7 @@ def plateau_samples(scheme: Scheme, flips: int, seed: int, samples: int = 16,
     scheme : Scheme
         A ternary scheme (ring ZT); its rank is kept.
     flips : int
-        Flip attempts in all (a seed and this budget reproduce the walk exactly).
+        Flip attempts in all, at least 1 (a seed and this budget reproduce the walk exactly).
     seed : int
         Seed of the walk's random numbers.
     samples : int
@@ -130,10 +130,13 @@ def plateau_samples(scheme: Scheme, flips: int, seed: int, samples: int = 16,
     Raises
     ------
     ValueError
-        If the scheme is not ternary, or a factor has more than 64 entries.
+        If the scheme is not ternary, a factor has more than 64 entries, or ``flips`` or
+        ``samples`` is below 1.
     """
     if scheme.mod2:
         raise ValueError("a mod-2 scheme has no ternary plateau over the integers")
+    if flips < 1 or samples < 1:
+        raise ValueError(f"flips and samples must be at least 1, got {flips} and {samples}")
     fmt: Format = scheme.format
     F = zt.pack(scheme.U, scheme.V, scheme.W)
     r = scheme.rank
@@ -141,8 +144,8 @@ def plateau_samples(scheme: Scheme, flips: int, seed: int, samples: int = 16,
     state = seed_state(seed)
     found: list[Scheme] = []
     seen: set[bytes] = set()
-    stretch = max(flips // max(samples, 1), 1)
-    for _ in range(max(samples, 1)):
+    stretch = max(flips // samples, 1)
+    for _ in range(samples):
         plateau_walk(F, r, state, stretch, float(temperature), best)
         key = best[:, :r].tobytes()
         if key in seen:
