@@ -57,21 +57,7 @@ def plateau_walk(F, r, state, steps, temperature, best):
     taken = 0
     for _ in range(steps):
         i = below(state, r)
-        j = -1
-        s = -1
-        sigma = 0
-        seen = 0
-        for q in range(r):
-            if q == i:
-                continue
-            for slot in range(3):
-                e = zt._sign(F, slot, i, q)
-                if e != 0:
-                    seen += 1
-                    if seen == 1 or below(state, seen) == 0:
-                        j = q
-                        s = slot
-                        sigma = e
+        j, s, sigma = zt.pick_partner(F, r, i, state)
         if j < 0:
             continue
         for row in range(6):

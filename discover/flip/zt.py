@@ -201,15 +201,9 @@ def settle(F, r, stack, nstack, mod3, mod2=False):
 
 
 @njit(cache=True)
-def flip_move(F, r, state, stack, reduce=True):
-    """One random flip followed by its reductions. Returns (r, ok, removed).
-
-    A random term i is compared with every other term; the partner (j, shared slot, sign) is
-    drawn uniformly among all matches by reservoir sampling. Of the four flips (which slot
-    gets +λ, λ = ±1) a random one is tried first, then the others; the pick fails when none
-    stays ternary or i shares no factor with any term.
-    """
-    i = below(state, r)
+def pick_partner(F, r, i, state):
+    """A term that shares a factor with term i up to sign, drawn uniformly among all such
+    (term, slot) matches by reservoir sampling: (j, slot, sign), or (−1, −1, 0) when none."""
     j = -1
     s = -1
     sigma = 0
@@ -225,6 +219,20 @@ def flip_move(F, r, state, stack, reduce=True):
                     j = q
                     s = slot
                     sigma = e
+    return j, s, sigma
+
+
+@njit(cache=True)
+def flip_move(F, r, state, stack, reduce=True):
+    """One random flip followed by its reductions. Returns (r, ok, removed).
+
+    A random term i is compared with every other term; the partner (j, shared slot, sign) is
+    drawn uniformly among all matches by reservoir sampling. Of the four flips (which slot
+    gets +λ, λ = ±1) a random one is tried first, then the others; the pick fails when none
+    stays ternary or i shares no factor with any term.
+    """
+    i = below(state, r)
+    j, s, sigma = pick_partner(F, r, i, state)
     if j < 0:
         return r, False, 0
     bits = next_u64(state) >> np.uint64(40)
