@@ -28,18 +28,17 @@ from .rng import below, next_u64, seed_state
 
 
 @njit(cache=True)
-def nonzeros(F, r):
-    """The nonzero coefficients of the first r packed terms."""
-    total = 0
-    for s in range(3):
-        for k in range(r):
-            total += _popcount(F[2 * s, k] | F[2 * s + 1, k])
-    return total
+def _term_nonzeros(F, k):
+    return (_popcount(F[0, k] | F[1, k]) + _popcount(F[2, k] | F[3, k]) + _popcount(F[4, k] | F[5, k]))
 
 
 @njit(cache=True)
-def _term_nonzeros(F, k):
-    return (_popcount(F[0, k] | F[1, k]) + _popcount(F[2, k] | F[3, k]) + _popcount(F[4, k] | F[5, k]))
+def nonzeros(F, r):
+    """The nonzero coefficients of the first r packed terms."""
+    total = 0
+    for k in range(r):
+        total += _term_nonzeros(F, k)
+    return total
 
 
 @njit(cache=True)
