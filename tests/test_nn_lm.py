@@ -140,41 +140,85 @@ def test_lm_demo_is_deterministic_and_parallel_seeds_give_the_same_rows():
     assert len(first[0].scores) == 2 and first[0].scores[0] != first[0].scores[1]
 
 
-def test_parallel_seeds_finish_after_the_parent_used_torch_threads():
-    # The parent starts torch's OpenMP pool (a large product on every core); a forked worker that
-    # then enters it waits for ever (a clean-clone CI run hung so). Run apart, with a timeout, so a
-    # regression fails instead of hanging the suite.
-    import subprocess
-    import sys
-
-    code = """
+PARALLEL_AFTER_THREADS = """
+import threading
 import torch
 from discover.nn.experiment import Schedule, Task, run_task
 from discover.nn.lm_demo import BPC
-x = torch.randn(1500, 1500)
-assert torch.isfinite(x @ x).all()
+
+HELD = threading.Lock()  # held by the parent while the workers run, as a busy thread's lock may be
+
+
 def heavy(factor):
-    y = torch.randn(1500, 1500)
-    float((y @ y).sum())  # the worker enters the OpenMP pool
+    with HELD:  # a forked copy of the held lock never opens; a fresh worker's is free
+        y = torch.randn(1500, 1500)
+        float((y @ y).sum())  # the worker enters torch's thread pools
     raise ValueError("finished")
-task = Task(torch.zeros(2, 3), torch.zeros(2), heavy, lambda m: 0.0, lambda m: (0, 0), BPC, "b", "char", "")
-try:
-    run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], jobs=2)
-except RuntimeError as e:
-    print(e)
+
+
+def zero(model):
+    return 0.0
+
+
+def no_ops(model):
+    return 0, 0
+
+
+if __name__ == "__main__":
+    x = torch.randn(1500, 1500)
+    assert torch.isfinite(x @ x).all()  # the parent starts torch's OpenMP pool on every core
+    task = Task(torch.zeros(2, 3), torch.zeros(2), heavy, zero, no_ops, BPC, "b", "char", "")
+    lines = []
+    with HELD:
+        try:
+            run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], progress=lines.append, jobs=2)
+        except RuntimeError as e:
+            print(e)
+    print("progress lines:", len(lines))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_parallel_seeds_finish_after_the_parent_used_torch_threads(tmp_path):
+    # The parent has started torch's OpenMP pool and holds a lock: a worker forked from it (a copy
+    # of every lock in the state it had) would wait for ever on either (clean-clone CI runs hung
+    # so). Run apart, with a timeout, so a regression fails instead of hanging the suite.
+    import subprocess
+    import sys
+
+    script = tmp_path / "parallel_after_threads.py"
+    script.write_text(PARALLEL_AFTER_THREADS, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "failed: ValueError: finished" in out.stdout
+    assert "progress lines: 0" in out.stdout  # the seed failed before its first progress line
+
+
+def broken_model(factor):
+    raise ValueError("no model today")
+
+
+def zero_score(model):
+    return 0.0
+
+
+def no_ops(model):
+    return 0, 0
 
 
 def test_a_failing_parallel_seed_is_reported():
     from discover.nn.experiment import Schedule, Task, run_task
     from discover.nn.lm_demo import BPC
 
-    def broken(factor):
-        raise ValueError("no model today")
-
-    task = Task(torch.zeros(2, 3), torch.zeros(2), broken, lambda m: 0.0, lambda m: (0, 0), BPC, "b", "char", "")
+    # Module functions: the task travels to the workers pickled.
+    task = Task(torch.zeros(2, 3), torch.zeros(2), broken_model, zero_score, no_ops, BPC, "b", "char", "")
     with pytest.raises(RuntimeError, match=r"seed \d failed: ValueError: no model today"):
+        run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], jobs=2)
+
+
+def test_a_task_that_does_not_pickle_is_reported_not_hung():
+    from discover.nn.experiment import Schedule, Task, run_task
+    from discover.nn.lm_demo import BPC
+
+    task = Task(torch.zeros(2, 3), torch.zeros(2), lambda f: None, zero_score, no_ops, BPC, "b", "char", "")
+    with pytest.raises(TypeError, match="parallel seeds need a task that pickles .*lambda"):
         run_task(task, (1.0,), (0, 1), Schedule(1, 1, 1, 1), ["s"], jobs=2)

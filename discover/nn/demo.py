@@ -8,8 +8,10 @@ per image of the conv and linear layers (:mod:`discover.nn.ops`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, Optional, Sequence
 
+import torch
 from torch import nn
 
 from .data import Split, load_digits_split
@@ -54,18 +56,25 @@ ACCURACY = Metric("accuracy", "test acc %", "acc diff", scale=100.0, decimals=2)
 NOTE = "mults/adds of the conv and linear layers for one 8x8 image"
 
 
+def _cnn_ops(model: nn.Module) -> tuple[int, int]:
+    counted = count_ops(model, INPUT_SHAPE)
+    return counted.matmul_mults(), counted.matmul_adds()
+
+
+def _test_accuracy(x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> float:
+    return accuracy(model, x, y)
+
+
 def digits_task(split: Split, patch: int = 1) -> Task:
-    """The digits CNN as a :class:`~discover.nn.experiment.Task` (test accuracy; conv and linear ops)."""
+    """The digits CNN as a :class:`~discover.nn.experiment.Task` (test accuracy; conv and linear ops).
 
-    def ops(model: nn.Module) -> tuple[int, int]:
-        counted = count_ops(model, INPUT_SHAPE)
-        return counted.matmul_mults(), counted.matmul_adds()
-
+    Its callables are module functions and partials, so the task pickles for parallel seeds.
+    """
     return Task(
         x_train=split.x_train, y_train=split.y_train,
-        make_model=lambda factor: make_cnn(factor, patch),
-        score=lambda model: accuracy(model, split.x_test, split.y_test),
-        ops=ops, metric=ACCURACY, baseline_name="baseline CNN", unit="image", note=NOTE,
+        make_model=functools.partial(make_cnn, patch=patch),
+        score=functools.partial(_test_accuracy, split.x_test, split.y_test),
+        ops=_cnn_ops, metric=ACCURACY, baseline_name="baseline CNN", unit="image", note=NOTE,
     )
 
 

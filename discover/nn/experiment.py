@@ -9,8 +9,8 @@ score as mean ± sd over seeds with the operations per input and the cut in mult
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import statistics
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -121,23 +121,42 @@ def _seed_results(task: Task, factors: Sequence[float], schedule: Schedule, seed
     return [(task.score(model), *task.ops(model)) for model in models]
 
 
-def _seed_worker(task: Task, factors: Sequence[float], schedule: Schedule, seed: int, progress: Progress, queue) -> None:
-    # One thread, as torch's DataLoader workers: a forked child that enters the OpenMP pool the
-    # parent had started can wait on it for ever (a clean-clone CI run hung here, in futex_wait).
+def _seed_worker(task: Task, factors: Sequence[float], schedule: Schedule, seed: int, queue) -> None:
+    # One torch thread per worker: ``jobs`` workers share the cores.
     torch.set_num_threads(1)
+
+    def progress(message: str) -> None:  # printed by the parent, so workers never share a stream
+        queue.put((seed, "progress", message))
+
     try:
-        queue.put((seed, _seed_results(task, factors, schedule, seed, progress), None))
+        queue.put((seed, "result", _seed_results(task, factors, schedule, seed, progress)))
     except BaseException as e:  # reported by the parent; a worker must not die silently
-        queue.put((seed, None, f"{type(e).__name__}: {e}"))
+        queue.put((seed, "error", f"{type(e).__name__}: {e}"))
+
+
+def _worker_context():
+    """``forkserver`` where the platform has it, else ``spawn``: never a plain fork.
+
+    A plain fork copies the parent's threads' locks in whatever state they are (torch's OpenMP
+    pool, a stream or logging lock held by a thread that a test or a Dask cluster left running),
+    and a child that takes one waits for ever: clean-clone CI runs hung so. Forkserver children
+    fork from a fresh single-threaded server that has only imported this module.
+    """
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])  # torch imported once, in the server
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _parallel_results(task: Task, factors: Sequence[float], schedule: Schedule, seeds: Sequence[int],
                       progress: Progress, jobs: int) -> dict[int, list[tuple[float, int, int]]]:
-    # Forked workers inherit the task (closures and tensors need no pickling); results come back
-    # through a queue. Each seed's run is the same as in one process: training seeds its own RNGs.
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
+    # The task goes to each worker pickled (its callables are module functions and partials);
+    # results and progress lines come back through one queue. Each seed's run is the same as in
+    # one process: training seeds its own RNGs.
+    context = _worker_context()
     queue = context.Queue()
     results: dict[int, list[tuple[float, int, int]]] = {}
     pending, running = list(seeds), {}
@@ -145,17 +164,21 @@ def _parallel_results(task: Task, factors: Sequence[float], schedule: Schedule, 
         while pending or running:
             while pending and len(running) < jobs:
                 seed = pending.pop(0)
-                running[seed] = context.Process(target=_seed_worker, args=(task, factors, schedule, seed, progress, queue))
-                with warnings.catch_warnings():
-                    # Python ≥ 3.12 warns about fork() with threads alive (torch's idle pools); the
-                    # workers only train, as torch's own DataLoader workers do after a fork.
-                    warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-                    running[seed].start()
-            seed, result, error = _next_result(queue, running)
+                process = context.Process(target=_seed_worker, args=(task, factors, schedule, seed, queue))
+                try:
+                    process.start()
+                except (pickle.PicklingError, AttributeError, TypeError) as e:
+                    raise TypeError(f"parallel seeds need a task that pickles (module functions and "
+                                    f"partials, not lambdas): {e}") from e
+                running[seed] = process
+            seed, kind, payload = _next_report(queue, running)
+            if kind == "progress":
+                progress(payload)
+                continue
             running.pop(seed).join()
-            if error is not None:
-                raise RuntimeError(f"seed {seed} failed: {error}")
-            results[seed] = result
+            if kind == "error":
+                raise RuntimeError(f"seed {seed} failed: {payload}")
+            results[seed] = payload
     finally:
         for process in running.values():  # on errors and Ctrl-C: no orphaned workers
             process.terminate()
@@ -163,8 +186,9 @@ def _parallel_results(task: Task, factors: Sequence[float], schedule: Schedule, 
     return results
 
 
-def _next_result(queue, running: dict) -> tuple[int, Optional[list[tuple[float, int, int]]], Optional[str]]:
-    """The next worker report; a worker that died without one (killed, crashed) is an error."""
+def _next_report(queue, running: dict) -> tuple[int, str, object]:
+    """The next worker report ``(seed, kind, payload)``; a worker that died without a result
+    (killed, crashed, or its task could not be unpickled) is an error."""
     import queue as queue_module
 
     while True:
@@ -173,7 +197,7 @@ def _next_result(queue, running: dict) -> tuple[int, Optional[list[tuple[float, 
         except queue_module.Empty:
             for seed, process in running.items():
                 if process.exitcode not in (None, 0):
-                    return seed, None, f"worker exited with code {process.exitcode}"
+                    return seed, "error", f"worker exited with code {process.exitcode}"
 
 
 def run_task(
@@ -187,15 +211,14 @@ def run_task(
 ) -> list[Row]:
     """Train the baseline and the SPN versions (one per factor, named ``names``) for every seed.
 
-    ``jobs > 1`` trains that many seeds at once in forked processes (where the platform has
-    ``fork``), each on one torch thread (a forked child cannot use the OpenMP pool its parent
-    started: it waits on it for ever). The results are those of ``jobs = 1`` where torch's ops run
-    on one thread anyway (the demos' model sizes; a test checks it); above torch's parallel grain
-    the summation order, and so the last bits, may differ.
+    ``jobs > 1`` trains that many seeds at once in worker processes (forkserver, else spawn), each
+    on one torch thread; ``task`` must then pickle (module-level functions and
+    :func:`functools.partial` of them, not lambdas). Progress lines come back to ``progress`` in
+    the parent. The results are those of ``jobs = 1`` where torch's ops run on one thread anyway
+    (the demos' model sizes; a test checks it); above torch's parallel grain the summation order,
+    and so the last bits, may differ.
     """
-    import multiprocessing
-
-    if jobs > 1 and len(seeds) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(seeds) > 1:
         results = _parallel_results(task, factors, schedule, seeds, progress, jobs)
     else:
         results = {seed: _seed_results(task, factors, schedule, seed, progress) for seed in seeds}

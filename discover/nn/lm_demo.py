@@ -9,8 +9,9 @@ held-out tail of the corpus and the multiplications and additions per character 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import nn
@@ -44,18 +45,29 @@ LM_SCHEDULE = Schedule(baseline=12, full=4, ternary=14, frozen=3)
 LM_QUICK = Schedule(baseline=2, full=1, ternary=1, frozen=1)
 
 
+def _lstm_ops(model: nn.Module) -> tuple[int, int]:
+    counted = count_ops(model, (1,), input_dtype=torch.long).of_kinds(*RECURRENT_KINDS)
+    return counted.mults, counted.adds
+
+
+def _char_lm(embed: int, hidden: int, factor: Optional[float]) -> CharLM:
+    return CharLM(embed, hidden, factor=factor)
+
+
+def _bits_per_char(tokens: torch.Tensor, model: nn.Module) -> float:
+    return bits_per_char(model, tokens)  # type: ignore[arg-type]
+
+
 def lm_task(data: LMData, settings: LMSettings, note: str) -> Task:
-    """The character LM as a :class:`~discover.nn.experiment.Task` (bits/char; LSTM ops per char)."""
+    """The character LM as a :class:`~discover.nn.experiment.Task` (bits/char; LSTM ops per char).
 
-    def ops(model: nn.Module) -> tuple[int, int]:
-        counted = count_ops(model, (1,), input_dtype=torch.long).of_kinds(*RECURRENT_KINDS)
-        return counted.mults, counted.adds
-
+    Its callables are module functions and partials, so the task pickles for parallel seeds.
+    """
     return Task(
         x_train=data.x_train, y_train=data.y_train,
-        make_model=lambda factor: CharLM(settings.embed, settings.hidden, factor=factor),
-        score=lambda model: bits_per_char(model, data.test),  # type: ignore[arg-type]
-        ops=ops, metric=BPC, baseline_name="baseline LSTM", unit="char", note=note,
+        make_model=functools.partial(_char_lm, settings.embed, settings.hidden),
+        score=functools.partial(_bits_per_char, data.test),
+        ops=_lstm_ops, metric=BPC, baseline_name="baseline LSTM", unit="char", note=note,
         # T = 2 (sharper targets than the image demo's T = 4) trained the SPN-LSTM faster in trials.
         config=TrainConfig(batch_size=settings.batch_size, clip_norm=1.0, teacher_chunk=256, temperature=2.0),
         baseline_lr=1e-2, phase_lrs=(5e-3, 2e-3, 1e-3),
