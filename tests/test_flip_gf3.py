@@ -24,9 +24,9 @@ from discover.verify import verify, verify_exact
 CATALOG = Path(__file__).resolve().parents[1] / "algorithms"
 
 
-def _runner_search(fmt, target, start, seed, flips):
-    return gf3_runner_search(Format.parse(fmt), target, start, FlipSettings(field="gf3", max_flips=flips),
-                             np.random.SeedSequence(seed))
+def _runner_search(fmt, target, start, seed, flips, moves="ternary"):
+    settings = FlipSettings(field="gf3", max_flips=flips, gf3_moves=moves)
+    return gf3_runner_search(Format.parse(fmt), target, start, settings, np.random.SeedSequence(seed))
 
 
 def test_gf3_walk_and_lift_give_a_verified_scheme_with_a_half():
@@ -41,7 +41,8 @@ def test_gf3_walk_and_lift_give_a_verified_scheme_with_a_half():
 
 @pytest.mark.parametrize("fmt", ["2x2x2", "2x2x3", "2x3x3", "3x3x3"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_every_move_mod_3_keeps_the_tensor_mod_3(fmt, seed):
+@pytest.mark.parametrize("mode", [zt.MOD3, zt.MOD3_TERNARY_MOVES])
+def test_every_move_mod_3_keeps_the_tensor_mod_3(fmt, seed, mode):
     # Flips, merges (2·t ≡ −t included), plus transitions and splits of the mod-3 runners.
     fmt = Format.parse(fmt)
     naive = Scheme.naive(fmt)
@@ -57,7 +58,7 @@ def test_every_move_mod_3_keeps_the_tensor_mod_3(fmt, seed):
     state = seed_state(seed)
     for _ in range(20):  # target 0 is out of reach: every call walks all runners
         runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, 0, 500, 20, 200, 3, 0, 1 << 60, state, stats,
-                       True, True)
+                       True, mode)
         for k in range(K):
             assert is_exact_mod3(flat_residues(Fs[k], int(rs[k]), fmt), fmt)
             assert is_exact_mod3(flat_residues(bests[k], int(best_rs[k]), fmt), fmt)
@@ -136,3 +137,38 @@ def test_two_equal_terms_merge_mod_3_into_their_negation():
     stack[0] = 1
     F2 = zt.pack(U2, V2, W2, 12)
     assert zt.settle(F2, 9, stack, 1, False) == (9, 0)  # over Z, 2·t is not ternary: no merge
+
+
+def test_ternary_moves_mod_3_refuse_the_flips_whose_sums_leave_minus_one_zero_one():
+    # Terms a⊗b0⊗c0 and a⊗b1⊗c1 share a; b0 + b1, b1 + b0 and c0 + c1 have a 2 (≡ −1 mod 3) and each
+    # of the four flips needs one of them (b0 += λb1 with c1 −= λc0, or c0 += λc1 with b1 −= λb0).
+    fmt = Format.parse("1x2x2")
+    U = np.array([[[1, 0]], [[1, 0]]])
+    V = np.array([[[1, 1], [0, 0]], [[1, 0], [0, 0]]])
+    W = np.array([[[1, 1]], [[1, 0]]])
+    before = integer_reconstruction(U, V, W) % 3
+    for bits in range(4):
+        F = zt.pack(U, V, W, 4)
+        assert zt.apply_flip(F, 0, 0, 1, 1, bits, zt.MOD3_TERNARY_MOVES) == -1
+        assert (F == zt.pack(U, V, W, 4)).all()
+        assert zt.apply_flip(F, 0, 0, 1, 1, bits, zt.MOD3) >= 0  # mod 3 every sum is taken
+        assert (integer_reconstruction(*zt.unpack(F, 2, fmt)) % 3 == before).all()
+        assert not (F == zt.pack(U, V, W, 4)).all()
+
+def test_ternary_moves_walk_down_where_moves_mod_3_stall():
+    # From the naive 2x3x4 (24) with the same seed and flip budget: ternary moves reach 20 and
+    # lift it to a verified scheme over Q; moves mod 3 stay at the naive rank mod 3 (dense factors
+    # no two terms share).
+    naive = Scheme.naive("2x3x4")
+    found = _runner_search("2x3x4", 20, naive, 1, 4_000_000).scheme
+    assert found is not None and found.rank == 20 and verify_exact(found).valid
+    stalled = _runner_search("2x3x4", 20, naive, 1, 4_000_000, moves="mod3")
+    assert stalled.scheme is None and stalled.rank_mod3 == 24
+
+
+def test_gf3_moves_is_checked(runner):
+    for method in ("flip", "pool"):
+        r = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "--ring", "Q", "--method", method,
+                                 "-O", "field=gf3", "-O", "gf3_moves=dense"])
+        assert r.exit_code == 2 and "gf3_moves='dense': choose mod3 or ternary" in r.stderr
+        assert "Traceback" not in r.output

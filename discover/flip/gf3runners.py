@@ -2,7 +2,9 @@
 
 Residues mod 3 are written −1, 0, 1 (2 ≡ −1 ≡ 1/2), so a scheme mod 3 packs exactly like a
 ternary scheme (:mod:`discover.flip.zt`), and the ternary kernels run on it with ``mod3`` set:
-sums are taken mod 3 (never refused), and two terms equal in all three slots merge (2·t ≡ −t).
+the merges of a reduction are taken mod 3 (two terms equal in all three slots merge, 2·t ≡ −t),
+and flips and plus transitions either stay ternary over Z (``gf3_moves="ternary"``, the default:
+the factors stay as sparse as a ternary walk's) or are taken mod 3 too (``"mod3"``).
 The runners and their lifts are those of :mod:`.liftrunners`; a scheme at the target rank mod 3
 goes to the 3-adic Hensel lift (:func:`discover.flip.gf3.hensel_lift3`). Only a lift that passes
 the exact check over Q is returned.
@@ -79,7 +81,8 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
     start
         An exact scheme (denominators prime to 3); its residues mod 3 are the walk's start.
     settings
-        ``runners``, ``plus_min``, ``plus_max``, ``plus_diff``, ``lift_interval``, ``max_flips``.
+        ``runners``, ``plus_min``, ``plus_max``, ``plus_diff``, ``lift_interval``, ``max_flips``,
+        ``gf3_moves``.
     seed
         The walk's randomness (with ``max_flips``, a seed replays the walk and its lifts).
     should_stop, time_limit, on_progress

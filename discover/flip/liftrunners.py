@@ -23,6 +23,7 @@ from ..scheme import Scheme
 from .lifter import Lifter
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings, parse_replay_lift
+from .zt import GF3_MOVES, OVER_Z
 
 LIFT_SHARE = 0.25  # most of the time spent lifting, as a share of the search's time (or of its flips)
 #: What one sign lift costs in flips of a compiled walk, per unit of its linear system's size (tensor
@@ -117,7 +118,8 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     """
     t0 = time.perf_counter()
     stats = np.zeros(5, dtype=np.int64)
-    ternary, mod3 = modulus == 3, modulus == 3
+    ternary = modulus == 3  # residues mod 3 are packed like ternary terms
+    mod3 = GF3_MOVES[settings.gf3_moves] if ternary else OVER_Z
     K = settings.runners
     runners = Runners.start(F0, r0, K, settings, state)
     Fs, bests, rs, best_rs = runners.Fs, runners.bests, runners.rs, runners.best_rs

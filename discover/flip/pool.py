@@ -54,7 +54,7 @@ from .moves import perturb
 from .policy import plus_transition, reduce_all, runners_kernel, walk_kernel
 from .rng import below, next_u64, seed_state
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS
-from .settings import is_ternary_scheme
+from .settings import check_gf3_moves, is_ternary_scheme
 from .walk import start_arrays
 
 
@@ -97,6 +97,9 @@ class PoolSettings:
     field : str
         "zt" (default): pools of exact ternary schemes over Z; "gf2" / "gf3": pools of schemes
         exact mod 2 / mod 3, lifted at the target rank (see the module docstring).
+    gf3_moves : str
+        field=gf3: "ternary" (default) or "mod3", which flips and plus transitions the walks mod 3
+        take (as ``flip``'s ``gf3_moves``).
     ternarize : int
         field=gf2, ring ZT: a scheme whose sign lift fails is Hensel-lifted over Z and walked
         towards ternary coefficients for up to this many moves (as ``flip``'s ``ternarize``).
@@ -120,6 +123,7 @@ class PoolSettings:
     plus_diff: int = 4
     field: str = "zt"
     ternarize: int = 0
+    gf3_moves: str = "ternary"
 
     def check(self, start: Optional[Scheme] = None) -> None:
         """Raise :class:`~discover.errors.SearchError` for settings no pool search can run with."""
@@ -144,6 +148,7 @@ class PoolSettings:
             raise SearchError(f"pool: start={self.start!r}: choose naive or catalog")
         if self.field not in ("zt", "gf2", "gf3"):
             raise SearchError(f"pool: field={self.field!r}: choose zt, gf2 or gf3")
+        check_gf3_moves("pool", self.gf3_moves)
         if self.field == "gf3" and self.kernel != "runners":
             raise SearchError("pool: field=gf3 runs the runner kernel (kernel=runners)")
         if start is not None and self.field == "gf3" and start.denominator % 3 == 0:
@@ -457,13 +462,18 @@ def _progress(pools: Pools, level: int, stats: np.ndarray, elapsed: float) -> di
             "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None}
 
 
+def _mod3(settings: PoolSettings) -> int:
+    """The kernels' ``mod3`` argument for a pool search (see :data:`discover.flip.zt.OVER_Z`)."""
+    return zt.GF3_MOVES[settings.gf3_moves] if settings.field == "gf3" else zt.OVER_Z
+
+
 def _perturb(F: np.ndarray, r: int, state: np.ndarray, settings: PoolSettings, fmt: Format) -> tuple[int, str]:
     """The walk's opening move: a ternary split or sandwich (field zt), or a GF(2) split (gf2)."""
     if settings.field == "zt":
         return perturb(F, r, state, settings.split_p, settings.sandwich_p, fmt)
     if settings.split_p <= 0 or float(next_u64(state) >> np.uint64(11)) / float(1 << 53) >= settings.split_p:
         return r, ""
-    r2 = zt.plus_move(F, r, state, True) if settings.field == "gf3" else plus_transition(F, r, state, False)
+    r2 = zt.plus_move(F, r, state, _mod3(settings)) if settings.field == "gf3" else plus_transition(F, r, state, False)
     return r2, "splits" if r2 > r else ""
 
 
@@ -519,7 +529,7 @@ def _descend_with_runners(fmt, goal, pools, settings, state, stats, counters, ou
     """
     K = settings.runners
     ternary = settings.field != "gf2"  # gf3 residues are packed like ternary terms
-    mod3 = settings.field == "gf3"
+    mod3 = _mod3(settings)
     levels = _Levels(pools, settings)
     capacity = levels.level + settings.plus_diff + 4
     Fs = np.zeros((K, 6 if ternary else 3, capacity), dtype=np.uint64)

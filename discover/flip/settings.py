@@ -11,7 +11,7 @@ from typing import Optional
 from ..errors import SearchError
 from ..rings import Ring
 from ..scheme import Scheme
-from .zt import is_ternary
+from .zt import GF3_MOVES, is_ternary
 
 FIELDS = ("auto", "zt", "gf2", "gf3")
 STARTS = ("naive", "catalog")
@@ -20,6 +20,12 @@ STARTS = ("naive", "catalog")
 def is_ternary_scheme(scheme: Scheme) -> bool:
     """Whether every coefficient of an integer scheme is in {-1, 0, 1}."""
     return scheme.denominator == 1 and is_ternary(scheme.U, scheme.V, scheme.W)
+
+
+def check_gf3_moves(method: str, gf3_moves: str) -> None:
+    """Raise :class:`~discover.errors.SearchError` unless ``gf3_moves`` names a kind of GF(3) move."""
+    if gf3_moves not in GF3_MOVES:
+        raise SearchError(f"{method}: gf3_moves={gf3_moves!r}: choose {' or '.join(GF3_MOVES)}")
 
 
 def parse_replay_lift(text: str, runners: int) -> Optional[tuple[int, int, str]]:
@@ -52,7 +58,7 @@ class FlipSettings:
         "auto" (zt for rings ZT/Z/Q with a ternary start, else gf2: also for a Z2 start), "zt" (ternary walk over
         Z: every scheme visited is exact), "gf2" (walk mod 2, then lift) or "gf3" (walk mod 3
         from the naive scheme, then a 3-adic lift to rationals with denominators prime to 3,
-        e.g. halves; ring Q only; a numpy walk for small formats, :mod:`discover.flip.gf3`).
+        e.g. halves; ring Q only; the compiled runners of :mod:`discover.flip.gf3runners`).
     plateau : int
         Flips without a new best rank before a plus transition (or a restart from the best).
     max_plus : int
@@ -99,6 +105,10 @@ class FlipSettings:
     quiet_flips : int
         Ternary runners: flips after an expansion with reductions deferred (then all are taken),
         so that the walk leaves the expansion before a reduction can undo it (0: none deferred).
+    gf3_moves : str
+        field=gf3: "ternary" (default): flips and plus transitions only where their sums stay in
+        {-1, 0, 1} over Z, merges of a reduction mod 3; "mod3": every sum mod 3 (1 + 1 ≡ −1), which
+        fills the factors densely and stalls from the naive scheme (``discover.flip.zt.OVER_Z``).
     replay_lift : str
         GF(2)/GF(3) runners: ``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, a lift to make
         whatever the lift budget says (the ``lift_point`` a found scheme records). Without a flip
@@ -125,6 +135,7 @@ class FlipSettings:
     round_flips: int = 100_000
     copy_best: float = 0.5
     quiet_flips: int = 0
+    gf3_moves: str = "ternary"
     replay_lift: str = ""
 
     def check(self, start: Scheme | None = None) -> None:
@@ -133,6 +144,7 @@ class FlipSettings:
             raise SearchError(f"flip: field={self.field!r}: choose {', '.join(FIELDS)}")
         if self.start not in STARTS:
             raise SearchError(f"flip: start={self.start!r}: choose {' or '.join(STARTS)}")
+        check_gf3_moves("flip", self.gf3_moves)
         for name in ("plateau", "chunk", "lift_interval", "lift_tries", "plus_min", "round_flips"):
             if getattr(self, name) < 1:
                 raise SearchError(f"flip: {name} must be at least 1, got {getattr(self, name)}")

@@ -26,6 +26,16 @@ from .jit import njit
 from ..formats import Format
 from .rng import below, next_u64
 
+#: The ``mod3`` argument of the kernels below. OVER_Z: the factors are ternary over Z and a sum
+#: whose entry would leave {-1, 0, 1} is refused. MOD3: the factors are residues mod 3 (−1 ≡ 2) and
+#: every sum is taken mod 3. MOD3_TERNARY_MOVES: residues mod 3, the merges of a reduction taken
+#: mod 3, but a flip or a plus transition only where its sums stay in {-1, 0, 1} over Z. Taken mod 3,
+#: 1 + 1 ≡ −1 fills a factor where over Z the move is refused, so a walk mod 3 grows dense factors
+#: that no two terms share, and from the naive 2x4x4 (32) it finds no reduction at all; with
+#: ternary moves it walks like the ternary walk and still merges what only agrees mod 3.
+OVER_Z, MOD3, MOD3_TERNARY_MOVES = 0, 1, 2
+#: ``gf3_moves`` setting → the kernels' ``mod3`` argument.
+GF3_MOVES = {"mod3": MOD3, "ternary": MOD3_TERNARY_MOVES}
 
 
 # ---------------------------------------------------------------------------- packing
@@ -97,7 +107,8 @@ def _sign(F, s, i, j):
 def _sum(xp, xn, yp, yn, sign, mod3, mod2=False):
     """x + sign·y as (pos, neg, ok); ok is False when an entry would leave {-1, 0, 1}.
 
-    With ``mod3`` the entries are residues mod 3 (−1 ≡ 2): the sum is always taken. With ``mod2``
+    With ``mod3`` true (MOD3 or MOD3_TERNARY_MOVES) the entries are residues mod 3 (−1 ≡ 2): the
+    sum is always taken. Moves pass ``mod3 == MOD3`` (:func:`_moves_mod3`). With ``mod2``
     (the cyclic walk mod 2) the factors live in the positive bits and the sum is their XOR.
     """
     if mod2:
@@ -113,6 +124,12 @@ def _sum(xp, xn, yp, yn, sign, mod3, mod2=False):
         return xp, xn, False
     # With no (1,1) or (-1,-1) pair, x=1 & y≠-1 means y=0, and a 1/-1 pair cancels.
     return (xp & ~yn) | (yp & ~xn), (xn & ~yp) | (yn & ~xp), True
+
+
+@njit(cache=True, inline="always")
+def _moves_mod3(mod3):
+    """Whether a flip or a plus transition takes its sums mod 3 (only MOD3; see OVER_Z)."""
+    return mod3 == MOD3
 
 
 @njit(cache=True)
@@ -256,6 +273,7 @@ def apply_flip(F, s, i, j, sigma, bits, mod3, g=0, mod2=False):
     The cyclic walk passes ``g``: term j is then read rotated g times (its slot t is column slot
     (t + g) mod 3), and ``mod2`` for its walk mod 2 (see :func:`_sum`).
     """
+    moves_mod3 = _moves_mod3(mod3)
     for attempt in range(4):
         code = (np.int64(bits) + attempt) & 3
         t = (s + 1) % 3
@@ -265,10 +283,10 @@ def apply_flip(F, s, i, j, sigma, bits, mod3, g=0, mod2=False):
         lam = 1 if code & 2 else -1
         jt = (t + g) % 3
         ju = (u + g) % 3
-        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * jt, j], F[2 * jt + 1, j], lam, mod3, mod2)
+        tp, tn, ok1 = _sum(F[2 * t, i], F[2 * t + 1, i], F[2 * jt, j], F[2 * jt + 1, j], lam, moves_mod3, mod2)
         if not ok1:
             continue
-        up, un, ok2 = _sum(F[2 * ju, j], F[2 * ju + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma, mod3, mod2)
+        up, un, ok2 = _sum(F[2 * ju, j], F[2 * ju + 1, j], F[2 * u, i], F[2 * u + 1, i], -lam * sigma, moves_mod3, mod2)
         if not ok2:
             continue
         F[2 * t, i] = tp
@@ -327,7 +345,7 @@ def plus_move(F, r, state, mod3, mod2=False):
         if i == j or _sign(F, s, i, j) != 0:
             continue
         eps = 1 if mod2 or next_u64(state) & np.uint64(1 << 40) else -1
-        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, mod3, mod2)
+        p, q, ok = _sum(F[2 * s, i], F[2 * s + 1, i], F[2 * s, j], F[2 * s + 1, j], -eps, _moves_mod3(mod3), mod2)
         if not ok:
             continue
         write_split(F, i, s, j, s, r, eps, p, q)
@@ -357,9 +375,9 @@ def mix_move(F, r, state, mod3, mod2=False):
         sa = below(state, 3)
         sb = (sa + 1 + below(state, 2)) % 3
         sc = 3 - sa - sb
-        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1, mod3, mod2)
-        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1, mod3, mod2)
-        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, mod3, mod2)
+        bp, bn, ok1 = _sum(F[2 * sb, i], F[2 * sb + 1, i], F[2 * sb, j], F[2 * sb + 1, j], 1, _moves_mod3(mod3), mod2)
+        ap, an, ok2 = _sum(F[2 * sa, j], F[2 * sa + 1, j], F[2 * sa, i], F[2 * sa + 1, i], -1, _moves_mod3(mod3), mod2)
+        cp, cn, ok3 = _sum(F[2 * sc, j], F[2 * sc + 1, j], F[2 * sc, i], F[2 * sc + 1, i], -1, _moves_mod3(mod3), mod2)
         if not (ok1 and ok2 and ok3):
             continue
         write_mix(F, i, j, r, sa, sb, sc, sa, sb, ap, an, bp, bn, cp, cn)
