@@ -108,7 +108,8 @@ class FlipSettings:
     gf3_moves : str
         field=gf3: "ternary" (default): flips and plus transitions only where their sums stay in
         {-1, 0, 1} over Z, merges of a reduction mod 3; "mod3": every sum mod 3 (1 + 1 ≡ −1), which
-        fills the factors densely and stalls from the naive scheme (``discover.flip.zt.OVER_Z``).
+        fills the factors (the naive 2x4x4 and 2x4x5 stayed at their naive rank mod 3 for 60 s;
+        see ``discover.flip.zt.OVER_Z``).
     replay_lift : str
         GF(2)/GF(3) runners: ``FLIPS:RUNNER:best`` or ``FLIPS:RUNNER:current``, a lift to make
         whatever the lift budget says (the ``lift_point`` a found scheme records). Without a flip

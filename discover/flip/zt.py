@@ -31,8 +31,8 @@ from .rng import below, next_u64
 #: every sum is taken mod 3. MOD3_TERNARY_MOVES: residues mod 3, the merges of a reduction taken
 #: mod 3, but a flip or a plus transition only where its sums stay in {-1, 0, 1} over Z. Taken mod 3,
 #: 1 + 1 ≡ −1 fills a factor where over Z the move is refused, so a walk mod 3 grows dense factors
-#: that no two terms share, and from the naive 2x4x4 (32) it finds no reduction at all; with
-#: ternary moves it walks like the ternary walk and still merges what only agrees mod 3.
+#: (from the naive 2x4x4 it stays at 32 mod 3); with ternary moves it walks like the ternary walk
+#: and still merges what only agrees mod 3.
 OVER_Z, MOD3, MOD3_TERNARY_MOVES = 0, 1, 2
 #: ``gf3_moves`` setting → the kernels' ``mod3`` argument.
 GF3_MOVES = {"mod3": MOD3, "ternary": MOD3_TERNARY_MOVES}
