@@ -93,8 +93,9 @@ class FlipSettings:
         (0: the single walk with ``plateau``/``max_plus`` restarts; zt and gf2 only).
     plus_min, plus_max : int
         Runners: a runner that has gone a random number of flips in [plus_min, plus_max]
-        without a reduction takes a plus transition or a split (the plateau rule); never at or
-        above the naive rank n·m·p.
+        without a reduction takes a plus transition or a split (the plateau rule); the ternary
+        runners never at or above the naive rank n·m·p, the GF(3) runners up to ``plus_diff`` + 3
+        above their start.
     plus_diff : int
         Runners: expansions only while the rank is below the runner's best + plus_diff.
     round_flips : int
