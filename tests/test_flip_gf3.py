@@ -172,3 +172,14 @@ def test_gf3_moves_is_checked(runner):
                                  "-O", "field=gf3", "-O", "gf3_moves=dense"])
         assert r.exit_code == 2 and "gf3_moves='dense': choose mod3 or ternary" in r.stderr
         assert "Traceback" not in r.output
+
+
+def test_a_gf3_search_reports_its_lowest_rank_mod_3_as_such(runner):
+    # 4 M flips take the naive 2x4x4 (32) part of the way to 26: the search says how far, mod 3,
+    # in the summary and in the JSON (best_rank_mod2 is the lowest rank mod best_rank_modulus).
+    r = runner.invoke(main, ["search", "2x4x4", "--rank", "26", "--ring", "Q", "--method", "flip", "-O", "field=gf3",
+                             "-O", "max_flips=4000000", "--restarts", "1", "--seed", "3", "-j", "1", "--json"])
+    assert r.exit_code == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["found"] == [] and doc["best_rank_modulus"] == 3 and 26 < doc["best_rank_mod2"] < 32
+    assert f"best rank mod 3: {doc['best_rank_mod2']}, not lifted" in r.stderr

@@ -49,7 +49,7 @@ def test_unreached_rank_reports_and_saves_the_best_exact_scheme(runner, tmp_path
     doc = json.loads(r.stdout)
     best = doc["best_rank"]
     assert doc["found"] == [] and 20 < best < 27 and doc["best_scheme_rank"] == best
-    assert doc["flips"] == 300000 and doc["best_rank_mod2"] is None
+    assert doc["flips"] == 300000 and doc["best_rank_mod2"] is None and doc["best_rank_modulus"] is None
     assert f"best rank reached: {best}" in r.stderr and f"best exact scheme: rank {best} (verified)" in r.stderr
     assert sorted(f.name for f in out.iterdir()) == [".search-state", f"3x3x3_r{best}_ZT.json"]
     assert doc["best_saved"] == str(out / f"3x3x3_r{best}_ZT.json")
@@ -275,7 +275,7 @@ def test_the_summary_counts_the_lifts_of_a_walk_mod_2(runner):
     plain = runner.invoke(main, argv)
     assert plain.exit_code == 1, plain.stderr
     doc = json.loads(plain.stdout)
-    assert doc["lift_attempts"] == 0 and doc["best_rank_mod2"] > 19
+    assert doc["lift_attempts"] == 0 and doc["best_rank_mod2"] > 19 and doc["best_rank_modulus"] == 2
     assert f"best rank mod 2: {doc['best_rank_mod2']}, not lifted (no lift tried)" in plain.stderr
     lows = runner.invoke(main, argv + ["-O", "lift_lows=1"])
     assert lows.exit_code == 1, lows.stderr

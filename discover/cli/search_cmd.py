@@ -165,8 +165,10 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if progress_plot and result.history:
         write_progress_plot(result.history, progress_plot, title=f"{problem.format} rank {rank}, {result.method}",
                             quiet=quiet)
+    walk_prime = 3 if options.get("field") == "gf3" else 2  # the prime of best_rank_mod2
     if as_json:
         doc = result.to_json()
+        doc["best_rank_modulus"] = walk_prime if result.best_rank_mod2 is not None else None
         doc["found"] = [scheme_to_dict(s) for s in result.found]
         if result.best_scheme is not None:
             doc["best_scheme"] = scheme_to_dict(result.best_scheme)
@@ -181,10 +183,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
         if result.best_rank is not None:
             notes.append(f"best rank reached: {result.best_rank}")
         if result.best_rank_mod2 is not None and (result.best_rank is None or result.best_rank_mod2 < result.best_rank):
-            prime = 3 if options.get("field") == "gf3" else 2
             tried = (f" ({result.lift_failures} of {result.lift_attempts} lifts failed{_failure_words(result)})"
                      if result.lift_attempts else " (no lift tried)")
-            notes.append(f"best rank mod {prime}: {result.best_rank_mod2}, not lifted{tried}")
+            notes.append(f"best rank mod {walk_prime}: {result.best_rank_mod2}, not lifted{tried}")
         best = f" ({'; '.join(notes)})" if notes else ""
         info(f"no exact scheme found for {problem.format} rank {rank} ring {problem.ring}{best}", False)
         if result.best_scheme is not None:
