@@ -38,6 +38,17 @@ def test_search_json_output(runner):
     assert doc["interrupted"] is False
 
 
+def test_a_flip_budget_without_restarts_says_it_is_per_restart(runner):
+    # max_flips bounds one walk; without --restarts the search walks again until its time limit.
+    free = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "-m", "flip", "-O", "max_flips=2000",
+                                "--time-limit", "3", "-j", "1", "--seed", "0"])
+    assert free.exit_code == 0, free.output
+    assert "max_flips=2000 is per restart; the search restarts until its time limit" in free.stderr
+    once = runner.invoke(main, ["search", "2x2x2", "--rank", "7", "-m", "flip", "-O", "max_flips=2000",
+                                "--restarts", "1", "-j", "1", "--seed", "0"])
+    assert once.exit_code == 0 and "per restart" not in once.stderr
+
+
 def test_unreached_rank_reports_and_saves_the_best_exact_scheme(runner, tmp_path):
     # 3x3x3 rank 20 is an open problem. A fixed flip budget makes the walk reproducible: it ends
     # above the target, exit 1, and the lowest-rank exact scheme it reached is verified and saved

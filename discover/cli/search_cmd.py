@@ -137,6 +137,10 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     def on_start(method_name: str, limit: Optional[float]) -> None:
         note = f", stops after {limit:g} s" + (" (--time-limit to change)" if time_limit is None else "") if limit else ""
         info(f"searching {problem.format} rank {rank} ring {problem.ring} with {method_name} (seed {seed}{note})", quiet)
+        if str(options.get("max_flips", 0)) not in ("0", "") and restarts is None:
+            # A budget per walk, not per search: without --restarts the walks restart until the time limit.
+            info(f"max_flips={options['max_flips']} is per restart; the search restarts until its time limit "
+                 f"(--restarts 1 for one walk)", quiet)
     options = _parse_options(option_pairs)
     if method == "pool" and out is not None and "pool_dir" not in options:
         options["pool_dir"] = str(Path(out) / "pools")  # the pools live beside the results; a rerun continues them
