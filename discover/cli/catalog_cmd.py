@@ -306,6 +306,87 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
         raise SystemExit(EXIT_NOT_FOUND)
 
 
+@catalog_group.command("improve")
+@DIR_OPTION
+@click.option("--formats", default=None,
+              help="Comma-separated formats to improve (default: every format of the compare table above its record).")
+@click.option("--up-to", "up_to", type=click.IntRange(5, 6), default=5, show_default=True,
+              help="Without --formats: 6 also takes the formats with a dimension 6.")
+@click.option("--work", "work_dir", default="improve-runs", show_default=True, type=click.Path(file_okay=False),
+              help="The searches' folders (one per format and rank): a rerun continues their pools.")
+@click.option("--slice", "slice_seconds", type=click.FloatRange(1), default=600, show_default=True,
+              help="Seconds of search per format per round.")
+@click.option("--rounds", type=click.IntRange(1), default=None, help="Rounds to run at most (default: until --time-limit or Ctrl-C).")
+@click.option("--time-limit", type=click.FloatRange(1), default=None, help="Seconds for the whole job.")
+@click.option("-m", "--method", type=click.Choice(["pool", "flip"]), default="pool", show_default=True,
+              help="The search each slice runs.")
+@click.option("-O", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A method option passed to every search (repeatable; see strassen search --options-help).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The searches' seed.")
+@click.option("-j", "--workers", type=click.IntRange(1), default=None, help="Worker processes per search (default: all cores).")
+@click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
+@quiet_option(expose=False)
+def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
+                    slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
+                    option_pairs: tuple[str, ...], seed: int, workers: Optional[int], dry_run: bool) -> None:
+    """Lower the catalog's ranks in rounds: one search slice per format above its record.
+
+    Each round runs, for every format whose catalog best is above the best known integer rank,
+    `strassen search FMT --rank R-1 --start catalog:FMT` for --slice seconds (the pool descent by
+    default), one after the other. A scheme below the catalog's rank is verified again (exact
+    check and sympy proof), written into the catalog under a free name, and the next round aims
+    one rank lower; each file records the command that made it (`catalog rebuild` reruns it) and
+    how many slices fed its pools. The pools live under --work: a rerun of the same command
+    continues them. Ctrl-C stops the running search cleanly and keeps what it verified. Exit 0
+    when a rank was lowered (or nothing is left to lower), 1 when not, 130 on Ctrl-C.
+
+    \b
+    Examples:
+      strassen catalog improve --formats 2x5x6,3x3x6 --slice 600 -j 1
+      strassen catalog improve --up-to 6 --time-limit 14400 --work runs/improve
+      strassen catalog improve --up-to 6 --dry-run
+    """
+    from ..catalog_improve import command_text, improve, search_argv, targets
+    from .common import EXIT_INTERRUPTED
+
+    wanted = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+    for text in option_pairs:
+        if "=" not in text:
+            from .common import fail
+
+            fail(f"catalog improve: -O takes KEY=VALUE, got {text!r}")
+    work = Path(work_dir)
+    if dry_run:
+        todo = targets(directory, wanted, up_to)
+        for target in todo:
+            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, workers, option_pairs)))
+        if not todo:
+            info("nothing to improve: every format is at its best known integer rank")
+        return
+
+    def on_start(target, argv) -> None:
+        info(f"{target.format}: rank {target.our_rank} (record {target.record}), searching {target.rank} for "
+             f"{float(argv[argv.index('--time-limit') + 1]):g} s: {command_text(argv)}")
+
+    def on_done(run) -> None:
+        if run.adopted is not None:
+            click.echo(f"{run.target.format}: rank {run.adopted_rank} (was {run.target.our_rank}) -> {run.adopted}")
+        else:
+            info(f"{run.target.format}: not yet ({run.seconds:g} s, exit {run.returncode})")
+
+    result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
+                     time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
+                     options=option_pairs, on_start=on_start, on_done=on_done)
+    if not result.runs and not result.interrupted:
+        info("nothing to improve: every format asked is at its best known integer rank")
+        return
+    info(result.summary())
+    if result.interrupted:
+        raise SystemExit(EXIT_INTERRUPTED)
+    if not result.improvements:
+        raise SystemExit(EXIT_NOT_FOUND)
+
+
 @catalog_group.command("site")
 @click.argument("out_dir", type=click.Path())
 @DIR_OPTION

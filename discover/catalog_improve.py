@@ -1,0 +1,273 @@
+"""Improve the catalog in rounds: a slice of search time per format above its record.
+
+``strassen catalog improve`` is the long, resumable job that lowers the catalog's ranks: each round
+gives every format whose best catalog scheme is above the best known integer rank one search of
+``slice`` seconds for one rank less (``strassen search FMT --rank R-1 --start catalog:FMT``, the
+pool descent by default), as its own process, so each scheme it finds records the exact command
+that made it and ``catalog rebuild`` can rerun it. Every search writes into its own folder under
+the work folder (``FMT_rR``); the pool descent keeps its pools there, so the next round, or a rerun
+of the job after Ctrl-C or a crash, continues the pools where they stopped.
+
+A scheme is adopted into the catalog only when it is verified here again (the exact check and the
+sympy proof, whatever the search did) and its rank is below the catalog's best for the format; it
+is written atomically under a free name and the next round aims one rank lower. The catalog files
+are the user's to commit.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from .catalog import best_entry, catalog_dir, list_entries
+from .errors import DiscoverError, LoadError
+from .formats import Format
+
+DEFAULT_SLICE = 600.0
+METHODS = ("pool", "flip")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A format whose catalog best (``our_rank``) is above the best known integer rank (``record``)."""
+
+    format: str
+    our_rank: int
+    record: int
+
+    @property
+    def rank(self) -> int:
+        """The rank the next search asks for: one below the catalog's."""
+        return self.our_rank - 1
+
+
+@dataclass
+class SliceRun:
+    """One search of a round: its target, command, exit code, seconds, and the file adopted (if any)."""
+
+    target: Target
+    argv: list[str]
+    returncode: int
+    seconds: float
+    adopted: Optional[Path] = None
+    adopted_rank: Optional[int] = None
+
+
+@dataclass
+class ImproveResult:
+    """Every slice run, in order, and whether Ctrl-C ended the job."""
+
+    runs: list[SliceRun] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def improvements(self) -> list[SliceRun]:
+        return [r for r in self.runs if r.adopted is not None]
+
+    def summary(self) -> str:
+        seconds = sum(r.seconds for r in self.runs)
+        found = ", ".join(f"{r.target.format} {r.target.our_rank} → {r.adopted_rank}" for r in self.improvements)
+        head = "interrupted" if self.interrupted else "done"
+        return (f"{head}: {len(self.runs)} search(es) in {seconds:.0f} s, "
+                + (f"{len(self.improvements)} improvement(s): {found}" if found else "no improvement"))
+
+
+def targets(directory: Optional[os.PathLike | str] = None, formats: Optional[Sequence[str]] = None,
+            up_to: int = 5) -> list[Target]:
+    """The formats to improve, in the order of :func:`discover.best_known.table`.
+
+    Parameters
+    ----------
+    directory
+        The catalog folder.
+    formats
+        Only these formats (any orientation; each must be in the table of best known ranks). Default:
+        every format of the table up to ``up_to`` whose catalog best is above the best known integer rank.
+    up_to
+        5 or 6: the largest dimension of the formats considered when ``formats`` is not given.
+
+    Raises
+    ------
+    DiscoverError
+        A format outside the table, or one the catalog has no scheme for.
+    """
+    from .best_known import best_known, table
+
+    entries = list_entries(directory)
+    if formats:
+        records = []
+        for text in formats:
+            record = best_known(text)
+            if record is None:
+                raise DiscoverError(f"no best known rank for {text}: catalog improve takes the formats of "
+                                    "`strassen catalog compare --up-to 6`")
+            records.append(record)
+    else:
+        records = list(table(up_to))
+    out: list[Target] = []
+    for record in records:
+        fmt = str(record.format)
+        try:
+            ours = best_entry(fmt, entries=entries).scheme.rank
+        except LoadError:
+            if formats:
+                raise DiscoverError(f"the catalog has no scheme for {fmt} to start from") from None
+            continue
+        if ours > record.integer_rank:
+            out.append(Target(fmt, ours, record.integer_rank))
+    return out
+
+
+def search_argv(target: Target, work: Path, slice_seconds: float, method: str, seed: int,
+                workers: Optional[int], options: Sequence[str] = ()) -> list[str]:
+    """The ``strassen search`` arguments of one slice (without the program name)."""
+    argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
+            "--start", f"catalog:{target.format}", "--seed", str(seed), "--time-limit", f"{slice_seconds:g}",
+            "-o", str(work / f"{target.format}_r{target.rank}"), "-q"]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    for option in options:
+        argv += ["-O", option]
+    return argv
+
+
+def lowest_verified(folder: Path, fmt: str) -> Optional[tuple[Path, "object"]]:
+    """The lowest-rank scheme file of ``fmt`` in ``folder`` that is exact over Z/Q, verified here again."""
+    from .jsonio import load_scheme
+    from .verify import verify
+
+    canonical = Format.parse(fmt).canonical()
+    best = None
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            scheme = load_scheme(path)
+        except DiscoverError:
+            continue
+        if scheme.mod2 or scheme.format.canonical() != canonical:
+            continue
+        if best is None or scheme.rank < best[1].rank:
+            best = (path, scheme)
+    if best is None or not verify(best[1]).valid:
+        return None
+    return best
+
+
+def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float) -> Optional[tuple[Path, int]]:
+    """Copy the folder's lowest verified scheme into the catalog when it beats ``target.our_rank``."""
+    from .jsonio import free_path, save_scheme
+
+    found = lowest_verified(folder, target.format)
+    if found is None or found[1].rank >= target.our_rank:
+        return None
+    _, scheme = found
+    dest = free_path(root, scheme)
+    # The search's own provenance stays as it was; this says how many slices fed the pools it came from.
+    save_scheme(scheme, dest, improve={"slices": slices, "seconds": round(seconds, 1)})
+    return dest, scheme.rank
+
+
+def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Optional[Sequence[str]] = None,
+            up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
+            rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
+            options: Sequence[str] = (),
+            on_start: Optional[Callable[[Target, list[str]], None]] = None,
+            on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
+    """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
+
+    Each search runs as ``python -m discover.cli search ...`` with ``STRASSEN_CATALOG`` set to the
+    catalog folder, so ``--start catalog:FMT`` reads the scheme adopted in the round before. A
+    slice never starts once ``time_limit`` seconds have passed; the last one is shortened to fit.
+
+    Returns
+    -------
+    ImproveResult
+        ``interrupted`` when Ctrl-C ended it; the search that was running saves what it verified
+        and anything below the catalog's rank is still adopted.
+    """
+    if method not in METHODS:
+        raise DiscoverError(f"catalog improve: method {method!r} is not one of {', '.join(METHODS)}")
+    root = catalog_dir(directory)
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
+    result = ImproveResult()
+    t0 = time.monotonic()
+    done_rounds = 0
+    while rounds is None or done_rounds < rounds:
+        todo = targets(root, formats, up_to)
+        if not todo:
+            break
+        for target in todo:
+            left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+            if left is not None and left < 1:
+                return result
+            seconds = slice_seconds if left is None else min(slice_seconds, left)
+            argv = search_argv(target, work, seconds, method, seed, workers, options)
+            if on_start is not None:
+                on_start(target, argv)
+            started = time.monotonic()
+            # Its own session: Ctrl-C (or SIGTERM) reaches this process alone, which passes one SIGTERM on
+            # (SIGINT may be ignored in a job started with nohup; SIGTERM never is).
+            proc = subprocess.Popen([sys.executable, "-m", "discover.cli", *argv], env=env,
+                                    stdout=subprocess.DEVNULL, start_new_session=True)
+            try:
+                code = proc.wait()
+            except KeyboardInterrupt:
+                result.interrupted = True
+                code = _stop(proc)
+            took = time.monotonic() - started
+            if code == 2:
+                raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
+                                    "(exit 2, its message is above)")
+            folder = work / f"{target.format}_r{target.rank}"
+            slices, total = _add_slice(folder, took)
+            run = SliceRun(target, argv, code, round(took, 1))
+            adopted = adopt(folder, target, root, slices, total)
+            if adopted is not None:
+                run.adopted, run.adopted_rank = adopted
+            result.runs.append(run)
+            if on_done is not None:
+                on_done(run)
+            if result.interrupted:
+                return result
+        done_rounds += 1
+    return result
+
+
+def _stop(proc: "subprocess.Popen[bytes]") -> int:
+    """Stop a running search: SIGTERM asks it to stop cleanly (it saves what it verified); asked again, at once."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGTERM)  # a second signal: the search stops without waiting for its walks
+        return proc.wait()
+
+
+def _add_slice(folder: Path, seconds: float) -> tuple[int, float]:
+    """Count one more slice into the folder's ledger (kept there, so a rerun of the job adds to it)."""
+    import json
+
+    from .jsonio import atomic_write_text
+
+    ledger = folder / ".improve-ledger"
+    try:
+        doc = json.loads(ledger.read_text(encoding="utf-8"))
+        slices, total = int(doc["slices"]), float(doc["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        slices, total = 0, 0.0
+    slices, total = slices + 1, total + seconds
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(ledger, json.dumps({"slices": slices, "seconds": round(total, 1)}) + "\n")
+    return slices, total
+
+
+def command_text(argv: Sequence[str]) -> str:
+    """The slice's command as a user would type it."""
+    return "strassen " + " ".join(shlex.quote(a) for a in argv)

@@ -1,0 +1,126 @@
+"""``strassen catalog improve``: rounds of search slices that write verified lower ranks into the catalog."""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from discover.catalog_compare import compare_catalog
+from discover.catalog_improve import Target, search_argv, targets
+from discover.cli import main
+from discover.jsonio import load_scheme, save_scheme
+from discover.scheme import Scheme
+from discover.verify import verify
+
+ALGORITHMS = Path(__file__).resolve().parents[1] / "algorithms"
+
+
+@pytest.fixture
+def naive_catalog(tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    save_scheme(Scheme.naive("2x2x2"), folder / "2x2x2_r8_ZT.json")
+    save_scheme(Scheme.naive("2x2x3"), folder / "2x2x3_r12_ZT.json")
+    return folder
+
+
+def test_targets_are_the_compare_tables_gaps():
+    # The shipped catalog: every format the compare table shows above its record, nothing else.
+    for up_to in (5, 6):
+        gaps = [(r.format, r.our_rank) for r in compare_catalog(up_to=up_to).rows if r.gap and r.gap > 0]
+        assert [(t.format, t.our_rank) for t in targets(up_to=up_to)] == gaps
+        assert gaps  # the catalog is not at every record yet: otherwise this test checks nothing
+
+
+def test_the_slice_command_asks_one_rank_less_from_the_catalogs_best(tmp_path):
+    argv = search_argv(Target("2x5x6", 48, 47), tmp_path, 600, "pool", 3, 1, ["walk_flips=200000"])
+    assert argv == ["search", "2x5x6", "--rank", "47", "--method", "pool", "--start", "catalog:2x5x6",
+                    "--seed", "3", "--time-limit", "600", "-o", str(tmp_path / "2x5x6_r47"), "-q",
+                    "--workers", "1", "-O", "walk_flips=200000"]
+
+
+def test_improve_writes_verified_lower_ranks_and_stops_when_nothing_is_left(runner, naive_catalog, tmp_path):
+    work = tmp_path / "work"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work),
+                             "--slice", "60", "-j", "1", "--rounds", "2"])
+    assert r.exit_code == 0, r.output
+    assert f"2x2x2: rank 7 (was 8) -> {naive_catalog / '2x2x2_r7_ZT.json'}" in r.stdout
+    assert f"2x2x3: rank 11 (was 12) -> {naive_catalog / '2x2x3_r11_ZT.json'}" in r.stdout
+    assert "2 improvement(s): 2x2x2 8 → 7, 2x2x3 12 → 11" in r.stderr
+    for name, rank in [("2x2x2_r7_ZT.json", 7), ("2x2x3_r11_ZT.json", 11)]:
+        scheme = load_scheme(naive_catalog / name)
+        assert scheme.rank == rank and verify(scheme).valid
+        prov = scheme.meta["provenance"]
+        fmt = name.split("_")[0]
+        assert prov["command"].startswith(f"strassen search {fmt} --rank {rank} --method pool --start catalog:{fmt}")
+        assert prov["start_file"] == str(naive_catalog / f"{fmt}_r{rank + 1}_ZT.json")
+        assert scheme.meta["improve"]["slices"] == 1
+        ledger = json.loads((work / f"{fmt}_r{rank}" / ".improve-ledger").read_text())
+        assert ledger["slices"] == 1
+    # Both formats are at their records now: a rerun has nothing to do.
+    again = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work)])
+    assert again.exit_code == 0 and "nothing to improve" in again.stderr
+    assert sorted(p.name for p in naive_catalog.iterdir()) == [
+        "2x2x2_r7_ZT.json", "2x2x2_r8_ZT.json", "2x2x3_r11_ZT.json", "2x2x3_r12_ZT.json"]
+
+
+def test_dry_run_prints_the_rounds_searches_and_writes_nothing(runner, naive_catalog, tmp_path):
+    work = tmp_path / "work"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work),
+                             "--dry-run", "--slice", "30", "-O", "walk_flips=1000"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == [
+        f"strassen search 2x2x2 --rank 7 --method pool --start catalog:2x2x2 --seed 0 --time-limit 30 "
+        f"-o {work / '2x2x2_r7'} -q -O walk_flips=1000",
+        f"strassen search 2x2x3 --rank 11 --method pool --start catalog:2x2x3 --seed 0 --time-limit 30 "
+        f"-o {work / '2x2x3_r11'} -q -O walk_flips=1000",
+    ]
+    assert not work.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--formats", "7x7x9"], "no best known rank for 7x7x9"),
+    (["--formats", "3x3x3"], "the catalog has no scheme for 3x3x3 to start from"),
+    (["-O", "nonsense"], "-O takes KEY=VALUE"),
+    (["-O", "no_such_option=1"], "the search for 2x2x2 refused its arguments"),
+])
+def test_bad_input_is_one_line_and_exit_2(runner, naive_catalog, tmp_path, args, message):
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(tmp_path / "w"),
+                             "--slice", "5", "-j", "1", *args])
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and "Traceback" not in r.output
+    assert sorted(p.name for p in naive_catalog.iterdir()) == ["2x2x2_r8_ZT.json", "2x2x3_r12_ZT.json"]
+
+
+def test_ctrl_c_stops_the_running_search_and_keeps_the_catalog_as_it_was(tmp_path):
+    # 4x4x5 rank 61 is beyond a few seconds of pool descent: the slice is still running at the signal.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    shutil.copy(ALGORITHMS / "4x5x4_r62_ZT.json", catalog)
+    work = tmp_path / "work"
+    proc = subprocess.Popen([sys.executable, "-m", "discover", "catalog", "improve", "--dir", str(catalog),
+                             "--work", str(work), "--formats", "4x4x5", "--slice", "300", "-j", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(8)
+        assert proc.poll() is None
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        stopped_in = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: 1 search(es)" in err and "no improvement" in err
+    assert stopped_in < 60
+    assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
+    assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 1
+    assert (work / "4x4x5_r61" / ".search-state").exists()  # the search stopped cleanly: its state is saved
