@@ -129,7 +129,7 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     """The ``strassen search`` arguments of one slice (without the program name)."""
     argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
             "--start", f"catalog:{target.format}", "--seed", str(seed), "--time-limit", f"{slice_seconds:g}",
-            "-o", str(work / f"{target.format}_r{target.rank}"), "-q"]
+            "-o", str(work / f"{target.format}_r{target.rank}")]
     if workers is not None:
         argv += ["--workers", str(workers)]
     for option in options:

@@ -41,7 +41,7 @@ def test_targets_are_the_compare_tables_gaps():
 def test_the_slice_command_asks_one_rank_less_from_the_catalogs_best(tmp_path):
     argv = search_argv(Target("2x5x6", 48, 47), tmp_path, 600, "pool", 3, 1, ["walk_flips=200000"])
     assert argv == ["search", "2x5x6", "--rank", "47", "--method", "pool", "--start", "catalog:2x5x6",
-                    "--seed", "3", "--time-limit", "600", "-o", str(tmp_path / "2x5x6_r47"), "-q",
+                    "--seed", "3", "--time-limit", "600", "-o", str(tmp_path / "2x5x6_r47"),
                     "--workers", "1", "-O", "walk_flips=200000"]
 
 
@@ -77,9 +77,9 @@ def test_dry_run_prints_the_rounds_searches_and_writes_nothing(runner, naive_cat
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines() == [
         f"strassen search 2x2x2 --rank 7 --method pool --start catalog:2x2x2 --seed 0 --time-limit 30 "
-        f"-o {work / '2x2x2_r7'} -q -O walk_flips=1000",
+        f"-o {work / '2x2x2_r7'} -O walk_flips=1000",
         f"strassen search 2x2x3 --rank 11 --method pool --start catalog:2x2x3 --seed 0 --time-limit 30 "
-        f"-o {work / '2x2x3_r11'} -q -O walk_flips=1000",
+        f"-o {work / '2x2x3_r11'} -O walk_flips=1000",
     ]
     assert not work.exists()
 
