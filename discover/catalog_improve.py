@@ -6,7 +6,9 @@ gives every format whose best catalog scheme is above the best known integer ran
 pool descent by default), as its own process, so each scheme it finds records the exact command
 that made it and ``catalog rebuild`` can rerun it. Every search writes into its own folder under
 the work folder (``FMT_rR``); the pool descent keeps its pools there, so the next round, or a rerun
-of the job after Ctrl-C or a crash, continues the pools where they stopped.
+of the job after Ctrl-C or a crash, continues the pools where they stopped. The k-th slice of a
+folder (counted in its ledger, ``.improve-ledger``) runs with seed + k, so rounds of the flip walk
+do not repeat one walk.
 
 A scheme is adopted into the catalog only when it is verified here again (the exact check and the
 sympy proof, whatever the search did) and its rank is below the catalog's best for the format; it
@@ -208,7 +210,10 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             if left is not None and left < 1:
                 return result
             seconds = slice_seconds if left is None else min(slice_seconds, left)
-            argv = search_argv(target, work, seconds, method, seed, workers, options)
+            folder = work / f"{target.format}_r{target.rank}"
+            # Slice k of a folder runs with seed + k: a flip walk would otherwise repeat itself every
+            # round, and each scheme still records the seed that makes it again.
+            argv = search_argv(target, work, seconds, method, seed + _ledger(folder)[0], workers, options)
             if on_start is not None:
                 on_start(target, argv)
             started = time.monotonic()
@@ -225,7 +230,6 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             if code == 2:
                 raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
                                     "(exit 2, its message is above)")
-            folder = work / f"{target.format}_r{target.rank}"
             slices, total = _add_slice(folder, took)
             run = SliceRun(target, argv, code, round(took, 1))
             adopted = adopt(folder, target, root, slices, total)
@@ -250,21 +254,30 @@ def _stop(proc: "subprocess.Popen[bytes]") -> int:
         return proc.wait()
 
 
+LEDGER = ".improve-ledger"
+
+
+def _ledger(folder: Path) -> tuple[int, float]:
+    """(slices, seconds) already run in a search folder; (0, 0.0) for a new one."""
+    import json
+
+    try:
+        doc = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
+        return int(doc["slices"]), float(doc["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, 0.0
+
+
 def _add_slice(folder: Path, seconds: float) -> tuple[int, float]:
     """Count one more slice into the folder's ledger (kept there, so a rerun of the job adds to it)."""
     import json
 
     from .jsonio import atomic_write_text
 
-    ledger = folder / ".improve-ledger"
-    try:
-        doc = json.loads(ledger.read_text(encoding="utf-8"))
-        slices, total = int(doc["slices"]), float(doc["seconds"])
-    except (OSError, ValueError, KeyError, TypeError):
-        slices, total = 0, 0.0
+    slices, total = _ledger(folder)
     slices, total = slices + 1, total + seconds
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(ledger, json.dumps({"slices": slices, "seconds": round(total, 1)}) + "\n")
+    atomic_write_text(folder / LEDGER, json.dumps({"slices": slices, "seconds": round(total, 1)}) + "\n")
     return slices, total
 
 

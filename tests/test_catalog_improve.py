@@ -124,3 +124,19 @@ def test_ctrl_c_stops_the_running_search_and_keeps_the_catalog_as_it_was(tmp_pat
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
     assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 1
     assert (work / "4x4x5_r61" / ".search-state").exists()  # the search stopped cleanly: its state is saved
+
+
+def test_each_slice_of_a_folder_runs_with_the_next_seed(runner, tmp_path):
+    # Two rounds of a target out of reach: the second slice continues the folder with seed + 1.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    shutil.copy(ALGORITHMS / "4x5x4_r62_ZT.json", catalog)
+    work = tmp_path / "work"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "4x4x5",
+                             "--slice", "2", "--rounds", "2", "--seed", "5", "-j", "1", "-m", "flip"])
+    assert r.exit_code == 1, r.output
+    starts = [line for line in r.stderr.splitlines() if line.startswith("4x4x5: rank 62 (record 61), searching 61")]
+    assert len(starts) == 2 and "--seed 5 " in starts[0] and "--seed 6 " in starts[1]
+    assert "2 search(es)" in r.stderr and "no improvement" in r.stderr
+    assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 2
+    assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
