@@ -99,7 +99,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
       strassen search 3x3x3 --rank 23 --time-limit 300 --workers 2
       strassen search 2x3x3 --rank 15 --all --max-found 10 --json
       strassen search 2x2x2 --rank 7 --method sgd -O quantizer=penalty
-      strassen search 4x4x4 --rank 49 --method flip --start catalog:4x4x4 --ring Z2
+      strassen search 4x4x4 --rank 47 --method flip --start catalog:4x4x4 --ring Z2
       strassen search 3x3x3 --rank 23 --method flip --cluster local:4 -o found/
       strassen search 3x3x3 --rank 23 --all --scheduler tcp://10.0.0.5:8786 -o found/ --resume
       strassen search 3x4x4 --rank 38 --method pool -o runs/344 --time-limit 600   (rerun: continues the pools)
