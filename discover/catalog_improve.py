@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .catalog import best_entry, catalog_dir, list_entries
-from .errors import DiscoverError, LoadError
+from .errors import DiscoverError, LoadError, WriteError
 from .formats import Format
 
 DEFAULT_SLICE = 600.0
@@ -196,7 +196,15 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise DiscoverError(f"catalog improve: method {method!r} is not one of {', '.join(METHODS)}")
     root = catalog_dir(directory)
     work = Path(work)
-    work.mkdir(parents=True, exist_ok=True)
+    # Checked before hours of search: a scheme found then must have somewhere to go.
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise WriteError(f"catalog improve: cannot write into the catalog folder {root}")
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"catalog improve: cannot make the work folder {work}: {exc.strerror or exc}") from None
+    if not os.access(work, os.W_OK | os.X_OK):
+        raise WriteError(f"catalog improve: cannot write into the work folder {work}")
     env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
     result = ImproveResult()
     t0 = time.monotonic()

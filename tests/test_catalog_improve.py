@@ -140,3 +140,24 @@ def test_each_slice_of_a_folder_runs_with_the_next_seed(runner, tmp_path):
     assert "2 search(es)" in r.stderr and "no improvement" in r.stderr
     assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 2
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
+
+
+def test_a_work_folder_that_cannot_be_made_is_refused_before_any_search(runner, naive_catalog, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(blocker / "w")])
+    assert r.exit_code == 2 and "cannot make the work folder" in r.stderr and "Traceback" not in r.output
+
+
+def test_an_unwritable_catalog_is_refused_before_any_search(runner, naive_catalog, tmp_path, monkeypatch):
+    # Root writes into read-only folders, so the permission is what the check sees, not a chmod.
+    import discover.catalog_improve as improve_module
+
+    real_access = improve_module.os.access
+    monkeypatch.setattr(improve_module.os, "access",
+                        lambda path, mode: False if Path(path) == naive_catalog and mode & improve_module.os.W_OK
+                        else real_access(path, mode))
+    work = tmp_path / "w"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work)])
+    assert r.exit_code == 2 and f"cannot write into the catalog folder {naive_catalog}" in r.stderr
+    assert not work.exists()
