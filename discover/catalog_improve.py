@@ -12,8 +12,9 @@ do not repeat one walk.
 
 A scheme is adopted into the catalog only when it is verified here again (the exact check and the
 sympy proof, whatever the search did) and its rank is below the catalog's best for the format; it
-is written atomically under a free name and the next round aims one rank lower. The catalog files
-are the user's to commit.
+is written atomically under a free name and the next round aims one rank lower; with
+``additions`` moves, ``strassen optimize-additions`` then writes its fewest-additions form beside it.
+The catalog files are the user's to commit.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class SliceRun:
     seconds: float
     adopted: Optional[Path] = None
     adopted_rank: Optional[int] = None
+    additions_file: Optional[Path] = None
 
 
 @dataclass
@@ -177,7 +179,7 @@ def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float)
 def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Optional[Sequence[str]] = None,
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
-            options: Sequence[str] = (),
+            options: Sequence[str] = (), additions: int = 0,
             on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
@@ -243,6 +245,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             adopted = adopt(folder, target, root, slices, total)
             if adopted is not None:
                 run.adopted, run.adopted_rank = adopted
+                if additions and not result.interrupted:
+                    run.additions_file = _fewer_additions(run.adopted, root, additions, seed, env)
             result.runs.append(run)
             if on_done is not None:
                 on_done(run)
@@ -260,6 +264,20 @@ def _stop(proc: "subprocess.Popen[bytes]") -> int:
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGTERM)  # a second signal: the search stops without waiting for its walks
         return proc.wait()
+
+
+def _fewer_additions(path: Path, root: Path, moves: int, seed: int, env: dict) -> Optional[Path]:
+    """``strassen optimize-additions`` of a new catalog file, written beside it; the file it wrote, or None.
+
+    Its own process, so the form records its command as every catalog file does; the catalog
+    keeps both (the lowest rank first, then the fewest additions: :func:`discover.catalog.quality_key`).
+    """
+    before = set(root.glob(f"{path.name.split('_r')[0]}_r*.json"))
+    code = subprocess.run([sys.executable, "-m", "discover.cli", "optimize-additions", str(path), "--iterations",
+                           str(moves), "--seed", str(seed), "-o", str(root), "-q"], env=env,
+                          stdout=subprocess.DEVNULL, start_new_session=True).returncode
+    new = sorted(set(root.glob(f"{path.name.split('_r')[0]}_r*.json")) - before)
+    return new[0] if code == 0 and new else None
 
 
 LEDGER = ".improve-ledger"

@@ -161,3 +161,17 @@ def test_an_unwritable_catalog_is_refused_before_any_search(runner, naive_catalo
     r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work)])
     assert r.exit_code == 2 and f"cannot write into the catalog folder {naive_catalog}" in r.stderr
     assert not work.exists()
+
+
+def test_additions_writes_the_fewest_additions_form_beside_each_new_scheme(runner, naive_catalog, tmp_path):
+    from discover.catalog import eliminated_additions
+
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(tmp_path / "w"),
+                             "--formats", "2x2x2", "--slice", "60", "-j", "1", "--additions", "20"])
+    assert r.exit_code == 0, r.output
+    found, form = naive_catalog / "2x2x2_r7_ZT.json", naive_catalog / "2x2x2_r7_ZT-additions.json"
+    assert f"2x2x2: its fewest-additions form -> {form}" in r.stdout
+    scheme, optimized = load_scheme(found), load_scheme(form)
+    assert optimized.rank == 7 and verify(optimized).valid
+    assert optimized.meta["provenance"]["command"].startswith(f"strassen optimize-additions {found} --iterations 20")
+    assert eliminated_additions(optimized) <= eliminated_additions(scheme)

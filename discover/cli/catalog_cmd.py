@@ -324,11 +324,15 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
               help="A method option passed to every search (repeatable; see strassen search --options-help).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The searches' seed.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=None, help="Worker processes per search (default: all cores).")
+@click.option("--additions", type=click.IntRange(0), default=0, show_default=True,
+              help="Moves of `strassen optimize-additions` run on each new scheme (its fewest-additions form is "
+                   "written beside it; 0: none).")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
-                    option_pairs: tuple[str, ...], seed: int, workers: Optional[int], dry_run: bool) -> None:
+                    option_pairs: tuple[str, ...], seed: int, workers: Optional[int], additions: int,
+                    dry_run: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -336,7 +340,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     default), one after the other. A scheme below the catalog's rank is verified again (exact
     check and sympy proof), written into the catalog under a free name, and the next round aims
     one rank lower; each file records the command that made it (`catalog rebuild` reruns it) and
-    how many slices fed its pools. The pools live under --work: a rerun of the same command
+    how many slices fed its pools. --additions N then runs `strassen optimize-additions` (N moves)
+    on it and writes the fewest-additions form beside it. The pools live under --work: a rerun of the same command
     continues them. Ctrl-C stops the running search cleanly and keeps what it verified. Exit 0
     when a rank was lowered (or nothing is left to lower), 1 when not, 130 on Ctrl-C.
 
@@ -371,12 +376,14 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     def on_done(run) -> None:
         if run.adopted is not None:
             click.echo(f"{run.target.format}: rank {run.adopted_rank} (was {run.target.our_rank}) -> {run.adopted}")
+            if run.additions_file is not None:
+                click.echo(f"{run.target.format}: its fewest-additions form -> {run.additions_file}")
         else:
             info(f"{run.target.format}: not yet ({run.seconds:g} s, exit {run.returncode})")
 
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
-                     options=option_pairs, on_start=on_start, on_done=on_done)
+                     options=option_pairs, additions=additions, on_start=on_start, on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
