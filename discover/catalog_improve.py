@@ -171,7 +171,8 @@ def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float)
         return None
     _, scheme = found
     dest = free_path(root, scheme)
-    # The search's own provenance stays as it was; this says how many slices fed the pools it came from.
+    # The search's own provenance stays as it was; this adds the slices run in its folder (for the pool
+    # descent, the searches that built the pools it came from) and their seconds.
     save_scheme(scheme, dest, improve={"slices": slices, "seconds": round(seconds, 1)})
     return dest, scheme.rank
 

@@ -340,7 +340,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     default), one after the other. A scheme below the catalog's rank is verified again (exact
     check and sympy proof), written into the catalog under a free name, and the next round aims
     one rank lower; each file records the command that made it (`catalog rebuild` reruns it) and
-    how many slices fed its pools. --additions N then runs `strassen optimize-additions` (N moves)
+    the slices run in its search folder. --additions N then runs `strassen optimize-additions` (N moves)
     on it and writes the fewest-additions form beside it. The pools live under --work: a rerun of the same command
     continues them. Ctrl-C stops the running search cleanly and keeps what it verified. Exit 0
     when a rank was lowered (or nothing is left to lower), 1 when not, 130 on Ctrl-C.
