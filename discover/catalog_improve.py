@@ -26,11 +26,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from .catalog import best_entry, catalog_dir, list_entries
 from .errors import DiscoverError, LoadError, WriteError
 from .formats import Format
+
+if TYPE_CHECKING:
+    from .scheme import Scheme
 
 DEFAULT_SLICE = 600.0
 METHODS = ("pool", "flip")
@@ -141,8 +144,9 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     return argv
 
 
-def lowest_verified(folder: Path, fmt: str) -> Optional[tuple[Path, "object"]]:
-    """The lowest-rank scheme file of ``fmt`` in ``folder`` that is exact over Z/Q, verified here again."""
+def lowest_verified(folder: Path, fmt: str, below: int) -> Optional["Scheme"]:
+    """The lowest-rank scheme of ``fmt`` in ``folder`` (exact over Z/Q) when its rank is below ``below``,
+    verified here again (exact check and sympy proof); None otherwise."""
     from .jsonio import load_scheme
     from .verify import verify
 
@@ -155,9 +159,11 @@ def lowest_verified(folder: Path, fmt: str) -> Optional[tuple[Path, "object"]]:
             continue
         if scheme.mod2 or scheme.format.canonical() != canonical:
             continue
-        if best is None or scheme.rank < best[1].rank:
-            best = (path, scheme)
-    if best is None or not verify(best[1]).valid:
+        if best is None or scheme.rank < best.rank:
+            best = scheme
+    # Only a scheme that would enter the catalog is worth a proof (a slice that ends at the
+    # catalog's rank saves its best, often a large scheme).
+    if best is None or best.rank >= below or not verify(best).valid:
         return None
     return best
 
@@ -166,10 +172,9 @@ def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float)
     """Copy the folder's lowest verified scheme into the catalog when it beats ``target.our_rank``."""
     from .jsonio import free_path, save_scheme
 
-    found = lowest_verified(folder, target.format)
-    if found is None or found[1].rank >= target.our_rank:
+    scheme = lowest_verified(folder, target.format, target.our_rank)
+    if scheme is None:
         return None
-    _, scheme = found
     dest = free_path(root, scheme)
     # The search's own provenance stays as it was; this adds the slices run in its folder (for the pool
     # descent, the searches that built the pools it came from) and their seconds.
