@@ -131,12 +131,22 @@ def targets(directory: Optional[os.PathLike | str] = None, formats: Optional[Seq
     return out
 
 
+def search_folder(work: Path, target: Target) -> Path:
+    """The folder of ``target``'s searches under the work folder: ``FMT_rR`` (R the rank asked)."""
+    return work / f"{target.format}_r{target.rank}"
+
+
 def search_argv(target: Target, work: Path, slice_seconds: float, method: str, seed: int,
                 workers: Optional[int], options: Sequence[str] = ()) -> list[str]:
-    """The ``strassen search`` arguments of one slice (without the program name)."""
+    """The ``strassen search`` arguments of the next slice of ``target`` (without the program name).
+
+    Slice k of a search folder runs with ``seed`` + k (k counted in its ledger): a flip walk would
+    otherwise repeat itself every round, and each scheme still records the seed that makes it again.
+    """
+    folder = search_folder(work, target)
     argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
-            "--start", f"catalog:{target.format}", "--seed", str(seed), "--time-limit", f"{slice_seconds:g}",
-            "-o", str(work / f"{target.format}_r{target.rank}")]
+            "--start", f"catalog:{target.format}", "--seed", str(seed + _ledger(folder)[0]),
+            "--time-limit", f"{slice_seconds:g}", "-o", str(folder)]
     if workers is not None:
         argv += ["--workers", str(workers)]
     for option in options:
@@ -226,10 +236,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             if left is not None and left < 1:
                 return result
             seconds = slice_seconds if left is None else min(slice_seconds, left)
-            folder = work / f"{target.format}_r{target.rank}"
-            # Slice k of a folder runs with seed + k: a flip walk would otherwise repeat itself every
-            # round, and each scheme still records the seed that makes it again.
-            argv = search_argv(target, work, seconds, method, seed + _ledger(folder)[0], workers, options)
+            folder = search_folder(work, target)
+            argv = search_argv(target, work, seconds, method, seed, workers, options)
             if on_start is not None:
                 on_start(target, argv)
             started = time.monotonic()

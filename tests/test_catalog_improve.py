@@ -140,6 +140,10 @@ def test_each_slice_of_a_folder_runs_with_the_next_seed(runner, tmp_path):
     assert "2 search(es)" in r.stderr and "no improvement" in r.stderr
     assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 2
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
+    # The dry run prints the slice that would run next: the folder's third, seed 7.
+    dry = runner.invoke(main, ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "4x4x5",
+                               "--seed", "5", "-m", "flip", "--dry-run"])
+    assert dry.exit_code == 0 and "--seed 7 " in dry.stdout
 
 
 def test_a_work_folder_that_cannot_be_made_is_refused_before_any_search(runner, naive_catalog, tmp_path):

@@ -7,6 +7,7 @@ from typing import Optional
 import click
 
 from ..catalog import catalog_dir, list_entries
+from ..catalog_improve import METHODS as IMPROVE_METHODS
 from ..starts import PROBE_FIELDS
 from .common import EXIT_NOT_FOUND, echo_json, info, quiet_option
 
@@ -318,7 +319,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
               help="Seconds of search per format per round.")
 @click.option("--rounds", type=click.IntRange(1), default=None, help="Rounds to run at most (default: until --time-limit or Ctrl-C).")
 @click.option("--time-limit", type=click.FloatRange(1), default=None, help="Seconds for the whole job.")
-@click.option("-m", "--method", type=click.Choice(["pool", "flip"]), default="pool", show_default=True,
+@click.option("-m", "--method", type=click.Choice(IMPROVE_METHODS), default="pool", show_default=True,
               help="The search each slice runs.")
 @click.option("-O", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A method option passed to every search (repeatable; see strassen search --options-help).")
