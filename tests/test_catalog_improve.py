@@ -70,6 +70,27 @@ def test_improve_writes_verified_lower_ranks_and_stops_when_nothing_is_left(runn
         "2x2x2_r7_ZT.json", "2x2x2_r8_ZT.json", "2x2x3_r11_ZT.json", "2x2x3_r12_ZT.json"]
 
 
+def test_a_slice_that_lowers_the_rank_goes_on_from_the_new_scheme(runner, tmp_path):
+    # One round, one format, three ranks to go (naive 18 -> record 15): without the follow-on
+    # searches a round would stop at the first lower rank.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    save_scheme(Scheme.naive("2x3x3"), catalog / "2x3x3_r18_ZT.json")
+    work = tmp_path / "work"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "2x3x3",
+                             "--rounds", "1", "--slice", "120", "-j", "1", "-m", "flip", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert "3 improvement(s): 2x3x3 18 → 17, 2x3x3 17 → 16, 2x3x3 16 → 15" in r.stderr
+    for rank in (17, 16, 15):
+        scheme = load_scheme(catalog / f"2x3x3_r{rank}_ZT.json")
+        assert scheme.rank == rank and verify(scheme).valid
+        prov = scheme.meta["provenance"]
+        # Each search starts from the scheme the one before adopted, with the rest of the slice's time.
+        assert prov["start_file"] == str(catalog / f"2x3x3_r{rank + 1}_ZT.json")
+        limit = float(prov["command"].split("--time-limit ")[1].split()[0])
+        assert limit == 120 if rank == 17 else limit < 120
+
+
 def test_dry_run_prints_the_rounds_searches_and_writes_nothing(runner, naive_catalog, tmp_path):
     work = tmp_path / "work"
     r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work),

@@ -339,8 +339,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     Each round runs, for every format whose catalog best is above the best known integer rank,
     `strassen search FMT --rank R-1 --start catalog:FMT` for --slice seconds (the pool descent by
     default), one after the other. A scheme below the catalog's rank is verified again (exact
-    check and sympy proof), written into the catalog under a free name, and the next round aims
-    one rank lower; each file records the command that made it (`catalog rebuild` reruns it) and
+    check and sympy proof), written into the catalog under a free name, and the search goes on
+    from it, one rank lower, for the rest of the slice; each file records the command that made it (`catalog rebuild` reruns it) and
     the slices run in its search folder. --additions N then runs `strassen optimize-additions` (N moves)
     on it and writes the fewest-additions form beside it. The pools live under --work: a rerun of the same command
     continues them. Ctrl-C stops the running search cleanly and keeps what it verified. Exit 0
