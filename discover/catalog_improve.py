@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .scheme import Scheme
 
 DEFAULT_SLICE = 600.0
+POLL_SECONDS = 0.2  # how often searches side by side are checked for their end
+SEARCH_LOG = "search.log"  # a search's progress, with searches side by side
 FOLLOW_MIN = 5.0  # seconds: a slice's rest shorter than this is not worth a search
 METHODS = ("pool", "flip")
 
@@ -133,6 +135,14 @@ def targets(directory: Optional[os.PathLike | str] = None, formats: Optional[Seq
     return out
 
 
+def slice_workers(workers: Optional[int], parallel: int) -> Optional[int]:
+    """The worker processes of each search: ``workers``, or with searches side by side and no
+    ``workers`` given, the cores shared among them (None: the search's own default, every core)."""
+    if workers is None and parallel > 1:
+        return max(1, (os.cpu_count() or 1) // parallel)
+    return workers
+
+
 def search_folder(work: Path, target: Target) -> Path:
     """The folder of ``target``'s searches under the work folder: ``FMT_rR`` (R the rank asked)."""
     return work / f"{target.format}_r{target.rank}"
@@ -197,25 +207,30 @@ def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float)
 def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Optional[Sequence[str]] = None,
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
-            options: Sequence[str] = (), additions: int = 0,
+            options: Sequence[str] = (), additions: int = 0, parallel: int = 1,
             on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
 
     Each search runs as ``python -m discover.cli search ...`` with ``STRASSEN_CATALOG`` set to the
-    catalog folder, so ``--start catalog:FMT`` reads the scheme adopted before. A slice that lowers
-    the rank goes on from the new scheme, one rank lower, for the rest of its seconds (a new search,
-    counted as one more run). A slice never starts once ``time_limit`` seconds have passed; the last
-    one is shortened to fit.
+    catalog folder, so ``--start catalog:FMT`` reads the scheme adopted before. ``parallel``
+    searches of different formats run side by side (each with ``workers`` worker processes;
+    by default the cores shared among them), and their progress goes to ``search.log`` in their
+    folders; a round ends when its last search does. A slice that lowers the rank goes on from
+    the new scheme, one rank lower, for the rest of its seconds (a new search, counted as one more
+    run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
+    to fit.
 
     Returns
     -------
     ImproveResult
-        ``interrupted`` when Ctrl-C ended it; the search that was running saves what it verified
+        ``interrupted`` when Ctrl-C ended it; the searches that were running save what they verified
         and anything below the catalog's rank is still adopted.
     """
     if method not in METHODS:
         raise DiscoverError(f"catalog improve: method {method!r} is not one of {', '.join(METHODS)}")
+    if parallel < 1:
+        raise DiscoverError(f"catalog improve: parallel={parallel}: run at least one search at a time")
     root = catalog_dir(directory)
     work = Path(work)
     # Checked before hours of search: a scheme found then must have somewhere to go.
@@ -227,83 +242,149 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise WriteError(f"catalog improve: cannot make the work folder {work}: {exc.strerror or exc}") from None
     if not os.access(work, os.W_OK | os.X_OK):
         raise WriteError(f"catalog improve: cannot write into the work folder {work}")
+    workers = slice_workers(workers, parallel)
     env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
     result = ImproveResult()
     t0 = time.monotonic()
+    queue: list[tuple[Target, float]] = []  # (target, seconds) of the round's slices not started yet
+    running: list[_Running] = []
+
+    def seconds_left() -> Optional[float]:
+        return None if time_limit is None else time_limit - (time.monotonic() - t0)
+
+    def finish(ended: _Running, code: int) -> None:
+        run = _finish(ended, code, work, root, env, seed=seed, additions=0 if result.interrupted else additions)
+        result.runs.append(run)
+        if on_done is not None:
+            on_done(run)
+        if result.interrupted:
+            return
+        # A slice that lowered the rank goes on from the new scheme for the rest of its time: a walk
+        # that just found a lower rank often finds the next one within seconds (5x6x6 136 -> 135).
+        rest = ended.seconds - run.seconds
+        left = seconds_left()
+        rest = rest if left is None else min(rest, left)
+        follow = targets(root, [run.target.format], up_to) if run.adopted is not None else []
+        if follow and rest >= FOLLOW_MIN:
+            queue.insert(0, (follow[0], rest))
+
     done_rounds = 0
     while rounds is None or done_rounds < rounds:
         todo = targets(root, formats, up_to)
         if not todo:
             break
-        for target in todo:
-            left = None if time_limit is None else time_limit - (time.monotonic() - t0)
-            if left is not None and left < 1:
-                return result
-            seconds = slice_seconds if left is None else min(slice_seconds, left)
-            # A slice that lowers the rank goes on from the new scheme for the rest of its time: a walk
-            # that just found a lower rank often finds the next one within seconds (5x6x6 136 -> 135).
-            while True:
-                run = _run_slice(target, seconds, work, root, env, method=method, seed=seed, workers=workers,
-                                 options=options, additions=additions, result=result, on_start=on_start)
-                result.runs.append(run)
-                if on_done is not None:
-                    on_done(run)
-                if result.interrupted:
-                    return result
-                seconds -= run.seconds
-                if time_limit is not None:
-                    seconds = min(seconds, time_limit - (time.monotonic() - t0))
-                follow = targets(root, [target.format], up_to) if run.adopted is not None else []
-                if not follow or seconds < FOLLOW_MIN:
-                    break
-                target = follow[0]
+        queue = [(target, slice_seconds) for target in todo]
+        running = []
+        out_of_time = False
+        try:
+            while queue or running:
+                while queue and len(running) < parallel and not out_of_time:
+                    target, seconds = queue.pop(0)
+                    left = seconds_left()
+                    if left is not None and left < 1:
+                        out_of_time = True
+                        break
+                    seconds = seconds if left is None else min(seconds, left)
+                    running.append(_launch(target, seconds, work, env, method=method, seed=seed, workers=workers,
+                                           options=options, to_log=parallel > 1, on_start=on_start))
+                for done in _wait_any(running):
+                    running.remove(done)
+                    finish(done, done.proc.returncode)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            for running_one, code in _stop_all(running):
+                finish(running_one, code)
+            return result
+        except DiscoverError:
+            _stop_all(running)  # a search refused its arguments: the others side by side must not run on alone
+            raise
+        if out_of_time:
+            return result
         done_rounds += 1
     return result
 
 
-def _run_slice(target: Target, seconds: float, work: Path, root: Path, env: dict, *, method: str, seed: int,
-               workers: Optional[int], options: Sequence[str], additions: int, result: ImproveResult,
-               on_start: Optional[Callable[[Target, list[str]], None]]) -> SliceRun:
-    """Run one search slice of ``target`` as its own process and adopt what it found below the catalog's rank.
+@dataclass
+class _Running:
+    """A search slice under way: what it searches, its command, its process, when it started, its seconds."""
 
-    Sets ``result.interrupted`` on Ctrl-C (the search is stopped cleanly and its scheme still adopted).
-    """
-    folder = search_folder(work, target)
+    target: Target
+    argv: list[str]
+    proc: "subprocess.Popen[bytes]"
+    started: float
+    seconds: float
+
+
+def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: str, seed: int,
+            workers: Optional[int], options: Sequence[str], to_log: bool,
+            on_start: Optional[Callable[[Target, list[str]], None]]) -> _Running:
+    """Start one search slice of ``target`` as its own process (stderr into its folder's log with ``to_log``)."""
     argv = search_argv(target, work, seconds, method, seed, workers, options)
     if on_start is not None:
         on_start(target, argv)
-    started = time.monotonic()
-    # Its own session: Ctrl-C (or SIGTERM) reaches this process alone, which passes one SIGTERM on
-    # (SIGINT may be ignored in a job started with nohup; SIGTERM never is).
-    proc = subprocess.Popen([sys.executable, "-m", "discover.cli", *argv], env=env,
-                            stdout=subprocess.DEVNULL, start_new_session=True)
+    stderr = None
+    if to_log:  # searches side by side: their progress lines would interleave on one terminal
+        folder = search_folder(work, target)
+        folder.mkdir(parents=True, exist_ok=True)
+        stderr = open(folder / SEARCH_LOG, "ab")
     try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        result.interrupted = True
-        code = _stop(proc)
-    took = time.monotonic() - started
+        # Its own session: Ctrl-C (or SIGTERM) reaches this process alone, which passes one SIGTERM on
+        # (SIGINT may be ignored in a job started with nohup; SIGTERM never is).
+        proc = subprocess.Popen([sys.executable, "-m", "discover.cli", *argv], env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    finally:
+        if stderr is not None:
+            stderr.close()  # the child holds its own copy
+    return _Running(target, argv, proc, time.monotonic(), seconds)
+
+
+def _wait_any(running: list[_Running]) -> list[_Running]:
+    """Wait until at least one of the running searches has ended; return those that have."""
+    if len(running) == 1:
+        running[0].proc.wait()
+        return list(running)
+    while True:
+        ended = [r for r in running if r.proc.poll() is not None]
+        if ended or not running:
+            return ended
+        time.sleep(POLL_SECONDS)
+
+
+def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, seed: int,
+            additions: int) -> SliceRun:
+    """Count an ended slice into its folder's ledger and adopt what it found below the catalog's rank."""
+    took = time.monotonic() - running.started
+    target = running.target
     if code == 2:
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
                             "(exit 2, its message is above)")
+    folder = search_folder(work, target)
     slices, total = _add_slice(folder, took)
-    run = SliceRun(target, argv, code, round(took, 1))
+    run = SliceRun(target, running.argv, code, round(took, 1))
     adopted = adopt(folder, target, root, slices, total)
     if adopted is not None:
         run.adopted, run.adopted_rank = adopted
-        if additions and not result.interrupted:
+        if additions:
             run.additions_file = _fewer_additions(run.adopted, root, additions, seed, env)
     return run
 
 
-def _stop(proc: "subprocess.Popen[bytes]") -> int:
-    """Stop a running search: SIGTERM asks it to stop cleanly (it saves what it verified); asked again, at once."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGTERM)  # a second signal: the search stops without waiting for its walks
-        return proc.wait()
+def _stop_all(running: list[_Running]) -> list[tuple[_Running, int]]:
+    """Stop the running searches: SIGTERM asks each to stop cleanly (it saves what it verified); a
+    second Ctrl-C sends another, so they stop at once. Returns each with its exit code."""
+    for r in running:
+        r.proc.send_signal(signal.SIGTERM)
+    out = []
+    for r in running:
+        try:
+            code = r.proc.wait()
+        except KeyboardInterrupt:
+            for other in running:
+                if other.proc.poll() is None:
+                    other.proc.send_signal(signal.SIGTERM)
+            code = r.proc.wait()
+        out.append((r, code))
+    return out
 
 
 def _fewer_additions(path: Path, root: Path, moves: int, seed: int, env: dict) -> Optional[Path]:

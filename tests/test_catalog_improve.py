@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -200,3 +201,69 @@ def test_additions_writes_the_fewest_additions_form_beside_each_new_scheme(runne
     assert optimized.rank == 7 and verify(optimized).valid
     assert optimized.meta["provenance"]["command"].startswith(f"strassen optimize-additions {found} --iterations 20")
     assert eliminated_additions(optimized) <= eliminated_additions(scheme)
+
+
+def test_parallel_searches_run_side_by_side_and_ctrl_c_stops_them_all(tmp_path):
+    # Two formats out of reach of a few seconds of search, two at a time: both are running when
+    # Ctrl-C comes, both stop cleanly (their state saved, their slice counted), the catalog is untouched.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for name in ("4x5x4_r62_ZT.json", "2x5x6_r48_ZT.json"):
+        shutil.copy(ALGORITHMS / name, catalog)
+    work = tmp_path / "work"
+    proc = subprocess.Popen([sys.executable, "-m", "discover", "catalog", "improve", "--dir", str(catalog),
+                             "--work", str(work), "--formats", "4x4x5,2x5x6", "--slice", "300", "--parallel", "2",
+                             "-m", "flip", "-O", "field=gf2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(10)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: 2 search(es)" in err and "no improvement" in err
+    workers = max(1, (os.cpu_count() or 1) // 2)  # the cores shared between the two searches
+    for folder, fmt in [("4x4x5_r61", "4x4x5"), ("2x5x6_r47", "2x5x6")]:
+        assert f"--workers {workers} " in err.split(f"{fmt}: rank")[1].splitlines()[0]
+        assert json.loads((work / folder / ".improve-ledger").read_text())["slices"] == 1
+        assert (work / folder / ".search-state").exists()
+        # Each search's progress went to its own log, not to the job's stderr.
+        assert (work / folder / "search.log").read_text().startswith(f"searching {fmt} rank")
+    assert "tasks 0 done" not in err
+    assert sorted(p.name for p in catalog.iterdir()) == ["2x5x6_r48_ZT.json", "4x5x4_r62_ZT.json"]
+
+
+def test_parallel_dry_run_shares_the_cores_among_the_searches(runner, naive_catalog, tmp_path):
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(tmp_path / "w"),
+                             "--parallel", "2", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    workers = max(1, (os.cpu_count() or 1) // 2)
+    assert [line.endswith(f"--workers {workers}") for line in r.stdout.splitlines()] == [True, True]
+    # -j wins over the share.
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(tmp_path / "w"),
+                             "--parallel", "2", "-j", "3", "--dry-run"])
+    assert [line.endswith("--workers 3") for line in r.stdout.splitlines()] == [True, True]
+
+
+def test_parallel_below_one_is_refused(tmp_path, naive_catalog):
+    from discover.catalog_improve import improve
+    from discover.errors import DiscoverError
+
+    with pytest.raises(DiscoverError, match="run at least one search at a time"):
+        improve(naive_catalog, tmp_path / "w", parallel=0)
+
+
+def test_parallel_searches_adopt_like_one_at_a_time(runner, naive_catalog, tmp_path):
+    work = tmp_path / "w"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work), "--parallel", "2",
+                             "--slice", "60", "--rounds", "1", "-m", "flip", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    for fmt, rank in [("2x2x2", 7), ("2x2x3", 11)]:
+        scheme = load_scheme(naive_catalog / f"{fmt}_r{rank}_ZT.json")
+        assert scheme.rank == rank and verify(scheme).valid
+        assert f"(progress: {work / f'{fmt}_r{rank}' / 'search.log'})" in r.stderr
+    assert "2 improvement(s)" in r.stderr

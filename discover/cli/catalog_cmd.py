@@ -325,6 +325,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
               help="A method option passed to every search (repeatable; see strassen search --options-help).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The searches' seed.")
 @click.option("-j", "--workers", type=click.IntRange(1), default=None, help="Worker processes per search (default: all cores).")
+@click.option("--parallel", type=click.IntRange(1), default=1, show_default=True,
+              help="Searches of different formats run side by side (each with -j workers, by default the cores "
+                   "shared among them; their progress goes to search.log in their folders).")
 @click.option("--additions", type=click.IntRange(0), default=0, show_default=True,
               help="Moves of `strassen optimize-additions` run on each new scheme (its fewest-additions form is "
                    "written beside it; 0: none).")
@@ -332,27 +335,29 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
-                    option_pairs: tuple[str, ...], seed: int, workers: Optional[int], additions: int,
-                    dry_run: bool) -> None:
+                    option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
+                    additions: int, dry_run: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
     `strassen search FMT --rank R-1 --start catalog:FMT` for --slice seconds (the pool descent by
-    default), one after the other. A scheme below the catalog's rank is verified again (exact
-    check and sympy proof), written into the catalog under a free name, and the search goes on
-    from it, one rank lower, for the rest of the slice; each file records the command that made it (`catalog rebuild` reruns it) and
-    the slices run in its search folder. --additions N then runs `strassen optimize-additions` (N moves)
-    on it and writes the fewest-additions form beside it. The pools live under --work: a rerun of the same command
-    continues them. Ctrl-C stops the running search cleanly and keeps what it verified. Exit 0
+    default), one after the other, or --parallel N of them side by side. A scheme below the
+    catalog's rank is verified again (exact check and sympy proof), written into the catalog under
+    a free name, and the search goes on from it, one rank lower, for the rest of the slice; each
+    file records the command that made it (`catalog rebuild` reruns it) and the slices run in its
+    search folder. --additions N then runs `strassen optimize-additions` (N moves) on it and writes
+    the fewest-additions form beside it. The pools live under --work: a rerun of the same command
+    continues them. Ctrl-C stops the running searches cleanly and keeps what they verified. Exit 0
     when a rank was lowered (or nothing is left to lower), 1 when not, 130 on Ctrl-C.
 
     \b
     Examples:
       strassen catalog improve --formats 2x5x6,3x3x6 --slice 600 -j 1
+      strassen catalog improve --up-to 6 --parallel 2 -m flip -O field=gf2
       strassen catalog improve --up-to 6 --time-limit 14400 --work runs/improve
       strassen catalog improve --up-to 6 --dry-run
     """
-    from ..catalog_improve import command_text, improve, search_argv, targets
+    from ..catalog_improve import SEARCH_LOG, command_text, improve, search_argv, search_folder, slice_workers, targets
     from .common import EXIT_INTERRUPTED
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
@@ -365,14 +370,16 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
-            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, workers, option_pairs)))
+            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed,
+                                                slice_workers(workers, parallel), option_pairs)))
         if not todo:
             info("nothing to improve: every format is at its best known integer rank")
         return
 
     def on_start(target, argv) -> None:
         info(f"{target.format}: rank {target.our_rank} (record {target.record}), searching {target.rank} for "
-             f"{float(argv[argv.index('--time-limit') + 1]):g} s: {command_text(argv)}")
+             f"{float(argv[argv.index('--time-limit') + 1]):g} s: {command_text(argv)}"
+             + (f" (progress: {search_folder(work, target) / SEARCH_LOG})" if parallel > 1 else ""))
 
     def on_done(run) -> None:
         if run.adopted is not None:
@@ -384,7 +391,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
 
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
-                     options=option_pairs, additions=additions, on_start=on_start, on_done=on_done)
+                     options=option_pairs, additions=additions, parallel=parallel, on_start=on_start,
+                     on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
