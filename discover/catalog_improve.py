@@ -216,7 +216,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     catalog folder, so ``--start catalog:FMT`` reads the scheme adopted before. ``parallel``
     searches of different formats run side by side (each with ``workers`` worker processes;
     by default the cores shared among them), and their progress goes to ``search.log`` in their
-    folders; a round ends when its last search does. A slice that lowers the rank goes on from
+    folders; once every slice of a round has started, the next round's start as cores come free
+    (a format's next slice waits for the one running). A slice that lowers the rank goes on from
     the new scheme, one rank lower, for the rest of its seconds (a new search, counted as one more
     run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
     to fit.
@@ -246,7 +247,9 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
     result = ImproveResult()
     t0 = time.monotonic()
-    queue: list[tuple[Target, float]] = []  # (target, seconds) of the round's slices not started yet
+    # (format, seconds) of the slices not started yet: a round's formats, a follow-on first. The
+    # target is read from the catalog when the slice starts (a search of the format may have lowered it).
+    queue: list[tuple[str, float]] = []
     running: list[_Running] = []
 
     def seconds_left() -> Optional[float]:
@@ -262,46 +265,56 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         # A slice that lowered the rank goes on from the new scheme for the rest of its time: a walk
         # that just found a lower rank often finds the next one within seconds (5x6x6 136 -> 135).
         rest = ended.seconds - run.seconds
-        left = seconds_left()
-        rest = rest if left is None else min(rest, left)
-        follow = targets(root, [run.target.format], up_to) if run.adopted is not None else []
-        if follow and rest >= FOLLOW_MIN:
-            queue.insert(0, (follow[0], rest))
+        if run.adopted is not None and rest >= FOLLOW_MIN:
+            queue.insert(0, (run.target.format, rest))
 
-    done_rounds = 0
-    while rounds is None or done_rounds < rounds:
-        todo = targets(root, formats, up_to)
-        if not todo:
-            break
-        queue = [(target, slice_seconds) for target in todo]
-        running = []
-        out_of_time = False
-        try:
-            while queue or running:
-                while queue and len(running) < parallel and not out_of_time:
-                    target, seconds = queue.pop(0)
-                    left = seconds_left()
-                    if left is not None and left < 1:
-                        out_of_time = True
-                        break
-                    seconds = seconds if left is None else min(seconds, left)
-                    running.append(_launch(target, seconds, work, env, method=method, seed=seed, workers=workers,
-                                           options=options, to_log=parallel > 1, on_start=on_start))
-                for done in _wait_any(running):
-                    running.remove(done)
-                    finish(done, done.proc.returncode)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            for running_one, code in _stop_all(running):
-                finish(running_one, code)
-            return result
-        except DiscoverError:
-            _stop_all(running)  # a search refused its arguments: the others side by side must not run on alone
-            raise
-        if out_of_time:
-            return result
-        done_rounds += 1
-    return result
+    def next_startable() -> Optional[tuple[Target, float]]:
+        """The first queued slice whose format is not being searched now (taken off the queue), with its
+        target as the catalog stands; None when every queued format is running."""
+        busy = {r.target.format for r in running}
+        for i, (fmt, seconds) in enumerate(queue):
+            if fmt in busy:
+                continue
+            del queue[i]
+            fresh = targets(root, [fmt], up_to)
+            if fresh:
+                return fresh[0], seconds
+            return next_startable()  # at its record now: drop it and look further
+        return None
+
+    started_rounds = 0
+    try:
+        while True:
+            # A new round is queued as soon as the last one's slices have all started, so no core waits
+            # for the slowest search of a round.
+            if not queue and (rounds is None or started_rounds < rounds):
+                todo = targets(root, formats, up_to)
+                if todo:
+                    queue.extend((target.format, slice_seconds) for target in todo)
+                    started_rounds += 1
+            left = seconds_left()
+            out_of_time = left is not None and left < 1
+            while len(running) < parallel and not out_of_time:
+                startable = next_startable()
+                if startable is None:
+                    break
+                target, seconds = startable
+                seconds = seconds if left is None else min(seconds, left)
+                running.append(_launch(target, seconds, work, env, method=method, seed=seed, workers=workers,
+                                       options=options, to_log=parallel > 1, on_start=on_start))
+            if not running:
+                return result  # nothing left to improve, the rounds or the time are used up
+            for done in _wait_any(running):
+                running.remove(done)
+                finish(done, done.proc.returncode)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for running_one, code in _stop_all(running):
+            finish(running_one, code)
+        return result
+    except DiscoverError:
+        _stop_all(running)  # a search refused its arguments: the others side by side must not run on alone
+        raise
 
 
 @dataclass

@@ -267,3 +267,36 @@ def test_parallel_searches_adopt_like_one_at_a_time(runner, naive_catalog, tmp_p
         assert scheme.rank == rank and verify(scheme).valid
         assert f"(progress: {work / f'{fmt}_r{rank}' / 'search.log'})" in r.stderr
     assert "2 improvement(s)" in r.stderr
+
+
+def test_the_next_round_starts_as_cores_come_free_not_after_the_slowest_search(naive_catalog, monkeypatch, tmp_path):
+    # Scheduling alone, on a clock of its own: 2x2x2's slices take 10, the others' 1, two at a time,
+    # two rounds. Round 2's 2x2x3 and 2x3x3 must not wait for round 1's 2x2x2; a format's next slice
+    # waits for its running one.
+    import discover.catalog_improve as ci
+
+    save_scheme(Scheme.naive("2x3x3"), naive_catalog / "2x3x3_r18_ZT.json")
+    took = {"2x2x2": 10, "2x2x3": 1, "2x3x3": 1}
+    clock = [0]
+    launched = []
+
+    class Ended:
+        def __init__(self, end):
+            self.end, self.returncode = end, None
+
+    def fake_launch(target, seconds, work, env, **kwargs):
+        launched.append((target.format, clock[0]))
+        return ci._Running(target, [], Ended(clock[0] + took[target.format]), 0.0, seconds)
+
+    def fake_wait_any(running):
+        first = min(running, key=lambda r: r.proc.end)
+        clock[0] = first.proc.end
+        first.proc.returncode = 1
+        return [first]
+
+    monkeypatch.setattr(ci, "_launch", fake_launch)
+    monkeypatch.setattr(ci, "_wait_any", fake_wait_any)
+    monkeypatch.setattr(ci, "_finish", lambda r, code, *a, **k: ci.SliceRun(r.target, r.argv, code, 1.0))
+    result = ci.improve(naive_catalog, tmp_path / "w", rounds=2, parallel=2)
+    assert launched == [("2x2x2", 0), ("2x2x3", 0), ("2x3x3", 1), ("2x2x3", 2), ("2x3x3", 3), ("2x2x2", 10)]
+    assert len(result.runs) == 6 and not result.improvements
