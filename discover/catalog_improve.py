@@ -166,6 +166,45 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     return argv
 
 
+@dataclass(frozen=True)
+class FolderStatus:
+    """What the slices of one search folder did: its format, the rank asked, slices, seconds, and the
+    lowest rank of a scheme saved there (None: none saved)."""
+
+    folder: Path
+    format: str
+    rank: int
+    slices: int
+    seconds: float
+    lowest_saved: Optional[int]
+
+
+def work_status(work: os.PathLike | str) -> list[FolderStatus]:
+    """The search folders under ``work`` that slices ran in (those with a ledger), by format, then rank
+    from high to low: how long each rank has been searched, for a job that runs for days."""
+    from .jsonio import load_scheme
+
+    out = []
+    root = Path(work)
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (folder / LEDGER).is_file() or "_r" not in folder.name:
+            continue
+        fmt, _, rank_text = folder.name.rpartition("_r")
+        if not rank_text.isdigit():
+            continue
+        slices, seconds = _ledger(folder)
+        ranks = []
+        for path in folder.glob("*.json"):
+            try:
+                scheme = load_scheme(path)
+            except DiscoverError:
+                continue
+            if not scheme.mod2:
+                ranks.append(scheme.rank)
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, min(ranks, default=None)))
+    return sorted(out, key=lambda f: (f.format, -f.rank))
+
+
 def lowest_verified(folder: Path, fmt: str, below: int) -> Optional["Scheme"]:
     """The lowest-rank scheme of ``fmt`` in ``folder`` (exact over Z/Q) when its rank is below ``below``,
     verified here again (exact check and sympy proof); None otherwise."""

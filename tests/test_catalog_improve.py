@@ -300,3 +300,20 @@ def test_the_next_round_starts_as_cores_come_free_not_after_the_slowest_search(n
     result = ci.improve(naive_catalog, tmp_path / "w", rounds=2, parallel=2)
     assert launched == [("2x2x2", 0), ("2x2x3", 0), ("2x3x3", 1), ("2x2x3", 2), ("2x3x3", 3), ("2x2x2", 10)]
     assert len(result.runs) == 6 and not result.improvements
+
+
+def test_status_reports_the_slices_of_each_folder(runner, naive_catalog, tmp_path):
+    work = tmp_path / "w"
+    empty = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert empty.exit_code == 0 and f"no slices have run in {work} yet" in empty.stderr and not work.exists()
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work), "--rounds", "1",
+                             "--slice", "60", "-j", "1", "-m", "flip", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    (work / "2x2x3_r10").mkdir()  # a folder no slice ran in (no ledger) is not listed
+    status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert status.exit_code == 0, status.output
+    lines = status.stdout.splitlines()
+    assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved"]
+    rows = [line.split() for line in lines[1:]]
+    assert [(row[0], row[1], row[2], row[-1]) for row in rows] == [("2x2x2", "7", "1", "7"), ("2x2x3", "11", "1", "11")]
+    assert "2 slices in 2 folders" in status.stderr

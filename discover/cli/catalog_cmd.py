@@ -332,11 +332,14 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
               help="Moves of `strassen optimize-additions` run on each new scheme (its fewest-additions form is "
                    "written beside it; 0: none).")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
+@click.option("--status", is_flag=True,
+              help="Print what the slices that have ended under --work did (slices, time and the lowest rank saved "
+                   "per format and rank asked) and exit.")
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
                     option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
-                    additions: int, dry_run: bool) -> None:
+                    additions: int, dry_run: bool, status: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -356,6 +359,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
       strassen catalog improve --up-to 6 --parallel 2 -m flip -O field=gf2
       strassen catalog improve --up-to 6 --time-limit 14400 --work runs/improve
       strassen catalog improve --up-to 6 --dry-run
+      strassen catalog improve --work runs/improve --status
     """
     from ..catalog_improve import SEARCH_LOG, command_text, improve, search_argv, search_folder, slice_workers, targets
     from .common import EXIT_INTERRUPTED
@@ -367,6 +371,9 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
 
             fail(f"catalog improve: -O takes KEY=VALUE, got {text!r}")
     work = Path(work_dir)
+    if status:
+        _print_improve_status(work)
+        return
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
@@ -401,6 +408,23 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
         raise SystemExit(EXIT_INTERRUPTED)
     if not result.improvements:
         raise SystemExit(EXIT_NOT_FOUND)
+
+
+def _print_improve_status(work: Path) -> None:
+    """The table of ``catalog improve --status``."""
+    from ..catalog_compare import DASH, format_seconds
+    from ..catalog_improve import work_status
+
+    rows = work_status(work)
+    if not rows:
+        info(f"no slices have run in {work} yet")
+        return
+    click.echo(f"{'format':<8} {'rank asked':>10} {'slices':>6} {'searched':>12} {'lowest saved':>12}")
+    for row in rows:
+        saved = DASH if row.lowest_saved is None else str(row.lowest_saved)
+        click.echo(f"{row.format:<8} {row.rank:>10} {row.slices:>6} {format_seconds(row.seconds):>12} {saved:>12}")
+    total = sum(row.seconds for row in rows)
+    info(f"{sum(row.slices for row in rows)} slices in {len(rows)} folders, {format_seconds(total)} of search")
 
 
 @catalog_group.command("site")
