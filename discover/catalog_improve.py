@@ -246,7 +246,7 @@ def adopt(folder: Path, target: Target, root: Path, slices: int, seconds: float)
 def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Optional[Sequence[str]] = None,
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
-            options: Sequence[str] = (), additions: int = 0, parallel: int = 1,
+            options: Sequence[str] = (), additions: int = 0, parallel: int = 1, scheduler: Optional[str] = None,
             on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
@@ -255,7 +255,9 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     catalog folder, so ``--start catalog:FMT`` reads the scheme adopted before. ``parallel``
     searches of different formats run side by side (each with ``workers`` worker processes;
     by default the cores shared among them), and their progress goes to ``search.log`` in their
-    folders; once every slice of a round has started, the next round's start as cores come free
+    folders. With ``scheduler`` (a Dask scheduler's address) every search runs its tasks on that
+    cluster instead of a local pool (``DASK_SCHEDULER_ADDRESS`` in its environment, so the command
+    each scheme records reruns on one machine); once every slice of a round has started, the next round's start as cores come free
     (a format's next slice waits for the one running). A slice that lowers the rank goes on from
     the new scheme, one rank lower, for the rest of its seconds (a new search, counted as one more
     run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
@@ -271,6 +273,9 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise DiscoverError(f"catalog improve: method {method!r} is not one of {', '.join(METHODS)}")
     if parallel < 1:
         raise DiscoverError(f"catalog improve: parallel={parallel}: run at least one search at a time")
+    if scheduler and workers is not None:
+        raise DiscoverError("catalog improve: -j sizes each search's local pool; with --scheduler the "
+                            "cluster's workers run the searches")
     root = catalog_dir(directory)
     work = Path(work)
     # Checked before hours of search: a scheme found then must have somewhere to go.
@@ -282,8 +287,13 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise WriteError(f"catalog improve: cannot make the work folder {work}: {exc.strerror or exc}") from None
     if not os.access(work, os.W_OK | os.X_OK):
         raise WriteError(f"catalog improve: cannot write into the work folder {work}")
-    workers = slice_workers(workers, parallel)
+    workers = None if scheduler else slice_workers(workers, parallel)
     env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
+    # The search reads the address from its environment: set it for a cluster, and clear one the
+    # caller's shell may hold when the searches are to run here (a search refuses --workers with it).
+    env.pop("DASK_SCHEDULER_ADDRESS", None)
+    if scheduler:
+        env["DASK_SCHEDULER_ADDRESS"] = scheduler
     result = ImproveResult()
     t0 = time.monotonic()
     # (format, seconds) of the slices not started yet: a round's formats, a follow-on first. The

@@ -317,3 +317,25 @@ def test_status_reports_the_slices_of_each_folder(runner, naive_catalog, tmp_pat
     rows = [line.split() for line in lines[1:]]
     assert [(row[0], row[1], row[2], row[-1]) for row in rows] == [("2x2x2", "7", "1", "7"), ("2x2x3", "11", "1", "11")]
     assert "2 slices in 2 folders" in status.stderr
+
+
+def test_scheduler_excludes_j_in_one_line(runner, naive_catalog, tmp_path, monkeypatch):
+    work = tmp_path / "w"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work),
+                             "--scheduler", "tcp://127.0.0.1:9", "-j", "1"])
+    assert r.exit_code == 2 and "-j sizes each search's local pool" in r.stderr and "Traceback" not in r.output
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")  # the option's environment variable
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work), "-j", "1"])
+    assert r.exit_code == 2 and "-j sizes each search's local pool" in r.stderr
+    assert not work.exists()
+
+
+def test_without_scheduler_the_searches_run_here_whatever_the_shell_holds(naive_catalog, tmp_path, monkeypatch):
+    # An address left in the caller's environment must not send the slices to a cluster that is not
+    # asked for (nor make them refuse --workers).
+    from discover.catalog_improve import improve
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")
+    result = improve(naive_catalog, tmp_path / "w", formats=["2x2x2"], rounds=1, slice_seconds=60, method="flip",
+                     seed=3, workers=1)
+    assert [(r.target.format, r.returncode, r.adopted_rank) for r in result.runs] == [("2x2x2", 0, 7)]

@@ -146,6 +146,24 @@ def test_separate_dask_processes_collect_twenty_distinct_verified_schemes(tmp_pa
 
 
 @needs_distributed
+def test_catalog_improve_runs_its_searches_on_the_cluster(tmp_path, shared_cluster):
+    from discover.jsonio import save_scheme
+    from discover.scheme import Scheme
+
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    save_scheme(Scheme.naive("2x2x3"), catalog / "2x2x3_r12_ZT.json")
+    r = strassen("catalog", "improve", "--dir", str(catalog), "--work", str(tmp_path / "w"), "--rounds", "1",
+                 "--slice", "120", "-m", "flip", "--seed", "3", "--scheduler", shared_cluster)
+    assert r.returncode == 0, r.stderr
+    # The search says where its tasks ran (the improve job passes the address on, and no --workers).
+    assert f"dask scheduler {shared_cluster}, 2 worker(s)" in r.stderr
+    assert "--workers" not in r.stderr
+    scheme = load_scheme(catalog / "2x2x3_r11_ZT.json")
+    assert scheme.rank == 11 and verify_exact(scheme).valid
+
+
+@needs_distributed
 def test_bench_search_on_a_cluster_prints_the_same_table(shared_cluster):
     r = strassen("bench", "search", "--methods", "flip", "--targets", "2x2x2:7", "--budget", "2", "--searches", "1",
                  "--scheduler", shared_cluster)

@@ -328,6 +328,10 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 @click.option("--parallel", type=click.IntRange(1), default=1, show_default=True,
               help="Searches of different formats run side by side (each with -j workers, by default the cores "
                    "shared among them; their progress goes to search.log in their folders).")
+@click.option("--scheduler", "scheduler_address", default=None, envvar="DASK_SCHEDULER_ADDRESS",
+              metavar="tcp://HOST:PORT",
+              help="Run each search's tasks on the running Dask cluster of this scheduler (env "
+                   "DASK_SCHEDULER_ADDRESS; not with -j).")
 @click.option("--additions", type=click.IntRange(0), default=0, show_default=True,
               help="Moves of `strassen optimize-additions` run on each new scheme (its fewest-additions form is "
                    "written beside it; 0: none).")
@@ -339,7 +343,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
                     option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
-                    additions: int, dry_run: bool, status: bool) -> None:
+                    scheduler_address: Optional[str], additions: int, dry_run: bool, status: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -360,6 +364,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
       strassen catalog improve --up-to 6 --time-limit 14400 --work runs/improve
       strassen catalog improve --up-to 6 --dry-run
       strassen catalog improve --work runs/improve --status
+      strassen catalog improve --up-to 6 --parallel 4 --scheduler tcp://10.0.0.5:8786
     """
     from ..catalog_improve import SEARCH_LOG, command_text, improve, search_argv, search_folder, slice_workers, targets
     from .common import EXIT_INTERRUPTED
@@ -370,6 +375,12 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
             from .common import fail
 
             fail(f"catalog improve: -O takes KEY=VALUE, got {text!r}")
+    if scheduler_address and workers is not None:
+        from .common import fail
+
+        fail("catalog improve: -j sizes each search's local pool; with --scheduler (or DASK_SCHEDULER_ADDRESS) "
+             "the cluster's workers run the searches")
+    slice_j = None if scheduler_address else slice_workers(workers, parallel)
     work = Path(work_dir)
     if status:
         _print_improve_status(work)
@@ -377,8 +388,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
-            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed,
-                                                slice_workers(workers, parallel), option_pairs)))
+            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, slice_j, option_pairs)))
         if not todo:
             info("nothing to improve: every format is at its best known integer rank")
         return
@@ -398,8 +408,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
 
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
-                     options=option_pairs, additions=additions, parallel=parallel, on_start=on_start,
-                     on_done=on_done)
+                     options=option_pairs, additions=additions, parallel=parallel, scheduler=scheduler_address,
+                     on_start=on_start, on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
