@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 DEFAULT_SLICE = 600.0
 POLL_SECONDS = 0.2  # how often searches side by side are checked for their end
 SEARCH_LOG = "search.log"  # a search's progress, with searches side by side
+SCHEDULER_WITH_WORKERS = ("catalog improve: -j sizes each search's local pool; with --scheduler (or "
+                          "DASK_SCHEDULER_ADDRESS) the cluster's workers run the searches")
 FOLLOW_MIN = 5.0  # seconds: a slice's rest shorter than this is not worth a search
 METHODS = ("pool", "flip")
 
@@ -274,8 +276,7 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     if parallel < 1:
         raise DiscoverError(f"catalog improve: parallel={parallel}: run at least one search at a time")
     if scheduler and workers is not None:
-        raise DiscoverError("catalog improve: -j sizes each search's local pool; with --scheduler the "
-                            "cluster's workers run the searches")
+        raise DiscoverError(SCHEDULER_WITH_WORKERS)
     root = catalog_dir(directory)
     work = Path(work)
     # Checked before hours of search: a scheme found then must have somewhere to go.

@@ -366,7 +366,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
       strassen catalog improve --work runs/improve --status
       strassen catalog improve --up-to 6 --parallel 4 --scheduler tcp://10.0.0.5:8786
     """
-    from ..catalog_improve import SEARCH_LOG, command_text, improve, search_argv, search_folder, slice_workers, targets
+    from ..catalog_improve import (SCHEDULER_WITH_WORKERS, SEARCH_LOG, command_text, improve, search_argv, search_folder,
+                                   slice_workers, targets)
     from .common import EXIT_INTERRUPTED
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
@@ -375,16 +376,15 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
             from .common import fail
 
             fail(f"catalog improve: -O takes KEY=VALUE, got {text!r}")
-    if scheduler_address and workers is not None:
-        from .common import fail
-
-        fail("catalog improve: -j sizes each search's local pool; with --scheduler (or DASK_SCHEDULER_ADDRESS) "
-             "the cluster's workers run the searches")
-    slice_j = None if scheduler_address else slice_workers(workers, parallel)
     work = Path(work_dir)
     if status:
         _print_improve_status(work)
         return
+    if scheduler_address and workers is not None:
+        from .common import fail
+
+        fail(SCHEDULER_WITH_WORKERS)
+    slice_j = None if scheduler_address else slice_workers(workers, parallel)
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
