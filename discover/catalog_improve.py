@@ -160,7 +160,7 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     folder = search_folder(work, target)
     argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
             "--start", f"catalog:{target.format}", "--seed", str(seed + _ledger(folder)[0]),
-            "--time-limit", f"{slice_seconds:g}", "-o", str(folder)]
+            "--time-limit", f"{round(slice_seconds, 1):g}", "-o", str(folder)]
     if workers is not None:
         argv += ["--workers", str(workers)]
     for option in options:
