@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 
 from .catalog import best_entry, catalog_dir, list_entries
 from .errors import DiscoverError, LoadError, WriteError
@@ -195,34 +195,33 @@ def work_status(work: os.PathLike | str) -> list[FolderStatus]:
         if not rank_text.isdigit():
             continue
         slices, seconds = _ledger(folder)
-        ranks = []
-        for path in folder.glob("*.json"):
-            try:
-                scheme = load_scheme(path)
-            except DiscoverError:
-                continue
-            if not scheme.mod2:
-                ranks.append(scheme.rank)
-        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, min(ranks, default=None)))
+        lowest = min((scheme.rank for scheme in _exact_schemes(folder)), default=None)
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest))
     return sorted(out, key=lambda f: (f.format, -f.rank))
 
 
-def lowest_verified(folder: Path, fmt: str, below: int) -> Optional["Scheme"]:
-    """The lowest-rank scheme of ``fmt`` in ``folder`` (exact over Z/Q) when its rank is below ``below``,
-    verified here again (exact check and sympy proof); None otherwise."""
+def _exact_schemes(folder: Path) -> Iterator["Scheme"]:
+    """The readable schemes in ``folder`` that are exact over Z/Q (not mod-2 ones), in name order."""
     from .jsonio import load_scheme
-    from .verify import verify
 
-    canonical = Format.parse(fmt).canonical()
-    best = None
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             scheme = load_scheme(path)
         except DiscoverError:
             continue
-        if scheme.mod2 or scheme.format.canonical() != canonical:
-            continue
-        if best is None or scheme.rank < best.rank:
+        if not scheme.mod2:
+            yield scheme
+
+
+def lowest_verified(folder: Path, fmt: str, below: int) -> Optional["Scheme"]:
+    """The lowest-rank scheme of ``fmt`` in ``folder`` (exact over Z/Q) when its rank is below ``below``,
+    verified here again (exact check and sympy proof); None otherwise."""
+    from .verify import verify
+
+    canonical = Format.parse(fmt).canonical()
+    best = None
+    for scheme in _exact_schemes(folder):
+        if scheme.format.canonical() == canonical and (best is None or scheme.rank < best.rank):
             best = scheme
     # Only a scheme that would enter the catalog is worth a proof (a slice that ends at the
     # catalog's rank saves its best, often a large scheme).
@@ -257,10 +256,11 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     catalog folder, so ``--start catalog:FMT`` reads the scheme adopted before. ``parallel``
     searches of different formats run side by side (each with ``workers`` worker processes;
     by default the cores shared among them), and their progress goes to ``search.log`` in their
-    folders. With ``scheduler`` (a Dask scheduler's address) every search runs its tasks on that
-    cluster instead of a local pool (``DASK_SCHEDULER_ADDRESS`` in its environment, so the command
-    each scheme records reruns on one machine); once every slice of a round has started, the next round's start as cores come free
-    (a format's next slice waits for the one running). A slice that lowers the rank goes on from
+    folders; once every slice of a round has started, the next round's start as cores come free
+    (a format's next slice waits for the one running). With ``scheduler`` (a Dask scheduler's
+    address) every search runs its tasks on that cluster instead of a local pool
+    (``DASK_SCHEDULER_ADDRESS`` in its environment, so the command each scheme records reruns on
+    one machine). A slice that lowers the rank goes on from
     the new scheme, one rank lower, for the rest of its seconds (a new search, counted as one more
     run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
     to fit.
@@ -322,14 +322,17 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         """The first queued slice whose format is not being searched now (taken off the queue), with its
         target as the catalog stands; None when every queued format is running."""
         busy = {r.target.format for r in running}
-        for i, (fmt, seconds) in enumerate(queue):
+        i = 0
+        while i < len(queue):
+            fmt, seconds = queue[i]
             if fmt in busy:
+                i += 1
                 continue
             del queue[i]
             fresh = targets(root, [fmt], up_to)
             if fresh:
                 return fresh[0], seconds
-            return next_startable()  # at its record now: drop it and look further
+            # at its record now: dropped, look further
         return None
 
     started_rounds = 0
@@ -376,6 +379,7 @@ class _Running:
     proc: "subprocess.Popen[bytes]"
     started: float
     seconds: float
+    ended: Optional[float] = None  # when its end was seen (finishing the one before may take a while)
 
 
 def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: str, seed: int,
@@ -405,18 +409,20 @@ def _wait_any(running: list[_Running]) -> list[_Running]:
     """Wait until at least one of the running searches has ended; return those that have."""
     if len(running) == 1:
         running[0].proc.wait()
-        return list(running)
-    while True:
-        ended = [r for r in running if r.proc.poll() is not None]
-        if ended or not running:
-            return ended
-        time.sleep(POLL_SECONDS)
+    else:
+        while not any(r.proc.poll() is not None for r in running):
+            time.sleep(POLL_SECONDS)
+    now = time.monotonic()
+    ended = [r for r in running if r.proc.poll() is not None]
+    for r in ended:
+        r.ended = now
+    return ended
 
 
 def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, seed: int,
             additions: int) -> SliceRun:
     """Count an ended slice into its folder's ledger and adopt what it found below the catalog's rank."""
-    took = time.monotonic() - running.started
+    took = (running.ended if running.ended is not None else time.monotonic()) - running.started
     target = running.target
     if code == 2:
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
@@ -446,6 +452,7 @@ def _stop_all(running: list[_Running]) -> list[tuple[_Running, int]]:
                 if other.proc.poll() is None:
                     other.proc.send_signal(signal.SIGTERM)
             code = r.proc.wait()
+        r.ended = time.monotonic()
         out.append((r, code))
     return out
 

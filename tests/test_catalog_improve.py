@@ -339,3 +339,17 @@ def test_without_scheduler_the_searches_run_here_whatever_the_shell_holds(naive_
     result = improve(naive_catalog, tmp_path / "w", formats=["2x2x2"], rounds=1, slice_seconds=60, method="flip",
                      seed=3, workers=1)
     assert [(r.target.format, r.returncode, r.adopted_rank) for r in result.runs] == [("2x2x2", 0, 7)]
+
+
+def test_a_slices_seconds_end_when_its_process_is_seen_to_end(tmp_path):
+    # Finishing the slice that ended first (its proof, its optimize-additions) must not count into
+    # the seconds of one that ended beside it: those go into the ledger and decide a follow-on's time.
+    import discover.catalog_improve as ci
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    running = ci._Running(Target("2x2x2", 8, 7), [], proc, time.monotonic(), 60.0)
+    assert ci._wait_any([running]) == [running]
+    time.sleep(1.5)
+    run = ci._finish(running, 0, tmp_path / "w", tmp_path, {}, seed=0, additions=0)
+    assert run.seconds < 1.5
+    assert json.loads((tmp_path / "w" / "2x2x2_r7" / ".improve-ledger").read_text())["seconds"] < 1.5
