@@ -380,6 +380,7 @@ class _Running:
     started: float
     seconds: float
     ended: Optional[float] = None  # when its end was seen (finishing the one before may take a while)
+    log: Optional[Path] = None  # where its stderr goes (searches side by side); None: the job's stderr
 
 
 def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: str, seed: int,
@@ -389,11 +390,12 @@ def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: st
     argv = search_argv(target, work, seconds, method, seed, workers, options)
     if on_start is not None:
         on_start(target, argv)
-    stderr = None
+    stderr = log = None
     if to_log:  # searches side by side: their progress lines would interleave on one terminal
         folder = search_folder(work, target)
         folder.mkdir(parents=True, exist_ok=True)
-        stderr = open(folder / SEARCH_LOG, "ab")
+        log = folder / SEARCH_LOG
+        stderr = open(log, "ab")
     try:
         # Its own session: Ctrl-C (or SIGTERM) reaches this process alone, which passes one SIGTERM on
         # (SIGINT may be ignored in a job started with nohup; SIGTERM never is).
@@ -402,7 +404,7 @@ def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: st
     finally:
         if stderr is not None:
             stderr.close()  # the child holds its own copy
-    return _Running(target, argv, proc, time.monotonic(), seconds)
+    return _Running(target, argv, proc, time.monotonic(), seconds, log=log)
 
 
 def _wait_any(running: list[_Running]) -> list[_Running]:
@@ -425,8 +427,9 @@ def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, 
     took = (running.ended if running.ended is not None else time.monotonic()) - running.started
     target = running.target
     if code == 2:
+        where = "above" if running.log is None else f"in {running.log}"
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
-                            "(exit 2, its message is above)")
+                            f"(exit 2, its message is {where})")
     folder = search_folder(work, target)
     slices, total = _add_slice(folder, took)
     run = SliceRun(target, running.argv, code, round(took, 1))

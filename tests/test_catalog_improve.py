@@ -353,3 +353,16 @@ def test_a_slices_seconds_end_when_its_process_is_seen_to_end(tmp_path):
     run = ci._finish(running, 0, tmp_path / "w", tmp_path, {}, seed=0, additions=0)
     assert run.seconds < 1.5
     assert json.loads((tmp_path / "w" / "2x2x2_r7" / ".improve-ledger").read_text())["seconds"] < 1.5
+
+
+def test_a_refused_search_side_by_side_points_to_its_log(runner, naive_catalog, tmp_path):
+    # With --parallel the search's own message goes to its log, not above the job's line.
+    work = tmp_path / "w"
+    r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(work), "--slice", "5",
+                             "--parallel", "2", "-O", "no_such_option=1"])
+    assert r.exit_code == 2, r.output
+    line = [x for x in r.stderr.splitlines() if "refused its arguments" in x]
+    assert len(line) == 1 and "its message is in " in line[0] and "Traceback" not in r.output
+    log = Path(line[0].split("its message is in ")[1].rstrip(")"))
+    assert log.name == "search.log" and "no_such_option" in log.read_text()
+    assert sorted(p.name for p in naive_catalog.iterdir()) == ["2x2x2_r8_ZT.json", "2x2x3_r12_ZT.json"]
