@@ -137,9 +137,12 @@ def targets(directory: Optional[os.PathLike | str] = None, formats: Optional[Seq
     return out
 
 
-def slice_workers(workers: Optional[int], parallel: int) -> Optional[int]:
+def slice_workers(workers: Optional[int], parallel: int, scheduler: Optional[str] = None) -> Optional[int]:
     """The worker processes of each search: ``workers``, or with searches side by side and no
-    ``workers`` given, the cores shared among them (None: the search's own default, every core)."""
+    ``workers`` given, the cores shared among them (None: the search's own default, every core; always
+    None on a cluster, whose workers run the searches)."""
+    if scheduler:
+        return None
     if workers is None and parallel > 1:
         return max(1, (os.cpu_count() or 1) // parallel)
     return workers
@@ -288,7 +291,7 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise WriteError(f"catalog improve: cannot make the work folder {work}: {exc.strerror or exc}") from None
     if not os.access(work, os.W_OK | os.X_OK):
         raise WriteError(f"catalog improve: cannot write into the work folder {work}")
-    workers = None if scheduler else slice_workers(workers, parallel)
+    workers = slice_workers(workers, parallel, scheduler)
     env = {**os.environ, "STRASSEN_CATALOG": str(root.resolve())}
     # The search reads the address from its environment: set it for a cluster, and clear one the
     # caller's shell may hold when the searches are to run here (a search refuses --workers with it).

@@ -384,7 +384,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
         from .common import fail
 
         fail(SCHEDULER_WITH_WORKERS)
-    slice_j = None if scheduler_address else slice_workers(workers, parallel)
+    slice_j = slice_workers(workers, parallel, scheduler_address)
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
