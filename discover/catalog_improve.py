@@ -8,7 +8,9 @@ that made it and ``catalog rebuild`` can rerun it. Every search writes into its 
 the work folder (``FMT_rR``); the pool descent keeps its pools there, so the next round, or a rerun
 of the job after Ctrl-C or a crash, continues the pools where they stopped. The k-th slice of a
 folder (counted in its ledger, ``.improve-ledger``) runs with seed + k, so rounds of the flip walk
-do not repeat one walk.
+do not repeat one walk. The ledger also keeps the lowest rank the folder's walks reached, exact or
+mod 2 (mod 3), read from each search's state: a walk that ends one above its target mod 2 is
+closer than one that never left the catalog's rank, and ``--status`` shows which.
 
 A scheme is adopted into the catalog only when it is verified here again (the exact check and the
 sympy proof, whatever the search did) and its rank is below the catalog's best for the format; it
@@ -70,6 +72,7 @@ class SliceRun:
     adopted: Optional[Path] = None
     adopted_rank: Optional[int] = None
     additions_file: Optional[Path] = None
+    reached: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -173,8 +176,9 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
 
 @dataclass(frozen=True)
 class FolderStatus:
-    """What the slices of one search folder did: its format, the rank asked, slices, seconds, and the
-    lowest rank of a scheme saved there (None: none saved)."""
+    """What the slices of one search folder did: its format, the rank asked, slices, seconds, the
+    lowest rank of a scheme saved there (None: none saved), and the lowest ranks its walks reached
+    (:func:`reached_text`)."""
 
     folder: Path
     format: str
@@ -182,6 +186,15 @@ class FolderStatus:
     slices: int
     seconds: float
     lowest_saved: Optional[int]
+    reached: dict[str, int] = field(default_factory=dict)
+
+
+def reached_text(reached: dict[str, int]) -> str:
+    """``{"Z": 57, "2": 56}`` -> ``"57, 56 mod 2"``: the lowest rank reached exactly, then modulo each
+    prime ("" when nothing was recorded)."""
+    parts = [str(reached["Z"])] if "Z" in reached else []
+    parts += [f"{rank} mod {key}" for key, rank in sorted(reached.items()) if key != "Z"]
+    return ", ".join(parts)
 
 
 def work_status(work: os.PathLike | str) -> list[FolderStatus]:
@@ -199,7 +212,7 @@ def work_status(work: os.PathLike | str) -> list[FolderStatus]:
             continue
         slices, seconds = _ledger(folder)
         lowest = min((scheme.rank for scheme in _exact_schemes(folder)), default=None)
-        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest))
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, _ledger_reached(folder)))
     return sorted(out, key=lambda f: (f.format, -f.rank))
 
 
@@ -434,8 +447,9 @@ def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, 
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
                             f"(exit 2, its message is {where})")
     folder = search_folder(work, target)
-    slices, total = _add_slice(folder, took)
-    run = SliceRun(target, running.argv, code, round(took, 1))
+    reached = _reached_by_search(folder)
+    slices, total = _add_slice(folder, took, reached)
+    run = SliceRun(target, running.argv, code, round(took, 1), reached=reached)
     adopted = adopt(folder, target, root, slices, total)
     if adopted is not None:
         run.adopted, run.adopted_rank = adopted
@@ -480,27 +494,65 @@ def _fewer_additions(path: Path, root: Path, moves: int, seed: int, env: dict) -
 LEDGER = ".improve-ledger"
 
 
-def _ledger(folder: Path) -> tuple[int, float]:
-    """(slices, seconds) already run in a search folder; (0, 0.0) for a new one."""
+def _read_json(path: Path) -> dict:
+    """A small JSON object written by this job or a search; {} when missing or unreadable."""
     import json
 
     try:
-        doc = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _ledger(folder: Path) -> tuple[int, float]:
+    """(slices, seconds) already run in a search folder; (0, 0.0) for a new one."""
+    doc = _read_json(folder / LEDGER)
+    try:
         return int(doc["slices"]), float(doc["seconds"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return 0, 0.0
 
 
-def _add_slice(folder: Path, seconds: float) -> tuple[int, float]:
-    """Count one more slice into the folder's ledger (kept there, so a rerun of the job adds to it)."""
+def _ledger_reached(folder: Path) -> dict[str, int]:
+    """The lowest ranks the folder's walks reached (``"Z"``: exact; ``"2"``, ``"3"``: mod that prime);
+    ledgers written before it was kept have none."""
+    reached = _read_json(folder / LEDGER).get("reached")
+    if not isinstance(reached, dict):
+        return {}
+    return {str(k): int(v) for k, v in reached.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _reached_by_search(folder: Path) -> dict[str, int]:
+    """What the folder's last search reached, from its state file (see :mod:`discover.search.state`)."""
+    from .search.state import STATE_FILE
+
+    doc = _read_json(folder / STATE_FILE)
+    out = {}
+    if isinstance(doc.get("best_rank"), int):
+        out["Z"] = doc["best_rank"]
+    if isinstance(doc.get("best_rank_mod2"), int):
+        out[str(doc.get("best_rank_modulus") or 2)] = doc["best_rank_mod2"]
+    return out
+
+
+def _add_slice(folder: Path, seconds: float, reached: Optional[dict[str, int]] = None) -> tuple[int, float]:
+    """Count one more slice into the folder's ledger (kept there, so a rerun of the job adds to it),
+    with the lowest ranks its walk reached."""
     import json
 
     from .jsonio import atomic_write_text
 
     slices, total = _ledger(folder)
     slices, total = slices + 1, total + seconds
+    lowest = _ledger_reached(folder)
+    for key, rank in (reached or {}).items():
+        lowest[key] = min(rank, lowest.get(key, rank))
+    doc = {"slices": slices, "seconds": round(total, 1)}
+    if lowest:
+        doc["reached"] = lowest
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / LEDGER, json.dumps({"slices": slices, "seconds": round(total, 1)}) + "\n")
+    atomic_write_text(folder / LEDGER, json.dumps(doc) + "\n")
     return slices, total
 
 

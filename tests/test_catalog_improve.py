@@ -313,9 +313,10 @@ def test_status_reports_the_slices_of_each_folder(runner, naive_catalog, tmp_pat
     status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
     assert status.exit_code == 0, status.output
     lines = status.stdout.splitlines()
-    assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved"]
+    assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved", "walks", "reached"]
     rows = [line.split() for line in lines[1:]]
-    assert [(row[0], row[1], row[2], row[-1]) for row in rows] == [("2x2x2", "7", "1", "7"), ("2x2x3", "11", "1", "11")]
+    assert [(row[0], row[1], row[2], row[-2], row[-1]) for row in rows] == [("2x2x2", "7", "1", "7", "7"),
+                                                                        ("2x2x3", "11", "1", "11", "11")]
     assert "2 slices in 2 folders" in status.stderr
 
 
@@ -366,3 +367,37 @@ def test_a_refused_search_side_by_side_points_to_its_log(runner, naive_catalog, 
     log = Path(line[0].split("its message is in ")[1].rstrip(")"))
     assert log.name == "search.log" and "no_such_option" in log.read_text()
     assert sorted(p.name for p in naive_catalog.iterdir()) == ["2x2x2_r8_ZT.json", "2x2x3_r12_ZT.json"]
+
+
+def test_the_ledger_keeps_the_lowest_rank_the_walks_reached_mod_2_and_status_shows_it(runner, tmp_path):
+    import discover.catalog_improve as ci
+    from discover.search.state import STATE_FILE
+
+    work = tmp_path / "w"
+    folder = work / "3x3x3_r22"
+    walk = runner.invoke(main, ["search", "3x3x3", "--rank", "22", "--method", "flip", "-O", "field=gf2",
+                                "-O", "max_flips=300000", "--restarts", "1", "--seed", "4", "-j", "1",
+                                "-o", str(folder), "--json", "-q"])
+    assert walk.exit_code == 1, walk.output  # nothing exact at 22: only the walk's lowest rank mod 2
+    lowest = json.loads(walk.stdout)["best_rank_mod2"]
+    assert isinstance(lowest, int) and 22 <= lowest < 27
+    assert ci._reached_by_search(folder) == {"2": lowest}
+    ci._add_slice(folder, 10.0, ci._reached_by_search(folder))
+    state = json.loads((folder / STATE_FILE).read_text())
+    state["best_rank_mod2"] = lowest + 2  # a later slice that ended higher does not raise the ledger's lowest
+    (folder / STATE_FILE).write_text(json.dumps(state))
+    ci._add_slice(folder, 5.0, ci._reached_by_search(folder))
+    assert json.loads((folder / ci.LEDGER).read_text()) == {"slices": 2, "seconds": 15.0, "reached": {"2": lowest}}
+    status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert status.exit_code == 0, status.output
+    assert status.stdout.splitlines()[1].split() == ["3x3x3", "22", "2", "15", "s", "–", str(lowest), "mod", "2"]
+    (folder / ci.LEDGER).write_text('{"slices": 3, "seconds": 20.0}\n')  # a ledger from before: no walks' ranks
+    assert runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"]).stdout.splitlines()[1].split() \
+        == ["3x3x3", "22", "3", "20", "s", "–", "–"]
+
+
+def test_reached_text_puts_the_exact_rank_first():
+    from discover.catalog_improve import reached_text
+
+    assert reached_text({"2": 56, "Z": 57, "3": 55}) == "57, 56 mod 2, 55 mod 3"
+    assert reached_text({}) == ""

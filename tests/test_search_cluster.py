@@ -305,3 +305,20 @@ def test_resume_of_a_finished_first_hit_search_reruns_nothing(runner, tmp_path):
     a, b = json.loads(first.stdout), json.loads(again.stdout)
     assert b["found"][0]["U"] == a["found"][0]["U"] and b["restarts"] == a["restarts"]
     assert sorted(p.name for p in out.iterdir()) == [".search-state", "2x2x3_r11_ZT.json"]
+
+
+@pytest.mark.parametrize("field, ring, prime", [("gf2", "ZT", 2), ("gf3", "Q", 3)])
+def test_the_state_keeps_the_lowest_rank_a_walk_reached_modulo_its_prime(runner, tmp_path, field, ring, prime):
+    out = tmp_path / "o"
+    args = ["search", "3x3x3", "--rank", "21", "--ring", ring, "--method", "flip", "-O", f"field={field}",
+            "-O", "max_flips=300000", "--restarts", "1", "--seed", "4", "-j", "1", "-o", str(out), "--json", "-q"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 1, first.output
+    lowest = json.loads(first.stdout)["best_rank_mod2"]
+    assert isinstance(lowest, int) and 21 < lowest < 27
+    state = json.loads((out / STATE_FILE).read_text())
+    assert (state["best_rank_mod2"], state["best_rank_modulus"]) == (lowest, prime)
+    again = runner.invoke(main, [*args, "--resume"])  # the one restart ran: nothing reruns, the rank comes back
+    assert again.exit_code == 1
+    summary = json.loads(again.stdout)
+    assert (summary["best_rank_mod2"], summary["best_rank_modulus"], summary["restarts"]) == (lowest, prime, 1)

@@ -337,8 +337,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
                    "written beside it; 0: none).")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
-              help="Print what the slices that have ended under --work did (slices, time and the lowest rank saved "
-                   "per format and rank asked) and exit.")
+              help="Print what the slices that have ended under --work did (slices, time, the lowest rank saved "
+                   "and the lowest rank the walks reached, exact or mod 2, per format and rank asked) and exit.")
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
@@ -366,8 +366,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
       strassen catalog improve --work runs/improve --status
       strassen catalog improve --up-to 6 --parallel 4 --scheduler tcp://10.0.0.5:8786
     """
-    from ..catalog_improve import (SCHEDULER_WITH_WORKERS, SEARCH_LOG, command_text, improve, search_argv, search_folder,
-                                   slice_workers, targets)
+    from ..catalog_improve import (SCHEDULER_WITH_WORKERS, SEARCH_LOG, command_text, improve, reached_text, search_argv,
+                                   search_folder, slice_workers, targets)
     from .common import EXIT_INTERRUPTED
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
@@ -404,7 +404,9 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
             if run.additions_file is not None:
                 click.echo(f"{run.target.format}: its fewest-additions form -> {run.additions_file}")
         else:
-            info(f"{run.target.format}: not yet ({run.seconds:g} s, exit {run.returncode})")
+            reached = reached_text(run.reached)
+            info(f"{run.target.format}: not yet ({run.seconds:g} s, exit {run.returncode}"
+                 + (f", its walk reached {reached})" if reached else ")"))
 
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
@@ -423,16 +425,19 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
 def _print_improve_status(work: Path) -> None:
     """The table of ``catalog improve --status``."""
     from ..catalog_compare import DASH, format_seconds
-    from ..catalog_improve import work_status
+    from ..catalog_improve import reached_text, work_status
 
     rows = work_status(work)
     if not rows:
         info(f"no slices have run in {work} yet")
         return
-    click.echo(f"{'format':<8} {'rank asked':>10} {'slices':>6} {'searched':>12} {'lowest saved':>12}")
+    click.echo(f"{'format':<8} {'rank asked':>10} {'slices':>6} {'searched':>12} {'lowest saved':>12} "
+               f"{'walks reached':>16}")
     for row in rows:
         saved = DASH if row.lowest_saved is None else str(row.lowest_saved)
-        click.echo(f"{row.format:<8} {row.rank:>10} {row.slices:>6} {format_seconds(row.seconds):>12} {saved:>12}")
+        reached = reached_text(row.reached) or DASH
+        click.echo(f"{row.format:<8} {row.rank:>10} {row.slices:>6} {format_seconds(row.seconds):>12} {saved:>12} "
+                   f"{reached:>16}")
     total = sum(row.seconds for row in rows)
     info(f"{sum(row.slices for row in rows)} slices in {len(rows)} folders, {format_seconds(total)} of search")
 

@@ -169,7 +169,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     if progress_plot and result.history:
         write_progress_plot(result.history, progress_plot, title=f"{problem.format} rank {rank}, {result.method}",
                             quiet=quiet)
-    walk_prime = 3 if options.get("field") == "gf3" else 2  # the prime of best_rank_mod2
+    from ..search.contract import walk_prime as prime_of
+
+    walk_prime = prime_of(options)  # the prime of best_rank_mod2
     if as_json:
         doc = result.to_json()
         doc["best_rank_modulus"] = walk_prime if result.best_rank_mod2 is not None else None

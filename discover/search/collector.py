@@ -225,7 +225,7 @@ class Collector:
         return success
 
     def restore(self, saved: list[tuple[Optional[int], Scheme, Optional[Path]]], tasks_done: int,
-                restarts_done: int, best_rank: Optional[int]) -> None:
+                restarts_done: int, best_rank: Optional[int], best_rank_mod2: Optional[int] = None) -> None:
         """Resume: take back what an earlier run of the same search verified (see :mod:`.state`).
 
         ``saved`` holds ``(task index, scheme, saved path or None)``. With ``find_all`` the
@@ -236,6 +236,7 @@ class Collector:
         r.tasks_done += tasks_done
         r.restarts_done += restarts_done
         r.best_rank = _lower(r.best_rank, best_rank)
+        r.best_rank_mod2 = _lower(r.best_rank_mod2, best_rank_mod2)
         for task_index, scheme, path in saved:
             r.best_residual = 0.0
             r.best_rank = _lower(r.best_rank, scheme.rank)

@@ -49,6 +49,11 @@ class Candidate:
         return cls(mod2=scheme.mod2, sub_index=sub_index, info=dict(info or {}), scheme=scheme)
 
 
+def walk_prime(options: Mapping[str, Any]) -> int:
+    """The prime that ``best_rank_mod2`` counts modulo: 3 for a walk with ``field=gf3``, else 2."""
+    return 3 if str(options.get("field", "")) == "gf3" else 2
+
+
 @dataclass
 class TaskResult:
     """What one task returns: its candidates and statistics for the progress display.

@@ -202,7 +202,8 @@ def search(
     if store is not None:
         request = describe_request(problem, method_obj.name, options, seed, restarts, find_all, batch)
         state = SearchState.open(store.folder, request, resume)
-        collector.restore(state.saved_schemes(), len(state.done), state.restarts_done, state.best_rank)
+        collector.restore(state.saved_schemes(), len(state.done), state.restarts_done, state.best_rank,
+                          state.best_rank_mod2)
         state.record(collector)
     needed = n_tasks
     if not find_all and collector.by_task:  # resumed after a success: only lower tasks can beat it

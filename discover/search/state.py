@@ -2,7 +2,8 @@
 
 A search with an output folder keeps a small JSON file there (:data:`STATE_FILE`), rewritten
 atomically each time a task's result is accepted. It records the request (problem, method,
-options, seed, task count, mode), the tasks that ran to their end, the files of the verified
+options, seed, task count, mode), the tasks that ran to their end, the lowest rank reached (exact,
+and a GF(2) or GF(3) walk's lowest mod its prime, with the prime), the files of the verified
 schemes saved so far and, in first-hit mode, the lowest-index verified scheme not yet saved
 (only the end of a first-hit search knows which success counts). ``search(..., resume=True)``
 reads it back, refuses a different request, skips the finished tasks and takes back the saved
@@ -26,6 +27,7 @@ from ..jsonio import atomic_write_text, load_scheme, scheme_from_dict, scheme_to
 from ..problem import Problem
 from ..provenance import scheme_provenance
 from ..scheme import Scheme
+from .contract import walk_prime
 
 #: The state file in the output folder (hidden, and not ``*.json``, so scheme globs skip it).
 STATE_FILE = ".search-state"
@@ -82,6 +84,7 @@ class SearchState:
         self.done: set[int] = set()
         self.restarts_done = 0
         self.best_rank: Optional[int] = None
+        self.best_rank_mod2: Optional[int] = None  # modulo walk_prime(request options): 2, or 3 for GF(3) walks
         self.found: list[dict[str, Any]] = []  # {"file": name, "task": index}
         self.pending: Optional[dict[str, Any]] = None  # {"task": index, "scheme": document}
 
@@ -101,6 +104,7 @@ class SearchState:
             state.done = _unranges(doc["tasks_done"])
             state.restarts_done = int(doc["restarts_done"])
             state.best_rank = doc.get("best_rank")
+            state.best_rank_mod2 = doc.get("best_rank_mod2")
             state.found = [dict(file=str(f["file"]), task=f.get("task")) for f in doc["found"]]
             state.pending = doc.get("pending")
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -137,6 +141,7 @@ class SearchState:
         r = collector.result
         self.restarts_done = r.restarts_done
         self.best_rank = r.best_rank
+        self.best_rank_mod2 = r.best_rank_mod2
         self.found = [{"file": path.name, "task": scheme_provenance(scheme).get("task_index")}
                       for scheme, path in zip(r.found, r.saved)]
         by_task = getattr(collector, "by_task", {})
@@ -147,6 +152,12 @@ class SearchState:
             self.pending = None
         self.save()
 
+    @property
+    def modulus(self) -> int:
+        """The prime of ``best_rank_mod2``: 3 for a GF(3) walk, else 2."""
+        options = self.request.get("options")
+        return walk_prime(options if isinstance(options, dict) else {})
+
     def save(self) -> None:
         doc = {
             "version": VERSION,
@@ -154,6 +165,8 @@ class SearchState:
             "tasks_done": _ranges(self.done),
             "restarts_done": self.restarts_done,
             "best_rank": self.best_rank,
+            "best_rank_mod2": self.best_rank_mod2,
+            "best_rank_modulus": None if self.best_rank_mod2 is None else self.modulus,
             "found": self.found,
             "pending": self.pending,
         }
