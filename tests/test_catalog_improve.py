@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -160,6 +161,8 @@ def test_each_slice_of_a_folder_runs_with_the_next_seed(runner, tmp_path):
     starts = [line for line in r.stderr.splitlines() if line.startswith("4x4x5: rank 62 (record 61), searching 61")]
     assert len(starts) == 2 and "--seed 5 " in starts[0] and "--seed 6 " in starts[1]
     assert "2 search(es)" in r.stderr and "no improvement" in r.stderr
+    searched, wall = map(int, re.search(r"(\d+) s of search in (\d+) s", r.stderr).groups())
+    assert wall >= searched >= 4  # one search at a time: the job took at least its searches' seconds
     assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 2
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
     # The dry run prints the slice that would run next: the folder's third, seed 7.
@@ -226,10 +229,14 @@ def test_parallel_searches_run_side_by_side_and_ctrl_c_stops_them_all(tmp_path):
             proc.kill()
     assert proc.returncode == 130, err
     assert "interrupted: 2 search(es)" in err and "no improvement" in err
+    searched, wall = map(int, re.search(r"(\d+) s of search in (\d+) s", err).groups())
+    assert searched > wall >= 10  # side by side: the two searches' seconds add up to more than the job's
     workers = max(1, (os.cpu_count() or 1) // 2)  # the cores shared between the two searches
-    for folder, fmt in [("4x4x5_r61", "4x4x5"), ("2x5x6_r47", "2x5x6")]:
+    for folder, fmt, rank in [("4x4x5_r61", "4x4x5", 62), ("2x5x6_r47", "2x5x6", 48)]:
         assert f"--workers {workers} " in err.split(f"{fmt}: rank")[1].splitlines()[0]
-        assert json.loads((work / folder / ".improve-ledger").read_text())["slices"] == 1
+        ledger = json.loads((work / folder / ".improve-ledger").read_text())
+        # The GF(2) walks started at the catalog's rank; what they reached mod 2 by Ctrl-C is kept.
+        assert ledger["slices"] == 1 and set(ledger["reached"]) == {"2"} and ledger["reached"]["2"] <= rank
         assert (work / folder / ".search-state").exists()
         # Each search's progress went to its own log, not to the job's stderr.
         assert (work / folder / "search.log").read_text().startswith(f"searching {fmt} rank")
