@@ -46,7 +46,7 @@ def test_cuts_list_every_choice_of_the_dropped_indices():
         assert scheme.format == Format.parse("2x3x4") and scheme.rank <= 29
     # the cuts of one scheme: index 1 of the catalog's 3x3x4 is another start than the default
     cuts = [load_source(spec) for spec in one_cut]
-    assert len({c.U.tobytes() for c in cuts}) == 3
+    assert len({c.int64_arrays()[0].tobytes() for c in cuts}) == 3  # values, not the pointers of an object array
     assert load_source("resize:2x3x4:catalog:3x3x4").rank == min(c.rank for c in cuts)
 
 
