@@ -17,7 +17,7 @@ sympy proof, whatever the search did) and its rank is below the catalog's best f
 is written atomically under a free name and the search goes on at once from it, one rank lower,
 for the rest of its slice (the next round aims lower still); with
 ``additions`` moves, ``strassen optimize-additions`` then writes its fewest-additions form beside it.
-The catalog files are the user's to commit.
+The catalog files are the user's to commit, or (``commit``) committed here as they land.
 """
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ class SliceRun:
     adopted_rank: Optional[int] = None
     additions_file: Optional[Path] = None
     reached: dict[str, int] = field(default_factory=dict)
+    commit: Optional[str] = None  # the commit of the adopted files (--commit)
+    commit_error: Optional[str] = None  # why git refused it
 
 
 @dataclass
@@ -266,7 +268,7 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
             options: Sequence[str] = (), additions: int = 0, parallel: int = 1, scheduler: Optional[str] = None,
-            on_start: Optional[Callable[[Target, list[str]], None]] = None,
+            commit: bool = False, on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
 
@@ -281,7 +283,9 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     one machine). A slice that lowers the rank goes on from
     the new scheme, one rank lower, for the rest of its seconds (a new search, counted as one more
     run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
-    to fit.
+    to fit. With ``commit`` each adopted scheme, with its fewest-additions form, is committed with
+    git at once, in a commit of its own (:mod:`discover.catalog_commit`); a commit git refuses is
+    reported in the slice's ``commit_error`` and the job goes on.
 
     Returns
     -------
@@ -300,6 +304,10 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     # Checked before hours of search: a scheme found then must have somewhere to go.
     if not os.access(root, os.W_OK | os.X_OK):
         raise WriteError(f"catalog improve: cannot write into the catalog folder {root}")
+    if commit:
+        from .catalog_commit import check_work_tree
+
+        check_work_tree(root)
     try:
         work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -324,7 +332,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         return None if time_limit is None else time_limit - (time.monotonic() - t0)
 
     def finish(ended: _Running, code: int) -> None:
-        run = _finish(ended, code, work, root, env, seed=seed, additions=0 if result.interrupted else additions)
+        run = _finish(ended, code, work, root, env, seed=seed, additions=0 if result.interrupted else additions,
+                      commit=commit)
         result.runs.append(run)
         if on_done is not None:
             on_done(run)
@@ -442,7 +451,7 @@ def _wait_any(running: list[_Running]) -> list[_Running]:
 
 
 def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, seed: int,
-            additions: int) -> SliceRun:
+            additions: int, commit: bool = False) -> SliceRun:
     """Count an ended slice into its folder's ledger and adopt what it found below the catalog's rank."""
     took = (running.ended if running.ended is not None else time.monotonic()) - running.started
     target = running.target
@@ -459,6 +468,14 @@ def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, 
         run.adopted, run.adopted_rank = adopted
         if additions:
             run.additions_file = _fewer_additions(run.adopted, root, additions, seed, env)
+        if commit:
+            from .catalog_commit import commit_files, commit_message
+
+            files = [f for f in (run.adopted, run.additions_file) if f is not None]
+            try:
+                run.commit = commit_files(root, files, commit_message(run.adopted, target.our_rank))
+            except DiscoverError as exc:  # the files stay in the catalog; the user commits them
+                run.commit_error = str(exc)
     return run
 
 

@@ -335,6 +335,10 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 @click.option("--additions", type=click.IntRange(0), default=0, show_default=True,
               help="Moves of `strassen optimize-additions` run on each new scheme (its fewest-additions form is "
                    "written beside it; 0: none).")
+@click.option("--commit", is_flag=True,
+              help="Commit each new catalog file (with its fewest-additions form) with git as it lands, in a "
+                   "commit of its own naming its format, rank, method, seed and time; the catalog folder must "
+                   "be in a git work tree, and nothing else staged there is committed.")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
               help="Print what the slices that have ended under --work did (slices, time, the lowest rank saved "
@@ -343,7 +347,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
                     option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
-                    scheduler_address: Optional[str], additions: int, dry_run: bool, status: bool) -> None:
+                    scheduler_address: Optional[str], additions: int, commit: bool, dry_run: bool,
+                    status: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -353,14 +358,15 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     a free name, and the search goes on from it, one rank lower, for the rest of the slice; each
     file records the command that made it (`catalog rebuild` reruns it) and the slices run in its
     search folder. --additions N then runs `strassen optimize-additions` (N moves) on it and writes
-    the fewest-additions form beside it. The pools live under --work: a rerun of the same command
-    continues them. Ctrl-C stops the running searches cleanly and keeps what they verified. Exit 0
-    when a rank was lowered (or nothing is left to lower), 1 when not, 130 on Ctrl-C.
+    the fewest-additions form beside it; --commit commits them with git at once. The pools live
+    under --work: a rerun of the same command continues them. Ctrl-C stops the running searches
+    cleanly and keeps what they verified. Exit 0 when a rank was lowered (or nothing is left to
+    lower), 1 when not, 130 on Ctrl-C.
 
     \b
     Examples:
       strassen catalog improve --formats 2x5x6,3x3x6 --slice 600 -j 1
-      strassen catalog improve --up-to 6 --parallel 2 -m flip -O field=gf2
+      strassen catalog improve --up-to 6 --parallel 2 -m flip -O field=gf2 --commit
       strassen catalog improve --up-to 6 --time-limit 14400 --work runs/improve
       strassen catalog improve --up-to 6 --dry-run
       strassen catalog improve --work runs/improve --status
@@ -403,6 +409,10 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
             click.echo(f"{run.target.format}: rank {run.adopted_rank} (was {run.target.our_rank}) -> {run.adopted}")
             if run.additions_file is not None:
                 click.echo(f"{run.target.format}: its fewest-additions form -> {run.additions_file}")
+            if run.commit is not None:
+                click.echo(f"{run.target.format}: committed {run.commit}")
+            if run.commit_error is not None:
+                info(f"{run.target.format}: not committed ({run.commit_error}); the file stays in the catalog")
         else:
             reached = reached_text(run.reached)
             info(f"{run.target.format}: not yet ({run.seconds:g} s, exit {run.returncode}"
@@ -411,7 +421,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
                      options=option_pairs, additions=additions, parallel=parallel, scheduler=scheduler_address,
-                     on_start=on_start, on_done=on_done)
+                     commit=commit, on_start=on_start, on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
