@@ -84,3 +84,15 @@ def test_a_commit_git_refuses_is_one_line_and_the_scheme_stays(runner, repo, tmp
     assert len(git(repo, "log", "--format=%h").splitlines()) == 1
     # git add ran before the hook refused: the new file is staged for the user to commit.
     assert "A  algorithms/2x2x2_r7_ZT.json" in git(repo, "status", "--porcelain").splitlines()
+
+
+def test_the_fewest_additions_form_goes_into_the_schemes_commit(runner, repo, tmp_path):
+    catalog = repo / "algorithms"
+    r = runner.invoke(main, improve_args(catalog, tmp_path / "work", "--formats", "2x2x2", "--additions", "20"))
+    assert r.exit_code == 0, r.output
+    assert f"2x2x2: its fewest-additions form -> {catalog / '2x2x2_r7_ZT-additions.json'}" in r.stdout
+    commit = git(repo, "log", "-1", "--format=%h").strip()
+    assert f"2x2x2: committed {commit}" in r.stdout
+    assert sorted(git(repo, "show", "--name-only", "--format=", commit).split()) == [
+        "algorithms/2x2x2_r7_ZT-additions.json", "algorithms/2x2x2_r7_ZT.json"]
+    assert len(git(repo, "log", "--format=%h").splitlines()) == 2
