@@ -191,6 +191,7 @@ class FolderStatus:
     seconds: float
     lowest_saved: Optional[int]
     reached: dict[str, int] = field(default_factory=dict)
+    running_since: Optional[float] = None  # epoch seconds: a slice is running there now
 
 
 def reached_text(reached: dict[str, int]) -> str:
@@ -202,21 +203,20 @@ def reached_text(reached: dict[str, int]) -> str:
 
 
 def work_status(work: os.PathLike | str) -> list[FolderStatus]:
-    """The search folders under ``work`` that slices ran in (those with a ledger), by format, then rank
-    from high to low: how long each rank has been searched, for a job that runs for days."""
-    from .jsonio import load_scheme
-
+    """The search folders under ``work`` that slices ran in (those with a ledger) or run in now, by
+    format, then rank from high to low: how long each rank has been searched, for a job that runs for days."""
     out = []
     root = Path(work)
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (folder / LEDGER).is_file() or "_r" not in folder.name:
-            continue
         fmt, _, rank_text = folder.name.rpartition("_r")
-        if not rank_text.isdigit():
+        if not fmt or not rank_text.isdigit():
+            continue
+        since = running_since(folder)
+        if not (folder / LEDGER).is_file() and since is None:
             continue
         slices, seconds = _ledger(folder)
         lowest = min((scheme.rank for scheme in _exact_schemes(folder)), default=None)
-        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, _ledger_reached(folder)))
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, _ledger_reached(folder), since))
     return sorted(out, key=lambda f: (f.format, -f.rank))
 
 
@@ -420,9 +420,9 @@ def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: st
     if on_start is not None:
         on_start(target, argv)
     stderr = log = None
+    folder = search_folder(work, target)
+    folder.mkdir(parents=True, exist_ok=True)
     if to_log:  # searches side by side: their progress lines would interleave on one terminal
-        folder = search_folder(work, target)
-        folder.mkdir(parents=True, exist_ok=True)
         log = folder / SEARCH_LOG
         stderr = open(log, "ab")
     try:
@@ -433,6 +433,7 @@ def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: st
     finally:
         if stderr is not None:
             stderr.close()  # the child holds its own copy
+    _mark_running(folder, proc.pid, seconds)
     return _Running(target, argv, proc, time.monotonic(), seconds, log=log)
 
 
@@ -455,6 +456,7 @@ def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, 
     """Count an ended slice into its folder's ledger and adopt what it found below the catalog's rank."""
     took = (running.ended if running.ended is not None else time.monotonic()) - running.started
     target = running.target
+    (search_folder(work, target) / RUNNING).unlink(missing_ok=True)  # also when it refused its arguments
     if code == 2:
         where = "above" if running.log is None else f"in {running.log}"
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
@@ -513,6 +515,32 @@ def _fewer_additions(path: Path, root: Path, moves: int, seed: int, env: dict) -
 
 
 LEDGER = ".improve-ledger"
+RUNNING = ".improve-running"  # a slice under way: its process and start, for --status while the job runs
+
+
+def _mark_running(folder: Path, pid: int, seconds: float) -> None:
+    import json
+
+    from .jsonio import atomic_write_text
+
+    atomic_write_text(folder / RUNNING, json.dumps({"pid": pid, "started": time.time(), "seconds": seconds}) + "\n")
+
+
+def running_since(folder: Path) -> Optional[float]:
+    """When the slice running in ``folder`` started (epoch seconds), or None: no slice, or its process
+    is gone (a job killed outright leaves the mark behind)."""
+    doc = _read_json(folder / RUNNING)
+    try:
+        pid, started = int(doc["pid"]), float(doc["started"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return started
 
 
 def _read_json(path: Path) -> dict:

@@ -222,12 +222,19 @@ def test_parallel_searches_run_side_by_side_and_ctrl_c_stops_them_all(tmp_path):
     try:
         time.sleep(10)
         assert proc.poll() is None
+        # While the job runs, --status lists both folders (no slice has ended yet) as running.
+        status = subprocess.run([sys.executable, "-m", "discover", "catalog", "improve", "--work", str(work),
+                                 "--status"], capture_output=True, text=True, timeout=60)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err
+    rows = [line.split() for line in status.stdout.splitlines()[1:]]
+    assert [(row[0], row[1], row[2], row[-1]) for row in rows] == [("2x5x6", "47", "0", "s"), ("4x4x5", "61", "0", "s")]
+    assert "0 slices in 2 folders, 0.0 s of search; 2 running now (not counted until they end)" in status.stderr
+    assert not list(work.rglob(".improve-running"))
     assert "interrupted: 2 search(es)" in err and "no improvement" in err
     searched, wall = map(int, re.search(r"(\d+) s of search in (\d+) s", err).groups())
     assert searched > wall >= 10  # side by side: the two searches' seconds add up to more than the job's
@@ -320,10 +327,12 @@ def test_status_reports_the_slices_of_each_folder(runner, naive_catalog, tmp_pat
     status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
     assert status.exit_code == 0, status.output
     lines = status.stdout.splitlines()
-    assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved", "walks", "reached"]
+    assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved", "walks", "reached",
+                                "running", "for"]
     rows = [line.split() for line in lines[1:]]
-    assert [(row[0], row[1], row[2], row[-2], row[-1]) for row in rows] == [("2x2x2", "7", "1", "7", "7"),
-                                                                        ("2x2x3", "11", "1", "11", "11")]
+    assert [(row[0], row[1], row[2], row[-3], row[-2], row[-1]) for row in rows] == [
+        ("2x2x2", "7", "1", "7", "7", "–"), ("2x2x3", "11", "1", "11", "11", "–")]
+    assert not list(work.rglob(".improve-running"))  # each slice's mark went with its end
     assert "2 slices in 2 folders" in status.stderr
 
 
@@ -397,10 +406,10 @@ def test_the_ledger_keeps_the_lowest_rank_the_walks_reached_mod_2_and_status_sho
     assert json.loads((folder / ci.LEDGER).read_text()) == {"slices": 2, "seconds": 15.0, "reached": {"2": lowest}}
     status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
     assert status.exit_code == 0, status.output
-    assert status.stdout.splitlines()[1].split() == ["3x3x3", "22", "2", "15", "s", "–", str(lowest), "mod", "2"]
+    assert status.stdout.splitlines()[1].split() == ["3x3x3", "22", "2", "15", "s", "–", str(lowest), "mod", "2", "–"]
     (folder / ci.LEDGER).write_text('{"slices": 3, "seconds": 20.0}\n')  # a ledger from before: no walks' ranks
     assert runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"]).stdout.splitlines()[1].split() \
-        == ["3x3x3", "22", "3", "20", "s", "–", "–"]
+        == ["3x3x3", "22", "3", "20", "s", "–", "–", "–"]
 
 
 def test_reached_text_puts_the_exact_rank_first():
@@ -408,3 +417,20 @@ def test_reached_text_puts_the_exact_rank_first():
 
     assert reached_text({"2": 56, "Z": 57, "3": 55}) == "57, 56 mod 2, 55 mod 3"
     assert reached_text({}) == ""
+
+
+def test_a_running_mark_whose_process_is_gone_is_not_running(runner, tmp_path):
+    import discover.catalog_improve as ci
+
+    work = tmp_path / "w"
+    folder = work / "2x5x6_r47"
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (folder / ci.RUNNING).write_text(json.dumps({"pid": dead.pid, "started": time.time(), "seconds": 60}))
+    assert ci.running_since(folder) is None  # a job killed outright leaves its mark behind
+    r = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert r.exit_code == 0 and f"no slices have run in {work} yet" in r.stderr
+    (folder / ci.RUNNING).write_text(json.dumps({"pid": os.getpid(), "started": time.time() - 125, "seconds": 600}))
+    r = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert r.stdout.splitlines()[1].split() == ["2x5x6", "47", "0", "0.0", "s", "–", "–", "2", "min", "5", "s"]

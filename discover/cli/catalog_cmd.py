@@ -341,8 +341,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
                    "be in a git work tree, and nothing else staged there is committed.")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
-              help="Print what the slices that have ended under --work did (slices, time, the lowest rank saved "
-                   "and the lowest rank the walks reached, exact or mod 2, per format and rank asked) and exit.")
+              help="Print what the slices under --work did (slices, time, the lowest rank saved, the lowest rank "
+                   "the walks reached, exact or mod 2, and how long a slice running now has run, per format and rank "
+                   "asked) and exit.")
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
@@ -434,6 +435,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
 
 def _print_improve_status(work: Path) -> None:
     """The table of ``catalog improve --status``."""
+    import time
+
     from ..catalog_compare import DASH, format_seconds
     from ..catalog_improve import reached_text, work_status
 
@@ -442,14 +445,18 @@ def _print_improve_status(work: Path) -> None:
         info(f"no slices have run in {work} yet")
         return
     click.echo(f"{'format':<8} {'rank asked':>10} {'slices':>6} {'searched':>12} {'lowest saved':>12} "
-               f"{'walks reached':>16}")
+               f"{'walks reached':>16} {'running for':>12}")
+    now = time.time()
     for row in rows:
         saved = DASH if row.lowest_saved is None else str(row.lowest_saved)
         reached = reached_text(row.reached) or DASH
+        running = DASH if row.running_since is None else format_seconds(max(0.0, now - row.running_since))
         click.echo(f"{row.format:<8} {row.rank:>10} {row.slices:>6} {format_seconds(row.seconds):>12} {saved:>12} "
-                   f"{reached:>16}")
+                   f"{reached:>16} {running:>12}")
     total = sum(row.seconds for row in rows)
-    info(f"{sum(row.slices for row in rows)} slices in {len(rows)} folders, {format_seconds(total)} of search")
+    now_running = sum(row.running_since is not None for row in rows)
+    info(f"{sum(row.slices for row in rows)} slices in {len(rows)} folders, {format_seconds(total)} of search"
+         + (f"; {now_running} running now (not counted until they end)" if now_running else ""))
 
 
 @catalog_group.command("site")
