@@ -10,7 +10,9 @@ of the job after Ctrl-C or a crash, continues the pools where they stopped. The 
 folder (counted in its ledger, ``.improve-ledger``) runs with seed + k, so rounds of the flip walk
 do not repeat one walk. The ledger also keeps the lowest rank the folder's walks reached, exact or
 mod 2 (mod 3), read from each search's state: a walk that ends one above its target mod 2 is
-closer than one that never left the catalog's rank, and ``--status`` shows which.
+closer than one that never left the catalog's rank, and ``--status`` shows which. While a slice runs,
+its folder holds a mark (``.improve-running``: its process and start), so ``--status`` also shows
+what a job is doing now.
 
 A scheme is adopted into the catalog only when it is verified here again (the exact check and the
 sympy proof, whatever the search did) and its rank is below the catalog's best for the format; it
