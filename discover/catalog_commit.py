@@ -14,8 +14,11 @@ from typing import Optional, Sequence
 from .errors import DiscoverError
 
 
+GIT_TIMEOUT = 120.0  # seconds: a hook that hangs must not stop the job for good
+
+
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True)
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT)
 
 
 def check_work_tree(folder: Path) -> None:
@@ -24,6 +27,8 @@ def check_work_tree(folder: Path) -> None:
         inside = _git(folder, "rev-parse", "--is-inside-work-tree")
     except OSError:
         raise DiscoverError("catalog improve --commit: git is not installed here") from None
+    except subprocess.TimeoutExpired:
+        raise DiscoverError(f"catalog improve --commit: git did not answer in {GIT_TIMEOUT:g} s") from None
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise DiscoverError(f"catalog improve --commit: the catalog folder {folder} is not in a git work tree")
 
@@ -54,11 +59,15 @@ def commit_files(folder: Path, paths: Sequence[Path], message: str) -> Optional[
     Raises
     ------
     DiscoverError
-        git refused (a hook, a lock, no identity): its last line, so the job can say it and go on.
+        git refused (a hook, a lock, no identity; or it did not answer in :data:`GIT_TIMEOUT`): its last
+        line, so the job can say it and go on.
     """
     names = [str(Path(p).resolve()) for p in paths]
     for args in (["add", "--", *names], ["commit", "-q", "-m", message, "--only", "--", *names]):
-        done = _git(folder, *args)
+        try:
+            done = _git(folder, *args)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DiscoverError(f"git {args[0]} failed: {exc}") from None
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines()
             raise DiscoverError(f"git {args[0]} failed: {said[-1] if said else f'exit {done.returncode}'}")

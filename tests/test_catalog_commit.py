@@ -96,3 +96,17 @@ def test_the_fewest_additions_form_goes_into_the_schemes_commit(runner, repo, tm
     assert sorted(git(repo, "show", "--name-only", "--format=", commit).split()) == [
         "algorithms/2x2x2_r7_ZT-additions.json", "algorithms/2x2x2_r7_ZT.json"]
     assert len(git(repo, "log", "--format=%h").splitlines()) == 2
+
+
+def test_a_git_that_does_not_answer_is_one_line_and_the_job_goes_on(runner, repo, tmp_path, monkeypatch):
+    import discover.catalog_commit as cc
+
+    monkeypatch.setattr(cc, "GIT_TIMEOUT", 3.0)
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nsleep 30\n")
+    hook.chmod(0o755)
+    catalog = repo / "algorithms"
+    r = runner.invoke(main, improve_args(catalog, tmp_path / "work", "--formats", "2x2x2"))
+    assert r.exit_code == 0, r.output
+    assert "2x2x2: not committed (git commit failed: Command " in r.stderr and "timed out after 3" in r.stderr
+    assert load_scheme(catalog / "2x2x2_r7_ZT.json").rank == 7
