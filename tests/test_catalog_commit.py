@@ -72,12 +72,17 @@ def test_a_catalog_outside_git_is_refused_before_any_search(runner, tmp_path):
     assert sorted(p.name for p in catalog.iterdir()) == ["2x2x2_r8_ZT.json"]
 
 
-def test_a_commit_git_refuses_is_one_line_and_the_scheme_stays(runner, repo, tmp_path):
+def improve_2x2x2_behind_a_hook(runner, repo: Path, work: Path, hook_body: str):
+    """One slice of 2x2x2 with --commit, a pre-commit hook of ``hook_body`` in the repository."""
     hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\necho 'no commits today' >&2\nexit 1\n")
+    hook.write_text(f"#!/bin/sh\n{hook_body}\n")
     hook.chmod(0o755)
+    return runner.invoke(main, improve_args(repo / "algorithms", work, "--formats", "2x2x2"))
+
+
+def test_a_commit_git_refuses_is_one_line_and_the_scheme_stays(runner, repo, tmp_path):
     catalog = repo / "algorithms"
-    r = runner.invoke(main, improve_args(catalog, tmp_path / "work", "--formats", "2x2x2"))
+    r = improve_2x2x2_behind_a_hook(runner, repo, tmp_path / "work", "echo 'no commits today' >&2\nexit 1")
     assert r.exit_code == 0, r.output
     assert "2x2x2: not committed (git commit failed: no commits today); the file stays in the catalog" in r.stderr
     assert load_scheme(catalog / "2x2x2_r7_ZT.json").rank == 7
@@ -102,11 +107,7 @@ def test_a_git_that_does_not_answer_is_one_line_and_the_job_goes_on(runner, repo
     import discover.catalog_commit as cc
 
     monkeypatch.setattr(cc, "GIT_TIMEOUT", 3.0)
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\nsleep 30\n")
-    hook.chmod(0o755)
-    catalog = repo / "algorithms"
-    r = runner.invoke(main, improve_args(catalog, tmp_path / "work", "--formats", "2x2x2"))
+    r = improve_2x2x2_behind_a_hook(runner, repo, tmp_path / "work", "sleep 30")
     assert r.exit_code == 0, r.output
     assert "2x2x2: not committed (git commit failed: Command " in r.stderr and "timed out after 3" in r.stderr
-    assert load_scheme(catalog / "2x2x2_r7_ZT.json").rank == 7
+    assert load_scheme(repo / "algorithms" / "2x2x2_r7_ZT.json").rank == 7
