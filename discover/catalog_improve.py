@@ -525,7 +525,10 @@ def _mark_running(folder: Path, pid: int, seconds: float) -> None:
 
     from .jsonio import atomic_write_text
 
-    atomic_write_text(folder / RUNNING, json.dumps({"pid": pid, "started": time.time(), "seconds": seconds}) + "\n")
+    try:
+        atomic_write_text(folder / RUNNING, json.dumps({"pid": pid, "started": time.time(), "seconds": seconds}) + "\n")
+    except OSError:
+        pass  # only --status reads it: a full disk must not leave the search just started running untracked
 
 
 def running_since(folder: Path) -> Optional[float]:
