@@ -216,9 +216,9 @@ def work_status(work: os.PathLike | str) -> list[FolderStatus]:
         since = running_since(folder)
         if not (folder / LEDGER).is_file() and since is None:
             continue
-        slices, seconds = _ledger(folder)
+        slices, seconds, reached = _ledger(folder)
         lowest = min((scheme.rank for scheme in _exact_schemes(folder)), default=None)
-        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, _ledger_reached(folder), since))
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, reached, since))
     return sorted(out, key=lambda f: (f.format, -f.rank))
 
 
@@ -458,12 +458,12 @@ def _finish(running: _Running, code: int, work: Path, root: Path, env: dict, *, 
     """Count an ended slice into its folder's ledger and adopt what it found below the catalog's rank."""
     took = (running.ended if running.ended is not None else time.monotonic()) - running.started
     target = running.target
-    (search_folder(work, target) / RUNNING).unlink(missing_ok=True)  # also when it refused its arguments
+    folder = search_folder(work, target)
+    (folder / RUNNING).unlink(missing_ok=True)  # also when it refused its arguments
     if code == 2:
         where = "above" if running.log is None else f"in {running.log}"
         raise DiscoverError(f"catalog improve: the search for {target.format} refused its arguments "
                             f"(exit 2, its message is {where})")
-    folder = search_folder(work, target)
     reached = _reached_by_search(folder)
     slices, total = _add_slice(folder, took, reached)
     run = SliceRun(target, running.argv, code, round(took, 1), reached=reached)
@@ -559,22 +559,19 @@ def _read_json(path: Path) -> dict:
     return doc if isinstance(doc, dict) else {}
 
 
-def _ledger(folder: Path) -> tuple[int, float]:
-    """(slices, seconds) already run in a search folder; (0, 0.0) for a new one."""
+def _ledger(folder: Path) -> tuple[int, float, dict[str, int]]:
+    """(slices, seconds, reached) of a search folder, from one read of its ledger: the slices already
+    run and their seconds ((0, 0.0) for a new folder), and the lowest ranks its walks reached (``"Z"``:
+    exact; ``"2"``, ``"3"``: mod that prime; none in ledgers written before it was kept)."""
     doc = _read_json(folder / LEDGER)
     try:
-        return int(doc["slices"]), float(doc["seconds"])
+        slices, seconds = int(doc["slices"]), float(doc["seconds"])
     except (KeyError, TypeError, ValueError):
-        return 0, 0.0
-
-
-def _ledger_reached(folder: Path) -> dict[str, int]:
-    """The lowest ranks the folder's walks reached (``"Z"``: exact; ``"2"``, ``"3"``: mod that prime);
-    ledgers written before it was kept have none."""
-    reached = _read_json(folder / LEDGER).get("reached")
+        slices, seconds = 0, 0.0
+    reached = doc.get("reached")
     if not isinstance(reached, dict):
-        return {}
-    return {str(k): int(v) for k, v in reached.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return slices, seconds, {}
+    return slices, seconds, {str(k): int(v) for k, v in reached.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def _reached_by_search(folder: Path) -> dict[str, int]:
@@ -597,9 +594,8 @@ def _add_slice(folder: Path, seconds: float, reached: Optional[dict[str, int]] =
 
     from .jsonio import atomic_write_text
 
-    slices, total = _ledger(folder)
+    slices, total, lowest = _ledger(folder)
     slices, total = slices + 1, total + seconds
-    lowest = _ledger_reached(folder)
     for key, rank in (reached or {}).items():
         lowest[key] = min(rank, lowest.get(key, rank))
     doc = {"slices": slices, "seconds": round(total, 1)}
