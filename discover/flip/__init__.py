@@ -27,6 +27,8 @@ runners
     The state of K runner walks advanced in one compiled call (shared by walk, liftrunners, pool).
 liftrunners
     Runner walks mod 2 or mod 3 that lift every scheme at the target rank (``field=gf2``, ``gf3``).
+checkpoint
+    Where a runner walk stands (runners, generator, counters), so a walk cut short goes on from there.
 gf3
     Arithmetic mod 3 and the 3-adic lift to rationals (halves); gf3runners: the walk's start and lift.
 moves

@@ -67,11 +67,13 @@ class Gf3Outcome:
     scheme: Optional[Scheme]
     rank_mod3: int
     stats: dict = field(default_factory=dict)
+    checkpoint: Optional[dict] = None  # where the runners stood when the walk stopped without a scheme
 
 
 def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSettings, seed: np.random.SeedSequence,
                       should_stop: Callable[[], bool] = lambda: False, time_limit: Optional[float] = None,
-                      on_progress: Optional[Callable[[dict], None]] = None) -> Gf3Outcome:
+                      on_progress: Optional[Callable[[dict], None]] = None, *, resume_from: Optional[dict] = None,
+                      on_checkpoint: Optional[Callable[[dict], None]] = None) -> Gf3Outcome:
     """Walk mod 3 with ``settings.runners`` runners until a scheme of rank ≤ ``target`` lifts to Q.
 
     Parameters
@@ -85,7 +87,7 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
         ``gf3_moves``.
     seed
         The walk's randomness (with ``max_flips``, a seed replays the walk and its lifts).
-    should_stop, time_limit, on_progress
+    should_stop, time_limit, on_progress, resume_from, on_checkpoint
         As for :func:`discover.flip.walk.flip_search`.
     """
     state = seed_state(seed)
@@ -102,9 +104,10 @@ def gf3_runner_search(fmt: Format, target: int, start: Scheme, settings: FlipSet
         return hensel_lift3(flat, fmt)
 
     out = lifting_runner_search(F0, r0, target, 3, Lifter(lift_at, deep=True),  # a 3-adic Hensel lift
-                                settings, state, should_stop, time_limit, on_progress, fmt=fmt)
+                                settings, state, should_stop, time_limit, on_progress, fmt=fmt,
+                                resume_from=resume_from, on_checkpoint=on_checkpoint)
     stats = {"field": "gf3", **out.stats, "best_rank_mod3": out.lowest}
     found = out.scheme
     if found is not None:
         found = found.with_meta(name=f"GF(3) flip graph {fmt} rank {found.rank}, 3-adic lift")
-    return Gf3Outcome(found, out.lowest, stats)
+    return Gf3Outcome(found, out.lowest, stats, out.checkpoint)

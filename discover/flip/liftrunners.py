@@ -20,6 +20,7 @@ import numpy as np
 
 from ..formats import Format
 from ..scheme import Scheme
+from . import checkpoint as walk_checkpoint
 from .lifter import Lifter
 from .runners import PROGRESS_EVERY, RUNNER_CALL_FLIPS, Runners
 from .settings import FlipSettings, parse_replay_lift
@@ -87,13 +88,15 @@ class LiftOutcome:
     stats: dict = field(default_factory=dict)
     runners: Optional[Runners] = None
     best_lifted: Optional[Scheme] = None  # settings.lift_lows: the lowest lift above the target
+    checkpoint: Optional[dict] = None  # where the walk stood when it stopped without a scheme
 
 
 def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, lift_at: Lifter,
                           settings: FlipSettings, state: np.ndarray,
                           should_stop: Callable[[], bool] = lambda: False, time_limit: Optional[float] = None,
                           on_progress: Optional[Callable[[dict], None]] = None, *,
-                          fmt: Format) -> LiftOutcome:
+                          fmt: Format, resume_from: Optional[dict] = None,
+                          on_checkpoint: Optional[Callable[[dict], None]] = None) -> LiftOutcome:
     """Walk mod ``modulus`` (2 or 3) with ``settings.runners`` runners until ``lift_at`` accepts a scheme.
 
     Parameters
@@ -115,6 +118,12 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         As for :func:`discover.flip.walk.flip_search`.
     fmt
         The format (what a lift costs).
+    resume_from
+        A checkpoint of this walk (:mod:`.checkpoint`): the runners, generator state, counters
+        and lift budget go on from it instead of from ``F0`` (the start itself is not lifted again).
+    on_checkpoint
+        Called with a checkpoint every :data:`~.checkpoint.CHECKPOINT_EVERY` seconds; the
+        outcome carries the last one when the walk stops without a scheme.
     """
     t0 = time.perf_counter()
     stats = np.zeros(5, dtype=np.int64)
@@ -130,6 +139,22 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     lowest = r0
     found: Optional[Scheme] = None
     best_lifted: Optional[Scheme] = None
+    walk = "gf3" if ternary else "gf2"
+    resumed = resume_from is not None
+    if resumed:
+        values = walk_checkpoint.restore(resume_from, walk, runners, state, stats,
+                                         (("walked", walked), ("last_lift", last_lift)))
+        lowest = int(values["lowest"])
+        if values.get("best_lifted") is not None:  # proposed again at the end: a kill must not lose it
+            from ..jsonio import scheme_from_dict
+
+            best_lifted = scheme_from_dict(values["best_lifted"])
+        counters.update(values.get("counters", {}))
+        budget.seconds, budget.charged_flips = float(values["lift_seconds"]), float(values["charged_flips"])
+        budget.t0 = t0 - float(values["walk_seconds"])  # the lifts' share counts the walk's whole time
+        counters["resumed_at_flips"] = int(stats[0])
+    clock = walk_checkpoint.CheckpointClock()
+    flips_before = int(stats[0])  # a resumed walk's rate counts this run's flips only
     shown = 0.0
     cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
 
@@ -162,8 +187,17 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     def lift_due(k: int) -> bool:
         return rs[k] <= ceiling() and walked[k] - last_lift[k] >= settings.lift_interval and may_lift()
 
+    def snapshot() -> dict:
+        from ..jsonio import scheme_to_dict
+
+        values = {"lowest": int(lowest), "best_lifted": None if best_lifted is None else scheme_to_dict(best_lifted),
+                  "counters": {k: v for k, v in counters.items() if k != "resumed_at_flips"},
+                  "lift_seconds": budget.seconds, "charged_flips": budget.charged_flips,
+                  "walk_seconds": time.perf_counter() - budget.t0}
+        return walk_checkpoint.take(walk, runners, state, stats, {"walked": walked, "last_lift": last_lift}, values)
+
     replay = parse_replay_lift(settings.replay_lift, K)
-    if r0 <= target:
+    if r0 <= target and not resumed:
         found = try_lift(0, F0, r0)
         walked[:] = 0
         if found is not None:
@@ -198,17 +232,21 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
                 break
             if lifted is not None and (best_lifted is None or lifted.rank < best_lifted.rank):
                 best_lifted = lifted  # lift_lows: above the target, and below the best lift so far
-                counters["best_lifted_seconds"] = round(time.perf_counter() - t0, 3)
+                counters["best_lifted_seconds"] = round(time.perf_counter() - budget.t0, 3)  # of the whole walk
                 counters["best_lift_point"] = point(k, which)
         now = time.perf_counter()
         if on_progress is not None and now - shown >= PROGRESS_EVERY:
             shown = now
             elapsed = now - t0
             on_progress({"best_rank": None, "best_rank_mod2": int(lowest), "modulus": modulus, "rank": int(rs.min()),
-                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+                         "flips": int(stats[0]),
+                         "flips_per_s": float(stats[0] - flips_before) / elapsed if elapsed > 0 else None})
+        if on_checkpoint is not None and found is None and clock.due():
+            on_checkpoint(snapshot())
     if replay is not None:
         counters.setdefault("replayed_lift", False)  # False: the walk never stood at the recorded point
     out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
            "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
            **counters, "lift_seconds": round(budget.seconds, 3)}
-    return LiftOutcome(found, int(lowest), out, runners, best_lifted if found is None else None)
+    return LiftOutcome(found, int(lowest), out, runners, best_lifted if found is None else None,
+                       snapshot() if found is None else None)

@@ -19,6 +19,7 @@ from ..problem import Problem
 from ..rings import Ring
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
+from . import checkpoint as walk_checkpoint
 from . import gf2, zt
 from .gf2lifter import accepts, gf2_lifter
 from .lift import is_exact_mod2, lift
@@ -42,6 +43,7 @@ class WalkOutcome:
     rank_mod2: int
     stats: dict = field(default_factory=dict)
     best: Optional[Scheme] = None
+    checkpoint: Optional[dict] = None  # runner walks: where the runners stood when the walk stopped
 
     @property
     def exact_rank(self) -> Optional[int]:
@@ -70,6 +72,9 @@ def flip_search(
     should_stop: Callable[[], bool] = lambda: False,
     time_limit: Optional[float] = None,
     on_progress: Optional[Callable[[dict], None]] = None,
+    *,
+    resume_from: Optional[dict] = None,
+    on_checkpoint: Optional[Callable[[dict], None]] = None,
 ) -> WalkOutcome:
     """Walk a flip graph from the problem's start until an exact scheme of rank ≤ target is found.
 
@@ -91,6 +96,10 @@ def flip_search(
     on_progress
         Called after every chunk with ``best_rank`` (exact; ternary walks), ``best_rank_mod2``
         (GF(2) walks), ``rank``, ``flips`` and ``flips_per_s`` (for the progress display).
+    resume_from, on_checkpoint
+        Runner walks (``runners`` > 0): a checkpoint to go on from, and where to hand one every
+        few minutes (:mod:`discover.flip.checkpoint`); the outcome carries the last one when
+        the walk stops without a scheme. A single walk (``runners=0``) has none and starts over.
 
     Returns
     -------
@@ -129,9 +138,11 @@ def flip_search(
         return n if not settings.max_flips else max(0, min(n, settings.max_flips - int(stats[0])))
 
     if ternary and settings.runners > 0:
-        return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress)
+        return _runners_search(F, r, problem, settings, state, stats, t0, out_of_budget, on_progress,
+                               resume_from, on_checkpoint)
     if settings.runners > 0:
-        return _gf2_runners_search(U0, V0, W0, problem, settings, state, rng, should_stop, time_limit, on_progress)
+        return _gf2_runners_search(U0, V0, W0, problem, settings, state, rng, should_stop, time_limit, on_progress,
+                                   resume_from, on_checkpoint)
 
     found: Optional[Scheme] = None
     carry = np.zeros(3, dtype=np.int64)  # the walk's plateau counters, kept across kernel calls
@@ -218,7 +229,8 @@ def flip_search(
 
 
 def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats, t0: float,
-                    out_of_budget: Callable[[], bool], on_progress) -> WalkOutcome:
+                    out_of_budget: Callable[[], bool], on_progress, resume_from: Optional[dict] = None,
+                    on_checkpoint: Optional[Callable[[dict], None]] = None) -> WalkOutcome:
     """The ternary walk with ``settings.runners`` walkers in one compiled kernel (see
     :func:`~discover.flip.policy.runners_kernel`): the plateau rule for plus transitions, and
     after a round that lowered the best rank, runners continue from copies of the best one."""
@@ -231,12 +243,17 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     runners = Runners.start(F0, r, K, settings, state)
     Fs, bests, rs, best_rs, since, quiet = runners.Fs, runners.bests, runners.rs, runners.best_rs, runners.since, runners.quiet
     lowest = r
+    in_round = 0
+    if resume_from is not None:
+        values = walk_checkpoint.restore(resume_from, "zt", runners, state, stats)
+        lowest, in_round = int(values["lowest"]), int(values["in_round"])
+    flips_before = int(stats[0])  # a resumed walk's rate counts this run's flips only
+    clock = walk_checkpoint.CheckpointClock()
     # Fixed flips per runner per call: the runners share one generator and copy the best one at
     # call boundaries, so a call size that followed the clock (as it once did) made a seed's walk
     # depend on the machine's load. Calls stay short (milliseconds) for prompt stops.
     step = min(settings.chunk, RUNNER_CALL_FLIPS)
     shown = 0.0
-    in_round = 0
     hit = -1
     cap = settings.max_flips if settings.max_flips else np.iinfo(np.int64).max
     while hit < 0 and r > target and not out_of_budget():
@@ -260,8 +277,11 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
         if on_progress is not None and (improved or now - shown >= PROGRESS_EVERY):
             shown = now
             elapsed = now - t0
-            on_progress({"best_rank": int(lowest), "best_rank_mod2": None, "rank": int(rs.min()),
-                         "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+            on_progress({"best_rank": int(lowest), "best_rank_mod2": None, "rank": int(rs.min()), "flips": int(stats[0]),
+                         "flips_per_s": float(stats[0] - flips_before) / elapsed if elapsed > 0 else None})
+        if on_checkpoint is not None and hit < 0 and clock.due():
+            on_checkpoint(walk_checkpoint.take("zt", runners, state, stats,
+                                               values={"lowest": int(lowest), "in_round": in_round}))
     top = hit if hit >= 0 else int(np.argmin(best_rs))
     best_r = int(best_rs[top])
     U, V, W = zt.unpack(bests[top], best_r, fmt)
@@ -272,13 +292,19 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
     out = {"field": "zt", "runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]),
            "restarts": int(stats[2]), "reductions": int(stats[3]), "failed_picks": int(stats[4]),
            "seconds": round(time.perf_counter() - t0, 4), "best_rank": best_r, "best_rank_mod2": best_r}
+    if resume_from is not None:
+        out["resumed_at_flips"] = flips_before
     if best_r <= target:
         return WalkOutcome(scheme.with_meta(name=f"flip-graph {fmt} rank {best_r}"), best_r, out, None)
-    return WalkOutcome(None, best_r, out, scheme.with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)"))
+    held = walk_checkpoint.take("zt", runners, state, stats, values={"lowest": int(lowest), "in_round": in_round})
+    return WalkOutcome(None, best_r, out, scheme.with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)"),
+                       held)
 
 
 def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, state, rng: np.random.Generator,
-                        should_stop: Callable[[], bool], time_limit: Optional[float], on_progress) -> WalkOutcome:
+                        should_stop: Callable[[], bool], time_limit: Optional[float], on_progress,
+                        resume_from: Optional[dict] = None,
+                        on_checkpoint: Optional[Callable[[dict], None]] = None) -> WalkOutcome:
     """GF(2) runners (:mod:`.liftrunners`): each scheme at the target rank is lifted (sign lift, then
     Hensel where the ring allows more than ternary) until a lift lands in the problem's ring; with
     ring Z2 the scheme mod 2 itself is the answer."""
@@ -287,9 +313,17 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
     r0, _ = reduce_all(F0, U0.shape[0], False)
     counters: dict = {}
     lift_at = gf2_lifter(fmt, ring, problem.coefficient_bound, settings.hensel, rng, counters, settings.ternarize)
+    if resume_from is not None:
+        counters.update(resume_from.get("values", {}).get("lifter", {}))  # the lifts' outcomes so far
+
+    def with_lifter(held: dict) -> dict:
+        held["values"]["lifter"] = dict(counters)
+        return held
 
     out = lifting_runner_search(F0, r0, target, 2, lift_at, settings, state, should_stop, time_limit, on_progress,
-                                fmt=fmt)
+                                fmt=fmt, resume_from=resume_from,
+                                on_checkpoint=None if on_checkpoint is None else lambda held: on_checkpoint(with_lifter(held)))
+    held = with_lifter(out.checkpoint) if out.checkpoint is not None else None
     stats = {"field": "gf2", **out.stats, "best_rank": out.lowest, "best_rank_mod2": out.lowest, **counters}
     if out.scheme is not None:
         suffix = " (mod 2)" if ring is Ring.Z2 else ""
@@ -300,7 +334,7 @@ def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, st
         best = _best_exact(out.runners.bests[top], int(out.runners.best_rs[top]), fmt, False, ring)
     elif out.best_lifted is not None:
         best = out.best_lifted.with_meta(name=f"flip-graph {fmt} rank {out.best_lifted.rank} (best lifted)")
-    return WalkOutcome(None, out.lowest, stats, best)
+    return WalkOutcome(None, out.lowest, stats, best, held)
 
 
 def _best_exact(best: np.ndarray, best_r: int, fmt, ternary: bool, ring: Ring) -> Optional[Scheme]:
