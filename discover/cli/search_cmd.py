@@ -75,7 +75,10 @@ def _print_options_help(method: Optional[str]) -> None:
 @click.option("--scheduler", "scheduler_address", default=None, envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Run the tasks on the running Dask cluster of this scheduler (env DASK_SCHEDULER_ADDRESS).")
 @click.option("--resume", is_flag=True,
-              help="Continue the search whose state is in --out (same request): finished tasks are not rerun.")
+              help="Continue the search whose state is in --out (same request): finished tasks are not rerun, "
+                   "walks cut short go on from their checkpoints.")
+@click.option("--resume-or-start", is_flag=True,
+              help="Like --resume when --out holds the state of this same request; else start a new search there.")
 @progress_plot_option
 @json_option()
 @quiet_option()
@@ -83,15 +86,17 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
                    restarts: Optional[int], time_limit: Optional[float], workers: Optional[int], find_all: bool,
                    max_found: Optional[int], out: Optional[str], start_source: Optional[str],
                    option_pairs: tuple[str, ...], options_help: bool, cluster: Optional[str],
-                   scheduler_address: Optional[str], resume: bool, progress_plot: Optional[str], as_json: bool,
-                   quiet: bool) -> None:
+                   scheduler_address: Optional[str], resume: bool, resume_or_start: bool, progress_plot: Optional[str],
+                   as_json: bool, quiet: bool) -> None:
     """Search for an exact scheme for FORMAT (NxMxP) with --rank products.
 
     Every candidate is checked exactly and proven with sympy before it is printed or saved; a
     scheme with fewer products than asked is a better answer and is reported under its rank.
     Exit code 0 found, 1 not found (or the cluster was lost), 2 bad input, 130 interrupted
     (what was found is printed and every file already written is kept). With --out the folder
-    keeps the search's state, so --resume continues it after Ctrl-C, a crash or a kill.
+    keeps the search's state, so --resume continues it after Ctrl-C, a crash or a kill; a flip
+    walk with runners goes on from where it stood (its checkpoint, written every 5 min and when
+    it stops).
 
     \b
     Examples:
@@ -108,7 +113,7 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     """
     from ..problem import Problem
     from ..search import search
-    from ..search.progress import ProgressLine
+    from ..search.progress import ProgressLine, si_count
     from ..sources import load_pinned_start
 
     if options_help:
@@ -116,6 +121,10 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
         return
     if rank is None:
         fail("--rank is required")
+    if resume and resume_or_start:
+        fail("--resume and --resume-or-start: give one")
+    if resume_or_start and out is None:
+        fail("--resume-or-start needs the output folder (-o DIR) of the search to continue")
     scheduler = cluster_scheduler(cluster, scheduler_address, workers, quiet)
     # A source that reads the catalog anywhere inside is recorded with those files pinned.
     start, start_file, start_pinned = (load_pinned_start(start_source) if start_source is not None
@@ -148,7 +157,8 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
     try:
         result = search(problem, method, options, seed=seed, restarts=restarts,
                         time_limit=time_limit, workers=workers, find_all=find_all, max_found=max_found, out_dir=out,
-                        progress=bar, on_found=on_found, on_start=on_start, scheduler=scheduler, resume=resume)
+                        progress=bar, on_found=on_found, on_start=on_start, scheduler=scheduler,
+                        resume="if-same" if resume_or_start else resume)
     except ClusterError as e:
         # Everything verified so far is printed and saved; the state lets --resume go on.
         if bar is not None:
@@ -160,7 +170,9 @@ def search_command(format: str, rank: Optional[int], method: Optional[str], ring
             bar.close()
     status = "interrupted" if result.interrupted else "done"
     info(f"{status}: {result.method}, {result.restarts_done} restarts in {result.elapsed:.1f} s, "
-         f"{len(result.found)} exact scheme(s)" + (f", {result.rejected} candidate(s) rejected" if result.rejected else ""), quiet)
+         f"{len(result.found)} exact scheme(s)" + (f", {result.rejected} candidate(s) rejected" if result.rejected else "")
+         + (f"; {result.resumed_walks} walk(s) went on from their checkpoints ({si_count(result.resumed_flips)} flips "
+            f"before, {si_count(result.flips)} now)" if result.resumed_walks else ""), quiet)
     if result.method == "naive":
         info(f"rank {rank} is at or above the naive rank {problem.format.naive_rank} of {problem.format}: "
              f"the schoolbook scheme meets it", quiet)

@@ -86,7 +86,11 @@ class SearchResult:
     best_saved : Path or None
         Where ``best_scheme`` was saved.
     flips : int
-        Flips done by the tasks that reported back (flip methods).
+        Flips done by the tasks that reported back (flip methods); a walk resumed from its
+        checkpoint counts on from the flips it had made before (the walk's own count).
+    resumed_walks, resumed_flips : int
+        Walks that went on from a checkpoint (``--resume``), and the flips they had made before
+        this run (``flips_per_s`` counts this run's flips only).
     pools : dict or None
         Pool method: rank -> number of distinct exact schemes in that pool at the end.
     lift_attempts, lift_failures : int
@@ -120,6 +124,8 @@ class SearchResult:
     lift_attempts: int = 0
     lift_failures: int = 0
     lift_failure_kinds: dict[str, int] = field(default_factory=dict)
+    resumed_walks: int = 0
+    resumed_flips: int = 0
 
     @property
     def below_target(self) -> bool:
@@ -138,7 +144,9 @@ class SearchResult:
             "rejected": self.rejected, "interrupted": self.interrupted, "saved": [str(s) for s in self.saved],
             "time_limit": self.time_limit,
             "best_rank_mod2": self.best_rank_mod2, "flips": self.flips,
-            "flips_per_s": round(self.flips / self.elapsed) if self.flips and self.elapsed > 0 else None,
+            "flips_per_s": (round((self.flips - self.resumed_flips) / self.elapsed)
+                            if self.flips and self.elapsed > 0 else None),
+            "resumed_walks": self.resumed_walks, "resumed_flips": self.resumed_flips,
             "best_scheme_rank": self.best_scheme.rank if self.best_scheme is not None else None,
             "best_saved": str(self.best_saved) if self.best_saved is not None else None,
             "pools": {str(k): v for k, v in sorted(self.pools.items())} if self.pools else None,
@@ -192,6 +200,9 @@ class Collector:
         r.best_rank = _lower(r.best_rank, res.best_rank)
         r.best_rank_mod2 = _lower(r.best_rank_mod2, res.best_rank_mod2)
         r.flips += int(res.stats.get("flips", 0) or 0)
+        if res.stats.get("resumed_at_flips") is not None:
+            r.resumed_walks += 1
+            r.resumed_flips += int(res.stats["resumed_at_flips"])
         r.lift_attempts += int(res.stats.get("lift_attempts", 0) or 0)
         r.lift_failures += int(res.stats.get("lift_failures", 0) or 0)
         for kind in LIFT_FAILURES:
@@ -251,9 +262,11 @@ class Collector:
                 self.by_task[task_index] = scheme
 
     def _consider_best(self, task: SearchTask, res: TaskResult) -> None:
-        """Keep the lowest-rank exact ``best_scheme`` proposed so far (checked exactly here)."""
+        """Keep the lowest-rank exact ``best_scheme`` proposed so far (checked exactly here); of equal
+        ranks the one of the lowest task, so the kept scheme does not depend on which task ended first."""
         s = res.best_scheme
-        if s is None or s.format != self.problem.format or (self.best is not None and s.rank >= self.best[0].rank):
+        if s is None or s.format != self.problem.format or (
+                self.best is not None and (s.rank, task.task_index) >= (self.best[0].rank, self.best[1].task_index)):
             return
         if s.mod2 != (self.problem.ring == "Z2") or not verify_exact(s).valid:
             self.result.rejected += 1

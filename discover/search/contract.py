@@ -5,7 +5,9 @@ typed options, ``check`` and ``run_task``. The driver (:mod:`discover.search.dri
 search into independent, picklable :class:`SearchTask` objects (task ``i`` gets the i-th child
 of the user's ``SeedSequence``), hands them to a scheduler, checks every candidate exactly,
 proves it with sympy, and only then reports or saves it. A method never writes files and never
-claims a result is exact: it proposes candidates.
+claims a result is exact: it proposes candidates. A long walk cut short hands back where it
+stood (``TaskResult.checkpoint``); the driver keeps it and gives it back (``SearchTask.resume_from``)
+when the search is resumed.
 
 To add a method: write a module under :mod:`discover.search.methods` that defines its options
 dataclass and a ``METHOD`` object with this interface, and add its name to
@@ -63,7 +65,10 @@ class TaskResult:
     GF(2) walk reached mod 2 (such a scheme may not lift); ``best_scheme`` an exact scheme of
     rank ``best_rank`` above the target (a proposal like the candidates: the collector checks
     it, keeps the lowest over all tasks, and saves it when nothing reached the target);
-    ``best_residual`` is the smallest squared residual a numerical method reached.
+    ``best_residual`` is the smallest squared residual a numerical method reached;
+    ``checkpoint`` where a walk stood when it stopped without reaching the target
+    (:mod:`discover.flip.checkpoint`): the driver writes it into the output folder and hands it
+    back as the task's ``resume_from`` when the search is resumed.
     """
 
     task_index: int
@@ -75,6 +80,7 @@ class TaskResult:
     best_rank: Optional[int] = None
     best_rank_mod2: Optional[int] = None
     best_scheme: Optional[Scheme] = None
+    checkpoint: Optional[dict] = None  # a walk cut short: where it stood (the driver keeps it for --resume)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class SearchTask:
     # True when the driver wants one scheme only: a batched method may then return as soon as
     # one member is exact (the first to become exact, lowest index among simultaneous ones).
     first_hit: bool = False
+    # A resumed search: the checkpoint this task's walk left when it was cut short (None: start).
+    resume_from: Optional[dict] = None
 
 
 class Method(Protocol):

@@ -15,7 +15,8 @@ the number of workers or on the scheduler.
 
 With an output folder the search keeps a state file there (:mod:`.state`), so
 ``search(..., resume=True)`` continues a search that was stopped (Ctrl-C, crash, SIGKILL)
-without redoing finished tasks or saving a scheme twice.
+without redoing finished tasks or saving a scheme twice; a runner walk cut short left its
+checkpoint there (:mod:`.checkpoints`), and its task goes on from it instead of from its start.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 import numpy as np
 
@@ -32,8 +33,11 @@ from ..errors import ClusterError, SearchError
 from ..problem import Problem
 from ..provenance import certify
 from ..scheme import Scheme
+from ..flip.checkpoint import checkpoint_seconds
+from . import checkpoints
 from .collector import Collector, Progress, SearchResult
 from .contract import Method, SearchTask, build_options
+from .live import CHECKPOINT
 from .registry import default_method, get_method
 from .interrupt import GracefulStop
 from .schedulers import Scheduler, local_scheduler
@@ -102,7 +106,7 @@ def search(
     scheduler: Optional[Scheduler] = None,
     on_found: Optional[Callable[[Scheme, Optional[Path]], None]] = None,
     on_start: Optional[Callable[[str, Optional[float]], None]] = None,
-    resume: bool = False,
+    resume: Union[bool, Literal["if-same"]] = False,
 ) -> SearchResult:
     """Run a search and return only verified schemes.
 
@@ -142,10 +146,12 @@ def search(
         Called with ``(scheme, saved path or None)`` as soon as each result is final.
     on_start : callable, optional
         Called with ``(method name, time limit)`` once the request is checked, before any work.
-    resume : bool
+    resume : bool or "if-same"
         Continue the search whose state is in ``out_dir`` (same problem, method, options,
-        seed, restarts and mode, else SearchError): finished tasks are skipped and the schemes
-        it saved count as found. Time limits apply to this run.
+        seed, restarts and mode, else SearchError): finished tasks are skipped, the schemes
+        it saved count as found, and a walk cut short goes on from its checkpoint. Time limits
+        apply to this run. ``"if-same"``: resume when the folder holds the state of this same
+        request, else start a new search there (no error).
 
     Returns
     -------
@@ -181,6 +187,7 @@ def search(
     if fill_defaults is not None:  # defaults that depend on the problem (e.g. lm's batch), fixed before numbering
         options = fill_defaults(problem, options)
     method_obj.check(problem, options)
+    checkpoint_seconds()  # a bad $STRASSEN_CHECKPOINT_SECONDS is one line now, not an error in a worker
     if restarts is None and time_limit is None:
         time_limit = DEFAULT_TIME_LIMIT
     workers = workers or os.cpu_count() or 1
@@ -199,9 +206,14 @@ def search(
     def user_stop() -> bool:
         return graceful.requested or asked()
     state = None
+    walks: dict[int, dict] = {}  # checkpoints of the walks the resumed search had cut short
     if store is not None:
         request = describe_request(problem, method_obj.name, options, seed, restarts, find_all, batch)
-        state = SearchState.open(store.folder, request, resume)
+        state = _open_state(store.folder, request, resume)
+        if state.resumed:
+            walks = checkpoints.load_all(store.folder)
+        else:
+            checkpoints.drop_all(store.folder)  # the walks of an earlier, other search in this folder
         collector.restore(state.saved_schemes(), len(state.done), state.restarts_done, state.best_rank,
                           state.best_rank_mod2)
         state.record(collector)
@@ -228,24 +240,37 @@ def search(
                     opts = dataclasses.replace(options, batch=last)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             return SearchTask(method_obj.name, problem, opts, task_seed(seed, i), i, time_limit=remaining,
-                              first_hit=not find_all)
+                              first_hit=not find_all, resume_from=walks.get(i))
 
         def accept(self, task, result) -> bool:
             self.running.pop(task.task_index, None)
             self.finished.add(task.task_index)
+            if task.resume_from is not None and task.resume_from.get("counted"):
+                result = dataclasses.replace(result, restarts=0)  # the walk's run before counted it
             success = collector.accept(task, result)
             if state is not None:
-                # A task cut short by the time limit or a stop is not finished: a resume reruns it.
-                state.record(collector, None if self.stopping() else task.task_index)
+                # A task cut short by the time limit or a stop is not finished: a resume reruns it,
+                # from where its walk stood when there is a checkpoint.
+                cut_short = self.stopping()
+                if cut_short and result.checkpoint is not None:
+                    checkpoints.save(store.folder, task.task_index, {**result.checkpoint, "counted": True})
+                else:
+                    checkpoints.drop(store.folder, task.task_index)
+                state.record(collector, None if cut_short else task.task_index)
             return success
 
         def is_done(self, i: int) -> bool:
             return state is not None and i in state.done
 
         def live(self, index: int, stats: dict) -> None:
-            """A running task's statistics (display only; see discover.search.live)."""
-            if index not in self.finished:  # a late message from a task already collected
-                self.running[index] = stats
+            """A running task's statistics (display only; see discover.search.live), or its walk's checkpoint."""
+            if index in self.finished:  # a late message from a task already collected
+                return
+            if CHECKPOINT in stats:
+                if store is not None:
+                    checkpoints.save(store.folder, index, stats[CHECKPOINT])
+                return
+            self.running[index] = stats
 
         def modulus(self, live: list) -> int:
             """The prime of the ranks mod p shown: the live tasks', else the last one seen (a walk mod 3
@@ -297,6 +322,16 @@ def search(
     collector.result.elapsed = time.monotonic() - start
     _Source().report()
     return collector.result
+
+
+def _open_state(folder: Path, request: dict, resume: Union[bool, str]) -> SearchState:
+    """The folder's state: resumed (``resume``), new, or with "if-same" resumed only when it matches."""
+    if resume == "if-same":
+        try:
+            return SearchState.open(folder, request, True)
+        except SearchError:  # none there, unreadable, or another request: a new search
+            return SearchState.open(folder, request, False)
+    return SearchState.open(folder, request, bool(resume))
 
 
 def _lowest(values) -> Optional[int]:

@@ -7,6 +7,10 @@ scheduler passes the numbers straight to the driver, the process pool sends them
 queue that the parent drains while it waits. Without a sink (a scheduler that knows nothing of
 this, e.g. a remote one) :func:`report` does nothing: live numbers are a display aid, never a
 result, and nothing here is verified or saved.
+
+The same channel carries a long walk's checkpoints (:func:`send_checkpoint`, every few minutes):
+the driver writes them into the output folder, so a walk killed outright resumes from its last
+one. They are no result either: one lost costs only the walk's progress since the one before.
 """
 from __future__ import annotations
 
@@ -31,6 +35,15 @@ def report(task_index: int, stats: dict[str, Any]) -> None:
             sink(task_index, dict(stats))
         except Exception:  # noqa: BLE001 - a display channel must never break a search
             pass
+
+
+#: The key under which :func:`send_checkpoint` sends a checkpoint (never a display statistic).
+CHECKPOINT = "checkpoint"
+
+
+def send_checkpoint(task_index: int, checkpoint: dict) -> None:
+    """Send a running walk's checkpoint (:mod:`discover.flip.checkpoint`) to the driver."""
+    report(task_index, {CHECKPOINT: checkpoint})
 
 
 class Throttle:

@@ -28,7 +28,7 @@ def format_progress(p: Progress) -> str:
     if p.best_rank is None and p.best_rank_mod2 is None:
         parts.append("best residual " + ("-" if p.best_residual == float("inf") else f"{p.best_residual:.3g}"))
     if p.flips_per_s:
-        parts.append(f"{_si(p.flips_per_s)} flips/s")
+        parts.append(f"{si_count(p.flips_per_s)} flips/s")
     if p.pools:
         parts.append("pools " + " ".join(f"r{k}:{v}" for k, v in sorted(p.pools.items(), reverse=True)[-4:]))
     parts.append(f"exact {p.hits}")
@@ -38,7 +38,7 @@ def format_progress(p: Progress) -> str:
     return " | ".join(parts)
 
 
-def _si(x: float) -> str:
+def si_count(x: float) -> str:
     """1234567 -> ``1.2M``."""
     for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if x >= scale:

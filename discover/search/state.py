@@ -87,6 +87,7 @@ class SearchState:
         self.best_rank_mod2: Optional[int] = None  # modulo walk_prime(request options): 2, or 3 for GF(3) walks
         self.found: list[dict[str, Any]] = []  # {"file": name, "task": index}
         self.pending: Optional[dict[str, Any]] = None  # {"task": index, "scheme": document}
+        self.resumed = False  # True when read back from the folder (--resume)
 
     @classmethod
     def open(cls, folder: "str | Path", request: dict[str, Any], resume: bool) -> "SearchState":
@@ -116,6 +117,7 @@ class SearchState:
         for stale in state.path.parent.iterdir():
             if _TEMPORARY.match(stale.name) and stale.is_file():
                 stale.unlink()  # a write cut short by the kill: its scheme is proposed again
+        state.resumed = True
         return state
 
     def saved_schemes(self) -> list[tuple[Optional[int], Scheme, Optional[Path]]]:

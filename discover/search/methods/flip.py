@@ -23,7 +23,7 @@ from ...errors import DiscoverError, SearchError
 from ...flip.settings import FlipSettings, is_ternary_scheme
 from ...flip.walk import flip_search
 from ...scheme import Scheme
-from ..live import Throttle
+from ..live import Throttle, send_checkpoint
 from ..contract import Candidate, Problem, SearchTask, TaskResult
 
 
@@ -75,7 +75,8 @@ class FlipMethod:
         if problem.start is None:
             problem = dataclasses.replace(problem, start=self._start(problem, task.options))
         outcome = flip_search(problem, task.options, task.seed, should_stop, task.time_limit,
-                              on_progress=Throttle(task.task_index))
+                              on_progress=Throttle(task.task_index), resume_from=task.resume_from,
+                              on_checkpoint=lambda held: send_checkpoint(task.task_index, held))
         candidates = []
         if outcome.scheme is not None:
             candidates.append(Candidate.of(outcome.scheme, info=dict(outcome.stats)))
@@ -89,6 +90,7 @@ class FlipMethod:
             best_rank=outcome.exact_rank,
             best_rank_mod2=outcome.rank_mod2 if outcome.stats.get("field") == "gf2" else None,
             best_scheme=outcome.best,
+            checkpoint=outcome.checkpoint,
         )
 
     def _run_gf3(self, task: SearchTask, should_stop: Callable[[], bool], t0: float) -> TaskResult:
@@ -98,11 +100,13 @@ class FlipMethod:
         problem, opts = task.problem, task.options
         start = start_scheme(problem, opts.start, lambda s: s.denominator % 3 != 0)
         out = gf3_runner_search(problem.format, problem.rank, start, opts, task.seed, should_stop, task.time_limit,
-                                on_progress=Throttle(task.task_index))
+                                on_progress=Throttle(task.task_index), resume_from=task.resume_from,
+                                on_checkpoint=lambda held: send_checkpoint(task.task_index, held))
         candidates = [Candidate.of(out.scheme, info=dict(out.stats))] if out.scheme is not None else []
         return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
                           best_residual=0.0 if candidates else float(out.rank_mod3 - problem.rank),
-                          seconds=time.perf_counter() - t0, stats=out.stats, best_rank_mod2=out.rank_mod3)
+                          seconds=time.perf_counter() - t0, stats=out.stats, best_rank_mod2=out.rank_mod3,
+                          checkpoint=out.checkpoint)
 
 
 METHOD = FlipMethod()
