@@ -6,9 +6,12 @@ gives every format whose best catalog scheme is above the best known integer ran
 pool descent by default), as its own process, so each scheme it finds records the exact command
 that made it and ``catalog rebuild`` can rerun it. Every search writes into its own folder under
 the work folder (``FMT_rR``); the pool descent keeps its pools there, so the next round, or a rerun
-of the job after Ctrl-C or a crash, continues the pools where they stopped. The k-th slice of a
-folder (counted in its ledger, ``.improve-ledger``) runs with seed + k, so rounds of the flip walk
-do not repeat one walk. The ledger also keeps the lowest rank the folder's walks reached, exact or
+of the job after Ctrl-C or a crash, continues the pools where they stopped. A flip walk cut short by
+the end of its slice (or by Ctrl-C, or a restart of the job) leaves a checkpoint in its folder
+(:mod:`discover.search.checkpoints`), and the folder's next slice goes on with that walk
+(``--resume-or-start`` with its seed): slices add up to one walk of hours. Otherwise (``fresh_walks``,
+or no checkpoint) the k-th slice of a folder (counted in its ledger, ``.improve-ledger``) runs
+with seed + k, so rounds of the flip walk do not repeat one walk. The ledger also keeps the lowest rank the folder's walks reached, exact or
 mod 2 (mod 3), read from each search's state: a walk that ends one above its target mod 2 is
 closer than one that never left the catalog's rank, and ``--status`` shows which. While a slice runs,
 its folder holds a mark (``.improve-running``: its process and start), so ``--status`` also shows
@@ -163,16 +166,24 @@ def search_folder(work: Path, target: Target) -> Path:
 
 
 def search_argv(target: Target, work: Path, slice_seconds: float, method: str, seed: int,
-                workers: Optional[int], options: Sequence[str] = ()) -> list[str]:
+                workers: Optional[int], options: Sequence[str] = (), fresh_walks: bool = False) -> list[str]:
     """The ``strassen search`` arguments of the next slice of ``target`` (without the program name).
 
-    Slice k of a search folder runs with ``seed`` + k (k counted in its ledger): a flip walk would
-    otherwise repeat itself every round, and each scheme still records the seed that makes it again.
+    When the folder holds the checkpoint of a walk the last slice cut short (and not
+    ``fresh_walks``), the slice goes on with that walk: its seed and ``--resume-or-start`` (a new
+    search after all when the request changed, e.g. other options or another catalog scheme to
+    start from). Otherwise slice k of a search folder runs with ``seed`` + k (k counted in its
+    ledger): a flip walk would repeat itself every round, and each scheme still records the seed
+    that makes it again.
     """
     folder = search_folder(work, target)
+    walk_seed = None if fresh_walks else walk_to_continue(folder)
     argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
-            "--start", f"catalog:{target.format}", "--seed", str(seed + _ledger(folder)[0]),
+            "--start", f"catalog:{target.format}",
+            "--seed", str(seed + _ledger(folder)[0] if walk_seed is None else walk_seed),
             "--time-limit", f"{round(slice_seconds, 1):g}", "-o", str(folder)]
+    if walk_seed is not None:
+        argv.append("--resume-or-start")
     if workers is not None:
         argv += ["--workers", str(workers)]
     for option in options:
@@ -270,7 +281,7 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
             options: Sequence[str] = (), additions: int = 0, parallel: int = 1, scheduler: Optional[str] = None,
-            commit: bool = False, on_start: Optional[Callable[[Target, list[str]], None]] = None,
+            commit: bool = False, fresh_walks: bool = False, on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
 
@@ -287,7 +298,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     run). A slice never starts once ``time_limit`` seconds have passed; the last ones are shortened
     to fit. With ``commit`` each adopted scheme, with its fewest-additions form, is committed with
     git at once, in a commit of its own (:mod:`discover.catalog_commit`); a commit git refuses is
-    reported in the slice's ``commit_error`` and the job goes on.
+    reported in the slice's ``commit_error`` and the job goes on. A slice goes on with the walk
+    its folder's last slice cut short (:func:`search_argv`), unless ``fresh_walks``.
 
     Returns
     -------
@@ -383,7 +395,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
                 target, seconds = startable
                 seconds = seconds if left is None else min(seconds, left)
                 running.append(_launch(target, seconds, work, env, method=method, seed=seed, workers=workers,
-                                       options=options, to_log=parallel > 1, on_start=on_start))
+                                       options=options, to_log=parallel > 1, fresh_walks=fresh_walks,
+                                       on_start=on_start))
             if not running:
                 return result  # nothing left to improve, the rounds or the time are used up
             for done in _wait_any(running):
@@ -395,7 +408,10 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             finish(running_one, code)
         return result
     except DiscoverError:
-        _stop_all(running)  # a search refused its arguments: the others side by side must not run on alone
+        # A search refused its arguments: the others side by side must not run on alone, nor their
+        # running marks stay behind (--status would skip them, but the files would remain).
+        for stopped, _ in _stop_all(running):
+            (search_folder(work, stopped.target) / RUNNING).unlink(missing_ok=True)
         raise
     finally:
         result.wall = time.monotonic() - t0
@@ -415,10 +431,10 @@ class _Running:
 
 
 def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: str, seed: int,
-            workers: Optional[int], options: Sequence[str], to_log: bool,
+            workers: Optional[int], options: Sequence[str], to_log: bool, fresh_walks: bool,
             on_start: Optional[Callable[[Target, list[str]], None]]) -> _Running:
     """Start one search slice of ``target`` as its own process (stderr into its folder's log with ``to_log``)."""
-    argv = search_argv(target, work, seconds, method, seed, workers, options)
+    argv = search_argv(target, work, seconds, method, seed, workers, options, fresh_walks)
     if on_start is not None:
         on_start(target, argv)
     stderr = log = None
@@ -572,6 +588,17 @@ def _ledger(folder: Path) -> tuple[int, float, dict[str, int]]:
     if not isinstance(reached, dict):
         return slices, seconds, {}
     return slices, seconds, {str(k): int(v) for k, v in reached.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def walk_to_continue(folder: Path) -> Optional[int]:
+    """The seed of the walk a slice cut short in ``folder`` (it left a checkpoint there), or None."""
+    from .search.checkpoints import holds_checkpoint
+    from .search.state import STATE_FILE
+
+    if not holds_checkpoint(folder):
+        return None
+    seed = _read_json(folder / STATE_FILE).get("request", {}).get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
 
 
 def _reached_by_search(folder: Path) -> dict[str, int]:

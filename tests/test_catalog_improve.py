@@ -15,6 +15,7 @@ import pytest
 
 from discover.catalog_compare import compare_catalog
 from discover.catalog_improve import Target, search_argv, targets
+from discover.search import checkpoints
 from discover.cli import main
 from discover.jsonio import load_scheme, save_scheme
 from discover.scheme import Scheme
@@ -149,26 +150,39 @@ def test_ctrl_c_stops_the_running_search_and_keeps_the_catalog_as_it_was(tmp_pat
     assert (work / "4x4x5_r61" / ".search-state").exists()  # the search stopped cleanly: its state is saved
 
 
-def test_each_slice_of_a_folder_runs_with_the_next_seed(runner, tmp_path):
-    # Two rounds of a target out of reach: the second slice continues the folder with seed + 1.
+def test_each_slice_of_a_folder_goes_on_with_the_walk_the_last_one_cut_short(runner, tmp_path):
+    # A target out of reach: each slice ends by its time limit, leaving its walk's checkpoint; the
+    # folder's next slice resumes that walk (its seed, --resume-or-start) and counts its flips on.
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     shutil.copy(ALGORITHMS / "4x5x4_r62_ZT.json", catalog)
     work = tmp_path / "work"
-    r = runner.invoke(main, ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "4x4x5",
-                             "--slice", "2", "--rounds", "2", "--seed", "5", "-j", "1", "-m", "flip"])
-    assert r.exit_code == 1, r.output
-    starts = [line for line in r.stderr.splitlines() if line.startswith("4x4x5: rank 62 (record 61), searching 61")]
-    assert len(starts) == 2 and "--seed 5 " in starts[0] and "--seed 6 " in starts[1]
-    assert "2 search(es)" in r.stderr and "no improvement" in r.stderr
-    searched, wall = map(int, re.search(r"(\d+) s of search in (\d+) s", r.stderr).groups())
-    assert wall >= searched >= 4  # one search at a time: the job took at least its searches' seconds
-    assert json.loads((work / "4x4x5_r61" / ".improve-ledger").read_text())["slices"] == 2
+    folder = work / "4x4x5_r61"
+    job = ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "4x4x5", "--seed", "5",
+           "-m", "flip"]
+    flips = []
+    for _ in range(2):
+        r = runner.invoke(main, [*job, "--slice", "3", "--rounds", "1", "-j", "1"])
+        assert r.exit_code == 1, r.output
+        assert "1 search(es)" in r.stderr and "no improvement" in r.stderr
+        flips.append(int(checkpoints.load(checkpoints.checkpoint_path(folder, 0))["arrays"]["stats"][0]))
+        starts = [line for line in r.stderr.splitlines() if line.startswith("4x4x5: rank 62 (record 61), searching 61")]
+        assert len(starts) == 1 and "--seed 5 " in starts[0]
+        assert ("--resume-or-start" in starts[0]) == (len(flips) == 2), starts[0]
+    assert 0 < flips[0] < flips[1]  # the second slice went on from the first one's flips
+    assert json.loads((folder / ".improve-ledger").read_text())["slices"] == 2
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
-    # The dry run prints the slice that would run next: the folder's third, seed 7.
-    dry = runner.invoke(main, ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "4x4x5",
-                               "--seed", "5", "-m", "flip", "--dry-run"])
-    assert dry.exit_code == 0 and "--seed 7 " in dry.stdout
+    # The dry run prints the slice that would run next: the same walk again; with --fresh-walks a new
+    # walk with the folder's third seed, 7.
+    dry = runner.invoke(main, [*job, "--dry-run"])
+    assert dry.exit_code == 0 and "--seed 5 " in dry.stdout and "--resume-or-start" in dry.stdout
+    dry = runner.invoke(main, [*job, "--dry-run", "--fresh-walks"])
+    assert dry.exit_code == 0 and "--seed 7 " in dry.stdout and "--resume-or-start" not in dry.stdout
+    r = runner.invoke(main, [*job, "--slice", "2", "--rounds", "1", "-j", "1", "--fresh-walks"])
+    assert r.exit_code == 1, r.output
+    assert json.loads((folder / ".search-state").read_text())["request"]["seed"] == 7  # a new search there
+    searched, wall = map(int, re.search(r"(\d+) s of search in (\d+) s", r.stderr).groups())
+    assert wall >= searched >= 2  # one search at a time: the job took at least its search's seconds
 
 
 def test_a_work_folder_that_cannot_be_made_is_refused_before_any_search(runner, naive_catalog, tmp_path):
@@ -245,6 +259,7 @@ def test_parallel_searches_run_side_by_side_and_ctrl_c_stops_them_all(tmp_path):
         # The GF(2) walks started at the catalog's rank; what they reached mod 2 by Ctrl-C is kept.
         assert ledger["slices"] == 1 and set(ledger["reached"]) == {"2"} and ledger["reached"]["2"] <= rank
         assert (work / folder / ".search-state").exists()
+        assert checkpoints.holds_checkpoint(work / folder)  # the walk cut short: the next slice goes on with it
         # Each search's progress went to its own log, not to the job's stderr.
         assert (work / folder / "search.log").read_text().startswith(f"searching {fmt} rank")
     assert "tasks 0 done" not in err
@@ -383,6 +398,7 @@ def test_a_refused_search_side_by_side_points_to_its_log(runner, naive_catalog, 
     log = Path(line[0].split("its message is in ")[1].rstrip(")"))
     assert log.name == "search.log" and "no_such_option" in log.read_text()
     assert sorted(p.name for p in naive_catalog.iterdir()) == ["2x2x2_r8_ZT.json", "2x2x3_r12_ZT.json"]
+    assert not list(work.rglob(".improve-running"))  # the other search, stopped, is not marked running
 
 
 def test_the_ledger_keeps_the_lowest_rank_the_walks_reached_mod_2_and_status_shows_it(runner, tmp_path):

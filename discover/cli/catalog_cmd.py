@@ -339,6 +339,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
               help="Commit each new catalog file (with its fewest-additions form) with git as it lands, in a "
                    "commit of its own naming its format, rank, method, seed and time; the catalog folder must "
                    "be in a git work tree, and nothing else staged there is committed.")
+@click.option("--fresh-walks", is_flag=True,
+              help="Start each slice's flip walk from the catalog scheme with a seed of its own (default: a slice "
+                   "goes on with the walk its folder's last slice cut short, from its checkpoint).")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
               help="Print what the slices under --work did (slices, time, the lowest rank saved, the lowest rank "
@@ -348,8 +351,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
                     option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
-                    scheduler_address: Optional[str], additions: int, commit: bool, dry_run: bool,
-                    status: bool) -> None:
+                    scheduler_address: Optional[str], additions: int, commit: bool, fresh_walks: bool,
+                    dry_run: bool, status: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -360,7 +363,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     file records the command that made it (`catalog rebuild` reruns it) and the slices run in its
     search folder. --additions N then runs `strassen optimize-additions` (N moves) on it and writes
     the fewest-additions form beside it; --commit commits them with git at once. The pools live
-    under --work: a rerun of the same command continues them. Ctrl-C stops the running searches
+    under --work: a rerun of the same command continues them; a flip walk cut short by the end of
+    its slice (or Ctrl-C) goes on in the folder's next slice, from its checkpoint. Ctrl-C stops the running searches
     cleanly and keeps what they verified. Exit 0 when a rank was lowered (or nothing is left to
     lower), 1 when not, 130 on Ctrl-C.
 
@@ -395,7 +399,8 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     if dry_run:
         todo = targets(directory, wanted, up_to)
         for target in todo:
-            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, slice_j, option_pairs)))
+            click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, slice_j, option_pairs,
+                                                fresh_walks)))
         if not todo:
             info("nothing to improve: every format is at its best known integer rank")
         return
@@ -422,7 +427,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
                      options=option_pairs, additions=additions, parallel=parallel, scheduler=scheduler_address,
-                     commit=commit, on_start=on_start, on_done=on_done)
+                     commit=commit, fresh_walks=fresh_walks, on_start=on_start, on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
