@@ -205,6 +205,7 @@ class FolderStatus:
     lowest_saved: Optional[int]
     reached: dict[str, int] = field(default_factory=dict)
     running_since: Optional[float] = None  # epoch seconds: a slice is running there now
+    walk_flips: Optional[int] = None  # the flips of the walk(s) the next slice goes on with (their checkpoints)
 
 
 def reached_text(reached: dict[str, int]) -> str:
@@ -229,7 +230,8 @@ def work_status(work: os.PathLike | str) -> list[FolderStatus]:
             continue
         slices, seconds, reached = _ledger(folder)
         lowest = min((scheme.rank for scheme in _exact_schemes(folder)), default=None)
-        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, reached, since))
+        out.append(FolderStatus(folder, fmt, int(rank_text), slices, seconds, lowest, reached, since,
+                                _walk_flips(folder)))
     return sorted(out, key=lambda f: (f.format, -f.rank))
 
 
@@ -599,6 +601,18 @@ def walk_to_continue(folder: Path) -> Optional[int]:
         return None
     seed = _read_json(folder / STATE_FILE).get("request", {}).get("seed")
     return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
+
+
+def _walk_flips(folder: Path) -> Optional[int]:
+    """The flips of the walks cut short in ``folder`` (summed over their checkpoints), or None."""
+    from .errors import SearchError
+    from .search import checkpoints
+
+    try:
+        held = checkpoints.load_all(folder)
+    except (SearchError, OSError):
+        return None
+    return sum(int(c["arrays"]["stats"][0]) for c in held.values() if "stats" in c["arrays"]) if held else None
 
 
 def _reached_by_search(folder: Path) -> dict[str, int]:

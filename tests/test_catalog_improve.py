@@ -170,6 +170,12 @@ def test_each_slice_of_a_folder_goes_on_with_the_walk_the_last_one_cut_short(run
         assert len(starts) == 1 and "--seed 5 " in starts[0]
         assert ("--resume-or-start" in starts[0]) == (len(flips) == 2), starts[0]
     assert 0 < flips[0] < flips[1]  # the second slice went on from the first one's flips
+    # --status shows the flips of the walk the next slice goes on with.
+    from discover.search.progress import si_count
+
+    status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
+    assert status.stdout.splitlines()[0].split()[-4:] == ["walk", "flips", "running", "for"]
+    assert status.stdout.splitlines()[1].split()[-2:] == [si_count(flips[1]), "–"]
     assert json.loads((folder / ".improve-ledger").read_text())["slices"] == 2
     assert sorted(p.name for p in catalog.iterdir()) == ["4x5x4_r62_ZT.json"]
     # The dry run prints the slice that would run next: the same walk again; with --fresh-walks a new
@@ -343,10 +349,11 @@ def test_status_reports_the_slices_of_each_folder(runner, naive_catalog, tmp_pat
     assert status.exit_code == 0, status.output
     lines = status.stdout.splitlines()
     assert lines[0].split() == ["format", "rank", "asked", "slices", "searched", "lowest", "saved", "walks", "reached",
-                                "running", "for"]
+                                "walk", "flips", "running", "for"]
     rows = [line.split() for line in lines[1:]]
-    assert [(row[0], row[1], row[2], row[-3], row[-2], row[-1]) for row in rows] == [
-        ("2x2x2", "7", "1", "7", "7", "–"), ("2x2x3", "11", "1", "11", "11", "–")]
+    # Each walk found its scheme (a walk over for good): no walk for a next slice to go on with.
+    assert [(row[0], row[1], row[2], row[-4], row[-3], row[-2], row[-1]) for row in rows] == [
+        ("2x2x2", "7", "1", "7", "7", "–", "–"), ("2x2x3", "11", "1", "11", "11", "–", "–")]
     assert not list(work.rglob(".improve-running"))  # each slice's mark went with its end
     assert "2 slices in 2 folders" in status.stderr
 
@@ -422,10 +429,10 @@ def test_the_ledger_keeps_the_lowest_rank_the_walks_reached_mod_2_and_status_sho
     assert json.loads((folder / ci.LEDGER).read_text()) == {"slices": 2, "seconds": 15.0, "reached": {"2": lowest}}
     status = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
     assert status.exit_code == 0, status.output
-    assert status.stdout.splitlines()[1].split() == ["3x3x3", "22", "2", "15", "s", "–", str(lowest), "mod", "2", "–"]
+    assert status.stdout.splitlines()[1].split() == ["3x3x3", "22", "2", "15", "s", "–", str(lowest), "mod", "2", "–", "–"]
     (folder / ci.LEDGER).write_text('{"slices": 3, "seconds": 20.0}\n')  # a ledger from before: no walks' ranks
     assert runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"]).stdout.splitlines()[1].split() \
-        == ["3x3x3", "22", "3", "20", "s", "–", "–", "–"]
+        == ["3x3x3", "22", "3", "20", "s", "–", "–", "–", "–"]
 
 
 def test_reached_text_puts_the_exact_rank_first():
@@ -449,4 +456,4 @@ def test_a_running_mark_whose_process_is_gone_is_not_running(runner, tmp_path):
     assert r.exit_code == 0 and f"no slices have run in {work} yet" in r.stderr
     (folder / ci.RUNNING).write_text(json.dumps({"pid": os.getpid(), "started": time.time() - 125, "seconds": 600}))
     r = runner.invoke(main, ["catalog", "improve", "--work", str(work), "--status"])
-    assert r.stdout.splitlines()[1].split() == ["2x5x6", "47", "0", "0.0", "s", "–", "–", "2", "min", "5", "s"]
+    assert r.stdout.splitlines()[1].split() == ["2x5x6", "47", "0", "0.0", "s", "–", "–", "–", "2", "min", "5", "s"]

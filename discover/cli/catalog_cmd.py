@@ -345,8 +345,8 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
               help="Print what the slices under --work did (slices, time, the lowest rank saved, the lowest rank "
-                   "the walks reached, exact or mod 2, and how long a slice running now has run, per format and rank "
-                   "asked) and exit.")
+                   "the walks reached, exact or mod 2, the flips of the walk the next slice goes on with, and how long "
+                   "a slice running now has run, per format and rank asked) and exit.")
 @quiet_option(expose=False)
 def improve_command(directory: Optional[str], formats: Optional[str], up_to: int, work_dir: str,
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
@@ -444,20 +444,22 @@ def _print_improve_status(work: Path) -> None:
 
     from ..catalog_compare import DASH, format_seconds
     from ..catalog_improve import reached_text, work_status
+    from ..search.progress import si_count
 
     rows = work_status(work)
     if not rows:
         info(f"no slices have run in {work} yet")
         return
     click.echo(f"{'format':<8} {'rank asked':>10} {'slices':>6} {'searched':>12} {'lowest saved':>12} "
-               f"{'walks reached':>16} {'running for':>12}")
+               f"{'walks reached':>16} {'walk flips':>10} {'running for':>12}")
     now = time.time()
     for row in rows:
         saved = DASH if row.lowest_saved is None else str(row.lowest_saved)
         reached = reached_text(row.reached) or DASH
         running = DASH if row.running_since is None else format_seconds(max(0.0, now - row.running_since))
+        flips = DASH if row.walk_flips is None else si_count(row.walk_flips)
         click.echo(f"{row.format:<8} {row.rank:>10} {row.slices:>6} {format_seconds(row.seconds):>12} {saved:>12} "
-                   f"{reached:>16} {running:>12}")
+                   f"{reached:>16} {flips:>10} {running:>12}")
     total = sum(row.seconds for row in rows)
     now_running = sum(row.running_since is not None for row in rows)
     info(f"{sum(row.slices for row in rows)} slices in {len(rows)} folders, {format_seconds(total)} of search"
