@@ -8,6 +8,7 @@ changed in the work tree stays as it was.
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -15,6 +16,8 @@ from .errors import DiscoverError
 
 
 GIT_TIMEOUT = 120.0  # seconds: a hook that hangs must not stop the job for good
+#: Seconds to wait, and tries, when another git (the user's own commit beside the job) holds the index lock.
+LOCK_WAIT, LOCK_TRIES = 1.0, 30
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -59,16 +62,23 @@ def commit_files(folder: Path, paths: Sequence[Path], message: str) -> Optional[
     Raises
     ------
     DiscoverError
-        git refused (a hook, a lock, no identity; or it did not answer in :data:`GIT_TIMEOUT`): its last
-        line, so the job can say it and go on.
+        git refused (a hook, no identity, an index lock held for :data:`LOCK_TRIES` tries; or it did not
+        answer in :data:`GIT_TIMEOUT`): its last line, so the job can say it and go on.
     """
     names = [str(Path(p).resolve()) for p in paths]
     for args in (["add", "--", *names], ["commit", "-q", "-m", message, "--only", "--", *names]):
-        try:
-            done = _git(folder, *args)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DiscoverError(f"git {args[0]} failed: {exc}") from None
+        for attempt in range(LOCK_TRIES):
+            try:
+                done = _git(folder, *args)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise DiscoverError(f"git {args[0]} failed: {exc}") from None
+            # Another git holds the index (the user committing beside a job that runs for hours): wait.
+            if done.returncode == 0 or "index.lock" not in done.stderr or attempt == LOCK_TRIES - 1:
+                break
+            time.sleep(LOCK_WAIT)
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines()
-            raise DiscoverError(f"git {args[0]} failed: {said[-1] if said else f'exit {done.returncode}'}")
+            # git's own "fatal:" line names the cause (a lock's advice comes after it); else a hook's last line.
+            line = next((x for x in said if x.startswith("fatal:")), said[-1] if said else f"exit {done.returncode}")
+            raise DiscoverError(f"git {args[0]} failed: {line}")
     return _git(folder, "rev-parse", "--short", "HEAD").stdout.strip() or None

@@ -111,3 +111,27 @@ def test_a_git_that_does_not_answer_is_one_line_and_the_job_goes_on(runner, repo
     assert r.exit_code == 0, r.output
     assert "2x2x2: not committed (git commit failed: Command " in r.stderr and "timed out after 3" in r.stderr
     assert load_scheme(repo / "algorithms" / "2x2x2_r7_ZT.json").rank == 7
+
+
+def test_a_commit_waits_while_another_git_holds_the_index_lock(repo, monkeypatch):
+    import threading
+
+    import discover.catalog_commit as cc
+
+    catalog = repo / "algorithms"
+    new = catalog / "2x2x2_r7_ZT.json"
+    save_scheme(Scheme.naive("2x2x2"), new)  # any new file: what matters is the lock
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")  # the user's own git, mid-commit
+    monkeypatch.setattr(cc, "LOCK_WAIT", 0.1)
+    threading.Timer(0.5, lock.unlink).start()
+    commit = cc.commit_files(catalog, [new], "catalog: a test\n")
+    assert commit and git(repo, "show", "--name-only", "--format=", commit).split() == ["algorithms/2x2x2_r7_ZT.json"]
+    # A lock that stays is one line after the last try, and nothing is committed.
+    lock.write_text("")
+    other = catalog / "2x2x3_r11_ZT.json"
+    save_scheme(Scheme.naive("2x2x3"), other)
+    monkeypatch.setattr(cc, "LOCK_TRIES", 3)
+    with pytest.raises(cc.DiscoverError, match=r"^git add failed: .*index\.lock"):
+        cc.commit_files(catalog, [other], "catalog: another\n")
+    assert git(repo, "log", "--format=%h").split()[0] == commit
