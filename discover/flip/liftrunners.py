@@ -152,7 +152,6 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         counters.update(values.get("counters", {}))
         budget.seconds, budget.charged_flips = float(values["lift_seconds"]), float(values["charged_flips"])
         budget.t0 = t0 - float(values["walk_seconds"])  # the lifts' share counts the walk's whole time
-        counters["resumed_at_flips"] = int(stats[0])
     clock = walk_checkpoint.CheckpointClock()
     flips_before = int(stats[0])  # a resumed walk's rate counts this run's flips only
     shown = 0.0
@@ -191,7 +190,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
         from ..jsonio import scheme_to_dict
 
         values = {"lowest": int(lowest), "best_lifted": None if best_lifted is None else scheme_to_dict(best_lifted),
-                  "counters": {k: v for k, v in counters.items() if k != "resumed_at_flips"},
+                  "counters": dict(counters),
                   "lift_seconds": budget.seconds, "charged_flips": budget.charged_flips,
                   "walk_seconds": time.perf_counter() - budget.t0}
         return walk_checkpoint.take(walk, runners, state, stats, {"walked": walked, "last_lift": last_lift}, values)
@@ -248,5 +247,7 @@ def lifting_runner_search(F0: np.ndarray, r0: int, target: int, modulus: int, li
     out = {"runners": K, "flips": int(stats[0]), "plus_transitions": int(stats[1]), "reductions": int(stats[3]),
            "failed_picks": int(stats[4]), "seconds": round(time.perf_counter() - t0, 4),
            **counters, "lift_seconds": round(budget.seconds, 3)}
+    if resumed:
+        out["resumed_at_flips"] = flips_before
     return LiftOutcome(found, int(lowest), out, runners, best_lifted if found is None else None,
                        snapshot() if found is None else None)

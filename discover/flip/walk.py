@@ -249,6 +249,10 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
         lowest, in_round = int(values["lowest"]), int(values["in_round"])
     flips_before = int(stats[0])  # a resumed walk's rate counts this run's flips only
     clock = walk_checkpoint.CheckpointClock()
+
+    def snapshot() -> dict:
+        return walk_checkpoint.take("zt", runners, state, stats, values={"lowest": int(lowest), "in_round": in_round})
+
     # Fixed flips per runner per call: the runners share one generator and copy the best one at
     # call boundaries, so a call size that followed the clock (as it once did) made a seed's walk
     # depend on the machine's load. Calls stay short (milliseconds) for prompt stops.
@@ -280,8 +284,7 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
             on_progress({"best_rank": int(lowest), "best_rank_mod2": None, "rank": int(rs.min()), "flips": int(stats[0]),
                          "flips_per_s": float(stats[0] - flips_before) / elapsed if elapsed > 0 else None})
         if on_checkpoint is not None and hit < 0 and clock.due():
-            on_checkpoint(walk_checkpoint.take("zt", runners, state, stats,
-                                               values={"lowest": int(lowest), "in_round": in_round}))
+            on_checkpoint(snapshot())
     top = hit if hit >= 0 else int(np.argmin(best_rs))
     best_r = int(best_rs[top])
     U, V, W = zt.unpack(bests[top], best_r, fmt)
@@ -296,9 +299,8 @@ def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats
         out["resumed_at_flips"] = flips_before
     if best_r <= target:
         return WalkOutcome(scheme.with_meta(name=f"flip-graph {fmt} rank {best_r}"), best_r, out, None)
-    held = walk_checkpoint.take("zt", runners, state, stats, values={"lowest": int(lowest), "in_round": in_round})
     return WalkOutcome(None, best_r, out, scheme.with_meta(name=f"flip-graph {fmt} rank {best_r} (best reached)"),
-                       held)
+                       snapshot())
 
 
 def _gf2_runners_search(U0, V0, W0, problem: Problem, settings: FlipSettings, state, rng: np.random.Generator,

@@ -15,7 +15,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -70,34 +70,34 @@ def load(path: Path) -> dict:
         raise SearchError(f"--resume: unreadable walk checkpoint {path}: {e}; remove it to start that walk over") from e
 
 
-def load_all(folder: "str | Path") -> dict[int, dict]:
-    """Every checkpoint in ``folder``, by task index (read before any task starts)."""
-    out: dict[int, dict] = {}
-    for path in sorted(Path(folder).iterdir()):
+def _checkpoint_files(folder: "str | Path") -> Iterator[tuple[int, Path]]:
+    """(task index, path) of every checkpoint file in ``folder``, by name (none when it is no folder)."""
+    folder = Path(folder)
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         match = _NAME.match(path.name)
         if match and path.is_file():
-            out[int(match.group(1))] = load(path)
-    return out
+            yield int(match.group(1)), path
+
+
+def load_all(folder: "str | Path") -> dict[int, dict]:
+    """Every checkpoint in ``folder``, by task index (read before any task starts)."""
+    return {task: load(path) for task, path in _checkpoint_files(folder)}
 
 
 def drop(folder: "str | Path", task_index: int) -> None:
     """Remove task ``task_index``'s checkpoint (its walk ended for good); nothing if there is none."""
     try:
         checkpoint_path(folder, task_index).unlink()
-    except FileNotFoundError:
-        pass
     except OSError:
-        pass  # a checkpoint left behind is only read by --resume of this very search
+        pass  # none there; or one left behind, read only by --resume of this very search
 
 
 def drop_all(folder: "str | Path") -> None:
     """Remove every checkpoint in ``folder`` (a new search there: the old walks are not its own)."""
-    for path in Path(folder).iterdir():
-        if _NAME.match(path.name):
-            drop(folder, int(_NAME.match(path.name).group(1)))
+    for task, _ in list(_checkpoint_files(folder)):
+        drop(folder, task)
 
 
 def holds_checkpoint(folder: "str | Path") -> bool:
     """Whether ``folder`` holds a walk checkpoint (a search there was cut short mid-walk)."""
-    folder = Path(folder)
-    return folder.is_dir() and any(_NAME.match(p.name) for p in folder.iterdir())
+    return next(_checkpoint_files(folder), None) is not None
