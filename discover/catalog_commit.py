@@ -63,7 +63,8 @@ def commit_files(folder: Path, paths: Sequence[Path], message: str) -> Optional[
     ------
     DiscoverError
         git refused (a hook, no identity, an index lock held for :data:`LOCK_TRIES` tries; or it did not
-        answer in :data:`GIT_TIMEOUT`): its last line, so the job can say it and go on.
+        answer in :data:`GIT_TIMEOUT`): git's ``fatal:`` line, else its last line (a hook's), so the
+        job can say it and go on.
     """
     names = [str(Path(p).resolve()) for p in paths]
     for args in (["add", "--", *names], ["commit", "-q", "-m", message, "--only", "--", *names]):

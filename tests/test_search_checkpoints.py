@@ -85,6 +85,29 @@ def test_a_walk_cut_by_its_time_limit_goes_on_with_resume(runner, tmp_path):
     assert more["best_rank_mod2"] <= json.loads(first.stdout)["best_rank_mod2"]
 
 
+def test_a_walk_counts_one_restart_however_often_it_is_cut_and_killed(runner, tmp_path):
+    # Cut by its time limit (its restart counted), resumed and killed after a checkpoint written
+    # while it ran, resumed again: still one walk, one restart.
+    out = tmp_path / "o"
+    args = [*WALK, "--time-limit", "2", "-j", "1", "-o", str(out), "-q"]
+    assert runner.invoke(main, args).exit_code == 1
+    assert json.loads((out / STATE_FILE).read_text())["restarts_done"] == 1
+    before = _flips(out)
+    long_run = [*WALK, "--time-limit", "300", "-j", "1", "-o", str(out), "-q", "--resume"]  # a resume may change limits
+    proc = subprocess.Popen([sys.executable, "-m", "discover.cli", *long_run], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**_env(), CHECKPOINT_ENV: "0.2"}, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and _flips(out) == before:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL and _flips(out) > before  # a checkpoint written while it ran
+    again = runner.invoke(main, [*args, "--json", "--resume"])
+    assert again.exit_code == 1 and json.loads(again.stdout)["restarts"] == 1
+
+
 def test_a_new_search_in_the_folder_starts_its_walk_over(runner, tmp_path):
     out = tmp_path / "o"
     first = runner.invoke(main, [*WALK, "--time-limit", "2", "-j", "1", "-o", str(out), "--json", "-q"])

@@ -267,8 +267,9 @@ def search(
             if index in self.finished:  # a late message from a task already collected
                 return
             if CHECKPOINT in stats:
-                if store is not None:
-                    checkpoints.save(store.folder, index, stats[CHECKPOINT])
+                if store is not None:  # a walk resumed from a counted run stays counted if it is killed now
+                    counted = bool((walks.get(index) or {}).get("counted"))
+                    checkpoints.save(store.folder, index, {**stats[CHECKPOINT], "counted": counted})
                 return
             self.running[index] = stats
 
