@@ -1,10 +1,11 @@
-"""Checkpoints of a runner walk: where its runners stand, so a stopped walk goes on from there.
+"""Checkpoints of a walk: where its runners (or its orbits) stand, so a stopped walk goes on from there.
 
 A walk of hours is cut many times: by its time limit (``catalog improve`` runs it in slices),
 by Ctrl-C, by a restart of the job, by a kill. Without a checkpoint every cut sends the runners
 back to the start scheme. A checkpoint is a plain picklable dict,
 ``{"walk": KIND, "arrays": {name: ndarray}, "values": {name: JSON value}}``: the runners'
-arrays (:class:`~discover.flip.runners.Runners`), the walk's generator state and flip counters,
+arrays (:class:`~discover.flip.runners.Runners`; the cyclic walk, which has none, keeps its
+packed orbits instead), the walk's generator state and flip counters,
 and what the walk kept besides (its lowest rank, lift counters, ...). The walk hands it out
 (methods never write files); the search driver writes it into the output folder
 (:mod:`discover.search.checkpoints`) and gives it back to the task on ``--resume``.
@@ -36,20 +37,23 @@ CHECKPOINT_ENV = "STRASSEN_CHECKPOINT_SECONDS"
 RUNNER_ARRAYS = ("Fs", "bests", "rs", "best_rs", "since", "periods", "quiet")
 
 
-def take(walk: str, runners: "Runners", state: np.ndarray, stats: np.ndarray,
+def take(walk: str, runners: Optional["Runners"], state: np.ndarray, stats: np.ndarray,
          arrays: Optional[dict[str, np.ndarray]] = None, values: Optional[dict[str, Any]] = None) -> dict:
     """A checkpoint of a runner walk of kind ``walk`` (copies: the walk goes on changing its arrays).
 
     Parameters
     ----------
     walk
-        What kind of walk it is ("gf2", "gf3", "zt"): a checkpoint is only given back to its own kind.
+        What kind of walk it is ("gf2", "gf3", "zt", "cyclic-…"): a checkpoint is only given back
+        to its own kind.
     runners, state, stats
-        The runners, the walk's generator state and its flip counters.
+        The runners (None: a walk without runners, e.g. the cyclic walk), the walk's generator
+        state and its flip counters.
     arrays, values
         Further arrays and JSON-able values the walk needs to go on (its own names).
     """
-    held = {name: np.array(getattr(runners, name), copy=True) for name in RUNNER_ARRAYS}
+    names = RUNNER_ARRAYS if runners is not None else ()
+    held = {name: np.array(getattr(runners, name), copy=True) for name in names}
     held["state"] = np.array(state, copy=True)
     held["stats"] = np.array(stats, copy=True)
     for name, value in (arrays or {}).items():
@@ -57,10 +61,10 @@ def take(walk: str, runners: "Runners", state: np.ndarray, stats: np.ndarray,
     return {"walk": walk, "arrays": held, "values": dict(values or {})}
 
 
-def restore(checkpoint: dict, walk: str, fresh: "Runners", state: np.ndarray, stats: np.ndarray,
+def restore(checkpoint: dict, walk: str, fresh: Optional["Runners"], state: np.ndarray, stats: np.ndarray,
             arrays: tuple[tuple[str, np.ndarray], ...] = ()) -> dict[str, Any]:
-    """Put a checkpoint back: ``fresh`` (runners just started), ``state``, ``stats`` and the named
-    ``arrays`` are overwritten in place; returns the checkpoint's values.
+    """Put a checkpoint back: ``fresh`` (runners just started, or None), ``state``, ``stats`` and
+    the named ``arrays`` are overwritten in place; returns the checkpoint's values.
 
     Raises
     ------
@@ -71,7 +75,8 @@ def restore(checkpoint: dict, walk: str, fresh: "Runners", state: np.ndarray, st
     if checkpoint.get("walk") != walk:
         raise SearchError(f"the walk checkpoint is of a {checkpoint.get('walk')!r} walk, not a {walk!r} one")
     held = checkpoint.get("arrays") or {}
-    targets = [(name, getattr(fresh, name)) for name in RUNNER_ARRAYS] + [("state", state), ("stats", stats)]
+    targets = [(name, getattr(fresh, name)) for name in (RUNNER_ARRAYS if fresh is not None else ())]
+    targets += [("state", state), ("stats", stats)]
     targets += list(arrays)
     for name, into in targets:
         got = held.get(name)

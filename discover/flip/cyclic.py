@@ -37,6 +37,7 @@ from .jit import njit
 from ..formats import Format
 from ..scheme import Scheme
 from ..tensor import integer_reconstruction, matmul_tensor
+from . import checkpoint as walk_checkpoint
 from . import zt
 from .liftrunners import LiftBudget
 from .orbitindex import bucket, index_all, new_index, relink, remove_indexed
@@ -496,7 +497,9 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
                 accept: Optional[Callable[[np.ndarray], Optional[bool]]] = None,
                 ceiling: Optional[Callable[[], int]] = None, deep_lifts: bool = False,
                 replay_lift: Optional[int] = None, pairs: bool = False, plus_cap: int = 0,
-                patience: int = 0, mirror: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+                patience: int = 0, mirror: bool = False, resume_from: Optional[dict] = None,
+                on_checkpoint: Optional[Callable[[dict, bool], None]] = None,
+                ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Walk the cyclic-symmetric flip graph of <n,n,n> until 3·orbits + fixed ≤ ``target``.
 
     Parameters
@@ -549,6 +552,16 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
         With ``pairs``: keep the scheme invariant under the mirror (i, j) → (n−1−i, n−1−j) of every
         factor as well (Moosbauer–Poole's 6-way symmetry): the orbits come in mirror pairs
         (:func:`.pairwalk.mirror_pairs`) and every move is made on a pair and its mirror.
+    resume_from : dict, optional
+        A checkpoint this walk handed out (same start and settings): the orbits, the best, the
+        generator state, the counters, the plateau carry and the lift budget go on from it, so a
+        walk with ``max_flips`` cut at a call boundary and resumed makes the very flips and lifts
+        of the walk never cut (:mod:`.checkpoint`).
+    on_checkpoint : callable, optional
+        Called ``(checkpoint, final)``: with ``final`` False every
+        :data:`~.checkpoint.CHECKPOINT_EVERY` seconds while the walk runs, and once with ``final``
+        True when the walk stops short of an accepted scheme (a time limit, a stop, the flip
+        budget, ``patience``).
 
     Returns
     -------
@@ -614,6 +627,22 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     lows = accept is not None and ceiling is not None
     lowest = rank_of(best, best_k)
     top = lambda: max(target, ceiling()) if lows else target  # noqa: E731 (the highest rank to lift)
+    kind = f"cyclic-{'pairs' if pairs else 'orbit'}{'-gf2' if mod2 else ''}{'-mirror' if mirror else ''}"
+    if resume_from is not None:
+        values = walk_checkpoint.restore(resume_from, kind, None, state, stats,
+                                         (("orbits", R), ("best", best), ("carry", carry)))
+        k, best_k, stop, lowest = (int(values[name]) for name in ("k", "best_k", "stop", "lowest"))
+        lifts.update(values["lifts"])
+        budget.seconds, budget.charged_flips = float(values["lift_seconds"]), float(values["charged_flips"])
+        budget.t0 = t0 - float(values["walk_seconds"])  # the lifts' share counts the walk's whole time
+    resumed_at = int(stats[0])
+    clock = walk_checkpoint.CheckpointClock()
+
+    def snapshot() -> dict:
+        values = {"k": int(k), "best_k": int(best_k), "stop": int(stop), "lowest": int(lowest),
+                  "lifts": dict(lifts), "lift_seconds": budget.seconds, "charged_flips": budget.charged_flips,
+                  "walk_seconds": time.perf_counter() - budget.t0}
+        return walk_checkpoint.take(kind, None, state, stats, {"orbits": R, "best": best, "carry": carry}, values)
 
     while accepted is None and (accept is not None or rank_of(best, best_k) > target):
         if should_stop is not None and should_stop():
@@ -657,12 +686,19 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             # Walk on along this plateau (or below) and lift again, whether or not the budget let
             # this one be lifted: the walk must not depend on the clock (replay_lift).
             stop = goal - 1
+        if on_checkpoint is not None and accepted is None and clock.due():
+            on_checkpoint(snapshot(), False)
         if moves() == before:
             break  # nothing moved: a one-orbit scheme, or (pairs) no flip and no plus transition left
         if patience and int(stats[0] - carry[3]) >= patience:
             break  # no new low for `patience` flips
+    reached = accepted is not None or (accept is None and rank_of(best, best_k) <= target)
+    if on_checkpoint is not None and not reached:
+        on_checkpoint(snapshot(), True)
     out = {"flips": int(stats[0]), "expansions": int(stats[1]), "restarts": int(stats[2]),
            "reductions": int(stats[3]), "failed_picks": int(stats[4])}
+    if resume_from is not None:
+        out["resumed_at_flips"] = resumed_at
     if accept is not None:
         if replay_lift is not None:
             lifts.setdefault("replayed_lift", False)  # False: the walk never stood at the recorded point

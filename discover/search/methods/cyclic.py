@@ -10,7 +10,8 @@ Each task is one walk from the naive scheme's orbits (or from ``--start``, any s
 invariant under the symmetry: over Z up to factor signs, or mod 2 with ``field=gf2``, e.g. the
 Kronecker product of two such schemes), until the target rank, its flip budget or its time; the
 fewest-orbit scheme it reached is expanded to the full scheme and proposed only when it is exact
-and cyclic-invariant (the driver then checks and proves it again).
+and cyclic-invariant (the driver then checks and proves it again). A walk cut short (time limit,
+Ctrl-C, a kill) goes on from its checkpoint on ``--resume`` (:mod:`discover.flip.checkpoint`).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Callable, Optional
 from ...errors import SearchError
 from ...rings import Ring
 from ..contract import Candidate, Problem, SearchTask, TaskResult
-from ..live import Throttle
+from ..live import Throttle, send_checkpoint
 
 
 @dataclass(frozen=True)
@@ -174,13 +175,15 @@ class CyclicMethod:
             from ...flip.cyclic import scheme_orbits
 
             start["reps"], start["fixed"] = scheme_orbits(problem.start, mod2=opts.field == "gf2")
+        held = _Checkpoints(task.task_index)
         walk = dict(**start, max_flips=opts.max_flips, plus_min=opts.plus_min, plus_max=opts.plus_max,
                     plus_diff=opts.plus_diff, quiet_flips=opts.quiet_flips, should_stop=stop,
-                    on_progress=Throttle(task.task_index))  # the walk's settings, either field
+                    on_progress=Throttle(task.task_index), resume_from=task.resume_from,
+                    on_checkpoint=held)  # the walk's settings, either field
         if opts.walk == "pairs":
             walk.update(pairs=True, plus_cap=opts.plus_cap, patience=opts.patience, mirror=bool(opts.mirror))
         if opts.field == "gf2":
-            return self._run_gf2(task, n, walk_seed, lift_seed, walk, t0)
+            return self._run_gf2(task, n, walk_seed, lift_seed, walk, t0, held)
         reps, fixed, stats = cyclic_walk(n, problem.rank, walk_seed, **walk)
         scheme = expand(reps, fixed, n)
         if not (is_exact(scheme) and is_cyclic_invariant(scheme)):  # the orbit moves keep both
@@ -192,16 +195,19 @@ class CyclicMethod:
                           candidates=[Candidate.of(scheme, info=info)] if hit else [],
                           best_residual=0.0 if hit else float(scheme.rank - problem.rank),
                           seconds=time.perf_counter() - t0, stats={"field": "zt", **info, **stats},
-                          best_rank=scheme.rank, best_scheme=None if hit else scheme)
+                          best_rank=scheme.rank, best_scheme=None if hit else scheme,
+                          checkpoint=None if hit else held.final)
 
 
-    def _run_gf2(self, task: SearchTask, n: int, walk_seed, lift_seed, walk: dict, t0: float) -> TaskResult:
+    def _run_gf2(self, task: SearchTask, n: int, walk_seed, lift_seed, walk: dict, t0: float,
+                 held: "_Checkpoints") -> TaskResult:
         """The walk mod 2; each scheme at the target rank is expanded and lifted (the lift decides)."""
         import numpy as np
 
         from ...flip import gf2
         from ...flip.cyclic import cyclic_walk, expand_mod2
         from ...flip.gf2lifter import gf2_lifter
+        from ...jsonio import scheme_from_dict, scheme_to_dict
 
         problem, opts = task.problem, task.options
         counters: dict = {}
@@ -209,6 +215,18 @@ class CyclicMethod:
                              np.random.default_rng(lift_seed), counters)
         found: list = []
         lows: list = []  # lift_lows: the lowest lift above the target so far
+        if task.resume_from is not None:  # what the walk's lifts had given before it was cut
+            kept = task.resume_from.get("values", {})
+            counters.update(kept.get("lifter", {}))
+            if kept.get("best_lifted") is not None:
+                lows.append(scheme_from_dict(kept["best_lifted"]))
+
+        def with_lifts(checkpoint: dict) -> dict:
+            checkpoint["values"]["lifter"] = dict(counters)
+            checkpoint["values"]["best_lifted"] = scheme_to_dict(lows[0]) if lows else None
+            return checkpoint
+
+        held.add = with_lifts
 
         def accept(reps: np.ndarray) -> Optional[bool]:
             U, V, W = expand_mod2(reps, n).int64_arrays()
@@ -249,7 +267,26 @@ class CyclicMethod:
         return TaskResult(task_index=task.task_index, restarts=1, candidates=candidates,
                           best_residual=0.0 if candidates else float(rank_mod2 - problem.rank),
                           seconds=time.perf_counter() - t0, stats=stats, best_rank_mod2=rank_mod2,
-                          best_rank=best.rank if best is not None else None, best_scheme=best)
+                          best_rank=best.rank if best is not None else None, best_scheme=best,
+                          checkpoint=None if candidates else held.final)
+
+
+class _Checkpoints:
+    """The walk's checkpoints: those taken while it runs go to the driver through the live channel
+    (``send_checkpoint``), the one taken when it stops is kept for the task's result; ``add``
+    puts the method's own state in (the gf2 walk's lift counters and best lift)."""
+
+    def __init__(self, task_index: int) -> None:
+        self.task_index = task_index
+        self.final: Optional[dict] = None
+        self.add: Callable[[dict], dict] = lambda checkpoint: checkpoint
+
+    def __call__(self, checkpoint: dict, final: bool) -> None:
+        checkpoint = self.add(checkpoint)
+        if final:
+            self.final = checkpoint
+        else:
+            send_checkpoint(self.task_index, checkpoint)
 
 
 METHOD = CyclicMethod()
