@@ -16,7 +16,7 @@ from discover.flip.checkpoint import CHECKPOINT_ENV
 from discover.search import checkpoints
 from discover.search.state import STATE_FILE
 
-from .test_search_cluster import ROOT, _env, _schemes
+from .test_search_cluster import ROOT, _env, _schemes, needs_distributed
 
 # A walk out of reach of its target (3x3x3 has no rank 19), lifting each new lowest rank on its way.
 WALK = ["search", "3x3x3", "--rank", "19", "--ring", "Z", "--method", "flip", "-O", "field=gf2", "-O", "runners=4",
@@ -159,3 +159,31 @@ def test_a_checkpoint_round_trips_through_its_file(tmp_path):
         assert back[3]["arrays"][name].dtype == array.dtype and np.array_equal(back[3]["arrays"][name], array)
     checkpoints.drop_all(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+@needs_distributed
+def test_a_walk_on_a_dask_cluster_hands_out_checkpoints_while_it_runs(tmp_path):
+    # The workers' live channel is a Dask queue the client drains: a checkpoint written while the
+    # walk runs on a LocalCluster reaches the folder, so a run killed outright (client, scheduler
+    # and worker at once) resumes from it, here on one machine.
+    out = tmp_path / "o"
+    args = [*WALK, "--cluster", "local:1", "--time-limit", "300", "-o", str(out), "-q"]
+    proc = subprocess.Popen([sys.executable, "-m", "discover.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**_env(), CHECKPOINT_ENV: "0.2"}, cwd=ROOT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline and not checkpoints.holds_checkpoint(out):
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # killed while the walk ran, not ended by its time limit
+    before = _flips(out)
+    assert before > 0
+    again = subprocess.run([sys.executable, "-m", "discover.cli", *WALK, "--time-limit", "2", "-j", "1", "-o",
+                            str(out), "--json", "-q", "--resume"], capture_output=True, text=True, timeout=300,
+                           env=_env(), cwd=ROOT)
+    assert again.returncode == 1, again.stderr
+    more = json.loads(again.stdout)
+    assert (more["resumed_walks"], more["resumed_flips"]) == (1, before) and more["flips"] > before

@@ -5,7 +5,9 @@
 success is submitted and running ones above it are told to stop (through a Dask ``Variable``
 their ``should_stop`` polls), so a seed gives the same scheme on a cluster as on one machine.
 Workers only run the method and return its proposals; the client hands every result to
-``source.accept``, which verifies (exact check, sympy proof) before anything is saved.
+``source.accept``, which verifies (exact check, sympy proof) before anything is saved. What a
+running task reports (:mod:`.live`: progress numbers, and a long walk's checkpoints) goes
+through a Dask ``Queue`` of the search, pickled, which the client drains while it waits.
 
 Faults: a worker that dies loses its running task, which Dask reschedules on another worker
 (``retries`` covers a task that raised on a dying machine). When the scheduler itself is lost
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import pickle
+import threading
 import time
 import uuid
 from concurrent.futures import CancelledError
@@ -25,6 +29,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import ClusterError, MissingExtraError, SearchError
 from .contract import SearchTask, TaskResult
+from .live import install as install_live_sink
 from .schedulers import TaskSource, execute, skip_done
 
 #: How to get the extra (printed when it is missing).
@@ -74,9 +79,21 @@ def dask_setup(worker: Any = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_on_worker(task: SearchTask, stop_name: str) -> TaskResult:
-    """What a Dask worker runs: the method, with a ``should_stop`` that watches the client's signal."""
-    from distributed import Variable
+_LIVE = threading.local()  # per worker thread: the live queue of the task it runs (tasks of several searches may share a process)
+
+
+def _live_sink(index: int, stats: dict) -> None:
+    """The workers' live channel (:mod:`.live`): into the running task's Dask queue, pickled (numpy
+    arrays in checkpoints are not msgpack data); the client drains it while it waits."""
+    queue = getattr(_LIVE, "queue", None)
+    if queue is not None:
+        queue.put(pickle.dumps((index, stats), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _run_on_worker(task: SearchTask, stop_name: str, live_name: Optional[str] = None) -> TaskResult:
+    """What a Dask worker runs: the method, with a ``should_stop`` that watches the client's signal,
+    and (``live_name``) the live channel into the client's queue of that name."""
+    from distributed import Queue, Variable
 
     signal = Variable(stop_name)
     last = [0.0, False]  # time of the last look, stop
@@ -92,7 +109,29 @@ def _run_on_worker(task: SearchTask, stop_name: str) -> TaskResult:
             last[1] = task.task_index > above
         return last[1]
 
-    return execute(task, should_stop)
+    if live_name is None:
+        return execute(task, should_stop)
+    install_live_sink(_live_sink)  # the same function for every task of the process: it looks up the thread's queue
+    _LIVE.queue = Queue(live_name)
+    try:
+        return execute(task, should_stop)
+    finally:
+        queue, _LIVE.queue = _LIVE.queue, None
+        try:
+            queue.close()
+        except Exception:  # the scheduler is gone: nothing to release
+            pass
+
+
+def _drain(live: Any, source: TaskSource) -> None:
+    """Hand what the running tasks sent since the last look to the driver (statistics, checkpoints)."""
+    try:
+        items = live.get(batch=True)
+    except Exception:  # the queue or the scheduler is gone: only a display update is lost
+        return
+    for item in items:
+        index, stats = pickle.loads(item)  # from this search's own tasks, as their results are
+        source.live(index, stats)
 
 
 class DaskScheduler:
@@ -219,6 +258,8 @@ class DaskScheduler:
         token = uuid.uuid4().hex[:12]
         stop = distributed.Variable(f"strassen-stop-{token}", client=client)
         stop.set(_NO_LIMIT)
+        # Live statistics and walk checkpoints from the running tasks (when the source takes them).
+        live = distributed.Queue(f"strassen-live-{token}", client=client) if hasattr(source, "live") else None
         running: dict[Any, SearchTask] = {}
         next_index = skip_done(source, 0)
         first_success: Optional[int] = None
@@ -234,8 +275,8 @@ class DaskScheduler:
                         and (source.n_tasks is None or next_index < source.n_tasks) \
                         and (first_success is None or next_index < first_success):
                     task = source.make_task(next_index)
-                    future = client.submit(_run_on_worker, task, stop.name, key=f"strassen-task-{token}-{next_index}",
-                                           pure=False, retries=self.retries)
+                    future = client.submit(_run_on_worker, task, stop.name, None if live is None else live.name,
+                                           key=f"strassen-task-{token}-{next_index}", pure=False, retries=self.retries)
                     running[future] = task
                     next_index = skip_done(source, next_index + 1)
                 self.tasks_running = len(running)
@@ -245,6 +286,8 @@ class DaskScheduler:
                     done = distributed.wait(list(running), timeout=0.5, return_when="FIRST_COMPLETED").done
                 except TimeoutError:
                     done = set()
+                if live is not None:
+                    _drain(live, source)  # before the results: a task's last checkpoint comes with its result
                 for future in sorted(done, key=lambda f: running[f].task_index):
                     task = running.pop(future)
                     result = self._result(future, task)
@@ -267,6 +310,8 @@ class DaskScheduler:
             if self._connected():
                 try:
                     stop.delete()
+                    if live is not None:
+                        live.close()
                 except Exception:
                     pass
 

@@ -4,9 +4,10 @@ A task's :class:`~discover.search.contract.TaskResult` arrives only when the tas
 flip walk may run for the whole time limit. So a method may also call :func:`report` while it
 runs; the scheduler that runs the task installs the sink (:func:`install`): the inline
 scheduler passes the numbers straight to the driver, the process pool sends them through a
-queue that the parent drains while it waits. Without a sink (a scheduler that knows nothing of
-this, e.g. a remote one) :func:`report` does nothing: live numbers are a display aid, never a
-result, and nothing here is verified or saved.
+queue that the parent drains while it waits, a Dask cluster through a Dask queue that the
+client drains (:mod:`.dask_scheduler`). Without a sink (a scheduler that knows nothing of
+this) :func:`report` does nothing: live numbers are a display aid, never a result, and
+nothing here is verified or saved.
 
 The same channel carries a long walk's checkpoints (:func:`send_checkpoint`, every few minutes):
 the driver writes them into the output folder, so a walk killed outright resumes from its last
