@@ -49,7 +49,7 @@ SEARCH_LOG = "search.log"  # a search's progress, with searches side by side
 SCHEDULER_WITH_WORKERS = ("catalog improve: -j sizes each search's local pool; with --scheduler (or "
                           "DASK_SCHEDULER_ADDRESS) the cluster's workers run the searches")
 FOLLOW_MIN = 5.0  # seconds: a slice's rest shorter than this is not worth a search
-METHODS = ("pool", "flip")
+METHODS = ("pool", "flip", "cyclic")
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,12 @@ def search_folder(work: Path, target: Target) -> Path:
 
 
 def search_argv(target: Target, work: Path, slice_seconds: float, method: str, seed: int,
-                workers: Optional[int], options: Sequence[str] = (), fresh_walks: bool = False) -> list[str]:
+                workers: Optional[int], options: Sequence[str] = (), fresh_walks: bool = False,
+                start: Optional[str] = None) -> list[str]:
     """The ``strassen search`` arguments of the next slice of ``target`` (without the program name).
+
+    The search starts from ``catalog:FMT``, or from ``start`` (a scheme source, see
+    :func:`check_start`).
 
     When the folder holds the checkpoint of a walk the last slice cut short (and not
     ``fresh_walks``), the slice goes on with that walk: its seed and ``--resume-or-start`` (a new
@@ -179,7 +183,7 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     folder = search_folder(work, target)
     walk_seed = None if fresh_walks else walk_to_continue(folder)
     argv = ["search", target.format, "--rank", str(target.rank), "--method", method,
-            "--start", f"catalog:{target.format}",
+            "--start", start or f"catalog:{target.format}",
             "--seed", str(seed + _ledger(folder)[0] if walk_seed is None else walk_seed),
             "--time-limit", f"{round(slice_seconds, 1):g}", "-o", str(folder)]
     if walk_seed is not None:
@@ -189,6 +193,31 @@ def search_argv(target: Target, work: Path, slice_seconds: float, method: str, s
     for option in options:
         argv += ["-O", option]
     return argv
+
+
+def check_start(start: str, formats: Optional[Sequence[str]], directory: Optional[os.PathLike | str] = None) -> None:
+    """Check a job's ``start`` (a scheme source every slice starts from instead of ``catalog:FMT``,
+    e.g. the cube start a cyclic walk needs): it loads, and the job asks for its one format.
+
+    Raises
+    ------
+    DiscoverError
+        One line: the source does not load, the job has no single format, or it is another one.
+    """
+    from .best_known import best_known
+    from .sources import load_source
+
+    if not formats or len(formats) != 1:
+        raise DiscoverError("catalog improve: --start is the start of one format's searches; "
+                            "give that format alone with --formats")
+    record = best_known(formats[0])
+    try:
+        scheme = load_source(start, directory)
+    except DiscoverError as exc:
+        raise DiscoverError(f"catalog improve: --start {start}: {exc}") from None
+    if record is not None and str(scheme.format) != str(record.format):
+        raise DiscoverError(f"catalog improve: --start {start} is a {scheme.format} scheme; the searches of "
+                            f"{formats[0]} run as {record.format}")
 
 
 @dataclass(frozen=True)
@@ -283,7 +312,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
             up_to: int = 5, slice_seconds: float = DEFAULT_SLICE, time_limit: Optional[float] = None,
             rounds: Optional[int] = None, method: str = "pool", seed: int = 0, workers: Optional[int] = None,
             options: Sequence[str] = (), additions: int = 0, parallel: int = 1, scheduler: Optional[str] = None,
-            commit: bool = False, fresh_walks: bool = False, on_start: Optional[Callable[[Target, list[str]], None]] = None,
+            commit: bool = False, fresh_walks: bool = False, start: Optional[str] = None,
+            on_start: Optional[Callable[[Target, list[str]], None]] = None,
             on_done: Optional[Callable[[SliceRun], None]] = None) -> ImproveResult:
     """Run rounds of searches until nothing is left to improve, ``rounds`` or ``time_limit`` run out, or Ctrl-C.
 
@@ -301,7 +331,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
     to fit. With ``commit`` each adopted scheme, with its fewest-additions form, is committed with
     git at once, in a commit of its own (:mod:`discover.catalog_commit`); a commit git refuses is
     reported in the slice's ``commit_error`` and the job goes on. A slice goes on with the walk
-    its folder's last slice cut short (:func:`search_argv`), unless ``fresh_walks``.
+    its folder's last slice cut short (:func:`search_argv`), unless ``fresh_walks``. With ``start``
+    (one format only, :func:`check_start`) every search starts from that source, not the catalog's best.
 
     Returns
     -------
@@ -315,6 +346,8 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
         raise DiscoverError(f"catalog improve: parallel={parallel}: run at least one search at a time")
     if scheduler and workers is not None:
         raise DiscoverError(SCHEDULER_WITH_WORKERS)
+    if start is not None:
+        check_start(start, formats, directory)
     root = catalog_dir(directory)
     work = Path(work)
     # Checked before hours of search: a scheme found then must have somewhere to go.
@@ -398,7 +431,7 @@ def improve(directory: Optional[os.PathLike | str], work: Path, *, formats: Opti
                 seconds = seconds if left is None else min(seconds, left)
                 running.append(_launch(target, seconds, work, env, method=method, seed=seed, workers=workers,
                                        options=options, to_log=parallel > 1, fresh_walks=fresh_walks,
-                                       on_start=on_start))
+                                       start=start, on_start=on_start))
             if not running:
                 return result  # nothing left to improve, the rounds or the time are used up
             for done in _wait_any(running):
@@ -433,10 +466,10 @@ class _Running:
 
 
 def _launch(target: Target, seconds: float, work: Path, env: dict, *, method: str, seed: int,
-            workers: Optional[int], options: Sequence[str], to_log: bool, fresh_walks: bool,
+            workers: Optional[int], options: Sequence[str], to_log: bool, fresh_walks: bool, start: Optional[str],
             on_start: Optional[Callable[[Target, list[str]], None]]) -> _Running:
     """Start one search slice of ``target`` as its own process (stderr into its folder's log with ``to_log``)."""
-    argv = search_argv(target, work, seconds, method, seed, workers, options, fresh_walks)
+    argv = search_argv(target, work, seconds, method, seed, workers, options, fresh_walks, start)
     if on_start is not None:
         on_start(target, argv)
     stderr = log = None

@@ -122,6 +122,44 @@ def test_bad_input_is_one_line_and_exit_2(runner, naive_catalog, tmp_path, args,
     assert sorted(p.name for p in naive_catalog.iterdir()) == ["2x2x2_r8_ZT.json", "2x2x3_r12_ZT.json"]
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--start", "cubes:3x3x3:101+010"], "give that format alone with --formats"),
+    (["--formats", "2x2x2,2x2x3", "--start", "naive:2x2x2"], "give that format alone with --formats"),
+    (["--formats", "2x2x3", "--start", "naive:2x2x2"], "naive:2x2x2 is a 2x2x2 scheme; the searches of 2x2x3"),
+    (["--formats", "2x2x2", "--start", "cubes:2x2x2:1"], "--start cubes:2x2x2:1: cubes: mask '1'"),
+])
+def test_a_start_that_does_not_fit_the_job_is_one_line_and_exit_2(runner, naive_catalog, tmp_path, args, message):
+    for extra in ([], ["--dry-run"]):
+        r = runner.invoke(main, ["catalog", "improve", "--dir", str(naive_catalog), "--work", str(tmp_path / "w"),
+                                 "--slice", "5", "-j", "1", *args, *extra])
+        assert r.exit_code == 2, r.output
+        assert message in r.stderr and "Traceback" not in r.output
+        assert not (tmp_path / "w").exists()
+
+
+def test_a_cyclic_job_starts_every_search_from_its_start(runner, tmp_path):
+    # The cube start a cyclic pairs walk needs (3x3x3: two cubes, ranks 2 + 3k): the job's first
+    # search (rank 26 asked) and its follow-on (25, reaching Laderman's 23) both start there.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    save_scheme(Scheme.naive("3x3x3"), catalog / "3x3x3_r27_ZT.json")
+    work = tmp_path / "work"
+    start = "cubes:3x3x3:101+010"
+    args = ["catalog", "improve", "--dir", str(catalog), "--work", str(work), "--formats", "3x3x3", "-m", "cyclic",
+            "--start", start, "-O", "field=gf2", "-O", "walk=pairs", "-O", "patience=200000", "--seed", "0",
+            "-j", "1", "--slice", "20", "--rounds", "1"]
+    dry = runner.invoke(main, [*args, "--dry-run"])
+    assert dry.exit_code == 0 and dry.stdout.startswith(
+        f"strassen search 3x3x3 --rank 26 --method cyclic --start {start} --seed 0 --time-limit 20")
+    r = runner.invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert "2 improvement(s): 3x3x3 27 → 26, 3x3x3 26 → 23" in r.stderr
+    for rank in (26, 23):
+        scheme = load_scheme(catalog / f"3x3x3_r{rank}_ZT.json")
+        assert scheme.rank == rank and verify(scheme).valid
+        assert f" --method cyclic --start {start} " in scheme.meta["provenance"]["command"]
+
+
 def test_ctrl_c_stops_the_running_search_and_keeps_the_catalog_as_it_was(tmp_path):
     # 4x4x5 rank 61 is beyond a few seconds of pool descent: the slice is still running at the signal.
     catalog = tmp_path / "catalog"

@@ -342,6 +342,9 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
 @click.option("--fresh-walks", is_flag=True,
               help="Start each slice's flip walk from the catalog scheme with a seed of its own (default: a slice "
                    "goes on with the walk its folder's last slice cut short, from its checkpoint).")
+@click.option("--start", "start_source", default=None, metavar="SOURCE",
+              help="Start every search from this scheme source instead of the catalog's best (one format "
+                   "only, e.g. -m cyclic --formats 6x6x6 --start cubes:6x6x6:110000+001100+000011).")
 @click.option("--dry-run", is_flag=True, help="Print the first round's searches and exit.")
 @click.option("--status", is_flag=True,
               help="Print what the slices under --work did (slices, time, the lowest rank saved, the lowest rank "
@@ -352,7 +355,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
                     slice_seconds: float, rounds: Optional[int], time_limit: Optional[float], method: str,
                     option_pairs: tuple[str, ...], seed: int, workers: Optional[int], parallel: int,
                     scheduler_address: Optional[str], additions: int, commit: bool, fresh_walks: bool,
-                    dry_run: bool, status: bool) -> None:
+                    start_source: Optional[str], dry_run: bool, status: bool) -> None:
     """Lower the catalog's ranks in rounds: one search slice per format above its record.
 
     Each round runs, for every format whose catalog best is above the best known integer rank,
@@ -376,9 +379,11 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
       strassen catalog improve --up-to 6 --dry-run
       strassen catalog improve --work runs/improve --status
       strassen catalog improve --up-to 6 --parallel 4 --scheduler tcp://10.0.0.5:8786
+      strassen catalog improve --formats 6x6x6 -m cyclic --start cubes:6x6x6:110000+001100+000011
+        -O field=gf2 -O walk=pairs -O mirror=1 -O lift_lows=1 -j 1 --commit
     """
-    from ..catalog_improve import (SCHEDULER_WITH_WORKERS, SEARCH_LOG, command_text, improve, reached_text, search_argv,
-                                   search_folder, slice_workers, targets)
+    from ..catalog_improve import (SCHEDULER_WITH_WORKERS, SEARCH_LOG, check_start, command_text, improve, reached_text,
+                                   search_argv, search_folder, slice_workers, targets)
     from .common import EXIT_INTERRUPTED
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
@@ -397,10 +402,12 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
         fail(SCHEDULER_WITH_WORKERS)
     slice_j = slice_workers(workers, parallel, scheduler_address)
     if dry_run:
+        if start_source is not None:
+            check_start(start_source, wanted, directory)
         todo = targets(directory, wanted, up_to)
         for target in todo:
             click.echo(command_text(search_argv(target, work, slice_seconds, method, seed, slice_j, option_pairs,
-                                                fresh_walks)))
+                                                fresh_walks, start_source)))
         if not todo:
             info("nothing to improve: every format is at its best known integer rank")
         return
@@ -427,7 +434,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     result = improve(directory, work, formats=wanted, up_to=up_to, slice_seconds=slice_seconds,
                      time_limit=time_limit, rounds=rounds, method=method, seed=seed, workers=workers,
                      options=option_pairs, additions=additions, parallel=parallel, scheduler=scheduler_address,
-                     commit=commit, fresh_walks=fresh_walks, on_start=on_start, on_done=on_done)
+                     commit=commit, fresh_walks=fresh_walks, start=start_source, on_start=on_start, on_done=on_done)
     if not result.runs and not result.interrupted:
         info("nothing to improve: every format asked is at its best known integer rank")
         return
