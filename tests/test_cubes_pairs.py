@@ -228,3 +228,15 @@ def test_a_pairs_walk_that_can_neither_flip_nor_expand_ends():
                                 plus_min=10, plus_max=10, plus_cap=1)
     assert stats["flips"] == 0 and stats["expansions"] == 0 and stats["failed_picks"] > 0
     assert np.array_equal(out, reps)
+
+
+@pytest.mark.parametrize("nbits", [4, 16, 25, 36, 49, 64])
+def test_reversing_a_factor_reverses_its_entries(nbits):
+    from discover.flip.pairwalk import _rev
+
+    rng = np.random.default_rng(nbits)
+    for _ in range(50):
+        bits = rng.integers(0, 2, nbits)
+        x = sum(int(b) << i for i, b in enumerate(bits))
+        want = sum(int(b) << i for i, b in enumerate(bits[::-1]))
+        assert int(_rev(np.uint64(x), nbits)) == want
