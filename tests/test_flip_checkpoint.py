@@ -109,3 +109,27 @@ def test_a_checkpoint_of_another_walk_is_refused_in_one_line():
     with pytest.raises(SearchError, match=r"Fs .* does not fit this walk"):
         flip_search(problem, FlipSettings(field="gf2", runners=6, max_flips=8_000), np.random.SeedSequence(1),
                     resume_from=gf2_walk.checkpoint)
+
+
+@pytest.mark.parametrize("field, target, flips", [
+    ("gf2", 23, 3_000_000),  # at 23 by 136,907 flips; cut there, before its first lift
+    ("zt", 19, 300_000),     # out of reach: the flip budget ends it
+])
+def test_a_resumed_single_walk_is_the_walk_that_never_stopped(field, target, flips):
+    fmt = Format.parse("3x3x3")
+    problem = Problem(fmt, target, "ZT", start=Scheme.naive(fmt))
+    settings = FlipSettings(field=field, runners=0, max_flips=flips)
+    whole = flip_search(problem, settings, np.random.SeedSequence(7))
+    first = flip_search(problem, settings, np.random.SeedSequence(7), should_stop=stopped_after(3))
+    assert first.scheme is None and first.checkpoint is not None and first.checkpoint["walk"] == f"single-{field}"
+    assert 0 < first.stats["flips"] <= whole.stats["flips"] and first.stats["lift_attempts"] == 0
+    rest = flip_search(problem, settings, np.random.SeedSequence(7), resume_from=first.checkpoint)
+    assert rest.stats["resumed_at_flips"] == first.stats["flips"]
+    same_stats(rest.stats, whole.stats)
+    if field == "gf2":  # the lift made after the resume is the one the walk never stopped made
+        assert whole.scheme is not None and rest.scheme.same_coefficients(whole.scheme)
+        assert rest.stats["lift_attempts"] == whole.stats["lift_attempts"] == 1
+        assert rest.checkpoint is None
+    else:
+        assert rest.scheme is None and whole.scheme is None
+        same_checkpoints(rest.checkpoint, whole.checkpoint)

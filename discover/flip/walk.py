@@ -43,7 +43,7 @@ class WalkOutcome:
     rank_mod2: int
     stats: dict = field(default_factory=dict)
     best: Optional[Scheme] = None
-    checkpoint: Optional[dict] = None  # runner walks: where the runners stood when the walk stopped
+    checkpoint: Optional[dict] = None  # where the walk stood when it stopped without a scheme
 
     @property
     def exact_rank(self) -> Optional[int]:
@@ -97,9 +97,9 @@ def flip_search(
         Called after every chunk with ``best_rank`` (exact; ternary walks), ``best_rank_mod2``
         (GF(2) walks), ``rank``, ``flips`` and ``flips_per_s`` (for the progress display).
     resume_from, on_checkpoint
-        Runner walks (``runners`` > 0): a checkpoint to go on from, and where to hand one every
-        few minutes (:mod:`discover.flip.checkpoint`); the outcome carries the last one when
-        the walk stops without a scheme. A single walk (``runners=0``) has none and starts over.
+        A checkpoint to go on from, and where to hand one every few minutes
+        (:mod:`discover.flip.checkpoint`); the outcome carries the last one when the walk stops
+        without a scheme. Runner walks and the single walk (``runners=0``) alike.
 
     Returns
     -------
@@ -149,7 +149,25 @@ def flip_search(
     step = min(settings.chunk, 10_000)  # flips per compiled call, adapted to take ~0.2 s
     failed_here = 0
     lowest = r
+    kind = f"single-{walk_field}"
+    if resume_from is not None:
+        values = walk_checkpoint.restore(resume_from, kind, None, state, stats,
+                                         (("scheme", F), ("best", best), ("carry", carry)))
+        r, best_r, step, failed_here, lowest = (int(values[name]) for name in
+                                                ("rank", "best_rank", "step", "failed_here", "lowest"))
+        counters.update(values["counters"])
+        rng.bit_generator.state = values["lift_rng"]
+    flips_before = int(stats[0])  # a resumed walk's rate counts this run's flips only
+    clock = walk_checkpoint.CheckpointClock()
+
+    def snapshot() -> dict:
+        values = {"rank": int(r), "best_rank": int(best_r), "step": int(step), "failed_here": int(failed_here),
+                  "lowest": int(lowest), "counters": dict(counters), "lift_rng": rng.bit_generator.state}
+        return walk_checkpoint.take(kind, None, state, stats, {"scheme": F, "best": best, "carry": carry}, values)
+
     while found is None and (r <= target or not out_of_budget()):
+        if on_checkpoint is not None and clock.due():  # between two steps of the walk: all its state is here
+            on_checkpoint(snapshot())
         if r > target:
             before, tick = int(stats[0]), time.perf_counter()
             r, best_r = walk_kernel(F, r, best, best_r, target, budget(step), settings.plateau,
@@ -163,7 +181,8 @@ def flip_search(
                 elapsed = time.perf_counter() - t0
                 on_progress({"best_rank": int(lowest) if ternary or ring is Ring.Z2 else None,
                              "best_rank_mod2": None if ternary else int(lowest), "rank": int(r),
-                             "flips": int(stats[0]), "flips_per_s": float(stats[0]) / elapsed if elapsed > 0 else None})
+                             "flips": int(stats[0]),
+                             "flips_per_s": float(stats[0] - flips_before) / elapsed if elapsed > 0 else None})
             continue
         if ternary:
             U, V, W = zt.unpack(F, r, fmt)
@@ -222,10 +241,12 @@ def flip_search(
         "best_rank_mod2": int(lowest),
         **counters,
     }
+    if resume_from is not None:
+        out["resumed_at_flips"] = flips_before
     if found is not None:
         found = found.with_meta(name=f"flip-graph {fmt} rank {found.rank}")
     best_scheme = None if found is not None else _best_exact(best, best_r, fmt, ternary, ring)
-    return WalkOutcome(found, int(lowest), out, best_scheme)
+    return WalkOutcome(found, int(lowest), out, best_scheme, None if found is not None else snapshot())
 
 
 def _runners_search(F, r, problem: Problem, settings: FlipSettings, state, stats, t0: float,
