@@ -39,15 +39,15 @@ RUNNER_ARRAYS = ("Fs", "bests", "rs", "best_rs", "since", "periods", "quiet")
 
 def take(walk: str, runners: Optional["Runners"], state: np.ndarray, stats: np.ndarray,
          arrays: Optional[dict[str, np.ndarray]] = None, values: Optional[dict[str, Any]] = None) -> dict:
-    """A checkpoint of a runner walk of kind ``walk`` (copies: the walk goes on changing its arrays).
+    """A checkpoint of a walk of kind ``walk`` (copies: the walk goes on changing its arrays).
 
     Parameters
     ----------
     walk
-        What kind of walk it is ("gf2", "gf3", "zt", "cyclic-…"): a checkpoint is only given back
-        to its own kind.
+        What kind of walk it is ("gf2", "gf3", "zt", "single-…", "cyclic-…"): a checkpoint is
+        only given back to its own kind.
     runners, state, stats
-        The runners (None: a walk without runners, e.g. the cyclic walk), the walk's generator
+        The runners (None: a walk without runners, the single or the cyclic walk), the walk's generator
         state and its flip counters.
     arrays, values
         Further arrays and JSON-able values the walk needs to go on (its own names).
