@@ -112,7 +112,10 @@ def _run_on_worker(task: SearchTask, stop_name: str, live_name: Optional[str] = 
     if live_name is None:
         return execute(task, should_stop)
     install_live_sink(_live_sink)  # the same function for every task of the process: it looks up the thread's queue
-    _LIVE.queue = Queue(live_name)
+    try:
+        _LIVE.queue = Queue(live_name)
+    except Exception:  # no queue (the scheduler is busy or going): the task runs, only unseen while it runs
+        return execute(task, should_stop)
     try:
         return execute(task, should_stop)
     finally:
