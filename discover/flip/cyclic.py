@@ -519,7 +519,7 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
     should_stop : callable, optional
         Polled between compiled calls (each at most 200,000 flips) for the clock and Ctrl-C.
     on_progress : callable, optional
-        Called after every compiled call with {"best_rank", "rank", "flips"}.
+        Called after every compiled call with {"best_rank" (or "best_rank_mod2"), "rank", "flips", "flips_per_s"}.
     mod2 : bool
         Walk over GF(2) (factors reduced mod 2, sums are XORs, equal orbits cancel).
     accept : callable, optional
@@ -660,8 +660,10 @@ def cyclic_walk(n: int, target: int, seed: int | np.random.SeedSequence, max_fli
             k, best_k = cyclic_kernel(R, k, best, best_k, call_stop, left, plus_min, plus_max, plus_diff,
                                        quiet_flips, carry, state, stats, mod2, fixed_moves)
         if on_progress is not None:
+            elapsed = time.perf_counter() - t0
             on_progress({"best_rank" if not mod2 else "best_rank_mod2": rank_of(best, best_k), "rank": rank_of(R, k),
-                         "flips": int(stats[0])})
+                         "flips": int(stats[0]),
+                         "flips_per_s": (int(stats[0]) - resumed_at) / elapsed if elapsed > 0 else None})
         now_rank = rank_of(R, k)
         new_low = now_rank < lowest
         lowest = min(lowest, now_rank)
