@@ -64,8 +64,7 @@ def test_a_resumed_cyclic_walk_is_the_walk_that_never_stopped(kind):
     assert np.array_equal(rest[0], whole[0]) and np.array_equal(rest[1], whole[1])
     assert rest[2] == {**whole[2], "resumed_at_flips": first[2]["flips"]}
     same_checkpoints(rest_kept.final, whole_kept.final)
-    # Checkpoints taken while the walk runs are copies: the walk went on changing its arrays.
-    assert not whole_kept.running  # the walks above take seconds, the clock's period is minutes
+    assert not whole_kept.running  # the walks take seconds and the clock's period is minutes: none while running
 
 
 def test_checkpoints_while_the_walk_runs_are_copies_in_flip_order(monkeypatch):
