@@ -6,7 +6,7 @@ gives every format whose best catalog scheme is above the best known integer ran
 pool descent by default), as its own process, so each scheme it finds records the exact command
 that made it and ``catalog rebuild`` can rerun it. Every search writes into its own folder under
 the work folder (``FMT_rR``); the pool descent keeps its pools there, so the next round, or a rerun
-of the job after Ctrl-C or a crash, continues the pools where they stopped. A flip walk cut short by
+of the job after Ctrl-C or a crash, continues the pools where they stopped. A flip or cyclic walk cut short by
 the end of its slice (or by Ctrl-C, or a restart of the job) leaves a checkpoint in its folder
 (:mod:`discover.search.checkpoints`), and the folder's next slice goes on with that walk
 (``--resume-or-start`` with its seed): slices add up to one walk of hours. Otherwise (``fresh_walks``,

@@ -340,7 +340,7 @@ def starts_command(fmt: str, directory: Optional[str], flips: int, field: str, s
                    "commit of its own naming its format, rank, method, seed and time; the catalog folder must "
                    "be in a git work tree, and nothing else staged there is committed.")
 @click.option("--fresh-walks", is_flag=True,
-              help="Start each slice's flip walk from the catalog scheme with a seed of its own (default: a slice "
+              help="Start each slice's walk from the catalog scheme with a seed of its own (default: a slice "
                    "goes on with the walk its folder's last slice cut short, from its checkpoint).")
 @click.option("--start", "start_source", default=None, metavar="SOURCE",
               help="Start every search from this scheme source instead of the catalog's best (one format "
@@ -366,7 +366,7 @@ def improve_command(directory: Optional[str], formats: Optional[str], up_to: int
     file records the command that made it (`catalog rebuild` reruns it) and the slices run in its
     search folder. --additions N then runs `strassen optimize-additions` (N moves) on it and writes
     the fewest-additions form beside it; --commit commits them with git at once. The pools live
-    under --work: a rerun of the same command continues them; a flip walk cut short by the end of
+    under --work: a rerun of the same command continues them; a flip or cyclic walk cut short by the end of
     its slice (or Ctrl-C) goes on in the folder's next slice, from its checkpoint. Ctrl-C stops the running searches
     cleanly and keeps what they verified. Exit 0 when a rank was lowered (or nothing is left to
     lower), 1 when not, 130 on Ctrl-C.
