@@ -178,3 +178,58 @@ def test_a_found_scheme_records_its_time_budget(tmp_path):
     prov = result.found[0].meta["provenance"]
     assert prov["time_limit"] == 120.0 and prov["workers"] == 1
     assert 0 <= prov["wall_time"] <= 120.0
+
+
+@dataclass(frozen=True)
+class BestOptions:
+    pass
+
+
+def _naive_with_a_cancelling_pair() -> Scheme:
+    """The naive 2x2x2 scheme plus a term and its negative: exact, rank 10."""
+    n = Scheme.naive("2x2x2")
+    U, V, W = (np.concatenate([X, X[:1], X[:1] * (-1 if i == 0 else 1)]) for i, X in enumerate(n.int64_arrays()))
+    return Scheme.from_arrays(U, V, W, n.format)
+
+
+class BestAboveTargetMethod:
+    """Reaches no target: task 0 proposes the naive scheme (rank 8) as its best exact scheme, the others a rank 10."""
+
+    name = "best-above-target"
+    options_type = BestOptions
+    description = "test stub"
+
+    def check(self, problem, options) -> None:
+        pass
+
+    def run_task(self, task, should_stop) -> TaskResult:
+        best = Scheme.naive("2x2x2") if task.task_index == 0 else _naive_with_a_cancelling_pair()
+        return TaskResult(task.task_index, restarts=1, candidates=[], best_residual=1.0, best_rank=best.rank,
+                          best_scheme=best)
+
+
+register(BestAboveTargetMethod())
+
+
+def test_a_resumed_search_keeps_the_best_scheme_an_earlier_run_saved(tmp_path):
+    # The first run stops after task 0 and saves its best (the naive scheme, rank 8, above the
+    # target 7); the resumed run's tasks propose only a rank 10: the search's best stays the saved
+    # 8, reported with its file, and no worse file is written.
+    first = driver.search(P222, "best-above-target", seed=0, restarts=3, workers=1, out_dir=tmp_path,
+                          should_stop=lambda: (tmp_path / ".search-state").exists() and _tasks_done(tmp_path) >= 1)
+    assert first.best_scheme.rank == 8 and first.best_saved == tmp_path / "2x2x2_r8_ZT.json"
+    again = driver.search(P222, "best-above-target", seed=0, restarts=3, workers=1, out_dir=tmp_path, resume=True)
+    assert again.tasks_done == 3 and again.best_rank == 8
+    assert again.best_scheme.same_coefficients(Scheme.naive("2x2x2")) and again.best_saved == first.best_saved
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["2x2x2_r8_ZT.json"]
+    # A third run (nothing left to do) says the same.
+    third = driver.search(P222, "best-above-target", seed=0, restarts=3, workers=1, out_dir=tmp_path, resume=True)
+    assert third.best_scheme.rank == 8 and third.best_saved == first.best_saved
+
+
+def _tasks_done(folder) -> int:
+    import json
+
+    from discover.search.state import STATE_FILE
+
+    return sum(b - a + 1 for a, b in json.loads((folder / STATE_FILE).read_text())["tasks_done"])

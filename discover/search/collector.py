@@ -183,6 +183,9 @@ class Collector:
         # when its walk found it (None when the walk does not say).
         self.best: Optional[tuple[Scheme, SearchTask, Optional[float]]] = None
         self.best_lift_point: Optional[dict] = None  # where a runner walk lifted self.best (replay_lift)
+        # Resumed: the best exact scheme above the target an earlier run saved (scheme, task, file);
+        # only a lower one (or as low, from a lower task) replaces it.
+        self.kept_best: Optional[tuple[Scheme, int, Path]] = None
 
     @property
     def hits(self) -> int:
@@ -236,14 +239,21 @@ class Collector:
         return success
 
     def restore(self, saved: list[tuple[Optional[int], Scheme, Optional[Path]]], tasks_done: int,
-                restarts_done: int, best_rank: Optional[int], best_rank_mod2: Optional[int] = None) -> None:
+                restarts_done: int, best_rank: Optional[int], best_rank_mod2: Optional[int] = None,
+                best_saved: Optional[tuple[int, Scheme, Path]] = None) -> None:
         """Resume: take back what an earlier run of the same search verified (see :mod:`.state`).
 
         ``saved`` holds ``(task index, scheme, saved path or None)``. With ``find_all`` the
         schemes count as found (and are not saved or reported again); in first-hit mode they
-        compete with the new results for the lowest task index.
+        compete with the new results for the lowest task index. ``best_saved`` is the best exact
+        scheme above the target the earlier run saved ``(task index, scheme, path)``: it stays the
+        search's best (not saved again) unless a lower one comes.
         """
         r = self.result
+        if best_saved is not None:
+            task_index, scheme, path = best_saved
+            self.kept_best = (scheme, task_index, path)
+            r.best_rank = _lower(r.best_rank, scheme.rank)
         r.tasks_done += tasks_done
         r.restarts_done += restarts_done
         r.best_rank = _lower(r.best_rank, best_rank)
@@ -265,8 +275,9 @@ class Collector:
         """Keep the lowest-rank exact ``best_scheme`` proposed so far (checked exactly here); of equal
         ranks the one of the lowest task, so the kept scheme does not depend on which task ended first."""
         s = res.best_scheme
-        if s is None or s.format != self.problem.format or (
-                self.best is not None and (s.rank, task.task_index) >= (self.best[0].rank, self.best[1].task_index)):
+        held = [(best[0].rank, best[1].task_index) for best in [self.best] if best is not None]
+        held += [(kept[0].rank, kept[1]) for kept in [self.kept_best] if kept is not None]
+        if s is None or s.format != self.problem.format or any((s.rank, task.task_index) >= h for h in held):
             return
         if s.mod2 != (self.problem.ring == "Z2") or not verify_exact(s).valid:
             self.result.rejected += 1
@@ -338,6 +349,17 @@ class Collector:
             self._keep(self.by_task[min(self.by_task)])
         if not self.result.found and self.best is not None:
             self._keep_best()
+        elif not self.result.found and self.kept_best is not None:  # the earlier run's best stands
+            self.result.best_scheme, _, self.result.best_saved = self.kept_best
+
+    def best_file(self) -> Optional[tuple[int, Path]]:
+        """(task index, file) of the best exact scheme above the target saved so far, this run's or
+        an earlier one's (for the state, so that a resumed search keeps it)."""
+        if self.result.best_saved is not None and self.best is not None:
+            return self.best[1].task_index, self.result.best_saved
+        if self.kept_best is not None:
+            return self.kept_best[1], self.kept_best[2]
+        return None
 
     def _keep_best(self) -> None:
         """Nothing reached the target: prove, stamp and save the best exact scheme under its own rank."""

@@ -215,7 +215,7 @@ def search(
         else:
             checkpoints.drop_all(store.folder)  # the walks of an earlier, other search in this folder
         collector.restore(state.saved_schemes(), len(state.done), state.restarts_done, state.best_rank,
-                          state.best_rank_mod2)
+                          state.best_rank_mod2, state.best_saved_scheme())
         state.record(collector)
     needed = n_tasks
     if not find_all and collector.by_task:  # resumed after a success: only lower tasks can beat it

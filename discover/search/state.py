@@ -4,7 +4,9 @@ A search with an output folder keeps a small JSON file there (:data:`STATE_FILE`
 atomically each time a task's result is accepted. It records the request (problem, method,
 options, seed, task count, mode), the tasks that ran to their end, the lowest rank reached (exact,
 and a GF(2) or GF(3) walk's lowest mod its prime, with the prime), the files of the verified
-schemes saved so far and, in first-hit mode, the lowest-index verified scheme not yet saved
+schemes saved so far, the file of the best exact scheme above the target (saved when nothing
+reached it; a resumed search keeps it as its best unless it goes lower) and, in first-hit mode,
+the lowest-index verified scheme not yet saved
 (only the end of a first-hit search knows which success counts). ``search(..., resume=True)``
 reads it back, refuses a different request, skips the finished tasks and takes back the saved
 schemes, so no task is redone and no scheme is saved twice.
@@ -87,6 +89,7 @@ class SearchState:
         self.best_rank_mod2: Optional[int] = None  # modulo walk_prime(request options): 2, or 3 for GF(3) walks
         self.found: list[dict[str, Any]] = []  # {"file": name, "task": index}
         self.pending: Optional[dict[str, Any]] = None  # {"task": index, "scheme": document}
+        self.best_saved: Optional[dict[str, Any]] = None  # {"file": name, "task": index}: the best above the target
         self.resumed = False  # True when read back from the folder (--resume)
 
     @classmethod
@@ -108,6 +111,8 @@ class SearchState:
             state.best_rank_mod2 = doc.get("best_rank_mod2")
             state.found = [dict(file=str(f["file"]), task=f.get("task")) for f in doc["found"]]
             state.pending = doc.get("pending")
+            best = doc.get("best_saved")
+            state.best_saved = None if best is None else dict(file=str(best["file"]), task=int(best["task"]))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise SearchError(f"--resume: unreadable search state {state.path}: {e}") from e
         for key in sorted(set(request) | set(saved_request)):
@@ -136,6 +141,17 @@ class SearchState:
                 pass
         return out
 
+    def best_saved_scheme(self) -> Optional[tuple[int, Scheme, Path]]:
+        """(task, scheme, path) of the best exact scheme above the target the earlier run saved, or
+        None (none saved, or its file removed or replaced since)."""
+        if self.best_saved is None:
+            return None
+        path = self.path.parent / self.best_saved["file"]
+        try:
+            return self.best_saved["task"], load_scheme(path), path
+        except DiscoverError:
+            return None
+
     def record(self, collector: Any, finished_task: Optional[int] = None) -> None:
         """Write the state after a task's result was accepted (``finished_task`` ran to its end)."""
         if finished_task is not None:
@@ -152,6 +168,9 @@ class SearchState:
             self.pending = {"task": first, "scheme": scheme_to_dict(by_task[first])}
         else:
             self.pending = None
+        best = collector.best_file() if hasattr(collector, "best_file") else None
+        if best is not None:
+            self.best_saved = {"file": best[1].name, "task": best[0]}
         self.save()
 
     @property
@@ -171,5 +190,6 @@ class SearchState:
             "best_rank_modulus": None if self.best_rank_mod2 is None else self.modulus,
             "found": self.found,
             "pending": self.pending,
+            "best_saved": self.best_saved,
         }
         atomic_write_text(self.path, json.dumps(doc, indent=1) + "\n")
