@@ -113,17 +113,19 @@ def _run_on_worker(task: SearchTask, stop_name: str, live_name: Optional[str] = 
         return execute(task, should_stop)
     install_live_sink(_live_sink)  # the same function for every task of the process: it looks up the thread's queue
     try:
-        _LIVE.queue = Queue(live_name)
+        queue = Queue(live_name)
     except Exception:  # no queue (the scheduler is busy or going): the task runs, only unseen while it runs
-        return execute(task, should_stop)
+        queue = None
+    _LIVE.queue = queue
     try:
         return execute(task, should_stop)
     finally:
-        queue, _LIVE.queue = _LIVE.queue, None
-        try:
-            queue.close()
-        except Exception:  # the scheduler is gone: nothing to release
-            pass
+        _LIVE.queue = None
+        if queue is not None:
+            try:
+                queue.close()
+            except Exception:  # the scheduler is gone: nothing to release
+                pass
 
 
 def _drain(live: Any, source: TaskSource) -> None:
