@@ -35,7 +35,7 @@ from .rng import below
 PICK_TRIES = 64  # draws of a pair before a pick counts as failed
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add(R, head, X, cnt, tp, tp_at, e, shift):
     """File entry e (slot e % 3 of representative e // 3) in its bucket; keep sizes and the list."""
     link(R, head, X, e, shift)  # mod 2 the negative rows are zero: the bucket of the factor's bits
@@ -47,7 +47,7 @@ def _add(R, head, X, cnt, tp, tp_at, e, shift):
         tp[0] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _drop(head, X, cnt, tp, tp_at, e):
     """Take entry e out of its bucket (nothing when it is in none); keep sizes and the list."""
     b = X[2, e]
@@ -64,13 +64,13 @@ def _drop(head, X, cnt, tp, tp_at, e):
         tp_at[b] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _refile(R, head, X, cnt, tp, tp_at, e, shift):
     _drop(head, X, cnt, tp, tp_at, e)
     _add(R, head, X, cnt, tp, tp_at, e, shift)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remove_orbit(R, k, q, head, X, cnt, tp, tp_at, shift):
     """Drop representative q (the last one moves into its place). Returns the new count."""
     last = k - 1
@@ -88,7 +88,7 @@ def _remove_orbit(R, k, q, head, X, cnt, tp, tp_at, shift):
     return last
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nth(head, X, b, j):
     """The j-th entry of bucket b."""
     e = head[b]
@@ -120,7 +120,7 @@ def _rev(x, nbits):
     return x >> np.uint64(64 - nbits)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift):
     """Representative q ^ 1 becomes the mirror image of q (every factor reversed); refile what changed."""
     m = q ^ 1
@@ -131,7 +131,19 @@ def _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift):
             _refile(R, head, X, cnt, tp, tp_at, 3 * m + s, shift)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _mirror_slot(R, q, s, nbits, head, X, cnt, tp, tp_at, shift):
+    """Slot s of representative q ^ 1 becomes the mirror image of slot s of q; refile it when it
+    changed. A flip changes one slot of each of its two representatives, whose other slots are
+    already the mirror images, so this is :func:`_mirror` for a flip."""
+    m = q ^ 1
+    v = _rev(R[2 * s, q], nbits)
+    if R[2 * s, m] != v:
+        R[2 * s, m] = v
+        _refile(R, head, X, cnt, tp, tp_at, 3 * m + s, shift)
+
+
+@njit(cache=True, inline="always")
 def _self_mirrored(R, q):
     """Whether the orbit of q equals the orbit of its mirror q ^ 1 (then mod 2 the six terms cancel)."""
     m = q ^ 1
@@ -142,7 +154,7 @@ def _self_mirrored(R, q):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remove_group(R, k, q, mirror, head, X, cnt, tp, tp_at, shift):
     """Drop representative q, and its mirror with ``mirror`` (the last pair moves into their place)."""
     if not mirror:
@@ -256,8 +268,8 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
             if not zero_q:
                 _refile(R, head, X, cnt, tp, tp_at, 3 * q + tq_f, shift)
             if nbits:  # the mirror flip, and the pairs it makes coincide with their mirror
-                _mirror(R, p, nbits, head, X, cnt, tp, tp_at, shift)
-                _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift)
+                _mirror_slot(R, p, tp_e, nbits, head, X, cnt, tp, tp_at, shift)
+                _mirror_slot(R, q, tq_f, nbits, head, X, cnt, tp, tp_at, shift)
                 zero_p = zero_p or _self_mirrored(R, p)
                 zero_q = zero_q or _self_mirrored(R, q)
             if zero_p or zero_q:
