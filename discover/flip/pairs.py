@@ -52,7 +52,7 @@ def build_pairs(F, r, P, npairs, deg):
         npairs[s] = n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _drop(P, npairs, deg, s, i):
     """Remove every pair of slot s that contains term i (the scan stops after the last one)."""
     n = npairs[s]
@@ -72,7 +72,7 @@ def _drop(P, npairs, deg, s, i):
     npairs[s] = n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3, mod2=False):
     """One random flip drawn from the pair lists, then its reductions. Returns (r, ok, removed).
 
@@ -101,7 +101,7 @@ def pair_flip(F, r, state, stack, P, npairs, deg, reduce, mod3, mod2=False):
     return r, False, 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _after_flip(F, r, stack, P, npairs, deg, s, t, u, i, j, reduce, mod3, mod2):
     """Update the pairs of x_t[i] and x_u[j] (the factors a flip changed) and take reductions.
 
