@@ -7,6 +7,7 @@ from .._version import __version__
 from .bench_cmd import bench_group
 from . import bench_flip  # noqa: F401  (registers `strassen bench flip`)
 from . import bench_search  # noqa: F401  (registers `strassen bench search`)
+from . import bench_symmetric  # noqa: F401  (registers `strassen bench symmetric`)
 from .bench_matmul import bench_matmul_command  # noqa: F401  (registers `bench matmul`)
 from .additions_cmd import optimize_additions_command
 from .catalog_cmd import catalog_group

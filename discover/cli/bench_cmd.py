@@ -11,5 +11,6 @@ def bench_group() -> None:
     \b
     Examples:
       strassen bench search --quick
+      strassen bench symmetric --quick
       strassen bench matmul --quick
     """
