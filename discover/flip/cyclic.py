@@ -176,14 +176,14 @@ def unpack_orbits(R: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- kernels
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rsign(R, s, i, j, g):
     """+1/−1 if slot s of representative i is ± slot s of rotation g of representative j, else 0."""
     sj = (s + g) % 3
     return zt.factor_sign(R[2 * s, i], R[2 * s + 1, i], R[2 * sj, j], R[2 * sj + 1, j])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reduce_pair(R, k, i, q, g, stack, nstack, mod2, head, X, shift):
     """The reduction of representative i with rotation g of representative q, if they allow one.
 
@@ -221,7 +221,7 @@ def _reduce_pair(R, k, i, q, g, stack, nstack, mod2, head, X, shift):
     return k, nstack, 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def orbit_settle(R, k, stack, nstack, mod2, head, X, shift):
     """Apply every orbit reduction the pending (changed) representatives allow. Returns (k, removed orbits).
 
@@ -277,13 +277,13 @@ def _settle_all(R, k, mod2):
     return k, removed
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _symmetric(R, q):
     """Whether representative q is (x, x, x) (its orbit is three copies of one term)."""
     return R[0, q] == R[2, q] and R[2, q] == R[4, q] and R[1, q] == R[3, q] and R[3, q] == R[5, q]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def orbit_flip(R, k, state, stack, reduce, mod2, fixed_moves, head, X, shift):
     """One random orbit flip and its reductions. Returns (k, ok, removed orbits).
 
