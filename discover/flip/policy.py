@@ -44,7 +44,12 @@ def reduce_all(F, r, ternary, mod3=False, mod2=False):
     Returns (r, removed). A start scheme may hold terms that cancel or merge; the walk takes
     those reductions before its first flip. ``mod2``: a GF(2) scheme in the ternary layout.
     """
-    stack = np.empty(max(STACK, r + 1), dtype=np.int64)
+    return reduce_all_into(F, r, np.empty(max(STACK, r + 1), dtype=np.int64), ternary, mod3, mod2)
+
+
+@njit(cache=True)
+def reduce_all_into(F, r, stack, ternary, mod3=False, mod2=False):
+    """:func:`reduce_all` with its work stack (at least ``max(STACK, r + 1)`` long) from the caller."""
     removed = 0
     k = 0
     while k < r:
@@ -169,10 +174,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
     than a scan of every term for a partner.
     """
     stack = np.empty(STACK, dtype=np.int64)
-    K = Fs.shape[0]
     cap = Fs.shape[2]
-    span = plus_max - plus_min + 1
-    mod2 = not ternary
     # Every runner draws its flips from pair lists (rebuilt per runner per call: O(r²), cheap).
     # GF(2) runners walk a copy of their scheme in the ternary layout (the factors in the positive
     # rows, sums taken mod 2), so both fields share the pair-list kernel; the callers keep the
@@ -181,6 +183,21 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
     npairs = np.zeros(3, dtype=np.int64)
     deg = np.zeros((3, max(1, cap)), dtype=np.int64)
     F = np.zeros((6, cap), dtype=np.uint64)
+    reduce_stack = np.empty(max(STACK, cap + 1), dtype=np.int64)
+    return _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
+                         quiet_flips, flip_cap, state, stats, ternary, mod3, stack, P, npairs, deg, F, reduce_stack)
+
+
+@njit(cache=True, _nrt=False)
+def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
+                  quiet_flips, flip_cap, state, stats, ternary, mod3, stack, P, npairs, deg, F, reduce_stack):
+    """The walk of :func:`runners_kernel` on its work arrays, compiled without Numba's reference
+    counting (``_nrt=False``: it allocates nothing), whose atomic counts on the arrays of the
+    inlined per-flip helpers cost more than the flips (as in :func:`.pairwalk._pairs_loop`)."""
+    K = Fs.shape[0]
+    cap = Fs.shape[2]
+    span = plus_max - plus_min + 1
+    mod2 = not ternary
     stride = 2 if mod2 else 1  # row s of the caller's packing is row stride·s here
     for k in range(K):
         if mod2:
@@ -214,7 +231,7 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
             if quiet[k] > 0:
                 quiet[k] -= 1
                 if quiet[k] == 0:
-                    r, removed = reduce_all(F, r, True, mod3, mod2)
+                    r, removed = reduce_all_into(F, r, reduce_stack, True, mod3, mod2)
                     if removed:
                         build_pairs(F, r, P, npairs, deg)
             if removed:
