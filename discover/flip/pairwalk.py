@@ -121,26 +121,22 @@ def _rev(x, nbits):
 
 
 @njit(cache=True, inline="always")
-def _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift):
-    """Representative q ^ 1 becomes the mirror image of q (every factor reversed); refile what changed."""
-    m = q ^ 1
-    for s in range(3):
-        v = _rev(R[2 * s, q], nbits)
-        if R[2 * s, m] != v:
-            R[2 * s, m] = v
-            _refile(R, head, X, cnt, tp, tp_at, 3 * m + s, shift)
-
-
-@njit(cache=True, inline="always")
 def _mirror_slot(R, q, s, nbits, head, X, cnt, tp, tp_at, shift):
     """Slot s of representative q ^ 1 becomes the mirror image of slot s of q; refile it when it
     changed. A flip changes one slot of each of its two representatives, whose other slots are
-    already the mirror images, so this is :func:`_mirror` for a flip."""
+    already the mirror images: it mirrors only that slot."""
     m = q ^ 1
     v = _rev(R[2 * s, q], nbits)
     if R[2 * s, m] != v:
         R[2 * s, m] = v
         _refile(R, head, X, cnt, tp, tp_at, 3 * m + s, shift)
+
+
+@njit(cache=True, inline="always")
+def _mirror(R, q, nbits, head, X, cnt, tp, tp_at, shift):
+    """Representative q ^ 1 becomes the mirror image of q (every factor reversed); refile what changed."""
+    for s in range(3):
+        _mirror_slot(R, q, s, nbits, head, X, cnt, tp, tp_at, shift)
 
 
 @njit(cache=True, inline="always")
@@ -229,7 +225,8 @@ def pairs_kernel(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k,
 def _pairs_loop(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k, patience, carry, state, stats,
                 nbits, head, X, shift, cnt, tp, tp_at):
     """The walk of :func:`pairs_kernel` on its index arrays, compiled without Numba's reference
-    counting (``_nrt=False``: it allocates nothing). The counts it took on the arrays of every
+    counting (``_nrt=False``, a private option of Numba's: it allocates nothing, and the helpers
+    it calls are compiled the same way, so one that allocated would not compile). The counts it took on the arrays of every
     inlined helper, atomic increments and decrements, were about 60% of the time of a flip
     (``perf``; a return-address count under gdb showed about 40 of them per flip, and 10 more in
     the generator's ``below``)."""
