@@ -226,10 +226,10 @@ def _pairs_loop(R, k, best, best_k, target_k, steps, plus_min, plus_max, cap_k, 
                 nbits, head, X, shift, cnt, tp, tp_at):
     """The walk of :func:`pairs_kernel` on its index arrays, compiled without Numba's reference
     counting (``_nrt=False``, a private option of Numba's: it allocates nothing, and the helpers
-    it calls are compiled the same way, so one that allocated would not compile). The counts it took on the arrays of every
-    inlined helper, atomic increments and decrements, were about 60% of the time of a flip
-    (``perf``; a return-address count under gdb showed about 40 of them per flip, and 10 more in
-    the generator's ``below``)."""
+    it calls are compiled the same way, so one that allocated would not compile). The counts it
+    took on the arrays of every inlined helper, atomic increments and decrements, were about 60%
+    of the time of a flip (``perf``; a return-address count under gdb showed about 40 of them per
+    flip, and 10 more in the generator's ``below``)."""
     for e in range(3 * k):
         _add(R, head, X, cnt, tp, tp_at, e, shift)
     span = plus_max - plus_min + 1
