@@ -24,16 +24,19 @@ def pair_set(P, npairs) -> set:
 def test_pair_flips_keep_the_scheme_exact_and_the_lists_current(fmt, seed, flips):
     fmt = Format.parse(fmt)
     F, r, state = random_exact(fmt, seed, flips)
-    P, npairs, deg = pair_buffers(F.shape[1])
-    build_pairs(F, r, P, npairs, deg)
+    lists = pair_buffers(F.shape[1])
+    P, npairs, deg = lists[:3]
+    build_pairs(F, r, lists)
     stack = np.empty(STACK, dtype=np.int64)
-    Q, nq, dq = pair_buffers(F.shape[1])
+    fresh = pair_buffers(F.shape[1])
+    Q, nq, dq = fresh[:3]
     for step in range(300):
-        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, step % 7 != 0, False)
-        build_pairs(F, r, Q, nq, dq)
+        r, ok, removed = pair_flip(F, r, state, stack, lists, step % 7 != 0, False)
+        build_pairs(F, r, fresh)
         assert pair_set(P, npairs) == pair_set(Q, nq)  # no pair lost, none stale, none twice
         assert int(npairs.sum()) == len(pair_set(P, npairs))
         assert (deg[:, :r] == dq[:, :r]).all()  # the pair counts per term too
+        assert (lists[4][2, :3 * r] == fresh[4][2, :3 * r]).all()  # each factor in its bucket of the index
         if step % 10 == 0 or removed:
             assert exact(F, r, fmt) and zt.is_ternary(*zt.unpack(F, r, fmt))
 
@@ -42,12 +45,12 @@ def test_pair_flips_reduce_the_naive_3x3x3_scheme():
     fmt = Format.parse("3x3x3")
     naive = Scheme.naive(fmt)
     F = zt.pack(*naive.int64_arrays(), naive.rank)
-    P, npairs, deg = pair_buffers(F.shape[1])
-    build_pairs(F, naive.rank, P, npairs, deg)
-    assert npairs.tolist() == [27, 27, 27]  # each factor e_ij is shared by 3 terms: 9 groups of 3 pairs
+    lists = pair_buffers(F.shape[1])
+    build_pairs(F, naive.rank, lists)
+    assert lists[1].tolist() == [27, 27, 27]  # each factor e_ij is shared by 3 terms: 9 groups of 3 pairs
     state, stack, r, removed = seed_state(4), np.empty(STACK, dtype=np.int64), naive.rank, 0
     for _ in range(100_000):
-        r, ok, n = pair_flip(F, r, state, stack, P, npairs, deg, True, False)
+        r, ok, n = pair_flip(F, r, state, stack, lists, True, False)
         removed += n
     assert removed > 0 and r == naive.rank - removed and exact(F, r, fmt)
 
@@ -64,20 +67,22 @@ def test_pair_flips_mod_2_keep_the_scheme_exact_mod_2_and_the_lists_current(fmt,
     naive = Scheme.naive(fmt)
     F = zt.pack(*naive.int64_arrays(), naive.rank + 12)  # naive factors are 0/1: the GF(2) layout
     r, state = naive.rank, seed_state(seed)
-    P, npairs, deg = pair_buffers(F.shape[1])
-    build_pairs(F, r, P, npairs, deg)
+    lists = pair_buffers(F.shape[1])
+    P, npairs, deg = lists[:3]
+    build_pairs(F, r, lists)
     stack = np.empty(STACK, dtype=np.int64)
-    Q, nq, dq = pair_buffers(F.shape[1])
+    fresh = pair_buffers(F.shape[1])
+    Q, nq, dq = fresh[:3]
     removed_total = 0
     for step in range(400):
         if step % 50 == 49:
             r = policy.expand(F, r, state, True, False, True)  # a split or three-term plus, mod 2
-            build_pairs(F, r, P, npairs, deg)
+            build_pairs(F, r, lists)
         had_pairs = int(npairs.sum()) > 0
-        r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, step % 7 != 0, False, True)
+        r, ok, removed = pair_flip(F, r, state, stack, lists, step % 7 != 0, False, True)
         assert ok == had_pairs  # mod 2 every drawn flip applies (none when no two terms share a factor)
         removed_total += removed
-        build_pairs(F, r, Q, nq, dq)
+        build_pairs(F, r, fresh)
         assert pair_set(P, npairs) == pair_set(Q, nq)
         assert (F[1::2, :r] == 0).all()  # the negative rows stay empty
         if step % 10 == 0 or removed:

@@ -11,7 +11,7 @@ import numpy as np
 from .jit import njit
 
 from . import gf2, zt
-from .pairs import build_pairs, pair_flip
+from .pairs import build_pairs, pair_buffers, pair_flip
 from .rng import below, next_u64
 
 STACK = 32  # terms awaiting a reduction check after one move; cascades are short
@@ -179,22 +179,21 @@ def runners_kernel(Fs, rs, bests, best_rs, since, periods, quiet, target, steps,
     # GF(2) runners walk a copy of their scheme in the ternary layout (the factors in the positive
     # rows, sums taken mod 2), so both fields share the pair-list kernel; the callers keep the
     # GF(2) packing.
-    P = np.zeros((3, max(1, cap * (cap - 1) // 2), 2), dtype=np.int32)
-    npairs = np.zeros(3, dtype=np.int64)
-    deg = np.zeros((3, max(1, cap)), dtype=np.int64)
+    lists = pair_buffers(cap)
     F = np.zeros((6, cap), dtype=np.uint64)
     reduce_stack = np.empty(max(STACK, cap + 1), dtype=np.int64)
     return _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
-                         quiet_flips, flip_cap, state, stats, ternary, mod3, stack, P, npairs, deg, F, reduce_stack)
+                         quiet_flips, flip_cap, state, stats, ternary, mod3, stack, lists, F, reduce_stack)
 
 
 @njit(cache=True, _nrt=False)
 def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, plus_min, plus_max, plus_diff,
-                  quiet_flips, flip_cap, state, stats, ternary, mod3, stack, P, npairs, deg, F, reduce_stack):
+                  quiet_flips, flip_cap, state, stats, ternary, mod3, stack, lists, F, reduce_stack):
     """The walk of :func:`runners_kernel` on its work arrays, compiled without Numba's reference
     counting (``_nrt=False``: it allocates nothing, nor may its callees), as
-    :func:`.pairwalk._pairs_loop` is. Here it gained about 10% (4x4x5 GF(2) 2.22 → 2.44 M flips/s):
-    the per-flip scan of every term for new pairs (:func:`.pairs._after_flip`) dominates."""
+    :func:`.pairwalk._pairs_loop` is. Here it gained about 10% (4x4x5 GF(2) 2.22 → 2.44 M flips/s);
+    finding a flip's new pairs through the factor index instead of a scan of every term
+    (:func:`.pairs._after_flip`) then gained 1.1–1.6×, more on larger formats."""
     K = Fs.shape[0]
     cap = Fs.shape[2]
     span = plus_max - plus_min + 1
@@ -211,11 +210,11 @@ def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, 
         r = rs[k]
         best_r = best_rs[k]
         fails = 0
-        build_pairs(F, r, P, npairs, deg)
+        build_pairs(F, r, lists)
         for _ in range(steps):
             if stats[0] >= flip_cap:
                 break
-            r, ok, removed = pair_flip(F, r, state, stack, P, npairs, deg, quiet[k] == 0, mod3, mod2)
+            r, ok, removed = pair_flip(F, r, state, stack, lists, quiet[k] == 0, mod3, mod2)
             if not ok:
                 stats[4] += 1
                 fails += 1
@@ -225,7 +224,7 @@ def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, 
                     stats[1] += r2 > r
                     r = r2
                     since[k] = 0
-                    build_pairs(F, r, P, npairs, deg)
+                    build_pairs(F, r, lists)
                 continue
             fails = 0
             stats[0] += 1
@@ -234,7 +233,7 @@ def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, 
                 if quiet[k] == 0:
                     r, removed = reduce_all_into(F, r, reduce_stack, True, mod3, mod2)
                     if removed:
-                        build_pairs(F, r, P, npairs, deg)
+                        build_pairs(F, r, lists)
             if removed:
                 stats[3] += removed
                 since[k] = 0
@@ -254,7 +253,7 @@ def _runners_loop(Fs, rs, bests, best_rs, since, periods, quiet, target, steps, 
                 since[k] = 0
                 periods[k] = plus_min + below(state, span)
                 quiet[k] = quiet_flips
-                build_pairs(F, r, P, npairs, deg)
+                build_pairs(F, r, lists)
         if mod2:
             for s in range(3):
                 for q in range(cap):
