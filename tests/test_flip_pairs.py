@@ -84,6 +84,7 @@ def test_pair_flips_mod_2_keep_the_scheme_exact_mod_2_and_the_lists_current(fmt,
         removed_total += removed
         build_pairs(F, r, fresh)
         assert pair_set(P, npairs) == pair_set(Q, nq)
+        assert (lists[4][2, :3 * r] == fresh[4][2, :3 * r]).all()  # each factor in its bucket of the index
         assert (F[1::2, :r] == 0).all()  # the negative rows stay empty
         if step % 10 == 0 or removed:
             assert exact_mod2(F, r, fmt)
