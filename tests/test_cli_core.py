@@ -63,6 +63,27 @@ def test_show_takes_any_scheme_source(runner, source, first):
     assert result.exit_code == 0 and result.stdout.startswith(first)
 
 
+def test_verify_takes_a_folder_as_its_json_files_in_name_order(runner, tmp_path):
+    save_scheme(winograd(), tmp_path / "b.json")
+    save_scheme(strassen(), tmp_path / "a.json")
+    (tmp_path / "notes.txt").write_text("not a scheme")
+    (tmp_path / "sub").mkdir()
+    save_scheme(Scheme.naive("2x2x3"), tmp_path / "sub" / "c.json")  # subfolders are not read
+    result = runner.invoke(main, ["verify", "--no-proof", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"{tmp_path / 'a.json'}: valid: 2x2x2 rank 7 ring ZT",
+                                          f"{tmp_path / 'b.json'}: valid: 2x2x2 rank 7 ring ZT"]
+
+
+def test_verify_reports_a_folder_without_json_files_and_checks_the_rest(runner, tmp_path, strassen_file):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(main, ["verify", str(empty), str(strassen_file)])
+    assert result.exit_code == 2
+    assert f"error: {empty}: a folder without .json files" in result.stderr
+    assert f"{strassen_file}: valid: 2x2x2 rank 7 ring ZT" in result.stdout
+
+
 def test_verify_says_valid_mod_2_only(runner, tmp_path):
     path = save_scheme(strassen().as_mod2(), tmp_path / "z2.json")
     result = runner.invoke(main, ["verify", str(path)])

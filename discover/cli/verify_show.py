@@ -1,9 +1,11 @@
 """``strassen verify`` and ``strassen show``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from ..errors import DiscoverError
+from ..errors import DiscoverError, LoadError
 from ..formulas import scheme_formulas
 from ..sources import read_source
 from ..verify import verify
@@ -19,6 +21,7 @@ from .common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, SCHEME, echo_json, info, jso
 def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
     """Check schemes (files, -, built-in names, naive:NxMxP, catalog:NxMxP) against their declared ring.
 
+    A folder stands for the .json files in it (not its subfolders), in name order.
     Exit code 0 when every file is exact (a file labelled Z2 that holds mod 2 passes and
     is reported "valid mod 2 only"), 1 when any is not (with a diagnosis of the wrong
     entries of C), 2 when a file cannot be read or parsed.
@@ -27,13 +30,17 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
     Examples:
       strassen verify algorithms/2x2x2_r7_ZT.json
       strassen verify --json my_scheme.json
+      strassen verify algorithms/
       cat my_scheme.json | strassen verify -
     """
     results = []
     counts = {"valid": 0, "not valid": 0, "unreadable": 0}
+    files = _expand_folders(files)
     for path in files:
         # One bad file never stops the batch: it is reported and the next file is checked.
         try:
+            if Path(path).is_dir():
+                raise LoadError(f"{path}: a folder without .json files")
             scheme = read_source(path)
             report = verify(scheme, proof=proof)
         except DiscoverError as e:
@@ -56,6 +63,20 @@ def verify_command(files: tuple[str, ...], as_json: bool, proof: bool) -> None:
         raise SystemExit(EXIT_BAD_INPUT)
     if counts["not valid"]:
         raise SystemExit(EXIT_NOT_FOUND)
+
+
+def _expand_folders(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """Each folder among ``sources`` replaced by its .json files in name order (a folder without
+    any stays, and is then reported as unreadable)."""
+    out: list[str] = []
+    for source in sources:
+        folder = Path(source)
+        found = sorted(f for f in folder.glob("*.json") if f.is_file()) if folder.is_dir() else []
+        if found:
+            out.extend(str(f) for f in found)
+        else:
+            out.append(source)
+    return tuple(out)
 
 
 @click.command("show")
