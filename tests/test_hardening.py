@@ -239,11 +239,15 @@ def test_bad_sandwich_matrices_are_one_line(runner, xyz, message):
 
 def test_verify_dev_zero_and_a_batch_that_goes_on(runner, tmp_path):
     good = str(save_scheme(strassen(), tmp_path / "good.json"))
-    result = runner.invoke(main, ["verify", "/dev/zero", good, str(tmp_path), str(tmp_path / "missing.json")])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # a folder stands for its .json files; one without any is an unreadable source
+    result = runner.invoke(main, ["verify", "/dev/zero", good, str(empty), str(tmp_path / "missing.json")])
     assert result.exit_code == 2
     assert f"{good}: valid" in result.output
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
     assert len(errors) == 3 and "/dev/zero: not a regular file" in errors[0]
+    assert f"{empty}: a folder without .json files" in errors[1]
     assert "4 files: 1 valid, 0 not valid, 3 unreadable" in result.stderr
 
 
